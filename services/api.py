@@ -1,0 +1,563 @@
+"""LearningAPI: typed methods over `Backend.call`, one per screen-shaped SQL function.
+
+Screens use only this. Every method is one round trip; the SQL decides what the
+caller may see and what a write means (RLS, triggers). Writes take an optional
+event id and the time the learner acted, so the offline outbox can replay them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+class Caller(Protocol):
+    async def call(self, fn: str, **args: Any) -> Any: ...
+
+
+def _parse_dt(value: Any) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _parse_date(value: Any) -> date | None:
+    return date.fromisoformat(str(value)[:10]) if value else None
+
+
+def _build(cls: type[T], data: dict[str, Any] | None) -> T | None:
+    """A dataclass from a JSON object, ignoring keys the class does not know."""
+    if data is None:
+        return None
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+# ---------------------------------------------------------------------------
+# Data shapes
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class CourseSummary:
+    id: str
+    title: str
+    slug: str | None = None
+    short_description: str | None = None
+    description: str | None = None
+    duration: str | None = None
+    difficulty_level: str = "Beginner"
+    estimated_hours: float | None = None
+    tags: list[str] = field(default_factory=list)
+    thumbnail_url: str | None = None
+    is_published: bool = True
+    is_mine: bool = False
+    lesson_count: int = 0
+    assessment_count: int = 0
+    rating_avg: float | None = None
+    rating_count: int = 0
+    enrolled: bool = False
+    status: str | None = None
+    progress: float | None = None
+
+    def __post_init__(self) -> None:
+        self.estimated_hours = _float(self.estimated_hours)
+        self.rating_avg = _float(self.rating_avg)
+        self.progress = _float(self.progress)
+
+
+@dataclass
+class Catalog:
+    courses: list[CourseSummary]
+    total: int
+    tags: list[str]
+
+
+@dataclass
+class Enrollment:
+    status: str
+    progress: float = 0.0
+    course_id: str | None = None
+    enrollment_date: str | None = None
+    last_accessed: str | None = None
+    completed_at: str | None = None
+
+    def __post_init__(self) -> None:
+        self.progress = float(self.progress or 0)
+
+
+@dataclass
+class LessonSummary:
+    id: str
+    title: str
+    slug: str | None = None
+    duration: str | None = None
+    difficulty: str | None = None
+    order_index: int = 0
+    is_published: bool = True
+    completed: bool = False
+    time_spent: int = 0
+
+
+@dataclass
+class AssessmentSummary:
+    id: str
+    title: str
+    slug: str | None = None
+    description: str | None = None
+    difficulty: str | None = None
+    time_limit: int | None = None
+    lesson_id: str | None = None
+    language: str = "python"
+    is_published: bool = True
+    best_score: float | None = None
+    attempts: int = 0
+
+    def __post_init__(self) -> None:
+        self.best_score = _float(self.best_score)
+
+
+@dataclass
+class Rating:
+    rating: int | None
+    feedback_text: str | None = None
+
+
+@dataclass
+class CourseDetail:
+    course: CourseSummary
+    enrollment: Enrollment | None
+    lessons: list[LessonSummary]
+    assessments: list[AssessmentSummary]
+    my_rating: Rating | None
+
+    @property
+    def next_lesson(self) -> LessonSummary | None:
+        published = [lesson for lesson in self.lessons if lesson.is_published]
+        return next((lesson for lesson in published if not lesson.completed),
+                    published[0] if published else None)
+
+
+@dataclass
+class Lesson:
+    id: str
+    course_id: str
+    title: str
+    slug: str | None = None
+    content: str | None = None
+    explanation: str | None = None
+    code_example: str | None = None
+    key_points: list[str] = field(default_factory=list)
+    duration: str | None = None
+    difficulty: str | None = None
+    order_index: int = 0
+    is_published: bool = True
+
+
+@dataclass
+class Ref:
+    id: str
+    title: str
+    slug: str | None = None
+
+
+@dataclass
+class LessonProgress:
+    completed: bool = False
+    time_spent: int = 0
+    last_position: int = 0
+    completed_at: str | None = None
+    lesson_id: str | None = None
+
+
+@dataclass
+class LessonDetail:
+    lesson: Lesson
+    course: Ref
+    previous: Ref | None
+    next: Ref | None
+    progress: LessonProgress | None
+    enrolled: bool
+    assessments: list[Ref]
+
+
+@dataclass
+class Assessment:
+    id: str
+    title: str
+    slug: str | None = None
+    description: str | None = None
+    difficulty: str | None = None
+    time_limit: int | None = None
+    instructions: str | None = None
+    starter_code: str | None = None
+    test_cases: list[dict[str, Any]] = field(default_factory=list)
+    expected_output: Any = None
+    language: str = "python"
+    entry: str | None = None
+    limits: dict[str, Any] = field(default_factory=dict)
+    course_id: str | None = None
+    lesson_id: str | None = None
+    is_published: bool = True
+
+
+@dataclass
+class Attempt:
+    id: str
+    status: str
+    score: float | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
+    time_spent: int | None = None
+    submitted_code: str | None = None
+
+    def __post_init__(self) -> None:
+        self.score = _float(self.score)
+
+
+@dataclass
+class AssessmentDetail:
+    assessment: Assessment
+    course: Ref | None
+    lesson: Ref | None
+    attempts: list[Attempt]
+    best_score: float | None
+    open_attempt: Attempt | None
+
+
+@dataclass
+class Streak:
+    current: int = 0
+    longest: int = 0
+    last_activity_date: date | None = None
+    streak_type: str = "daily"
+    today: date | None = None
+    active_today: bool = False
+
+    def __post_init__(self) -> None:
+        self.last_activity_date = _parse_date(self.last_activity_date)
+        self.today = _parse_date(self.today)
+        self.active_today = bool(self.active_today)
+
+
+@dataclass
+class Achievement:
+    id: str
+    title: str
+    type: str = ""
+    description: str | None = None
+    points: int = 0
+    earned_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.earned_at = _parse_dt(self.earned_at)
+
+
+@dataclass
+class DayActivity:
+    date: date
+    lessons: int = 0
+    assessments: int = 0
+    seconds: int = 0
+
+    def __post_init__(self) -> None:
+        self.date = _parse_date(self.date)  # type: ignore[assignment]
+        self.lessons, self.assessments = int(self.lessons), int(self.assessments)
+        self.seconds = int(self.seconds)
+
+
+@dataclass
+class EnrolledCourse:
+    course_id: str
+    title: str
+    status: str
+    progress: float = 0.0
+    slug: str | None = None
+    last_accessed: str | None = None
+    completed_at: str | None = None
+    next_lesson: Ref | None = None
+
+    def __post_init__(self) -> None:
+        self.progress = float(self.progress or 0)
+        if isinstance(self.next_lesson, dict):
+            self.next_lesson = _build(Ref, self.next_lesson)
+
+
+@dataclass
+class Profile:
+    id: str
+    email: str | None = None
+    full_name: str | None = None
+    avatar_url: str | None = None
+    bio: str | None = None
+    learning_goals: list[str] = field(default_factory=list)
+    preferred_language: str = "en"
+    timezone: str = "UTC"
+    created_at: str | None = None
+
+
+@dataclass
+class Dashboard:
+    profile: Profile
+    streak: Streak
+    enrollments: list[EnrolledCourse]
+    achievements: list[Achievement]
+    points: int
+    unread_notifications: int
+    activity: list[DayActivity]
+
+
+@dataclass
+class ProfilePage:
+    profile: Profile
+    streak: Streak
+    points: int
+    achievements: list[Achievement]
+
+
+@dataclass
+class Notification:
+    id: str
+    title: str
+    message: str | None = None
+    type: str = "info"
+    is_read: bool = False
+    action_url: str | None = None
+    created_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.created_at = _parse_dt(self.created_at)
+
+
+@dataclass
+class Notifications:
+    unread: int
+    notifications: list[Notification]
+
+
+@dataclass
+class ChatEntry:
+    id: str
+    question: str
+    answer: str | None = None
+    message_type: str = "text"
+    created_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.created_at = _parse_dt(self.created_at)
+
+
+@dataclass
+class Passage:
+    lesson_id: str
+    title: str
+    course_id: str
+    course_title: str
+    excerpt: str
+    rank: float = 0.0
+
+
+@dataclass
+class WriteResult:
+    """What a write changed, as the database reports it."""
+
+    data: dict[str, Any]
+    achievements: list[Achievement]
+    replayed: bool = False
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+
+def _write_result(raw: dict[str, Any]) -> WriteResult:
+    raw = dict(raw or {})
+    achievements = [_build(Achievement, a) for a in raw.pop("achievements", []) or []]
+    replayed = bool(raw.pop("replayed", False))
+    return WriteResult(data=raw, achievements=achievements, replayed=replayed)
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+# ---------------------------------------------------------------------------
+# The API
+# ---------------------------------------------------------------------------
+
+
+class LearningAPI:
+    def __init__(self, backend: Caller):
+        self.backend = backend
+
+    # reads -------------------------------------------------------------------
+
+    async def catalog(self, search: str | None = None, tags: list[str] | None = None,
+                      difficulty: str | None = None, limit: int = 50,
+                      offset: int = 0) -> Catalog:
+        raw = await self.backend.call("catalog", p_search=search or None, p_tags=tags or None,
+                                      p_difficulty=difficulty or None, p_limit=limit,
+                                      p_offset=offset)
+        return Catalog(courses=[_build(CourseSummary, c) for c in raw["courses"]],
+                       total=int(raw["total"]), tags=list(raw.get("tags") or []))
+
+    async def course_detail(self, course_id: str | None = None,
+                            slug: str | None = None) -> CourseDetail:
+        raw = await self.backend.call("course_detail", p_course_id=course_id, p_slug=slug)
+        return CourseDetail(
+            course=_build(CourseSummary, raw["course"]),
+            enrollment=_build(Enrollment, raw.get("enrollment")),
+            lessons=[_build(LessonSummary, x) for x in raw["lessons"]],
+            assessments=[_build(AssessmentSummary, x) for x in raw["assessments"]],
+            my_rating=_build(Rating, raw.get("my_rating")))
+
+    async def lesson_detail(self, lesson_id: str) -> LessonDetail:
+        raw = await self.backend.call("lesson_detail", p_lesson_id=lesson_id)
+        return LessonDetail(
+            lesson=_build(Lesson, raw["lesson"]), course=_build(Ref, raw["course"]),
+            previous=_build(Ref, raw.get("previous")), next=_build(Ref, raw.get("next")),
+            progress=_build(LessonProgress, raw.get("progress")),
+            enrolled=bool(raw.get("enrolled")),
+            assessments=[_build(Ref, x) for x in raw.get("assessments") or []])
+
+    async def assessment_detail(self, assessment_id: str) -> AssessmentDetail:
+        raw = await self.backend.call("assessment_detail", p_assessment_id=assessment_id)
+        return AssessmentDetail(
+            assessment=_build(Assessment, raw["assessment"]),
+            course=_build(Ref, raw.get("course")), lesson=_build(Ref, raw.get("lesson")),
+            attempts=[_build(Attempt, x) for x in raw.get("attempts") or []],
+            best_score=_float(raw.get("best_score")),
+            open_attempt=_build(Attempt, {"status": "in-progress", **raw["open_attempt"]})
+            if raw.get("open_attempt") else None)
+
+    async def dashboard(self) -> Dashboard:
+        raw = await self.backend.call("dashboard")
+        return Dashboard(
+            profile=_build(Profile, raw["profile"]), streak=_build(Streak, raw["streak"]),
+            enrollments=[_build(EnrolledCourse, x) for x in raw["enrollments"]],
+            achievements=[_build(Achievement, x) for x in raw["achievements"]],
+            points=int(raw["points"]), unread_notifications=int(raw["unread_notifications"]),
+            activity=[_build(DayActivity, x) for x in raw["activity"]])
+
+    async def my_profile(self) -> ProfilePage:
+        raw = await self.backend.call("my_profile")
+        return ProfilePage(profile=_build(Profile, raw["profile"]),
+                           streak=_build(Streak, raw.get("streak")) or Streak(),
+                           points=int(raw["points"]),
+                           achievements=[_build(Achievement, x) for x in raw["achievements"]])
+
+    async def notifications(self, limit: int = 100) -> Notifications:
+        raw = await self.backend.call("notifications_list", p_limit=limit)
+        return Notifications(unread=int(raw["unread"]),
+                             notifications=[_build(Notification, x)
+                                            for x in raw["notifications"]])
+
+    async def chat_history(self, context: str = "general_chat", course_id: str | None = None,
+                           lesson_id: str | None = None, assessment_id: str | None = None,
+                           limit: int = 50) -> list[ChatEntry]:
+        raw = await self.backend.call("chat_history_for", p_context=context,
+                                      p_course_id=course_id, p_lesson_id=lesson_id,
+                                      p_assessment_id=assessment_id, p_limit=limit)
+        return [_build(ChatEntry, x) for x in raw]
+
+    async def search_lessons(self, query: str, course_id: str | None = None,
+                             limit: int = 3) -> list[Passage]:
+        raw = await self.backend.call("search_lessons", p_query=query, p_course_id=course_id,
+                                      p_limit=limit)
+        return [_build(Passage, x) for x in raw]
+
+    # writes ------------------------------------------------------------------
+
+    async def _write(self, fn: str, event_id: str | None, occurred_at: datetime | None,
+                     **args: Any) -> WriteResult:
+        raw = await self.backend.call(fn, **args, p_event_id=event_id or new_event_id(),
+                                      p_occurred_at=occurred_at.isoformat() if occurred_at
+                                      else None)
+        return _write_result(raw)
+
+    async def enroll(self, course_id: str, *, event_id: str | None = None,
+                     occurred_at: datetime | None = None) -> WriteResult:
+        return await self._write("enroll", event_id, occurred_at, p_course_id=course_id)
+
+    async def set_enrollment_status(self, course_id: str, status: str, *,
+                                    event_id: str | None = None,
+                                    occurred_at: datetime | None = None) -> WriteResult:
+        return await self._write("set_enrollment_status", event_id, occurred_at,
+                                 p_course_id=course_id, p_status=status)
+
+    async def record_lesson_progress(self, lesson_id: str, *, time_spent: int = 0,
+                                     last_position: int | None = None,
+                                     completed: bool | None = None,
+                                     event_id: str | None = None,
+                                     occurred_at: datetime | None = None) -> WriteResult:
+        return await self._write("record_lesson_progress", event_id, occurred_at,
+                                 p_lesson_id=lesson_id, p_time_spent=time_spent,
+                                 p_last_position=last_position, p_completed=completed)
+
+    async def start_attempt(self, assessment_id: str, *, event_id: str | None = None,
+                            occurred_at: datetime | None = None) -> WriteResult:
+        return await self._write("start_attempt", event_id, occurred_at,
+                                 p_assessment_id=assessment_id)
+
+    async def submit_attempt(self, assessment_id: str, code: str,
+                             execution_result: dict[str, Any], score: float, *,
+                             attempt_id: str | None = None, event_id: str | None = None,
+                             occurred_at: datetime | None = None) -> WriteResult:
+        return await self._write("submit_attempt", event_id, occurred_at,
+                                 p_assessment_id=assessment_id, p_code=code,
+                                 p_execution_result=execution_result, p_score=score,
+                                 p_attempt_id=attempt_id)
+
+    async def log_chat(self, question: str, answer: str | None, *,
+                       context: str = "general_chat", course_id: str | None = None,
+                       lesson_id: str | None = None, assessment_id: str | None = None,
+                       message_type: str = "text", event_id: str | None = None,
+                       occurred_at: datetime | None = None) -> WriteResult:
+        return await self._write("log_chat", event_id, occurred_at, p_question=question,
+                                 p_answer=answer, p_context=context, p_course_id=course_id,
+                                 p_lesson_id=lesson_id, p_assessment_id=assessment_id,
+                                 p_message_type=message_type)
+
+    async def log_ai_interaction(self, interaction_type: str, input_data: dict[str, Any],
+                                 output_data: dict[str, Any], *, tokens_used: int,
+                                 processing_time_ms: int, event_id: str | None = None,
+                                 occurred_at: datetime | None = None) -> WriteResult:
+        return await self._write("log_ai_interaction", event_id, occurred_at,
+                                 p_interaction_type=interaction_type, p_input_data=input_data,
+                                 p_output_data=output_data, p_tokens_used=tokens_used,
+                                 p_processing_time=processing_time_ms)
+
+    async def mark_notifications_read(self, ids: list[str] | None = None, *,
+                                      event_id: str | None = None,
+                                      occurred_at: datetime | None = None) -> WriteResult:
+        return await self._write("mark_notifications_read", event_id, occurred_at, p_ids=ids)
+
+    async def submit_feedback(self, *, rating: int | None = None, text: str | None = None,
+                              feedback_type: str = "general", course_id: str | None = None,
+                              lesson_id: str | None = None, assessment_id: str | None = None,
+                              event_id: str | None = None,
+                              occurred_at: datetime | None = None) -> WriteResult:
+        return await self._write("submit_feedback", event_id, occurred_at, p_rating=rating,
+                                 p_feedback_text=text, p_feedback_type=feedback_type,
+                                 p_course_id=course_id, p_lesson_id=lesson_id,
+                                 p_assessment_id=assessment_id)
+
+    async def rate_course(self, course_id: str, rating: int, text: str | None = None, *,
+                          event_id: str | None = None) -> WriteResult:
+        return await self.submit_feedback(rating=rating, text=text,
+                                          feedback_type="course_rating", course_id=course_id,
+                                          event_id=event_id)
+
+    async def update_profile(self, changes: dict[str, Any], *, event_id: str | None = None,
+                             occurred_at: datetime | None = None) -> WriteResult:
+        return await self._write("update_profile", event_id, occurred_at, p_changes=changes)
