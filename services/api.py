@@ -476,6 +476,13 @@ class LearningAPI:
                                       p_limit=limit)
         return [_build(Passage, x) for x in raw]
 
+    async def navigation_index(self) -> list[tuple[str, str, str, str]]:
+        """(kind, id, title, context) for every course and lesson the caller can open."""
+        raw = await self.backend.call("navigation")
+        entries = [("course", c["id"], c["title"], "") for c in raw["courses"]]
+        entries += [("lesson", x["id"], x["title"], x["course_title"]) for x in raw["lessons"]]
+        return entries
+
     # writes ------------------------------------------------------------------
 
     async def _write(self, fn: str, event_id: str | None, occurred_at: datetime | None,

@@ -531,6 +531,24 @@ as $$
         limit least(greatest(coalesce(p_limit, 50), 1), 200)) h
 $$;
 
+-- Every course and lesson the caller can open, for the command palette.
+create or replace function public.navigation()
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  select jsonb_build_object(
+    'courses', coalesce((select jsonb_agg(jsonb_build_object('id', c.id, 'title', c.title)
+                                          order by c.title)
+                         from public.courses c), '[]'::jsonb),
+    'lessons', coalesce((select jsonb_agg(jsonb_build_object('id', l.id, 'title', l.title,
+                                                             'course_title', c.title)
+                                          order by c.title, l.order_index)
+                         from public.lessons l join public.courses c on c.id = l.course_id
+                         where l.is_published or c.created_by = auth.uid()), '[]'::jsonb))
+$$;
+
 -- Course passages matching a question: the tutor's answer when no model is reachable.
 create or replace function public.search_lessons(
   p_query text,
@@ -948,7 +966,8 @@ grant execute on function
   public.course_detail(uuid, text),
   public.lesson_detail(uuid),
   public.assessment_detail(uuid),
-  public.search_lessons(text, uuid, integer)
+  public.search_lessons(text, uuid, integer),
+  public.navigation()
   to anon, authenticated, service_role;
 grant execute on function
   public.dashboard(),

@@ -1,0 +1,119 @@
+"""Home: streak, a year of activity, enrolled courses, achievements, notifications."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Footer, Header, ListView, Static
+
+from screens.base import DataScreen
+from services.api import Dashboard
+from widgets.cards import AchievementList, EnrolledCourseItem
+from widgets.heatmap import ActivityHeatmap
+from widgets.status import StateMessage
+
+
+def streak_text(dashboard: Dashboard) -> Text:
+    streak = dashboard.streak
+    unit = "week" if streak.streak_type == "weekly" else "day"
+    text = Text()
+    text.append("🔥 " if streak.current else "○ ", style="bold")
+    text.append(f"{streak.current}", style="bold orange1" if streak.current else "bold")
+    text.append(f" {unit}{'s' if streak.current != 1 else ''} streak\n")
+    text.append(f"longest {streak.longest}   ·   {dashboard.points} points\n\n", style="dim")
+    if streak.active_today:
+        text.append(f"✓ You learned this {unit}. See you tomorrow!" if unit == "day"
+                    else "✓ You learned this week.", style="green")
+    elif streak.current:
+        text.append(f"Complete a lesson or an assessment this {unit} to keep it going.",
+                    style="yellow")
+    else:
+        text.append("Complete a lesson or an assessment to start a streak.", style="dim")
+    return text
+
+
+class DashboardScreen(DataScreen):
+    """The home screen."""
+
+    BINDINGS = [
+        Binding("enter", "continue_course", "Continue", id="dashboard.continue"),
+        Binding("o", "open_course", "Open course", id="dashboard.open"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="body"):
+            with Horizontal(id="dash-top"):
+                yield Static(id="streak", classes="panel")
+                with Vertical(id="activity", classes="panel"):
+                    yield ActivityHeatmap(id="heatmap")
+            with Horizontal(id="dash-bottom"):
+                with Vertical(id="courses-panel", classes="panel"):
+                    yield StateMessage(id="courses-empty")
+                    yield ListView(id="courses")
+                with Vertical(id="side-panel", classes="panel"):
+                    yield Static(id="notifications-summary")
+                    yield AchievementList([], id="achievements")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Dashboard"
+        self.query_one("#streak").border_title = "Streak"
+        self.query_one("#activity").border_title = "Activity — last 365 days"
+        self.query_one("#courses-panel").border_title = "Your courses"
+        self.query_one("#side-panel").border_title = "Achievements"
+        super().on_mount()
+
+    async def fetch(self) -> Dashboard:
+        return await self.api.dashboard()
+
+    def show(self, data: Dashboard) -> None:
+        self.dashboard = data
+        self.query_one("#streak", Static).update(streak_text(data))
+        heatmap = self.query_one(ActivityHeatmap)
+        heatmap.today = data.streak.today or date.today()
+        heatmap.counts = {d.date: d.lessons + d.assessments for d in data.activity}
+        unread = data.unread_notifications
+        self.query_one("#notifications-summary", Static).update(
+            Text(f"🔔 {unread} unread notification{'s' if unread != 1 else ''} — press n\n",
+                 style="bold" if unread else "dim"))
+        self.query_one(AchievementList).show(data.achievements)
+        courses = self.query_one("#courses", ListView)
+        courses.clear()
+        empty = self.query_one("#courses-empty", StateMessage)
+        if data.enrollments:
+            empty.clear()
+            courses.extend(EnrolledCourseItem(c) for c in data.enrollments)
+            courses.index = 0
+            courses.focus()
+        else:
+            empty.show_empty("You are not enrolled in any course yet.\n"
+                             "Press c to browse the catalog.")
+
+    def _selected_course(self):
+        courses = self.query_one("#courses", ListView)
+        item = courses.highlighted_child
+        return item.course if isinstance(item, EnrolledCourseItem) else None
+
+    def action_continue_course(self) -> None:
+        course = self._selected_course()
+        if course is None:
+            self.app.action_goto("catalog")
+        elif course.next_lesson:
+            self.app.open_lesson(course.next_lesson.id)
+        else:
+            self.app.open_course(course.course_id)
+
+    def action_open_course(self) -> None:
+        course = self._selected_course()
+        if course is not None:
+            self.app.open_course(course.course_id)
+
+    @on(ListView.Selected, "#courses")
+    def _course_chosen(self, event: ListView.Selected) -> None:
+        self.action_continue_course()

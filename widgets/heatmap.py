@@ -1,0 +1,81 @@
+"""A contribution-graph style heatmap of daily learning activity."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+LEVEL_STYLES = ("#2d333b", "#0e4429", "#006d32", "#26a641", "#39d353")
+LEVEL_STYLES_LIGHT = ("#ebedf0", "#9be9a8", "#40c463", "#30a14e", "#216e39")
+DAY_LABELS = ("Mon", "", "Wed", "", "Fri", "", "")
+
+
+def level(count: int, peak: int) -> int:
+    """0 for no activity, then 1–4 by quarter of the busiest day."""
+    if count <= 0:
+        return 0
+    if peak <= 1:
+        return 4
+    return min(4, 1 + (4 * (count - 1)) // peak)
+
+
+class ActivityHeatmap(Widget):
+    """Weeks as columns (oldest left), Monday..Sunday as rows, like GitHub's graph.
+    Shows as many of the last 53 weeks as fit the width."""
+
+    DEFAULT_CSS = """
+    ActivityHeatmap { height: 10; width: 1fr; }
+    """
+
+    counts: reactive[dict[date, int]] = reactive(dict, layout=True)
+    today: reactive[date | None] = reactive(None)
+
+    def __init__(self, counts: dict[date, int] | None = None, today: date | None = None,
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.set_reactive(ActivityHeatmap.counts, dict(counts or {}))
+        self.set_reactive(ActivityHeatmap.today, today)
+
+    def render(self) -> Text:
+        today = self.today or date.today()
+        width = max(self.size.width - 4, 10)
+        cell = 2 if width >= 53 * 2 else 1
+        weeks = min(53, width // cell)
+        start = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
+        peak = max(self.counts.values(), default=0)
+        light = not self.app.current_theme.dark if self.is_attached else False
+        styles = LEVEL_STYLES_LIGHT if light else LEVEL_STYLES
+        glyph = "■ " if cell == 2 else "■"
+
+        text = Text()
+        # Month labels above the first week of each month.
+        header = [" "] * (weeks * cell)
+        for w in range(weeks):
+            first = start + timedelta(weeks=w)
+            if first.day <= 7:
+                label = first.strftime("%b")
+                pos = w * cell
+                if pos + len(label) <= len(header) and all(c == " " for c in header[pos:pos + 4]):
+                    header[pos:pos + len(label)] = label
+        text.append("    " + "".join(header).rstrip() + "\n", style="dim")
+        for row in range(7):
+            text.append(f"{DAY_LABELS[row]:<4}", style="dim")
+            for w in range(weeks):
+                day = start + timedelta(weeks=w, days=row)
+                if day > today:
+                    text.append(" " * cell)
+                    continue
+                count = self.counts.get(day, 0)
+                text.append(glyph, style=styles[level(count, peak)])
+            text.append("\n")
+        active = sum(1 for d, c in self.counts.items() if c > 0 and (today - d).days < 365)
+        text.append(f"    {active} active day{'s' if active != 1 else ''} in the last year   ",
+                    style="dim")
+        text.append("Less ", style="dim")
+        for style in styles:
+            text.append(glyph, style=style)
+        text.append("More", style="dim")
+        return text
