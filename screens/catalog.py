@@ -18,7 +18,9 @@ DIFFICULTIES = [("Any level", ""), ("Beginner", "Beginner"), ("Intermediate", "I
 
 
 class CatalogScreen(DataScreen):
+    AUTO_FOCUS = "#courses"
     BINDINGS = [
+        Binding("escape", "leave_search", "Back to the list", id="catalog.list", show=False),
         Binding("slash", "focus_search", "Search", id="catalog.search"),
         Binding("e", "enroll", "Enroll", id="catalog.enroll"),
         Binding("enter", "open", "Open", id="catalog.open", show=False),
@@ -79,6 +81,9 @@ class CatalogScreen(DataScreen):
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self) -> None:
+        self.query_one("#courses", ListView).focus()
+
+    def action_leave_search(self) -> None:
         self.query_one("#courses", ListView).focus()
 
     def action_focus_search(self) -> None:

@@ -47,6 +47,7 @@ class AssessmentItem(ListItem):
 
 
 class CourseScreen(DataScreen):
+    AUTO_FOCUS = "#lessons"
     BINDINGS = [
         Binding("e", "enroll", "Enroll", id="course.enroll"),
         Binding("p", "pause", "Pause/resume", id="course.pause"),
@@ -116,8 +117,6 @@ class CourseScreen(DataScreen):
         assessments.extend(AssessmentItem(a) for a in data.assessments)
         assessments.display = bool(data.assessments)
         self.query_one(".section-title").display = bool(data.assessments)
-        if not self.focused:
-            lessons.focus()
 
     @on(ListView.Selected)
     def _chosen(self, event: ListView.Selected) -> None:

@@ -27,7 +27,7 @@ def streak_text(dashboard: Dashboard) -> Text:
     text.append(f" {unit}{'s' if streak.current != 1 else ''} streak\n")
     text.append(f"longest {streak.longest}   ·   {dashboard.points} points\n\n", style="dim")
     if streak.active_today:
-        text.append(f"✓ You learned this {unit}. See you tomorrow!" if unit == "day"
+        text.append("✓ You learned today. See you tomorrow!" if unit == "day"
                     else "✓ You learned this week.", style="green")
     elif streak.current:
         text.append(f"Complete a lesson or an assessment this {unit} to keep it going.",
@@ -40,6 +40,7 @@ def streak_text(dashboard: Dashboard) -> Text:
 class DashboardScreen(DataScreen):
     """The home screen."""
 
+    AUTO_FOCUS = "#courses"
     BINDINGS = [
         Binding("enter", "continue_course", "Continue", id="dashboard.continue"),
         Binding("o", "open_course", "Open course", id="dashboard.open"),
@@ -90,7 +91,6 @@ class DashboardScreen(DataScreen):
             empty.clear()
             courses.extend(EnrolledCourseItem(c) for c in data.enrollments)
             courses.index = 0
-            courses.focus()
         else:
             empty.show_empty("You are not enrolled in any course yet.\n"
                              "Press c to browse the catalog.")

@@ -72,7 +72,7 @@ class LocalProfileScreen(Screen[None]):
     @work(exclusive=True)
     async def _create(self, name: str, timezone: str) -> None:
         try:
-            await self.app.backend.sign_up(full_name=name, timezone=timezone)
+            await self.app.backend.sign_up(None, None, full_name=name, timezone=timezone)
         except Exception as exc:
             self.notify(friendly(exc), title="Could not create your profile", severity="error")
             return
@@ -145,7 +145,7 @@ class SignInScreen(Screen[None]):
             self.notify("Choose a password of at least 8 characters.", severity="warning")
             return
         name = self.query_one("#full_name", Input).value.strip() or None
-        self._run(self.app.backend.sign_up(email=email, password=password, full_name=name))
+        self._run(self.app.backend.sign_up(email, password, full_name=name))
 
     @on(Button.Pressed, "#otp-button")
     def action_send_code(self) -> None:

@@ -28,6 +28,7 @@ class NotificationItem(ListItem):
 
 
 class NotificationsScreen(DataScreen):
+    AUTO_FOCUS = "#notifications"
     BINDINGS = [
         Binding("enter", "open", "Open", id="notifications.open"),
         Binding("space", "mark_read", "Mark read", id="notifications.read"),
@@ -60,7 +61,6 @@ class NotificationsScreen(DataScreen):
         empty.clear()
         items.extend(NotificationItem(n) for n in data.notifications)
         items.index = min(index or 0, len(data.notifications) - 1)
-        items.focus()
 
     def _selected(self) -> Notification | None:
         item = self.query_one("#notifications", ListView).highlighted_child

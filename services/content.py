@@ -100,8 +100,8 @@ def assessment_payload(a: Any) -> dict[str, Any]:
         "difficulty": a.difficulty, "time_limit": a.time_limit,
         "instructions": a.instructions, "starter_code": a.starter_code,
         "test_cases": a.to_test_cases_json(), "language": a.language, "entry": a.entry,
-        "limits": a.limits_json() if hasattr(a, "limits_json") else {},
-        "lesson_slug": a.lesson, "solution": a.solution,
+        "limits": a.limits.to_json(), "lesson_slug": getattr(a, "lesson", None),
+        "solution": a.solution,
     }
 
 
@@ -270,11 +270,16 @@ def load_course(directory: Path | str) -> CourseSource:
             problems.append(Problem(Path(exc.file), exc.line, exc.message))
             continue
         assessment.slug = path.stem
-        lesson = getattr(assessment, "lesson", None)
-        if lesson:
+        text = path.read_text(encoding="utf-8")
+        lesson = tomllib.loads(text).get("lesson")
+        assessment.lesson = None
+        if lesson is not None and not isinstance(lesson, str):
+            problems.append(Problem(path, _line_of(text, "lesson"),
+                                    "`lesson` must be a lesson file's name, e.g. \"03-loops\""))
+        elif lesson:
             resolved = lesson_stems.get(lesson) or (lesson if lesson in lesson_slugs else None)
             if resolved is None:
-                problems.append(Problem(path, _line_of(path.read_text(encoding="utf-8"), "lesson"),
+                problems.append(Problem(path, _line_of(text, "lesson"),
                                         f"`lesson = {lesson!r}` names no lesson of this course"))
             assessment.lesson = resolved
         course.assessments.append(assessment)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from textual import work
@@ -40,12 +42,21 @@ class LearnApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
-    def __init__(self, backend: Any, *, theme: str | None = None) -> None:
+    def __init__(self, backend_factory: Callable[[Callable[[str], None]], Any], *,
+                 theme: str | None = None) -> None:
+        """`backend_factory(progress)` makes the Backend; progress messages show while
+        it starts (the first run creates the database)."""
         super().__init__()
-        self.backend = backend
-        self.api = LearningAPI(backend)
+        self.backend = backend_factory(self._progress)
+        self.api = LearningAPI(self.backend)
         if theme:
             self.theme = theme
+
+    def _progress(self, message: str) -> None:
+        screen = self.screen_stack[-1] if self.screen_stack else None
+        if isinstance(screen, BootScreen):
+            self.call_from_thread(screen.progress, message) \
+                if self._thread_id != threading.get_ident() else screen.progress(message)
 
     # Start-up ---------------------------------------------------------------
 
@@ -57,7 +68,7 @@ class LearnApp(App[None]):
     async def boot(self) -> None:
         boot = self.screen if isinstance(self.screen, BootScreen) else None
         try:
-            await self.backend.open(progress=boot.progress if boot else None)
+            await self.backend.connect()
         except Exception as exc:
             if boot:
                 boot.progress(f"[red]{friendly(exc)}[/red]\n\nPress q to quit.")
@@ -72,8 +83,8 @@ class LearnApp(App[None]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         await self.push_screen(DashboardScreen())
-        self.sub_title = self.backend.describe_user() if hasattr(
-            self.backend, "describe_user") else ""
+        user = self.backend.current_user
+        self.sub_title = (user.email or "") if user else ""
 
     # Navigation -------------------------------------------------------------
 
