@@ -32,7 +32,11 @@ class EmbeddedServer:
     def __init__(self, root: Path):
         from services.database import EmbeddedPostgres
 
-        self.pg = EmbeddedPostgres(root / "pgdata")
+        # Its own folder, not pytest's: as root, pgserver runs PostgreSQL as another
+        # user and changes the folder's permissions, which concurrent pytest runs
+        # sharing /tmp/pytest-of-<user> would undo.
+        self.dir = Path(tempfile.mkdtemp(prefix="learn-embedded-"))
+        self.pg = EmbeddedPostgres(self.dir / "pgdata")
         self.url = self.pg.start()
 
     def url_for(self, dbname: str) -> str:
@@ -41,6 +45,7 @@ class EmbeddedServer:
 
     def stop(self) -> None:
         self.pg.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Pg15Server:

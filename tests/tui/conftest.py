@@ -1,0 +1,27 @@
+"""The TUI on the local backend with real PostgreSQL and the bundled courses."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.backend import LocalBackend
+from services.seed import seed_bundled
+from tui.app import LearnApp
+
+
+@pytest.fixture(scope="module")
+def seeded_url(db_url) -> str:
+    seed_bundled(db_url)
+    return db_url
+
+
+@pytest.fixture
+def make_app(seeded_url, tmp_path, monkeypatch):
+    """A LearnApp on the test database with its own session file (a new learner)."""
+    monkeypatch.setenv("LEARN_HOME", str(tmp_path / "home"))
+
+    def make(**kwargs) -> LearnApp:
+        return LearnApp(lambda progress: LocalBackend(
+            seeded_url, progress=progress, session_path=tmp_path / "session.json"), **kwargs)
+
+    return make
