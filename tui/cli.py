@@ -42,6 +42,170 @@ def _status(_args: argparse.Namespace) -> int:
     return 0
 
 
+# -- doctor, config, login, logout (services.config / backend / doctor) -----------------
+
+def _settings(args: argparse.Namespace):
+    from services import config
+
+    return config.load(supabase=getattr(args, "supabase", False))
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    """Print what is configured and reachable; exit 1 if anything failed."""
+    import asyncio
+
+    from services import doctor
+
+    checks = asyncio.run(doctor.run(_settings(args)))
+    for check in checks:
+        print(check.line())
+    return 1 if any(c.status == "fail" for c in checks) else 0
+
+
+def _config(args: argparse.Namespace) -> int:
+    """Show the effective settings (secrets masked), or set / unset one."""
+    from services import config
+
+    if args.unset:
+        key, path = config.set_value(args.unset, None)
+        print(f"removed {key} from {path}")
+        return 0
+    if args.key and args.value is not None:
+        value = sys.stdin.readline().rstrip("\n") if args.value == "-" else args.value
+        key, path = config.set_value(args.key, value)
+        shown = "(hidden)" if key in config.SECRETS or key == "database_url" else value
+        print(f"{key} = {shown} saved in {path}")
+        return 0
+    settings = config.load(supabase=getattr(args, "supabase", False))
+    shown = settings.masked()
+    if args.key:
+        key = config.normalise_key(args.key)
+        print(shown[key] if shown[key] is not None else "")
+        return 0
+    print(f"# {settings.path}" + ("" if settings.path and settings.path.exists()
+                                   else " (not created yet)"))
+    for key, value in shown.items():
+        source = settings.sources.get(key, "default")
+        where = f"env {config.ENV[key]}" if source == "env" else source
+        print(f"{key:<18} = {value if value is not None else '(not set)'}   [{where}]")
+    print(f"# backend in use: {settings.backend_kind}")
+    return 0
+
+
+def _read_password(args: argparse.Namespace, prompt: str = "Password: ") -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    return getpass.getpass(prompt)
+
+
+def _login(args: argparse.Namespace) -> int:
+    """Sign in (or up, with --new) with email + password, or an emailed code (--otp)."""
+    import asyncio
+
+    from services.backend import backend_from_settings
+
+    backend = backend_from_settings(
+        _settings(args), auto_refresh=False,
+        progress=lambda msg: print(msg, file=sys.stderr, flush=True))
+
+    async def run() -> int:
+        try:
+            email = args.email or input("Email: ").strip()
+            if args.otp:
+                await backend.sign_in_with_otp(email)
+                print(f"We sent a code to {email}.", file=sys.stderr)
+                code = (sys.stdin.readline() if args.password_stdin
+                        else input("Code from the email: ")).strip()
+                user = await backend.verify_otp(email, code)
+            elif args.new:
+                user = await backend.sign_up(email, _read_password(args),
+                                             full_name=args.name)
+                if user is None:
+                    print(f"Check {email} for a confirmation link, then `learn login`.")
+                    return 0
+            else:
+                user = await backend.sign_in(email, _read_password(args))
+        finally:
+            await backend.close()
+        print(f"Signed in as {user.email or user.id} ({backend.describe()}).")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _logout(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from services.backend import backend_from_settings
+
+    backend = backend_from_settings(_settings(args), auto_refresh=False)
+
+    async def run() -> int:
+        try:
+            await backend.connect()
+            was = backend.current_user
+            await backend.sign_out()
+        finally:
+            await backend.close()
+        print("Signed out." if was else "Not signed in.")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _guarded(handler, args: argparse.Namespace) -> int:
+    """Run a command: a LearnError is one line on stderr and exit 1, never a traceback."""
+    import os
+
+    from services.errors import LearnError
+
+    try:
+        return handler(args)
+    except LearnError as exc:
+        print(f"learn: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    except EOFError:
+        print("learn: no input", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if os.environ.get("LEARN_DEBUG"):
+            raise
+        print(f"learn: unexpected error: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+              " (set LEARN_DEBUG=1 for details)", file=sys.stderr)
+        return 1
+
+
+def _add_account_commands(sub, supabase_flag) -> None:
+    doctor = sub.add_parser("doctor", help="check what is configured and reachable")
+    supabase_flag(doctor)
+    cfg = sub.add_parser("config", help="show the settings (secrets masked) or set one: "
+                         "learn config KEY VALUE ('-' reads VALUE from stdin)")
+    cfg.add_argument("key", nargs="?")
+    cfg.add_argument("value", nargs="?")
+    cfg.add_argument("--unset", metavar="KEY", help="remove a setting from the file")
+    supabase_flag(cfg)
+    for name, text in (("login", "sign in (Supabase, or a local account)"),
+                       ("logout", "sign out and forget the saved session")):
+        cmd = sub.add_parser(name, help=text)
+        supabase_flag(cmd)
+        if name == "login":
+            cmd.add_argument("--email")
+            cmd.add_argument("--otp", action="store_true", help="sign in with a code sent "
+                             "by email (Supabase)")
+            cmd.add_argument("--new", action="store_true", help="create the account")
+            cmd.add_argument("--name", help="your name, with --new")
+            cmd.add_argument("--password-stdin", action="store_true",
+                             help="read the password (or the --otp code) from stdin")
+
+
+ACCOUNT_COMMANDS = {"doctor": _doctor, "config": _config, "login": _login, "logout": _logout}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="learn", description="Learn in your terminal: courses, lessons, coding "
@@ -51,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="grade a solution: learn check ASSESSMENT.toml FILE",
                            add_help=False)
     check.add_argument("rest", nargs=argparse.REMAINDER)
+    supabase_help = "use the Supabase project (SUPABASE_URL + SUPABASE_ANON_KEY)"
+    parser.add_argument("--supabase", action="store_true", help=supabase_help)
+    _add_account_commands(sub, lambda cmd: cmd.add_argument(
+        "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help))
     return parser
 
 
@@ -62,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         return check_main(argv[1:])
     args = build_parser().parse_args(argv)
     paths.data_dir()
+    if args.command in ACCOUNT_COMMANDS:
+        return _guarded(ACCOUNT_COMMANDS[args.command], args)
     return _status(args)
 
 

@@ -1,0 +1,877 @@
+"""One API over two backends: the embedded (or any) PostgreSQL, or a Supabase project.
+
+Every data operation is `await backend.call(fn, **args)`: one call of the SQL
+function `public.<fn>` with named arguments, returning its JSON. Both backends run
+it as PostgREST does — one transaction, role `anon` or `authenticated`,
+`request.jwt.claims` of the signed-in user — so RLS and `auth.uid()` decide the
+same things, and failures arrive as the same `LearnError` kinds (services.errors).
+
+    LocalBackend     psycopg (async) to the embedded PostgreSQL or DATABASE_URL;
+                     accounts in auth.users (scrypt passwords, email optional).
+    SupabaseBackend  supabase-py: client.rpc(); GoTrue sign-up/in, email codes;
+                     the session saved 0600 in the data dir and refreshed.
+
+Arguments are sent as JSON and cast to the function's declared argument types, as
+PostgREST does (`json_to_record`), so `["a", "b"]` can fill a text[] or uuid[].
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from services import errors, paths, postgrest
+from services.errors import (
+    AuthError,
+    ConfigError,
+    Conflict,
+    InvalidInput,
+    LearnError,
+    NotFound,
+    NotSignedIn,
+    ServerError,
+)
+
+if TYPE_CHECKING:
+    from services.config import Settings
+
+log = logging.getLogger("learn.backend")
+
+Progress = Callable[[str], None]
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def check_identifier(name: str, what: str = "name") -> str:
+    if not isinstance(name, str) or not _IDENT.match(name):
+        raise InvalidInput(f"{what} {name!r} is not a valid SQL identifier.")
+    return name
+
+
+def _check_email(email: str) -> str:
+    email = email.strip().lower()
+    if not _EMAIL.match(email) or len(email) > 255:
+        raise InvalidInput("That email address is not valid.", code="email_address_invalid")
+    return email
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: str
+    email: str | None = None
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What every screen and command talks to (through services.api.LearningAPI)."""
+
+    kind: str  # "local" or "supabase"
+
+    @property
+    def current_user(self) -> CurrentUser | None: ...
+
+    async def connect(self) -> None:
+        """Open connections and restore the saved session (call() does it lazily)."""
+
+    async def call(self, fn: str, **args: Any) -> Any:
+        """`public.<fn>(arg := value, …)` as the signed-in user (anon if none) → JSON.
+
+        Raises a LearnError. (A function returning void gives None locally but [] through
+        PostgREST's 204; the API's functions all return jsonb.)"""
+
+    async def sign_up(self, email: str | None, password: str | None, *,
+                      full_name: str | None = None, **meta: Any) -> CurrentUser | None:
+        """Create an account (the signup trigger makes the profile) and sign in.
+
+        Returns None when the server wants the email confirmed first."""
+
+    async def sign_in(self, email: str, password: str) -> CurrentUser: ...
+
+    async def sign_in_with_otp(self, email: str) -> None:
+        """Email a one-time code (Supabase)."""
+
+    async def verify_otp(self, email: str, token: str) -> CurrentUser: ...
+
+    async def reset_password(self, email: str) -> None: ...
+
+    async def sign_out(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+# ---------------------------------------------------------------------------
+# The session file: one JSON object per backend, mode 0600, written atomically.
+# ---------------------------------------------------------------------------
+
+class SessionStore:
+    """`{namespace: {key: value}}` in paths.session_file().
+
+    Each backend (the local database, each Supabase project) keeps its own
+    namespace, so switching between them never mixes sessions."""
+
+    def __init__(self, path: Path | None = None):
+        self._path = path
+
+    @property
+    def path(self) -> Path:
+        return self._path or paths.session_file()
+
+    def _read(self) -> dict[str, dict[str, str]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError):
+            log.warning("ignoring an unreadable session file %s", self.path)
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _write(self, data: dict[str, dict[str, str]]) -> None:
+        path = self.path
+        if not data:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            return
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".session-", dir=path.parent)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def get(self, namespace: str, key: str) -> str | None:
+        value = self._read().get(namespace, {}).get(key)
+        return value if isinstance(value, str) else None
+
+    def set(self, namespace: str, key: str, value: str) -> None:
+        data = self._read()
+        data.setdefault(namespace, {})[key] = value
+        self._write(data)
+
+    def remove(self, namespace: str, key: str | None = None) -> None:
+        data = self._read()
+        if namespace not in data:
+            return
+        if key is None:
+            del data[namespace]
+        else:
+            data[namespace].pop(key, None)
+            if not data[namespace]:
+                del data[namespace]
+        self._write(data)
+
+
+# ---------------------------------------------------------------------------
+# How PostgREST calls a function: look it up, cast JSON args to its types.
+# ---------------------------------------------------------------------------
+
+FUNCTION_LOOKUP_SQL = """
+select p.proname as name,
+       p.pronargs as nargs,
+       p.pronargdefaults as ndefaults,
+       p.proretset as returns_set,
+       t.typname = 'void' as returns_void,
+       (t.typtype = 'c' or t.oid = 'record'::regtype) as returns_row,
+       coalesce(p.proargnames, '{}') as argnames,
+       coalesce(p.proargmodes::text[], '{}') as argmodes,
+       array(select format_type(a, null) from unnest(p.proargtypes) a) as argtypes
+from pg_catalog.pg_proc p
+join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+join pg_catalog.pg_type t on t.oid = p.prorettype
+where n.nspname = %s and p.proname = %s and p.prokind = 'f'
+"""
+
+
+@dataclass(frozen=True)
+class Signature:
+    schema: str
+    name: str
+    args: tuple[tuple[str, str], ...]   # (name, type) of the input arguments, in order
+    required: frozenset[str]
+    returns_set: bool
+    returns_void: bool
+    returns_row: bool
+
+    @classmethod
+    def from_row(cls, schema: str, row: dict[str, Any]) -> Signature:
+        names, modes = list(row["argnames"]), list(row["argmodes"])
+        if modes:  # OUT/TABLE arguments are listed in argnames but not in argtypes
+            names = [n for n, m in zip(names, modes, strict=False) if m in ("i", "b", "v")]
+        names = (names + [""] * row["nargs"])[: row["nargs"]]
+        args = tuple(zip(names, row["argtypes"], strict=True))
+        n_required = row["nargs"] - row["ndefaults"]
+        return cls(schema, row["name"], args, frozenset(n for n, _ in args[:n_required]),
+                   row["returns_set"], row["returns_void"], row["returns_row"])
+
+    def accepts(self, given: set[str]) -> bool:
+        names = {n for n, _ in self.args}
+        return all(names) and given <= names and self.required <= given
+
+
+def choose_signature(schema: str, fn: str, rows: list[dict[str, Any]],
+                     given: set[str]) -> Signature:
+    """The one overload PostgREST would call, or NotFound / ServerError like PGRST202/203."""
+    candidates = [s for s in (Signature.from_row(schema, r) for r in rows) if s.accepts(given)]
+    if not candidates:
+        listed = ", ".join(sorted(given))
+        raise NotFound(f"The server has no function {schema}.{fn}({listed}): the database may "
+                       "need the latest migrations — run `learn doctor`.", code="PGRST202")
+    if len(candidates) > 1:
+        raise ServerError(f"Several functions {schema}.{fn} match these arguments; "
+                          "the migrations need fixing.", code="PGRST203")
+    return candidates[0]
+
+
+def call_statement(sig: Signature, given: list[str]) -> tuple[Any, bool]:
+    """(SQL taking one JSON parameter with the arguments, True if it returns nothing)."""
+    from psycopg import sql
+
+    types = dict(sig.args)
+    named = sql.SQL(", ").join(
+        sql.SQL("{} := _a.{}").format(sql.Identifier(n), sql.Identifier(n)) for n in given)
+    call = sql.SQL("{}.{}({})").format(sql.Identifier(sig.schema), sql.Identifier(sig.name),
+                                       named)
+    if given:
+        columns = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(types[n])) for n in given)
+        source = sql.SQL(" from json_to_record(%s::json) as _a({})").format(columns)
+    else:
+        source = sql.SQL(" from (select %s::json) as _a")
+    if sig.returns_set:
+        query = sql.SQL("select coalesce(json_agg(_s._v), '[]'::json) from "
+                        "(select {} as _v{}) as _s").format(call, source)
+    elif sig.returns_void:
+        query = sql.SQL("select {}{}").format(call, source)
+    else:
+        query = sql.SQL("select to_json({}){}").format(call, source)
+    return query, sig.returns_void
+
+
+# ---------------------------------------------------------------------------
+# Local: PostgreSQL through psycopg.
+# ---------------------------------------------------------------------------
+
+class LocalBackend:
+    """The embedded PostgreSQL (default) or any PostgreSQL URL.
+
+    One connection, one call at a time; each call is one transaction run exactly as
+    PostgREST runs a request (services.postgrest). Accounts live in auth.users and
+    are created by this (owner) connection, so the signup trigger runs as on Supabase.
+
+    `url=None` is the embedded server in the data dir, created on first use; then
+    (and for any URL unless `migrate=False`) pending migrations are applied, with
+    `progress(message)` told what happens. `seed(url, progress)`, if given, runs after
+    the migrations on every start (services.seed.seed_bundled loads the bundled
+    courses only when they changed, so it is cheap when they did not).
+    """
+
+    kind = "local"
+    _SESSION_KEY = "user"
+
+    def __init__(self, url: str | None = None, *, progress: Progress | None = None,
+                 migrate: bool = True, session_path: Path | None = None,
+                 pgdata: Path | None = None,
+                 seed: Callable[[str, Progress | None], None] | None = None):
+        self._url = url
+        self._seed = seed
+        self._progress = progress
+        self._migrate = migrate
+        self._pgdata = pgdata
+        self._server = None
+        self._conn = None
+        self._lock = asyncio.Lock()
+        self._connect_lock = asyncio.Lock()
+        self._signatures: dict[str, list[dict[str, Any]]] = {}
+        self._sessions = SessionStore(session_path)
+        self._user: CurrentUser | None = None
+        self._connected = False
+
+    # -- connection ----------------------------------------------------------
+
+    @property
+    def current_user(self) -> CurrentUser | None:
+        return self._user
+
+    @property
+    def namespace(self) -> str:
+        if self._url is None:
+            from services.database import EmbeddedPostgres
+
+            return f"local:{EmbeddedPostgres(self._pgdata).pgdata}"
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            info = conninfo_to_dict(self._url)
+        except Exception:
+            return "local:database-url"
+        where = "/".join(str(info.get(k, "")) for k in ("host", "port", "dbname", "user"))
+        return f"local:{where}"
+
+    def describe(self) -> str:
+        if self._url is None:
+            from services.database import EmbeddedPostgres
+
+            return f"local (embedded PostgreSQL in {EmbeddedPostgres(self._pgdata).pgdata})"
+        from services.config import mask_url
+
+        return f"local ({mask_url(self._url)})"
+
+    def _say(self, message: str) -> None:
+        if self._progress:
+            self._progress(message)
+
+    def _start_and_migrate(self) -> str:
+        from services.database import EmbeddedPostgres, migrate
+
+        url = self._url
+        local = True
+        if url is None:
+            server = EmbeddedPostgres(self._pgdata)
+            if not server.is_initialised:
+                self._say(f"Creating the local database in {server.pgdata} …")
+            url = server.start()
+            self._server = server
+        elif self._migrate:
+            local = not _looks_like_supabase(url)
+        if self._migrate:
+            migrate(url, local=local, progress=self._progress)
+            if self._seed is not None:
+                self._seed(url, self._progress)
+        return url
+
+    async def connect(self) -> None:
+        """Start (first run: create) and migrate the database, connect, restore the session."""
+        async with self._connect_lock:
+            if self._connected:
+                return
+            import psycopg
+
+            try:
+                url = await asyncio.to_thread(self._start_and_migrate)
+                self._conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
+            except LearnError:
+                raise
+            except Exception as exc:
+                from services.database import MigrationError
+
+                if isinstance(exc, MigrationError):
+                    raise ServerError(f"The local database could not be migrated: {exc}") \
+                        from exc
+                raise errors.from_exception(exc) from exc
+            self._live_url = url
+            self._connected = True
+            await self._restore_session()
+
+    async def _connection(self):
+        """The open connection (reopened if it broke). Call with self._lock held."""
+        if not self._connected:
+            raise RuntimeError("LocalBackend.connect() first")
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            import psycopg
+
+            self._conn = await psycopg.AsyncConnection.connect(self._live_url, autocommit=True)
+        return self._conn
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+        self._connected = False
+        if self._server is not None:
+            server, self._server = self._server, None
+            await asyncio.to_thread(server.stop)
+
+    async def _su(self, query: Any, params: Any = None) -> list[tuple]:
+        """A statement as the connection's own (owner) role, in its own transaction."""
+        import psycopg
+
+        try:
+            async with self._lock:
+                conn = await self._connection()
+                async with conn.transaction():
+                    cur = await conn.execute(query, params)
+                    return await cur.fetchall() if cur.description else []
+        except psycopg.Error as exc:
+            raise errors.from_psycopg(exc, signed_in=self._user is not None) from exc
+
+    # -- RPC -----------------------------------------------------------------
+
+    async def _signature(self, fn: str, given: set[str]) -> Signature:
+        """The function to call, like PostgREST's schema cache (looked up again on a miss,
+        so functions created or changed while the app runs are found)."""
+        from psycopg.rows import dict_row
+
+        cached = self._signatures.get(fn)
+        if cached is not None:
+            try:
+                return choose_signature("public", fn, cached, given)
+            except NotFound:
+                pass
+        async with self._lock:
+            conn = await self._connection()
+            async with conn.cursor(row_factory=dict_row) as cur:
+                await cur.execute(FUNCTION_LOOKUP_SQL, ("public", fn))
+                rows = await cur.fetchall()
+        if rows:
+            self._signatures[fn] = rows
+        return choose_signature("public", fn, rows, given)
+
+    def _claims(self) -> dict[str, Any]:
+        user = self._user
+        return postgrest.claims(user.id if user else None, email=user.email if user else None)
+
+    async def call(self, fn: str, **args: Any) -> Any:
+        import psycopg
+
+        check_identifier(fn, "function")
+        for name in args:
+            check_identifier(name, "argument")
+        await self.connect()
+        started = time.perf_counter()
+        try:
+            sig = await self._signature(fn, set(args))
+            query, void = call_statement(sig, list(args))
+            payload = json.dumps(args, default=_json_default)
+            settings = postgrest.request_params(self._claims(), f"/rpc/{fn}")
+            async with self._lock:
+                conn = await self._connection()
+                # Pipeline mode: BEGIN, the settings, the call and COMMIT in one round trip.
+                async with conn.pipeline(), conn.transaction():
+                    cur = conn.cursor()
+                    await cur.execute(postgrest.REQUEST_SETTINGS_SQL, settings)
+                    await cur.execute(query, (payload,))
+                row = await cur.fetchone()
+        except psycopg.Error as exc:
+            if getattr(exc, "sqlstate", None) == "42883":
+                self._signatures.pop(fn, None)
+            log.debug("call %s failed: %s", fn, type(exc).__name__)
+            raise errors.from_psycopg(exc, signed_in=self._user is not None) from exc
+        finally:
+            log.debug("call %s took %.1f ms", fn, (time.perf_counter() - started) * 1000)
+        return None if void or row is None else row[0]
+
+    # -- accounts ------------------------------------------------------------
+
+    async def _restore_session(self) -> None:
+        raw = self._sessions.get(self.namespace, self._SESSION_KEY)
+        if not raw:
+            return
+        try:
+            user_id = str(uuid.UUID(json.loads(raw)["id"]))
+        except (ValueError, KeyError, TypeError):
+            self._sessions.remove(self.namespace)
+            return
+        rows = await self._su("select id::text, email from auth.users"
+                              " where id = %s and deleted_at is null", (user_id,))
+        if rows:
+            self._user = CurrentUser(rows[0][0], rows[0][1])
+        else:  # the database was reset: the saved user is gone
+            self._sessions.remove(self.namespace)
+
+    def _remember(self, user: CurrentUser) -> CurrentUser:
+        self._user = user
+        self._sessions.set(self.namespace, self._SESSION_KEY,
+                           json.dumps({"id": user.id, "email": user.email}))
+        return user
+
+    async def sign_up(self, email: str | None, password: str | None, *,
+                      full_name: str | None = None, **meta: Any) -> CurrentUser:
+        """An account in auth.users. `email=None, password=None` makes a local profile
+        without a password (single-user mode: the first run only asks for a name)."""
+        from psycopg.types.json import Jsonb
+
+        from services import local_auth
+
+        await self.connect()
+        if email is not None:
+            email = _check_email(email)
+        if password is not None:
+            if email is None:
+                raise InvalidInput("An account with a password needs an email to sign in with.")
+            local_auth.check_password(password)
+        metadata = {**meta}
+        if full_name:
+            metadata["full_name"] = full_name.strip()
+        hashed = await asyncio.to_thread(local_auth.hash_password, password) if password else None
+        user_id = str(uuid.uuid4())
+        try:
+            await self._su(
+                "insert into auth.users (instance_id, id, aud, role, email, encrypted_password,"
+                " email_confirmed_at, raw_app_meta_data, raw_user_meta_data, last_sign_in_at,"
+                " is_anonymous)"
+                " values ('00000000-0000-0000-0000-000000000000', %s, 'authenticated',"
+                " 'authenticated', %s, %s, case when %s::text is null then null else now() end,"
+                " %s, %s, now(), false)",
+                (user_id, email, hashed, email,
+                 Jsonb({"provider": "email" if email else "local",
+                        "providers": ["email" if email else "local"]}),
+                 Jsonb(metadata)))
+        except Conflict:
+            raise Conflict("An account with this email already exists: sign in with "
+                           "`learn login`.", code="user_already_exists") from None
+        log.info("local account created")
+        return self._remember(CurrentUser(user_id, email))
+
+    async def sign_in(self, email: str, password: str) -> CurrentUser:
+        from services import local_auth
+
+        await self.connect()
+        rows = await self._su("select id::text, email, encrypted_password from auth.users"
+                              " where lower(email) = lower(%s) and deleted_at is null",
+                              (email.strip(),))
+        stored = rows[0][2] if rows else None
+        ok = await asyncio.to_thread(local_auth.verify_password, password, stored)
+        if not ok:
+            raise AuthError("Wrong email or password.", code="invalid_credentials")
+        await self._su("update auth.users set last_sign_in_at = now() where id = %s",
+                       (rows[0][0],))
+        return self._remember(CurrentUser(rows[0][0], rows[0][1]))
+
+    async def local_profiles(self) -> list[dict[str, Any]]:
+        """Accounts on this database (for a "who's learning?" picker)."""
+        await self.connect()
+        rows = await self._su(
+            "select u.id::text, u.email, p.full_name, u.encrypted_password is not null"
+            " from auth.users u left join public.profiles p on p.id = u.id"
+            " where u.deleted_at is null order by u.created_at")
+        return [{"id": r[0], "email": r[1], "full_name": r[2], "has_password": r[3]}
+                for r in rows]
+
+    async def sign_in_profile(self, user_id: str) -> CurrentUser:
+        """Sign in to a local profile that has no password (single-user mode)."""
+        await self.connect()
+        rows = await self._su("select id::text, email, encrypted_password is not null"
+                              " from auth.users where id = %s and deleted_at is null",
+                              (str(uuid.UUID(user_id)),))
+        if not rows:
+            raise NotFound("There is no such local profile.")
+        if rows[0][2]:
+            raise AuthError("That profile has a password: sign in with `learn login`.")
+        return self._remember(CurrentUser(rows[0][0], rows[0][1]))
+
+    async def sign_in_with_otp(self, email: str) -> None:
+        raise ConfigError("Email codes need a Supabase project: set SUPABASE_URL and "
+                          "SUPABASE_ANON_KEY (see `learn config`).")
+
+    async def verify_otp(self, email: str, token: str) -> CurrentUser:
+        await self.sign_in_with_otp(email)
+        raise AssertionError("unreachable")
+
+    async def reset_password(self, email: str) -> None:
+        raise ConfigError("Password reset emails need a Supabase project; local accounts "
+                          "can simply create a new profile.")
+
+    async def sign_out(self) -> None:
+        self._user = None
+        self._sessions.remove(self.namespace)
+
+
+def _looks_like_supabase(url: str) -> bool:
+    """A Supabase database already has auth and its roles: never apply local compat."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+            return bool(conn.execute(
+                "select exists (select 1 from pg_roles where rolname = 'supabase_admin')"
+            ).fetchone()[0])
+    except psycopg.Error:
+        return False
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+# ---------------------------------------------------------------------------
+# Supabase: supabase-py (imported lazily: `learn --help` must not pay for it).
+# ---------------------------------------------------------------------------
+
+_storage_class: type | None = None
+
+
+def file_session_storage(store: SessionStore, namespace: str):
+    """supabase-py's storage interface over the session file (class made on first use)."""
+    global _storage_class
+    if _storage_class is None:
+        from supabase_auth import AsyncSupportedStorage
+
+        class FileSessionStorage(AsyncSupportedStorage):
+            def __init__(self, store: SessionStore, namespace: str):
+                self.store, self.namespace = store, namespace
+
+            async def get_item(self, key: str) -> str | None:
+                return self.store.get(self.namespace, key)
+
+            async def set_item(self, key: str, value: str) -> None:
+                self.store.set(self.namespace, key, value)
+
+            async def remove_item(self, key: str) -> None:
+                self.store.remove(self.namespace, key)
+
+        _storage_class = FileSessionStorage
+    return _storage_class(store, namespace)
+
+
+class SupabaseBackend:
+    """A Supabase project through supabase-py's async client.
+
+    Uses its own HTTP/1.1 httpx client (HTTP/2 keep-alive drops: supabase-py #1064),
+    refreshes the access token before a call when it is about to expire, retries a
+    call once after a refresh if PostgREST says the JWT expired, and cancels the
+    auto-refresh timer on close (it would keep one-shot commands alive: #451/#926).
+    """
+
+    kind = "supabase"
+    _STORAGE_KEY = "supabase.auth.token"
+
+    def __init__(self, url: str, anon_key: str, *, session_path: Path | None = None,
+                 auto_refresh: bool = True, timeout: float = 20.0):
+        if not url or not anon_key:
+            raise ConfigError("Supabase needs SUPABASE_URL and SUPABASE_ANON_KEY "
+                              "(see `learn config`).")
+        self.url = url.rstrip("/")
+        self._key = anon_key
+        self._sessions = SessionStore(session_path)
+        self._auto_refresh = auto_refresh
+        self._timeout = timeout
+        self._client = None
+        self._http = None
+        self._user: CurrentUser | None = None
+
+    def __repr__(self) -> str:  # never the key
+        return f"SupabaseBackend({self.url!r})"
+
+    @property
+    def namespace(self) -> str:
+        return f"supabase:{self.url}"
+
+    def describe(self) -> str:
+        return f"supabase ({self.url})"
+
+    @property
+    def current_user(self) -> CurrentUser | None:
+        return self._user
+
+    @property
+    def client(self):
+        """The supabase-py AsyncClient (after connect())."""
+        return self._client
+
+    async def connect(self) -> None:
+        if self._client is not None:
+            return
+        import httpx
+
+        from supabase import AsyncClientOptions, acreate_client
+
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(self._timeout, connect=5.0), http2=False,
+            follow_redirects=True)
+        options = AsyncClientOptions(
+            storage=file_session_storage(self._sessions, self.namespace),
+            auto_refresh_token=self._auto_refresh, persist_session=True,
+            httpx_client=self._http, flow_type="implicit")
+        try:
+            self._client = await acreate_client(self.url, self._key, options)
+        except Exception as exc:
+            await self._http.aclose()
+            self._http = None
+            if type(exc).__name__ == "SupabaseException":
+                raise ConfigError(f"Supabase settings are not valid: {exc}") from None
+            raise errors.from_exception(exc) from exc
+        await self._restore_session()
+
+    def _stored_user(self) -> CurrentUser | None:
+        raw = self._sessions.get(self.namespace, self._STORAGE_KEY)
+        try:
+            user = json.loads(raw)["user"] if raw else None
+            return CurrentUser(str(user["id"]), user.get("email")) if user else None
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    async def _restore_session(self) -> None:
+        from supabase_auth.errors import AuthApiError, AuthRetryableError
+
+        try:
+            session = await self._client.auth.get_session()
+        except AuthRetryableError:
+            # Offline: keep the saved session; calls will say Offline until it is back.
+            self._user = self._stored_user()
+            return
+        except AuthApiError:
+            # The refresh token was revoked or expired: the session is over.
+            await self._forget_session()
+            return
+        except Exception as exc:
+            log.debug("restoring the session failed: %s", type(exc).__name__)
+            self._user = self._stored_user()
+            return
+        self._set_user(session.user if session else None)
+
+    def _set_user(self, user: Any) -> CurrentUser | None:
+        self._user = CurrentUser(str(user.id), user.email) if user else None
+        return self._user
+
+    async def _forget_session(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._client.auth.sign_out({"scope": "local"})
+        self._sessions.remove(self.namespace, self._STORAGE_KEY)
+        self._user = None
+
+    async def _fresh_session(self) -> None:
+        """Refresh the access token now if it expires within supabase-py's margin."""
+        if self._user is None:
+            return
+        try:
+            session = await self._client.auth.get_session()
+        except Exception as exc:
+            mapped = errors.from_exception(exc, signed_in=True)
+            if isinstance(mapped, AuthError):
+                await self._forget_session()
+            raise mapped from exc
+        if session is None:
+            self._user = None
+
+    async def call(self, fn: str, **args: Any) -> Any:
+        from postgrest.exceptions import APIError
+
+        check_identifier(fn, "function")
+        for name in args:
+            check_identifier(name, "argument")
+        await self.connect()
+        params = json.loads(json.dumps(args, default=_json_default))
+        started = time.perf_counter()
+        for attempt in (1, 2):
+            await self._fresh_session()
+            try:
+                response = await self._client.rpc(fn, params).execute()
+            except APIError as exc:
+                if exc.code == "PGRST303" and self._user is not None and attempt == 1:
+                    await self._refresh_now()
+                    continue
+                log.debug("call %s failed: %s", fn, exc.code)
+                raise errors.from_postgrest(exc.json(), signed_in=self._user is not None) \
+                    from exc
+            except Exception as exc:
+                log.debug("call %s failed: %s", fn, type(exc).__name__)
+                raise errors.from_exception(exc, signed_in=self._user is not None) from exc
+            finally:
+                log.debug("call %s took %.1f ms", fn, (time.perf_counter() - started) * 1000)
+            return response.data
+        raise AssertionError("unreachable")
+
+    async def _refresh_now(self) -> None:
+        try:
+            response = await self._client.auth.refresh_session()
+        except Exception as exc:
+            mapped = errors.from_exception(exc, signed_in=True)
+            if isinstance(mapped, (AuthError, NotSignedIn)):
+                await self._forget_session()
+            raise mapped from exc
+        self._set_user(response.user)
+
+    async def _auth(self, action: Callable[[], Any]) -> Any:
+        await self.connect()
+        try:
+            return await action()
+        except Exception as exc:
+            raise errors.from_exception(exc, signed_in=self._user is not None) from exc
+
+    async def sign_up(self, email: str | None, password: str | None, *,
+                      full_name: str | None = None, **meta: Any) -> CurrentUser | None:
+        if not email or not password:
+            raise InvalidInput("A Supabase account needs an email and a password "
+                               "(or use `learn login --otp`).")
+        email = _check_email(email)
+        data = {**meta}
+        if full_name:
+            data["full_name"] = full_name.strip()
+        response = await self._auth(lambda: self._client.auth.sign_up(
+            {"email": email, "password": password, "options": {"data": data}}))
+        if response.session is None:
+            return None  # email confirmation pending
+        return self._set_user(response.user)
+
+    async def sign_in(self, email: str, password: str) -> CurrentUser:
+        response = await self._auth(lambda: self._client.auth.sign_in_with_password(
+            {"email": email.strip(), "password": password}))
+        return self._set_user(response.user)
+
+    async def sign_in_with_otp(self, email: str) -> None:
+        email = _check_email(email)
+        await self._auth(lambda: self._client.auth.sign_in_with_otp(
+            {"email": email, "options": {"should_create_user": True}}))
+
+    async def verify_otp(self, email: str, token: str) -> CurrentUser:
+        response = await self._auth(lambda: self._client.auth.verify_otp(
+            {"email": email.strip().lower(), "token": token.strip(), "type": "email"}))
+        return self._set_user(response.user)
+
+    async def reset_password(self, email: str) -> None:
+        email = _check_email(email)
+        await self._auth(lambda: self._client.auth.reset_password_for_email(email))
+
+    async def sign_out(self) -> None:
+        if self._client is None:
+            await self.connect()
+        try:
+            await self._client.auth.sign_out()
+        except Exception as exc:
+            # The server could not revoke it (offline, say): still forget it here.
+            log.debug("sign-out request failed: %s", type(exc).__name__)
+            await self._forget_session()
+            return
+        self._sessions.remove(self.namespace, self._STORAGE_KEY)
+        self._user = None
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            timer = getattr(client.auth, "_refresh_token_timer", None)
+            if timer is not None:
+                timer.cancel()
+                client.auth._refresh_token_timer = None
+            for task in list(getattr(client, "_background_tasks", ())):
+                task.cancel()
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+
+# ---------------------------------------------------------------------------
+
+def backend_from_settings(settings: Settings, *, progress: Progress | None = None,
+                          auto_refresh: bool = True, session_path: Path | None = None,
+                          seed: Callable[[str, Progress | None], None] | None = None,
+                          ) -> LocalBackend | SupabaseBackend:
+    """The backend the settings select (see services.config)."""
+    if settings.backend_kind == "supabase":
+        settings.require_supabase()
+        return SupabaseBackend(settings.supabase_url, settings.supabase_anon_key,
+                               auto_refresh=auto_refresh, session_path=session_path)
+    return LocalBackend(settings.database_url, progress=progress, session_path=session_path,
+                        seed=seed)

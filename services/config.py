@@ -1,0 +1,264 @@
+"""Settings: the TOML file in the config dir, overridden by environment variables.
+
+    # ~/.config/learn/config.toml (see `learn config`)
+    backend = "auto"                  # auto | local | supabase
+    supabase_url = "https://abc.supabase.co"
+    supabase_anon_key = "eyJ…"
+    database_url = "postgresql://…"   # local backend on your own PostgreSQL
+    openai_base_url = "http://127.0.0.1:11434/v1"
+    openai_api_key = "…"
+    model = "qwen2.5-coder:7b"
+
+Environment variables win over the file: SUPABASE_URL, SUPABASE_ANON_KEY,
+DATABASE_URL, OPENAI_API_KEY, OPENAI_BASE_URL, LEARN_MODEL, LEARN_BACKEND.
+With nothing configured the backend is the embedded local database; it is Supabase
+when both the URL and the anon key are set (or `--supabase` is given).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from services import paths
+from services.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+BACKENDS = ("auto", "local", "supabase")
+
+# key in the file → environment variable that overrides it
+ENV = {
+    "backend": "LEARN_BACKEND",
+    "supabase_url": "SUPABASE_URL",
+    "supabase_anon_key": "SUPABASE_ANON_KEY",
+    "database_url": "DATABASE_URL",
+    "openai_api_key": "OPENAI_API_KEY",
+    "openai_base_url": "OPENAI_BASE_URL",
+    "model": "LEARN_MODEL",
+}
+SECRETS = frozenset({"supabase_anon_key", "openai_api_key"})
+DESCRIPTIONS = {
+    "backend": "auto (default), local or supabase",
+    "supabase_url": "Supabase project URL, e.g. https://abc.supabase.co",
+    "supabase_anon_key": "Supabase anon (public) key",
+    "database_url": "PostgreSQL URL for the local backend instead of the embedded database",
+    "openai_api_key": "API key for the AI tutor's OpenAI-compatible server",
+    "openai_base_url": "OpenAI-compatible base URL (OpenAI, Ollama, LM Studio, vLLM)",
+    "model": "model name for the AI tutor",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    backend: str = "auto"
+    supabase_url: str | None = None
+    supabase_anon_key: str | None = None
+    database_url: str | None = None
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    model: str | None = None
+    # where each value came from: "env", "file" or "default"
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    path: Path | None = field(default=None, compare=False)
+
+    @property
+    def supabase_configured(self) -> bool:
+        return bool(self.supabase_url and self.supabase_anon_key)
+
+    @property
+    def backend_kind(self) -> str:
+        """'local' or 'supabase' — what `backend_from_settings` will use."""
+        if self.backend == "supabase":
+            return "supabase"
+        if self.backend == "local":
+            return "local"
+        return "supabase" if self.supabase_configured else "local"
+
+    def require_supabase(self) -> None:
+        missing = [ENV[k] for k in ("supabase_url", "supabase_anon_key") if not getattr(self, k)]
+        if missing:
+            raise ConfigError(
+                f"Supabase needs {' and '.join(missing)}: set them in the environment or "
+                "with `learn config supabase_url …` / `learn config supabase_anon_key …`.")
+
+    def masked(self) -> dict[str, str | None]:
+        """The settings for display: secrets and passwords hidden."""
+        shown: dict[str, str | None] = {}
+        for key in ENV:
+            value = getattr(self, key)
+            if value is None:
+                shown[key] = None
+            elif key in SECRETS:
+                shown[key] = mask_secret(value)
+            elif key == "database_url":
+                shown[key] = mask_url(value)
+            else:
+                shown[key] = value
+        return shown
+
+
+def mask_secret(value: str) -> str:
+    """Enough to recognise a key, not enough to use it."""
+    if len(value) < 16:
+        return "****"
+    return f"{value[:4]}…{value[-4:]}"
+
+
+def mask_url(url: str) -> str:
+    """A URL with any password (userinfo or `password=` parameter) replaced by ****."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "****"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        if ":" in userinfo:
+            userinfo = userinfo.split(":", 1)[0] + ":****"
+        netloc = f"{userinfo}@{host}"
+    query = re.sub(r"(?i)(password=)[^&]*", r"\1****", parts.query)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _known_keys() -> list[str]:
+    return [f.name for f in fields(Settings) if f.name in ENV]
+
+
+def normalise_key(key: str) -> str:
+    """A settings key from its name or its environment variable (any case)."""
+    wanted = key.strip().lower().replace("-", "_")
+    by_env = {env.lower(): name for name, env in ENV.items()}
+    wanted = by_env.get(wanted, wanted)
+    if wanted not in ENV:
+        raise ConfigError(f"Unknown setting {key!r}; known: {', '.join(_known_keys())}.")
+    return wanted
+
+
+def validate(key: str, value: str) -> str:
+    value = value.strip()
+    if key == "backend" and value not in BACKENDS:
+        raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, not {value!r}.")
+    if key in ("supabase_url", "openai_base_url") and not re.match(r"^https?://[^\s/]+", value):
+        raise ConfigError(f"{key} must be an http:// or https:// URL.")
+    if key == "database_url" and not re.match(r"^postgres(ql)?://", value):
+        raise ConfigError("database_url must start with postgresql:// (or postgres://).")
+    if any(ord(c) < 32 and c != "\t" for c in value):
+        raise ConfigError(f"{key} must be one line without control characters.")
+    return value
+
+
+def read_file(path: Path) -> dict[str, str]:
+    """The file's settings; a clear ConfigError for bad TOML, unknown keys or types."""
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix or delete the file.") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: can't read it ({exc.strerror}).") from None
+    values: dict[str, str] = {}
+    for key, value in data.items():
+        if key not in ENV:
+            raise ConfigError(f"{path}: unknown setting {key!r}; known: "
+                              f"{', '.join(_known_keys())}.")
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: {key} must be a quoted string.")
+        values[key] = value
+    return values
+
+
+def load(path: Path | None = None, env: Mapping[str, str] | None = None, *,
+         supabase: bool = False) -> Settings:
+    """Settings from the file, then the environment; `supabase=True` is `--supabase`."""
+    path = path or paths.config_file()
+    env = os.environ if env is None else env
+    values: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    for key, value in read_file(path).items():
+        if value.strip():
+            values[key] = validate(key, value)
+            sources[key] = "file"
+    for key, var in ENV.items():
+        value = env.get(var)
+        if value is not None and value.strip():
+            try:
+                values[key] = validate(key, value)
+            except ConfigError as exc:
+                raise ConfigError(f"{var} (environment): {exc}") from None
+            sources[key] = "env"
+    if supabase:
+        values["backend"] = "supabase"
+        sources["backend"] = "flag"
+    for key in ENV:
+        sources.setdefault(key, "default")
+    return Settings(**values, sources=sources, path=path)
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string."""
+    out = ['"']
+    for ch in value:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch in "\b\t\n\f\r":
+            out.append({"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}[ch])
+        elif ord(ch) < 32 or ord(ch) == 127:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def dumps(values: Mapping[str, str]) -> str:
+    lines = ["# learn settings — edit with `learn config KEY VALUE`; see `learn config`."]
+    for key in ENV:
+        if key in values:
+            lines.append(f"{key} = {_toml_string(values[key])}")
+    return "\n".join(lines) + "\n"
+
+
+def write_file(path: Path, values: Mapping[str, str]) -> None:
+    """Write atomically with mode 0600 (the file may hold keys)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(dumps(values))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def set_value(key: str, value: str | None, path: Path | None = None) -> tuple[str, Path]:
+    """Set (or, with None or "", remove) one setting in the file; returns (key, path)."""
+    path = path or paths.config_file()
+    key = normalise_key(key)
+    values = read_file(path)
+    if value is None or not value.strip():
+        values.pop(key, None)
+    else:
+        values[key] = validate(key, value)
+    write_file(path, values)
+    return key, path

@@ -1,0 +1,246 @@
+"""`learn doctor`: what is configured and what is reachable, one line per check.
+
+Each check says ok, warn (works, but something is missing) or fail (something
+configured is broken), and what to do about it. Probes are short (a few seconds)
+and never print secrets. Imports neither textual, openai nor supabase.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from services import paths
+from services.config import Settings, mask_url
+
+OLLAMA_URL = "http://127.0.0.1:11434"
+OPENAI_URL = "https://api.openai.com/v1"
+
+
+@dataclass(frozen=True)
+class Check:
+    status: str            # "ok" | "warn" | "fail"
+    name: str
+    detail: str
+    fix: str | None = None
+
+    def line(self) -> str:
+        text = f"{self.status:<5} {self.name:<11} {self.detail}"
+        return f"{text} — {self.fix}" if self.fix else text
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+# -- database ------------------------------------------------------------------------
+
+def _local_checks(settings: Settings) -> list[Check]:
+    import psycopg
+
+    from services import database
+
+    checks: list[Check] = []
+    if settings.database_url:
+        url = settings.database_url
+        checks.append(Check("ok", "backend", f"local, PostgreSQL at {mask_url(url)}"))
+    else:
+        server = database.EmbeddedPostgres()
+        checks.append(Check("ok", "backend", f"local, embedded PostgreSQL in {server.pgdata}"))
+        if not server.is_initialised:
+            checks.append(Check("warn", "database", "not created yet",
+                                "start `learn` (or run `learn status`) to create it"))
+            return checks
+        try:
+            url = server.start()
+        except Exception as exc:
+            checks.append(Check("fail", "database", f"the embedded server did not start "
+                                f"({_first_line(exc)})",
+                                f"see {server.pgdata / 'log'}; moving the folder away "
+                                "starts afresh"))
+            return checks
+    try:
+        with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
+            version = conn.execute("show server_version").fetchone()[0]
+            checks.append(Check("ok", "database", f"PostgreSQL {version} reachable"))
+            done = database.applied_versions(conn)
+            pending = database.pending(conn)
+    except psycopg.Error as exc:
+        checks.append(Check("fail", "database", f"can't connect ({_first_line(exc)})",
+                            "is the server running? check DATABASE_URL (`learn config`)"))
+        return checks
+    if pending:
+        names = ", ".join(m.version for m in pending[:3]) + ("…" if len(pending) > 3 else "")
+        checks.append(Check("warn", "migrations", f"{len(pending)} pending ({names})",
+                            "start `learn` (or run `learn status`) to apply them"))
+    else:
+        checks.append(Check("ok", "migrations", f"schema current ({len(done)} applied)"))
+    return checks
+
+
+async def _supabase_checks(settings: Settings, timeout: float) -> list[Check]:
+    import httpx
+
+    url = (settings.supabase_url or "").rstrip("/")
+    checks = [Check("ok", "backend", f"supabase, {url}")]
+    headers = {"apikey": settings.supabase_anon_key or "",
+               "Authorization": f"Bearer {settings.supabase_anon_key}"}
+    async with httpx.AsyncClient(timeout=timeout) as http:
+        try:
+            health = await http.get(f"{url}/auth/v1/health", headers=headers)
+        except httpx.HTTPError as exc:
+            checks.append(Check("fail", "auth", f"unreachable ({type(exc).__name__})",
+                                "check SUPABASE_URL and your connection"))
+            return checks
+        if health.status_code == 401:
+            checks.append(Check("fail", "auth", "the anon key was rejected",
+                                "check SUPABASE_ANON_KEY (`learn config supabase_anon_key …`)"))
+            return checks
+        if health.status_code != 200:
+            checks.append(Check("fail", "auth", f"answered HTTP {health.status_code}",
+                                "check SUPABASE_URL"))
+            return checks
+        checks.append(Check("ok", "auth", "Supabase Auth reachable"))
+        try:
+            probe = await http.post(f"{url}/rest/v1/rpc/catalog", json={"p_limit": 1},
+                                    headers=headers)
+        except httpx.HTTPError as exc:
+            checks.append(Check("fail", "database", f"unreachable ({type(exc).__name__})",
+                                "try again; see the project's status in the dashboard"))
+            return checks
+    code = _json(probe).get("code") if probe.status_code >= 400 else None
+    if probe.status_code == 200:
+        checks.append(Check("ok", "database", "API functions answer"))
+    elif code == "PGRST202":
+        checks.append(Check("fail", "migrations", "the API functions are missing",
+                            "push the migrations: `supabase link` then `supabase db push`"))
+    else:
+        checks.append(Check("fail", "database", f"the API answered HTTP {probe.status_code}"
+                            f"{f' ({code})' if code else ''}",
+                            "check the project's logs in the Supabase dashboard"))
+    return checks
+
+
+def _json(response: Any) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _session_check(settings: Settings) -> Check:
+    import json
+
+    from services.backend import SessionStore
+
+    store = SessionStore()
+    if settings.backend_kind == "supabase":
+        raw = store.get(f"supabase:{(settings.supabase_url or '').rstrip('/')}",
+                        "supabase.auth.token")
+        try:
+            email = json.loads(raw)["user"].get("email") if raw else None
+        except (ValueError, KeyError, TypeError, AttributeError):
+            email = None
+        if raw:
+            return Check("ok", "session", f"signed in{f' as {email}' if email else ''}")
+        return Check("warn", "session", "not signed in", "run `learn login`")
+    from services.backend import LocalBackend
+
+    signed_in = store.get(LocalBackend(settings.database_url).namespace, "user") is not None
+    if signed_in:
+        return Check("ok", "session", "a local profile is signed in")
+    return Check("warn", "session", "no local profile yet",
+                 "start `learn` and give your name, or `learn login --new`")
+
+
+# -- sandbox ---------------------------------------------------------------------------
+
+def _sandbox_check() -> Check:
+    try:
+        from services.runner import available_languages, sandbox_strength
+    except ImportError:
+        return Check("warn", "sandbox", "the code runner is not installed in this build",
+                     "assessments can't be graded until it is")
+    try:
+        strength = sandbox_strength()
+        languages = ", ".join(available_languages())
+    except Exception as exc:
+        return Check("warn", "sandbox", f"could not be determined ({_first_line(exc)})")
+    if strength == "strong":
+        return Check("ok", "sandbox", f"strong: own user, PID and network namespaces "
+                     f"({languages})")
+    return Check("warn", "sandbox", f"{strength}: process group and resource limits only, "
+                 f"network reachable ({languages})",
+                 "for the strong sandbox allow unprivileged user namespaces "
+                 "(Linux: `unshare --user --map-root-user true` must work)")
+
+
+# -- AI model ----------------------------------------------------------------------------
+
+async def _ai_check(settings: Settings, timeout: float) -> Check:
+    import httpx
+
+    base = settings.openai_base_url or (OPENAI_URL if settings.openai_api_key else None)
+    model = settings.model
+    async with httpx.AsyncClient(timeout=timeout) as http:
+        if base is None:
+            try:
+                tags = await http.get(f"{OLLAMA_URL}/api/tags", timeout=min(timeout, 1.5))
+                names = [m.get("name") for m in _json(tags).get("models", []) if m.get("name")]
+            except httpx.HTTPError:
+                names = None
+            if names is None:
+                return Check("warn", "ai model", "none configured: the tutor shows matching "
+                             "course passages instead",
+                             "set openai_base_url + model (`learn config`), e.g. Ollama at "
+                             f"{OLLAMA_URL}/v1")
+            example = names[0] if names else "<model>"
+            return Check("warn", "ai model", f"Ollama is running at {OLLAMA_URL} "
+                         f"({len(names)} models) but not configured",
+                         f"`learn config openai_base_url {OLLAMA_URL}/v1` and "
+                         f"`learn config model {example}`")
+        headers = ({"Authorization": f"Bearer {settings.openai_api_key}"}
+                   if settings.openai_api_key else {})
+        try:
+            response = await http.get(f"{base.rstrip('/')}/models", headers=headers)
+        except httpx.HTTPError as exc:
+            return Check("fail", "ai model", f"{base} unreachable ({type(exc).__name__})",
+                         "is the model server running? check openai_base_url")
+    if response.status_code in (401, 403):
+        return Check("fail", "ai model", f"{base} rejected the API key",
+                     "check OPENAI_API_KEY (`learn config openai_api_key …`)")
+    if response.status_code != 200:
+        return Check("fail", "ai model", f"{base} answered HTTP {response.status_code}",
+                     "check openai_base_url")
+    offered = [m.get("id") for m in _json(response).get("data", []) if isinstance(m, dict)]
+    if not model:
+        return Check("warn", "ai model", f"{base} reachable but no model chosen",
+                     f"`learn config model {offered[0] if offered else '<model>'}`")
+    if offered and model not in offered:
+        return Check("fail", "ai model", f"{base} does not offer {model!r}",
+                     f"choose one of: {', '.join(offered[:5])}")
+    return Check("ok", "ai model", f"{model} at {base}")
+
+
+# ---------------------------------------------------------------------------------------
+
+async def run(settings: Settings, *, timeout: float = 3.0) -> list[Check]:
+    """Every check, in display order."""
+    path = settings.path or paths.config_file()
+    checks = [Check("ok", "config", f"{path}" + ("" if path.exists() else " (none yet: "
+                                                  "defaults and environment)"))]
+    if settings.backend_kind == "supabase":
+        if not settings.supabase_configured:
+            checks.append(Check("fail", "backend", "supabase chosen but not configured",
+                                "set SUPABASE_URL and SUPABASE_ANON_KEY (`learn config`)"))
+        else:
+            checks += await _supabase_checks(settings, timeout)
+    else:
+        checks += await asyncio.to_thread(_local_checks, settings)
+    checks.append(_session_check(settings))
+    checks.append(_sandbox_check())
+    checks.append(await _ai_check(settings, timeout))
+    return checks

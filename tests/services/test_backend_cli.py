@@ -1,0 +1,296 @@
+"""`learn doctor | config | login | logout`: what they print, exit codes, no tracebacks,
+no secrets, and no textual/openai imports."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.pg.servers import free_port
+from tests.stack import SupabaseStandIn
+from tui.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "a long enough password"
+ENV_KEYS = ("SUPABASE_URL", "SUPABASE_ANON_KEY", "DATABASE_URL", "OPENAI_API_KEY",
+            "OPENAI_BASE_URL", "LEARN_MODEL", "LEARN_BACKEND")
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEARN_HOME", str(tmp_path / "home"))
+    for key in ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+    return tmp_path / "home"
+
+
+@pytest.fixture(scope="module")
+def api(db_url):
+    with SupabaseStandIn(db_url) as standin:
+        yield standin
+
+
+@pytest.fixture
+def on_supabase(home, api, monkeypatch):
+    monkeypatch.setenv("SUPABASE_URL", api.url)
+    monkeypatch.setenv("SUPABASE_ANON_KEY", api.anon_key)
+    return api
+
+
+def run(capsys, *argv: str, stdin: str | None = None) -> tuple[int, str, str]:
+    old = sys.stdin
+    if stdin is not None:
+        sys.stdin = io.StringIO(stdin)
+    try:
+        code = main(list(argv))
+    finally:
+        sys.stdin = old
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _email() -> str:
+    return f"cli-{uuid.uuid4().hex[:10]}@example.test"
+
+
+# -- import hygiene ----------------------------------------------------------------------
+
+HYGIENE = """
+import sys
+from tui.cli import main
+code = main(sys.argv[1:])
+heavy = sorted(m for m in ("textual", "openai", "supabase") if m in sys.modules)
+print("HEAVY=" + ",".join(heavy))
+"""
+
+
+def _subprocess(args: list[str], env: dict[str, str],
+                stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", HYGIENE, *args], input=stdin, text=True,
+                          capture_output=True, cwd=ROOT, env=env, timeout=120)
+
+
+@pytest.fixture
+def clean_env(home):
+    env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
+    env["LEARN_HOME"] = str(home)
+    return env
+
+
+@pytest.mark.parametrize("args", [["doctor"], ["config"], ["config", "model", "m"],
+                                  ["logout"]])
+def test_local_commands_import_neither_textual_openai_nor_supabase(clean_env, args):
+    done = _subprocess(args, clean_env)
+    assert "Traceback" not in done.stderr
+    assert "HEAVY=\n" in done.stdout, done.stdout + done.stderr
+
+
+def test_supabase_login_imports_neither_textual_nor_openai(clean_env, api):
+    env = {**clean_env, "SUPABASE_URL": api.url, "SUPABASE_ANON_KEY": api.anon_key}
+    done = _subprocess(["login", "--new", "--email", _email(), "--password-stdin"], env,
+                       stdin=PASSWORD + "\n")
+    assert done.returncode == 0, done.stderr
+    assert "HEAVY=supabase\n" in done.stdout
+
+
+# -- config ------------------------------------------------------------------------------
+
+def test_config_shows_masked_settings_and_their_sources(home, capsys, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret-key-0123456789")
+    code, out, _ = run(capsys, "config", "model", "qwen2.5-coder")
+    assert code == 0 and "model = qwen2.5-coder saved in" in out
+    code, out, _ = run(capsys, "config")
+    assert code == 0
+    assert "sk-very-secret-key-0123456789" not in out
+    assert "openai_api_key     = sk-v…6789   [env OPENAI_API_KEY]" in out
+    assert "model              = qwen2.5-coder   [file]" in out
+    assert "# backend in use: local" in out
+    code, out, _ = run(capsys, "config", "LEARN_MODEL")
+    assert out == "qwen2.5-coder\n"
+
+
+def test_config_reads_secrets_from_stdin_and_never_echoes_them(home, capsys):
+    code, out, _ = run(capsys, "config", "openai_api_key", "-", stdin="sk-from-stdin-abcdef\n")
+    assert code == 0 and "sk-from-stdin" not in out and "(hidden)" in out
+    assert "sk-from-stdin-abcdef" in (home / "config" / "config.toml").read_text()
+    code, out, _ = run(capsys, "config", "--unset", "openai_api_key")
+    assert code == 0
+    assert "sk-from" not in (home / "config" / "config.toml").read_text()
+
+
+def test_config_errors_are_one_line_without_traceback(home, capsys):
+    code, _out, err = run(capsys, "config", "colour", "blue")
+    assert code == 1 and err.count("\n") == 1 and err.startswith("learn: Unknown setting")
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    (home / "config" / "config.toml").write_text("model = [\n")
+    code, _out, err = run(capsys, "doctor")
+    assert code == 1 and "not valid TOML" in err and "Traceback" not in err
+
+
+# -- doctor --------------------------------------------------------------------------------
+
+def test_doctor_on_a_fresh_machine_warns_but_passes(home, capsys):
+    code, out, _ = run(capsys, "doctor")
+    assert code == 0
+    assert "warn  database    not created yet" in out
+    assert "ok    backend     local, embedded PostgreSQL" in out
+    sandbox = next(line for line in out.splitlines() if " sandbox " in line)
+    assert sandbox.startswith(("ok    sandbox     strong", "warn  sandbox     basic"))
+    assert not (home / "data" / "pgdata" / "PG_VERSION").exists()   # doctor creates nothing
+
+
+def test_doctor_checks_a_database_url_and_its_migrations(home, capsys, monkeypatch, db_url):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    code, out, _ = run(capsys, "doctor")
+    assert code == 0, out
+    assert "ok    database    PostgreSQL" in out
+    assert "ok    migrations  schema current" in out
+
+
+def test_doctor_fails_on_an_unreachable_database(home, capsys, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL",
+                       f"postgresql://u:hunter2@127.0.0.1:{free_port()}/x?connect_timeout=2")
+    code, out, _ = run(capsys, "doctor")
+    assert code == 1
+    assert "fail  database    can't connect" in out
+    assert "hunter2" not in out
+
+
+def test_doctor_checks_supabase_auth_api_and_session(on_supabase, capsys):
+    code, out, _ = run(capsys, "doctor")
+    assert code == 0, out
+    assert "ok    backend     supabase" in out
+    assert "ok    auth        Supabase Auth reachable" in out
+    assert "ok    database    API functions answer" in out
+    assert "warn  session     not signed in — run `learn login`" in out
+    assert on_supabase.anon_key not in out
+
+
+def test_doctor_fails_on_a_rejected_anon_key(on_supabase, capsys, monkeypatch):
+    monkeypatch.setenv("SUPABASE_ANON_KEY", "wrong-key-wrong-key")
+    code, out, _ = run(capsys, "doctor")
+    assert code == 1 and "fail  auth        the anon key was rejected" in out
+
+
+class _Models(BaseHTTPRequestHandler):
+    def do_GET(self):
+        ok = self.headers.get("Authorization") == "Bearer right-key"
+        body = json.dumps({"data": [{"id": "tiny-model"}]} if ok else
+                          {"error": {"message": "bad key"}}).encode()
+        self.send_response(200 if ok else 401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def model_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Models)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(("key", "model", "expected", "code"), [
+    ("right-key", "tiny-model", "ok    ai model    tiny-model at", 0),
+    ("right-key", "huge-model", "fail  ai model    ", 1),
+    ("wrong-key", "tiny-model", "rejected the API key", 1),
+    ("right-key", None, "warn  ai model    ", 0),
+])
+def test_doctor_checks_the_ai_model(home, capsys, monkeypatch, model_server, key, model,
+                                    expected, code):
+    monkeypatch.setenv("OPENAI_BASE_URL", model_server)
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    if model:
+        monkeypatch.setenv("LEARN_MODEL", model)
+    got, out, _ = run(capsys, "doctor")
+    line = next(x for x in out.splitlines() if "ai model" in x)
+    assert expected in line and got == code
+    assert key not in out
+
+
+def test_doctor_fails_when_the_model_server_is_down(home, capsys, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
+    monkeypatch.setenv("LEARN_MODEL", "m")
+    code, out, _ = run(capsys, "doctor")
+    assert code == 1 and "fail  ai model" in out and "unreachable" in out
+
+
+# -- login / logout ------------------------------------------------------------------------
+
+def test_login_new_then_logout_on_supabase(on_supabase, capsys, home):
+    email = _email()
+    code, out, err = run(capsys, "login", "--new", "--email", email, "--name", "Cli User",
+                         "--password-stdin", stdin=PASSWORD + "\n")
+    assert code == 0, err
+    assert out == f"Signed in as {email} (supabase ({on_supabase.url})).\n"
+    session = home / "data" / "session.json"
+    assert (session.stat().st_mode & 0o777) == 0o600
+    code, out, _ = run(capsys, "doctor")
+    assert f"ok    session     signed in as {email}" in out
+    code, out, _ = run(capsys, "logout")
+    assert (code, out) == (0, "Signed out.\n")
+    assert not session.exists()
+    code, out, _ = run(capsys, "logout")
+    assert (code, out) == (0, "Not signed in.\n")
+
+
+def test_login_with_a_wrong_password_is_one_line(on_supabase, capsys):
+    email = _email()
+    run(capsys, "login", "--new", "--email", email, "--password-stdin", stdin=PASSWORD + "\n")
+    code, _out, err = run(capsys, "login", "--email", email, "--password-stdin",
+                         stdin="wrong password\n")
+    assert code == 1
+    assert err == "learn: Wrong email or password.\n"
+
+
+def test_login_with_an_emailed_code(on_supabase, capsys, monkeypatch):
+    email = _email()
+    code_sent = {}
+
+    real = SupabaseStandIn._otp
+
+    def capture(self, address, params):
+        reply = real(self, address, params)
+        code_sent["code"] = self.sent_otps[address]
+        return reply
+
+    monkeypatch.setattr(SupabaseStandIn, "_otp", capture)
+
+    class Stdin(io.StringIO):
+        def readline(self, *a):
+            return code_sent.get("code", "") + "\n"
+
+    monkeypatch.setattr(sys, "stdin", Stdin())
+    code = main(["login", "--otp", "--email", email, "--password-stdin"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert f"Signed in as {email}" in out
+
+
+def test_local_accounts_work_with_login_too(home, capsys, monkeypatch, db_url):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    email = _email()
+    code, out, err = run(capsys, "login", "--new", "--email", email, "--password-stdin",
+                         stdin=PASSWORD + "\n")
+    assert code == 0, err
+    assert out.startswith(f"Signed in as {email} (local (postgresql://")
+    code, out, _ = run(capsys, "logout")
+    assert out == "Signed out.\n"
+    code, out, err = run(capsys, "login", "--email", email, "--password-stdin",
+                         stdin=PASSWORD + "\n")
+    assert code == 0, err

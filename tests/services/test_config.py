@@ -1,0 +1,139 @@
+"""Settings: TOML file + environment overrides, backend selection, masking, set_value."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+import tomllib
+
+from services import config
+from services.backend import LocalBackend, SupabaseBackend, backend_from_settings
+from services.errors import ConfigError
+
+KEY = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+
+
+@pytest.fixture
+def path(tmp_path):
+    return tmp_path / "config" / "config.toml"
+
+
+def test_nothing_configured_means_the_local_embedded_backend(path):
+    settings = config.load(path, env={})
+    assert settings.backend_kind == "local"
+    assert settings.database_url is None and settings.supabase_url is None
+    assert set(settings.sources.values()) == {"default"}
+    assert isinstance(backend_from_settings(settings), LocalBackend)
+
+
+def test_supabase_url_and_key_select_supabase(path):
+    settings = config.load(path, env={"SUPABASE_URL": "https://abc.supabase.co",
+                                      "SUPABASE_ANON_KEY": KEY})
+    assert settings.backend_kind == "supabase"
+    backend = backend_from_settings(settings)
+    assert isinstance(backend, SupabaseBackend) and backend.url == "https://abc.supabase.co"
+
+
+def test_url_without_key_stays_local_but_the_flag_demands_both(path):
+    env = {"SUPABASE_URL": "https://abc.supabase.co"}
+    assert config.load(path, env=env).backend_kind == "local"
+    forced = config.load(path, env=env, supabase=True)
+    assert forced.backend_kind == "supabase" and forced.sources["backend"] == "flag"
+    with pytest.raises(ConfigError, match="SUPABASE_ANON_KEY"):
+        backend_from_settings(forced)
+
+
+def test_backend_local_in_the_file_wins_over_supabase_settings(path):
+    config.set_value("backend", "local", path)
+    settings = config.load(path, env={"SUPABASE_URL": "https://abc.supabase.co",
+                                      "SUPABASE_ANON_KEY": KEY})
+    assert settings.backend_kind == "local"
+
+
+def test_environment_overrides_the_file(path):
+    config.set_value("model", "from-file", path)
+    config.set_value("openai_base_url", "http://127.0.0.1:11434/v1", path)
+    settings = config.load(path, env={"LEARN_MODEL": "from-env"})
+    assert settings.model == "from-env" and settings.sources["model"] == "env"
+    assert settings.openai_base_url == "http://127.0.0.1:11434/v1"
+    assert settings.sources["openai_base_url"] == "file"
+
+
+def test_set_value_writes_a_private_file_atomically(path):
+    key, written = config.set_value("SUPABASE_ANON_KEY", KEY, path)
+    assert key == "supabase_anon_key" and written == path
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["config.toml"]  # no temp files left
+    assert tomllib.loads(path.read_text())["supabase_anon_key"] == KEY
+
+
+@pytest.mark.parametrize("value", [
+    'quote " and backslash \\ here', "tab\tand unicode é ✓", "ends with backslash \\",
+    "del \x7f char", "'single' and \"\"\"triple\"\"\"",
+])
+def test_values_round_trip_through_toml(path, value):
+    config.set_value("model", value, path)
+    assert config.load(path, env={}).model == value
+
+
+def test_setting_an_empty_value_removes_the_key(path):
+    config.set_value("model", "m", path)
+    config.set_value("model", "", path)
+    assert "model" not in tomllib.loads(path.read_text())
+    assert config.load(path, env={}).model is None
+
+
+def test_unknown_keys_are_rejected_with_the_known_ones_listed(path):
+    with pytest.raises(ConfigError, match=r"Unknown setting 'supabase_ur'.*supabase_url"):
+        config.set_value("supabase_ur", "https://x.supabase.co", path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('colour = "blue"\n')
+    with pytest.raises(ConfigError, match="unknown setting 'colour'"):
+        config.load(path, env={})
+
+
+@pytest.mark.parametrize(("key", "value", "match"), [
+    ("backend", "cloud", "one of"),
+    ("supabase_url", "abc.supabase.co", "http"),
+    ("database_url", "mysql://x", "postgresql://"),
+    ("model", "two\nlines", "one line"),
+])
+def test_invalid_values_are_rejected(path, key, value, match):
+    with pytest.raises(ConfigError, match=match):
+        config.set_value(key, value, path)
+    assert not path.exists()
+
+
+def test_bad_toml_and_bad_environment_values_say_where(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("model = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        config.load(path, env={})
+    path.write_text("model = 3\n")
+    with pytest.raises(ConfigError, match="quoted string"):
+        config.load(path, env={})
+    path.unlink()
+    with pytest.raises(ConfigError, match="SUPABASE_URL"):
+        config.load(path, env={"SUPABASE_URL": "not a url"})
+
+
+def test_masked_hides_keys_and_passwords(path):
+    settings = config.load(path, env={
+        "SUPABASE_ANON_KEY": KEY, "OPENAI_API_KEY": "sk-proj-abcdefghijklmnop1234",
+        "DATABASE_URL": "postgresql://learner:s3cret-pw@db.example:5432/learn?sslmode=require",
+        "LEARN_MODEL": "llama3"})
+    shown = settings.masked()
+    text = repr(shown)
+    for secret in (KEY, "sk-proj-abcdefghijklmnop1234", "s3cret-pw"):
+        assert secret not in text
+    assert shown["supabase_anon_key"] == f"{KEY[:4]}…{KEY[-4:]}"
+    assert shown["database_url"] == "postgresql://learner:****@db.example:5432/learn?sslmode=require"
+    assert shown["model"] == "llama3"
+    assert shown["supabase_url"] is None
+
+
+def test_mask_url_handles_password_parameters():
+    assert config.mask_url("postgresql://h/db?user=a&password=xyz") == (
+        "postgresql://h/db?user=a&password=****")
+    assert config.mask_secret("short") == "****"
