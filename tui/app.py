@@ -86,6 +86,12 @@ class LearnApp(App[None]):
         user = self.backend.current_user
         self.sub_title = (user.email or "") if user else ""
 
+    async def on_unmount(self) -> None:
+        try:
+            await self.backend.close()
+        except Exception:
+            pass
+
     # Navigation -------------------------------------------------------------
 
     def action_goto(self, name: str) -> None:

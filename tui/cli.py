@@ -42,6 +42,20 @@ def _status(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_app(args: argparse.Namespace) -> int:
+    """The TUI. Start-up work (the database, the first run) happens inside it."""
+    from services.backend import backend_from_settings
+    from services.seed import seed_bundled
+    from tui.app import LearnApp
+
+    settings = _settings(args)
+    app = LearnApp(lambda progress: backend_from_settings(settings, progress=progress,
+                                                          seed=seed_bundled),
+                   theme=getattr(args, "theme", None))
+    app.run()
+    return app.return_code or 0
+
+
 # -- doctor, config, login, logout (services.config / backend / doctor) -----------------
 
 def _settings(args: argparse.Namespace):
@@ -217,12 +231,18 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("rest", nargs=argparse.REMAINDER)
     supabase_help = "use the Supabase project (SUPABASE_URL + SUPABASE_ANON_KEY)"
     parser.add_argument("--supabase", action="store_true", help=supabase_help)
+    parser.add_argument("--theme", choices=["textual-dark", "textual-light"],
+                        help="the colour theme (ctrl+t switches it in the app)")
     _add_account_commands(sub, lambda cmd: cmd.add_argument(
         "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    # pgserver asks platformdirs for a runtime dir, which warns on hosts without XDG.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["check"]:
         from services.runner.check import main as check_main
@@ -232,7 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     paths.data_dir()
     if args.command in ACCOUNT_COMMANDS:
         return _guarded(ACCOUNT_COMMANDS[args.command], args)
-    return _status(args)
+    if args.command == "status":
+        return _status(args)
+    return _guarded(_run_app, args)
 
 
 if __name__ == "__main__":
