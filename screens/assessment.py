@@ -36,7 +36,7 @@ class AssessmentScreen(DataScreen):
     BINDINGS = [
         Binding("ctrl+r", "run_tests", "Run tests", id="assessment.run"),
         Binding("ctrl+s", "submit", "Submit", id="assessment.submit"),
-        Binding("ctrl+e", "reset", "Reset to starter", id="assessment.reset"),
+        Binding("f2", "reset", "Reset to starter", id="assessment.reset"),
         Binding("ctrl+n", "new_attempt", "New attempt", id="assessment.new", show=False),
         Binding("escape", "back", "Back", id="assessment.back"),
     ]
@@ -77,7 +77,7 @@ class AssessmentScreen(DataScreen):
 
     async def fetch(self) -> AssessmentDetail:
         detail = await self.api.assessment_detail(self.assessment_id)
-        if self.attempt_id is None:
+        if self.detail is None and self.attempt_id is None:   # opening: start or resume
             if detail.open_attempt is not None:
                 started = detail.open_attempt
             else:
@@ -218,7 +218,7 @@ class AssessmentScreen(DataScreen):
             self.submitting = False
             self.notify(friendly(exc), title="Could not run the tests", severity="error")
             return
-        self.last_result = result.to_json()
+        self.last_result = result.to_dict()
         self._show_result(self.last_result)
         if not submit:
             return
@@ -255,8 +255,9 @@ class AssessmentScreen(DataScreen):
             actual = test.get("actual")
             if test["status"] not in ("pass", "fail") and test.get("message"):
                 actual = test["message"]
-            table.add_row(Text(icon, style=style), test["name"], _clip(test.get("expected")),
-                          _clip(actual), _clip(test.get("output"), 30),
+            table.add_row(Text(icon, style=style), _clip(test["name"], 32),
+                          _clip(test.get("expected"), 24), _clip(actual, 24),
+                          _clip(test.get("output"), 20),
                           f"{test.get('duration_ms') or 0:.0f}")
 
     def action_new_attempt(self) -> None:

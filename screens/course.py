@@ -115,6 +115,8 @@ class CourseScreen(DataScreen):
         assessments = self.query_one("#assessments", ListView)
         assessments.clear()
         assessments.extend(AssessmentItem(a) for a in data.assessments)
+        if data.assessments:
+            assessments.index = 0
         assessments.display = bool(data.assessments)
         self.query_one(".section-title").display = bool(data.assessments)
 

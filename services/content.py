@@ -63,6 +63,16 @@ class LessonSource:
 
 
 @dataclass
+class AssessmentSource:
+    """An assessment file: the runner's spec plus where it sits in the course."""
+
+    slug: str
+    spec: Any                         # services.runner.spec.Assessment
+    lesson: str | None = None         # the slug of the lesson it belongs to
+    path: Path | None = None
+
+
+@dataclass
 class CourseSource:
     slug: str
     title: str
@@ -73,7 +83,7 @@ class CourseSource:
     estimated_hours: float | None
     tags: list[str]
     lessons: list[LessonSource]
-    assessments: list[Any]            # services.runner.spec.Assessment, with .slug and .lesson
+    assessments: list[AssessmentSource]
     path: Path
     thumbnail_url: str | None = None
     problems: list[Problem] = field(default_factory=list)
@@ -94,14 +104,14 @@ class CourseSource:
         }
 
 
-def assessment_payload(a: Any) -> dict[str, Any]:
+def assessment_payload(source: AssessmentSource) -> dict[str, Any]:
+    a = source.spec
     return {
-        "slug": a.slug, "title": a.title, "description": a.description,
+        "slug": source.slug, "title": a.title, "description": a.description,
         "difficulty": a.difficulty, "time_limit": a.time_limit,
         "instructions": a.instructions, "starter_code": a.starter_code,
         "test_cases": a.to_test_cases_json(), "language": a.language, "entry": a.entry,
-        "limits": a.limits.to_json(), "lesson_slug": getattr(a, "lesson", None),
-        "solution": a.solution,
+        "limits": a.limits.to_json(), "lesson_slug": source.lesson, "solution": a.solution,
     }
 
 
@@ -269,20 +279,19 @@ def load_course(directory: Path | str) -> CourseSource:
         except AssessmentError as exc:
             problems.append(Problem(Path(exc.file), exc.line, exc.message))
             continue
-        assessment.slug = path.stem
         text = path.read_text(encoding="utf-8")
         lesson = tomllib.loads(text).get("lesson")
-        assessment.lesson = None
+        source = AssessmentSource(slug=path.stem, spec=assessment, path=path)
         if lesson is not None and not isinstance(lesson, str):
             problems.append(Problem(path, _line_of(text, "lesson"),
                                     "`lesson` must be a lesson file's name, e.g. \"03-loops\""))
         elif lesson:
-            resolved = lesson_stems.get(lesson) or (lesson if lesson in lesson_slugs else None)
-            if resolved is None:
+            source.lesson = lesson_stems.get(lesson) or (lesson if lesson in lesson_slugs
+                                                         else None)
+            if source.lesson is None:
                 problems.append(Problem(path, _line_of(text, "lesson"),
                                         f"`lesson = {lesson!r}` names no lesson of this course"))
-            assessment.lesson = resolved
-        course.assessments.append(assessment)
+        course.assessments.append(source)
     return course
 
 
