@@ -363,9 +363,17 @@ security definer
 set search_path = ''
 as $$
 begin
+  -- Deletion is recorded before the row goes, with the lessons it takes along (their
+  -- own entries could no longer name the course's author).
   if tg_op = 'DELETE' then
     perform private.audit('course.deleted', 'courses', old.id, null, old.created_by,
-                          to_jsonb(old), null);
+                          to_jsonb(old) || jsonb_build_object('lessons', (
+                            select coalesce(jsonb_agg(jsonb_build_object(
+                                     'id', l.id, 'title', l.title,
+                                     'is_published', l.is_published) order by l.order_index),
+                                   '[]'::jsonb)
+                            from public.lessons l where l.course_id = old.id)),
+                          null);
     return old;
   end if;
   if tg_op = 'INSERT' and new.is_published then
@@ -383,7 +391,10 @@ end;
 $$;
 
 create trigger courses_audit
-  after insert or update of is_published or delete on public.courses
+  after insert or update of is_published on public.courses
+  for each row execute function private.audit_course();
+create trigger courses_audit_delete
+  before delete on public.courses
   for each row execute function private.audit_course();
 
 -- Publishing stamps published_at (first publication) for the catalog.
@@ -417,6 +428,9 @@ begin
   r := case when tg_op = 'DELETE' then old else new end;
   select c.created_by into author from public.courses c where c.id = r.course_id;
   if tg_op = 'DELETE' then
+    if not found then
+      return old;   -- deleted with its course: the course.deleted entry lists it
+    end if;
     perform private.audit('lesson.deleted', 'lessons', old.id, null, author,
                           jsonb_build_object('course_id', old.course_id, 'title', old.title,
                                              'is_published', old.is_published), null);

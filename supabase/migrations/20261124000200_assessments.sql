@@ -92,8 +92,10 @@ create trigger assessment_attempts_updated_at
   for each row execute function private.set_updated_at();
 
 -- The database owns an attempt's clock: started_at when it is created, completed_at
--- and time_spent when it is submitted. The score must agree with the execution
--- result when that carries one (`score.passed` / `score.total`).
+-- and time_spent when it is submitted. A learner's completed attempt carries the
+-- execution result it was scored from (`score.passed` / `score.total`, or else its
+-- `tests` list counted by status 'pass'); the score is computed from it, and a score
+-- the client sends must agree with it.
 create or replace function private.prepare_attempt()
 returns trigger
 language plpgsql
@@ -102,6 +104,7 @@ as $$
 declare
   passed numeric;
   total numeric;
+  scored boolean := false;
 begin
   if tg_op = 'INSERT' then
     if current_user in ('anon', 'authenticated') then
@@ -122,8 +125,8 @@ begin
                             floor(extract(epoch from new.completed_at - new.started_at)))::integer;
   end if;
 
-  if new.status = 'completed' and new.execution_result is not null
-     and jsonb_typeof(new.execution_result -> 'score') = 'object' then
+  if new.status = 'completed' and jsonb_typeof(new.execution_result -> 'score') = 'object' then
+    scored := true;
     begin
       passed := (new.execution_result #>> '{score,passed}')::numeric;
       total := (new.execution_result #>> '{score,total}')::numeric;
@@ -131,16 +134,27 @@ begin
       raise exception 'execution_result.score must hold numbers passed and total'
         using errcode = '22023';
     end;
+  elsif new.status = 'completed' and jsonb_typeof(new.execution_result -> 'tests') = 'array' then
+    scored := true;
+    select count(*) filter (where t ->> 'status' = 'pass'), count(*)
+      into passed, total
+      from jsonb_array_elements(new.execution_result -> 'tests') as t;
+  elsif new.status = 'completed' and current_user in ('anon', 'authenticated') then
+    raise exception 'a completed attempt needs the execution result it was scored from'
+      using errcode = '23502';
+  end if;
+  if scored then
     if total is null or passed is null or total <= 0 or passed < 0 or passed > total then
       raise exception 'execution_result.score is inconsistent (passed %, total %)', passed, total
         using errcode = '22023';
     end if;
-    if new.score is null then
-      new.score := round(100 * passed / total, 2);
-    elsif abs(new.score - round(100 * passed / total, 2)) > 0.01 then
+    -- A client may send the whole percent (rounded either way); the database keeps
+    -- the exact figure.
+    if new.score is not null and abs(new.score - 100 * passed / total) >= 1 then
       raise exception 'score % does not match the execution result (% of % tests passed)',
         new.score, passed, total using errcode = '22023';
     end if;
+    new.score := round(100 * passed / total, 2);
   end if;
   if new.status = 'completed' and new.score is null then
     raise exception 'a completed attempt needs a score' using errcode = '23502';

@@ -50,9 +50,19 @@ grant insert (id, user_id, course_id, lesson_id, assessment_id, context, questio
 create policy "learners read their chats"
   on public.chat_history for select to authenticated
   using (user_id = (select auth.uid()));
+-- The course, lesson or assessment a chat is about must be one the learner can see.
 create policy "learners log their own chats"
   on public.chat_history for insert to authenticated
-  with check (user_id = (select auth.uid()));
+  with check (user_id = (select auth.uid())
+              and (course_id is null
+                   or exists (select 1 from public.courses c
+                              where c.id = chat_history.course_id))
+              and (lesson_id is null
+                   or exists (select 1 from public.lessons l
+                              where l.id = chat_history.lesson_id))
+              and (assessment_id is null
+                   or exists (select 1 from public.assessments a
+                              where a.id = chat_history.assessment_id)));
 create policy "learners delete their chats"
   on public.chat_history for delete to authenticated
   using (user_id = (select auth.uid()));

@@ -244,7 +244,8 @@ create trigger assessment_attempts_gamify_update
   for each row when (new.status = 'completed' and old.status <> 'completed')
   execute function private.gamify_attempt_completed();
 
--- A course completed: one achievement per course.
+-- A course completed: one achievement per course. Not for the course's own author:
+-- anybody may write a course, so points for finishing your own would be free points.
 create or replace function private.gamify_course_completed()
 returns trigger
 language plpgsql
@@ -253,8 +254,13 @@ set search_path = ''
 as $$
 declare
   course_title text;
+  author uuid;
 begin
-  select c.title into course_title from public.courses c where c.id = new.course_id;
+  select c.title, c.created_by into course_title, author
+  from public.courses c where c.id = new.course_id;
+  if author = new.user_id then
+    return null;
+  end if;
   perform private.grant_achievement(new.user_id, 'course_completed:' || new.course_id,
                                     'course_completed', 'Course completed',
                                     'Finished every lesson of ' || coalesce(course_title, 'a course')

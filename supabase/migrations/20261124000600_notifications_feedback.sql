@@ -87,6 +87,10 @@ create table public.course_stats (
   updated_at timestamptz not null default now()
 );
 
+create trigger course_stats_updated_at
+  before update on public.course_stats
+  for each row execute function private.set_updated_at();
+
 create or replace function private.refresh_course_rating(p_course_id uuid)
 returns void
 language sql
@@ -162,12 +166,19 @@ grant update (rating, feedback_text) on public.user_feedback to authenticated;
 create policy "learners read their feedback"
   on public.user_feedback for select to authenticated
   using (user_id = (select auth.uid()));
+-- What the feedback is about must be something the learner can see.
 create policy "learners give their own feedback"
   on public.user_feedback for insert to authenticated
   with check (user_id = (select auth.uid())
               and (course_id is null
                    or exists (select 1 from public.courses c
-                              where c.id = user_feedback.course_id)));
+                              where c.id = user_feedback.course_id))
+              and (lesson_id is null
+                   or exists (select 1 from public.lessons l
+                              where l.id = user_feedback.lesson_id))
+              and (assessment_id is null
+                   or exists (select 1 from public.assessments a
+                              where a.id = user_feedback.assessment_id)));
 create policy "learners edit their feedback"
   on public.user_feedback for update to authenticated
   using (user_id = (select auth.uid()))
