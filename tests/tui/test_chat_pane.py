@@ -16,7 +16,7 @@ from textual.widgets import Button, Footer, Header, Static
 
 from services.config import Settings
 from services.errors import LearnError, from_exception
-from services.tutor import Endpoint, Tutor, TutorContext
+from services.tutor import Tutor, TutorContext
 from tests.services import test_tutor as shared
 from tests.services.test_tutor import (
     LEARNER_CODE,
@@ -28,14 +28,16 @@ from tests.services.test_tutor import (
 )
 from widgets.chat import ChatExchange, ChatPane, toggle_chat
 
-# The course, the learner and the stand-in of the tutor's service tests.
+# The course, the learner, the stand-in and the tutors of the tutor's service tests.
 world, learner_api, ai_server, ai = shared.world, shared.learner_api, shared.ai_server, shared.ai
+make_tutor, tutor = shared.make_tutor, shared.tutor
 
 
 class TutorHost(App[None]):
     """What LearnApp does for the pane: the key, the context, the history."""
 
-    BINDINGS = [Binding("ctrl+o", "toggle_tutor", "Tutor", id="app.tutor")]
+    BINDINGS = [Binding("ctrl+o", "toggle_tutor", "Tutor", id="app.tutor"),
+                Binding("q", "quit", "Quit", id="app.quit")]
 
     def __init__(self, tutor: Tutor, context: TutorContext | Callable[[], TutorContext],
                  api=None) -> None:
@@ -68,9 +70,10 @@ class TutorHost(App[None]):
         try:
             entries = await self.api.chat_history(**context.history_args())
         except Exception as exc:
-            pane.show_error(str(exc if isinstance(exc, LearnError) else from_exception(exc)))
+            error = exc if isinstance(exc, LearnError) else from_exception(exc)
+            pane.post_message(ChatPane.History([], context, error=str(error)))
             return
-        pane.load_history(entries, context)
+        pane.post_message(ChatPane.History(entries, context))
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -120,14 +123,6 @@ def live(pane: ChatPane) -> list[ChatExchange]:
 
 
 @pytest.fixture
-async def tutor(ai, learner_api):
-    made = Tutor(learner_api, endpoint=Endpoint(ai.base_url, "k", "tutor-model", "config"),
-                 timeout=10)
-    yield made
-    await made.aclose()
-
-
-@pytest.fixture
 async def lesson(learner_api, world) -> TutorContext:
     return await lesson_context(learner_api, world)
 
@@ -143,6 +138,24 @@ async def test_opening_focuses_the_question_and_closing_returns_focus(tutor, les
         await pilot.pause()
         assert not pane.display
         assert app.focused is app.query_one("#lesson-button")
+
+
+async def test_pane_says_which_model_answers(tutor, lesson, ai):
+    app = TutorHost(tutor, lesson)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_pane(pilot)
+        await until(pilot, lambda: "tutor-model ·" in screen_text(app), "the model status")
+        assert "Tutor · Lesson: Dictionaries as hash maps" in screen_text(app)
+
+
+async def test_typed_question_keeps_letters_the_app_binds(tutor, ai, lesson):
+    app = TutorHost(tutor, lesson)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_pane(pilot)
+        await pilot.press(*"quick q", "enter")
+        await answered(pilot)
+        assert app.is_running
+        assert ai.last.messages[-1]["content"] == "quick q"
 
 
 async def test_esc_closes_the_pane_when_no_answer_runs(tutor, lesson):
@@ -190,6 +203,31 @@ async def test_another_lesson_replaces_the_conversation(tutor, lesson, learner_a
         await pilot.pause()
         assert live(pane) == []
         assert "Tutor · Lesson: Sets and membership" in screen_text(app)
+
+
+async def test_switching_context_stops_the_running_answer(tutor, ai, lesson, world):
+    scripted = ai.reply(chunks=["One ", "two ", "three."], hold_after=1)
+    app = TutorHost(tutor, lesson)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await open_pane(pilot)
+        await ask(pilot, "A long answer please")
+        await until(pilot, lambda: "One" in screen_text(app), "the first delta")
+        pane.set_context(TutorContext(kind="course_guidance", course_id=world["course"],
+                                      course_title="Hashing in Python"))
+        await pilot.pause()
+        assert ai.last.aborted.wait(10)
+        assert not pane.busy and live(pane) == []
+        scripted.release.set()
+
+
+async def test_history_that_fails_to_load_shows_the_error(tutor, lesson):
+    app = TutorHost(tutor, lesson)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await open_pane(pilot)
+        pane.post_message(ChatPane.History([], lesson, error="Can't reach the server."))
+        await until(pilot, lambda: pane.query_one("#chat-error").has_class("-shown"),
+                    "the error")
+        assert "Can't reach the server." in str(pane.query_one("#chat-error").render())
 
 
 # -- streaming ------------------------------------------------------------------------------
@@ -335,16 +373,14 @@ async def test_error_shows_what_to_do_and_keeps_the_question(tutor, ai, lesson, 
         assert not pane.busy
 
 
-async def test_unknown_model_error_names_the_model(ai, learner_api, lesson):
-    tutor = Tutor(learner_api, endpoint=Endpoint(ai.base_url, "k", "gpt-nine", "config"))
-    app = TutorHost(tutor, lesson)
+async def test_unknown_model_error_names_the_model(make_tutor, lesson):
+    app = TutorHost(make_tutor(model="gpt-nine"), lesson)
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await open_pane(pilot)
         await ask(pilot, "Hello?")
         await until(pilot, lambda: pane.query_one("#chat-error").has_class("-shown"),
                     "the error")
         assert "no model 'gpt-nine'" in str(pane.query_one("#chat-error").render())
-    await tutor.aclose()
 
 
 async def test_retry_after_an_error_sends_the_kept_question(tutor, ai, lesson):
@@ -363,10 +399,8 @@ async def test_retry_after_an_error_sends_the_kept_question(tutor, ai, lesson):
         assert not pane.query_one("#chat-error").has_class("-shown")
 
 
-async def test_unreachable_server_is_reported_in_the_pane(learner_api, lesson):
-    base = f"http://127.0.0.1:{closed_port()}/v1"
-    tutor = Tutor(learner_api, endpoint=Endpoint(base, "k", "m", "config"))
-    app = TutorHost(tutor, lesson)
+async def test_unreachable_server_is_reported_in_the_pane(make_tutor, lesson):
+    app = TutorHost(make_tutor(base_url=f"http://127.0.0.1:{closed_port()}/v1"), lesson)
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await open_pane(pilot)
         await ask(pilot, "Anyone there?")
@@ -374,7 +408,6 @@ async def test_unreachable_server_is_reported_in_the_pane(learner_api, lesson):
                     "the error")
         assert "Can't reach the AI server" in str(pane.query_one("#chat-error").render())
         assert pane.input.value == "Anyone there?"
-    await tutor.aclose()
 
 
 # -- no model, and logging -----------------------------------------------------------------------
