@@ -29,14 +29,18 @@ def say(msg: str) -> None:
 
 
 def run(cmd: list[str], **kw) -> int:
-    return subprocess.call(cmd, cwd=ROOT, **kw)
+    kw.setdefault("cwd", ROOT)
+    return subprocess.call(cmd, **kw)
 
 
 def ensure_venv(extra: str) -> None:
-    stamp = VENV / f".installed-{extra or 'base'}"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if stamp.exists() and stamp.read_text() == digest:
+    stamps = [VENV / f".installed-{extra or 'base'}"]
+    if not extra:
+        stamps.append(VENV / ".installed-dev")      # the dev install includes the base one
+    if any(s.exists() and s.read_text() == digest for s in stamps):
         return
+    stamp = stamps[0]
     if not (BIN / "python").exists():
         say("creating .venv")
         if run([sys.executable, "-m", "venv", str(VENV)]) != 0:
