@@ -1,0 +1,187 @@
+"""Start-up figures for `learn`, against a bare Textual hello-world in the same run.
+
+    python benchmarks/startup.py [--runs 5]
+
+Prints (medians over the runs, each in a fresh interpreter, headless):
+  * hello-world: time from process start to the first frame;
+  * learn: time to the first frame, and to the dashboard's data, with the embedded
+    database warm (its server already running) and cold (the server must start);
+  * learn's RSS after visiting every screen.
+Targets (issue 5): first frame ≤ 1.5× hello-world, dashboard data ≤ 0.5 s warm,
+RSS ≤ 150 MB. Figures only; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+HELLO = r"""
+import os, sys, time
+from textual.app import App
+from textual.widgets import Static
+
+class Hello(App):
+    def compose(self):
+        yield Static("Hello, world")
+    def on_mount(self):
+        self.call_after_refresh(self.done)
+    def done(self):
+        print(json.dumps({"first_frame": time.monotonic() - START}), flush=True)
+        self.exit()
+
+import json
+START = float(os.environ["BENCH_START"])
+Hello().run(headless=True, size=(120, 40))
+"""
+
+LEARN = r"""
+import json, os, sys, time
+START = float(os.environ["BENCH_START"])
+sys.path.insert(0, os.environ["BENCH_ROOT"])
+from services.backend import LocalBackend
+from services.seed import seed_bundled
+from tui.app import LearnApp
+from screens.dashboard import DashboardScreen
+
+figures = {}
+visit = os.environ.get("BENCH_VISIT") == "1"
+
+class Bench(LearnApp):
+    def on_mount(self):
+        super().on_mount()
+        self.call_after_refresh(self._first_frame)
+        self.set_interval(0.005, self._poll)
+
+    def _first_frame(self):
+        figures.setdefault("first_frame", time.monotonic() - START)
+
+    def _poll(self):
+        screen = self.screen
+        if "dashboard" not in figures and isinstance(screen, DashboardScreen) \
+                and getattr(screen, "dashboard", None) is not None:
+            figures["dashboard"] = time.monotonic() - START
+            if visit:
+                self.run_worker(self._visit_all(), exclusive=True)
+            else:
+                self.exit()
+
+    async def _visit_all(self):
+        import asyncio
+        api = self.api
+        course = (await api.catalog()).courses[0]
+        detail = await api.course_detail(course.id)
+        steps = [lambda: self.action_goto("catalog"), lambda: self.open_course(course.id),
+                 lambda: self.open_lesson(detail.lessons[0].id),
+                 lambda: self.open_assessment(detail.assessments[0].id),
+                 lambda: self.action_goto("profile"),
+                 lambda: self.action_goto("notifications"),
+                 lambda: self.action_goto("dashboard")]
+        for step in steps:
+            step()
+            await asyncio.sleep(0.4)
+        with open("/proc/self/status") as status:
+            rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+        figures["rss_mb"] = rss / 1024
+        self.exit()
+
+app = Bench(lambda progress: LocalBackend(progress=progress, seed=seed_bundled))
+app.run(headless=True, size=(120, 40))
+print(json.dumps(figures), flush=True)
+"""
+
+SETUP = r"""
+import asyncio, os, sys
+sys.path.insert(0, os.environ["BENCH_ROOT"])
+from services.backend import LocalBackend
+from services.seed import seed_bundled
+
+async def main():
+    backend = LocalBackend(seed=seed_bundled)
+    await backend.connect()
+    if backend.current_user is None:
+        await backend.sign_up(None, None, full_name="Bench Learner")
+    course = (await backend.call("catalog"))["courses"][0]
+    await backend.call("enroll", p_course_id=course["id"])
+    detail = await backend.call("course_detail", p_course_id=course["id"])
+    await backend.call("record_lesson_progress", p_lesson_id=detail["lessons"][0]["id"],
+                       p_completed=True, p_time_spent=60)
+    await backend.close()
+
+asyncio.run(main())
+"""
+
+
+def child(code: str, env: dict[str, str]) -> dict:
+    env = {**os.environ, **env, "BENCH_ROOT": str(ROOT),
+           "BENCH_START": repr(time.monotonic())}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=300)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if out.returncode != 0 or not lines:
+        raise SystemExit(f"benchmark child failed:\n{out.stderr[-2000:]}")
+    return json.loads(lines[-1])
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    home = Path(tempfile.mkdtemp(prefix="learn-bench-"))
+    env = {"LEARN_HOME": str(home)}
+    t0 = time.monotonic()
+    subprocess.run([sys.executable, "-c", SETUP], env={**os.environ, **env,
+                                                        "BENCH_ROOT": str(ROOT)}, check=True,
+                   capture_output=True)
+    first_run = time.monotonic() - t0
+
+    hello = [child(HELLO, env)["first_frame"] for _ in range(args.runs)]
+
+    # Warm: this process keeps a handle on the embedded server, so it stays up.
+    sys.path.insert(0, str(ROOT))
+    from services.database import EmbeddedPostgres
+
+    server = EmbeddedPostgres(home / "data" / "pgdata")
+    server.start()
+    warm = [child(LEARN, env) for _ in range(args.runs)]
+    server.stop()
+    # Cold: nobody holds the server; each run starts it (and stops it on exit).
+    cold = [child(LEARN, env) for _ in range(args.runs)]
+    server.start()
+    visited = child(LEARN, {**env, "BENCH_VISIT": "1"})
+    server.stop()
+
+    hello_ms = median(hello) * 1000
+    warm_frame = median([r["first_frame"] for r in warm]) * 1000
+    warm_dash = median([r["dashboard"] for r in warm]) * 1000
+    cold_frame = median([r["first_frame"] for r in cold]) * 1000
+    cold_dash = median([r["dashboard"] for r in cold]) * 1000
+    print(f"runs: {args.runs} (medians; each a fresh headless interpreter)")
+    print(f"setup (first run: create database, migrate, load courses, sign up): "
+          f"{first_run:.2f} s")
+    print(f"hello-world first frame            {hello_ms:7.0f} ms")
+    print(f"learn first frame (warm)           {warm_frame:7.0f} ms   "
+          f"{warm_frame / hello_ms:.2f}× hello-world (target ≤ 1.5×)")
+    print(f"learn dashboard data (warm)        {warm_dash:7.0f} ms   (target ≤ 500 ms)")
+    print(f"learn first frame (cold)           {cold_frame:7.0f} ms   "
+          f"{cold_frame / hello_ms:.2f}× hello-world")
+    print(f"learn dashboard data (cold)        {cold_dash:7.0f} ms")
+    print(f"learn RSS after every screen       {visited['rss_mb']:7.1f} MB   (target ≤ 150 MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Imports flow one way (tui → screens → widgets → services), and start-up stays
+cheap: heavy SDKs load where they are first used (harlequin's test_import_hygiene)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def loaded_after(statement: str) -> set[str]:
+    code = (f"import sys\n{statement}\n"
+            "import json; print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+SERVICE_MODULES = sorted(p.stem for p in (ROOT / "services").glob("*.py")
+                         if p.stem != "__init__")
+
+
+@pytest.mark.parametrize("module", SERVICE_MODULES)
+def test_services_never_import_textual(module):
+    assert "textual" not in loaded_after(f"import services.{module}")
+
+
+def test_widgets_never_import_screens_or_tui():
+    for path in (ROOT / "widgets").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "from screens" not in text and "import screens" not in text, path.name
+        assert "from tui" not in text and "import tui" not in text, path.name
+
+
+def test_learn_help_imports_neither_supabase_nor_openai_nor_textual():
+    modules = loaded_after("import contextlib, io\nfrom tui.cli import build_parser\n"
+                           "with contextlib.suppress(SystemExit), "
+                           "contextlib.redirect_stdout(io.StringIO()):\n"
+                           "    build_parser().parse_args(['--help'])")
+    assert not {"supabase", "openai", "textual"} & modules
+
+
+def test_the_app_module_does_not_import_supabase_or_openai():
+    assert not {"supabase", "openai"} & loaded_after("import tui.app")
