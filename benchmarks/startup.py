@@ -48,10 +48,7 @@ LEARN = r"""
 import json, os, sys, time
 START = float(os.environ["BENCH_START"])
 sys.path.insert(0, os.environ["BENCH_ROOT"])
-from services.backend import LocalBackend
-from services.seed import seed_bundled
 from tui.app import LearnApp
-from screens.dashboard import DashboardScreen
 
 figures = {}
 visit = os.environ.get("BENCH_VISIT") == "1"
@@ -66,6 +63,7 @@ class Bench(LearnApp):
         figures.setdefault("first_frame", time.monotonic() - START)
 
     def _poll(self):
+        from screens.dashboard import DashboardScreen
         screen = self.screen
         if "dashboard" not in figures and isinstance(screen, DashboardScreen) \
                 and getattr(screen, "dashboard", None) is not None:
@@ -94,7 +92,14 @@ class Bench(LearnApp):
         figures["rss_mb"] = rss / 1024
         self.exit()
 
-app = Bench(lambda progress: LocalBackend(progress=progress, seed=seed_bundled))
+def make_backend(progress):
+    # As `learn` does (tui/cli.py): imported by the boot worker, after the first frame.
+    from services.backend import LocalBackend
+    from services.offline import OfflineBackend
+    from services.seed import seed_bundled
+    return OfflineBackend(LocalBackend(progress=progress, seed=seed_bundled))
+
+app = Bench(make_backend)
 app.run(headless=True, size=(120, 40))
 print(json.dumps(figures), flush=True)
 """

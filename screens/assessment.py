@@ -18,6 +18,8 @@ from textual.widgets import DataTable, Footer, Header, Markdown, Static, TextAre
 from screens.base import DataScreen, friendly
 from services import drafts
 from services.api import AssessmentDetail
+from services.tutor import TutorContext
+from widgets.chat import ChatPane
 
 STATUS_ICONS = {"pass": ("✓", "green"), "fail": ("✗", "red"), "error": ("!", "red"),
                 "timeout": ("⏱", "yellow"), "memory_limit": ("M", "yellow"),
@@ -72,6 +74,8 @@ class AssessmentScreen(DataScreen):
         self.query_one("#assessment-left").border_title = "Instructions"
         table = self.query_one("#results", DataTable)
         table.add_columns(" ", "Test", "Expected", "Actual", "Output", "ms")
+        self.query_one("#result-summary", Static).update(
+            Text("ctrl+r runs the tests · ctrl+s submits your attempt", style="dim"))
         super().on_mount()
         self.set_interval(1, self._tick)
 
@@ -134,6 +138,8 @@ class AssessmentScreen(DataScreen):
             else:
                 editor.load_text(a.starter_code or "")
             editor.focus()
+        for pane in self.query(ChatPane):
+            pane.refresh_context()
 
     def _show_attempts(self) -> None:
         data = self.detail
@@ -234,6 +240,10 @@ class AssessmentScreen(DataScreen):
         self.attempt_id = None
         self.deadline = None
         self.app.celebrate(response.achievements)
+        if response.get("queued"):  # offline: kept in the outbox, sent when back
+            self.notify(f"Saved on this machine ({self.last_result['score']['percent']}%): "
+                        "it is recorded when the server is back.", title="Attempt queued")
+            return
         score = response["attempt"]["score"]
         self.notify(f"Submitted: {float(score):.0f}%. Press ctrl+n for a new attempt.",
                     title="Attempt recorded")
@@ -294,17 +304,10 @@ class AssessmentScreen(DataScreen):
 
     # The tutor's view of this screen ----------------------------------------
 
-    def tutor_state(self) -> dict:
-        a = self.detail.assessment if self.detail else None
-        return {
-            "kind": "assessment_help",
-            "assessment_id": self.assessment_id,
-            "course_id": a.course_id if a else None,
-            "lesson_id": a.lesson_id if a else None,
-            "title": a.title if a else None,
-            "instructions": a.instructions if a else None,
-            "code": self.query_one("#editor", TextArea).text,
-            "results": (self.last_result or {}).get("tests", []),
-            "timer_running": self.timer_running,
-            "attempted": bool(self.last_result) or bool(self.detail and self.detail.attempts),
-        }
+    def tutor_context(self) -> TutorContext:
+        """Instructions, the code as it stands, the last results; never the solution."""
+        if self.detail is None:
+            return TutorContext.general()
+        return TutorContext.for_assessment(
+            self.detail, code=self.query_one("#editor", TextArea).text,
+            results=self.last_result, timer_running=self.timer_running)

@@ -4,17 +4,20 @@ resume, drop and rate."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, ListItem, ListView, Markdown, Static
 
-from screens.base import DataScreen
+from screens.base import DataScreen, friendly
 from screens.dialogs import RateCourseDialog
 from services.api import AssessmentSummary, CourseDetail, LessonSummary
+from services.tutor import TutorContext
 from widgets.cards import DIFFICULTY_STYLE
+from widgets.chat import ChatPane
 from widgets.progress import bar, duration, stars
+from widgets.sync_status import DownloadBar
 
 
 class LessonItem(ListItem):
@@ -53,6 +56,7 @@ class CourseScreen(DataScreen):
         Binding("p", "pause", "Pause/resume", id="course.pause"),
         Binding("x", "drop", "Drop", id="course.drop", show=False),
         Binding("s", "rate", "Rate", id="course.rate"),
+        Binding("a", "download", "Make available offline", id="course.download", show=False),
         Binding("enter", "open", "Open", id="course.open", show=False),
         Binding("escape", "app.pop_screen", "Back", id="course.back"),
     ]
@@ -119,6 +123,8 @@ class CourseScreen(DataScreen):
             assessments.index = 0
         assessments.display = bool(data.assessments)
         self.query_one(".section-title").display = bool(data.assessments)
+        for pane in self.query(ChatPane):
+            pane.refresh_context()
 
     @on(ListView.Selected)
     def _chosen(self, event: ListView.Selected) -> None:
@@ -182,3 +188,30 @@ class CourseScreen(DataScreen):
                                               current.rating if current else None,
                                               current.feedback_text if current else None),
                              rated)
+
+    def action_download(self) -> None:
+        """Fetch the course, its lessons and assessments for offline use."""
+        if not hasattr(self.app.backend, "fetch"):
+            self.notify("This backend keeps everything on this machine already.")
+            return
+        self._download()
+
+    @work(exclusive=True, group="download")
+    async def _download(self) -> None:
+        from services.offline import download_course
+
+        progress = DownloadBar()
+        await self.query_one("#course-content").mount(progress)
+        try:
+            report = await download_course(self.app.backend, self.course_id, progress.advance)
+        except Exception as exc:
+            self.notify(friendly(exc), title="Not available offline", severity="error")
+        else:
+            self.notify(f"{report.lessons} lessons and {report.assessments} assessments are "
+                        "available offline.", title=report.title)
+        finally:
+            await progress.remove()
+
+    def tutor_context(self) -> TutorContext:
+        """What the tutor knows about this screen."""
+        return TutorContext.for_course(self.detail) if self.detail else TutorContext.general()

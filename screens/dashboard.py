@@ -22,7 +22,7 @@ def streak_text(dashboard: Dashboard) -> Text:
     streak = dashboard.streak
     unit = "week" if streak.streak_type == "weekly" else "day"
     text = Text()
-    text.append("🔥 " if streak.current else "○ ", style="bold")
+    text.append("★ " if streak.current else "☆ ", style="bold orange1" if streak.current else "dim")
     text.append(f"{streak.current}", style="bold orange1" if streak.current else "bold")
     text.append(f" {unit}{'s' if streak.current != 1 else ''} streak\n")
     text.append(f"longest {streak.longest}   ·   {dashboard.points} points\n\n", style="dim")
@@ -81,7 +81,7 @@ class DashboardScreen(DataScreen):
         heatmap.counts = {d.date: d.lessons + d.assessments for d in data.activity}
         unread = data.unread_notifications
         self.query_one("#notifications-summary", Static).update(
-            Text(f"🔔 {unread} unread notification{'s' if unread != 1 else ''} — press n\n",
+            Text(f"● {unread} unread notification{'s' if unread != 1 else ''} — press n\n",
                  style="bold" if unread else "dim"))
         self.query_one(AchievementList).show(data.achievements)
         courses = self.query_one("#courses", ListView)

@@ -16,6 +16,8 @@ from textual.widgets import Footer, Header, Markdown, Static
 
 from screens.base import DataScreen
 from services.api import LessonDetail
+from services.tutor import TutorContext
+from widgets.chat import ChatPane
 from widgets.progress import duration
 
 IDLE_AFTER = 120          # seconds without a key, click or scroll: the learner stepped away
@@ -105,6 +107,8 @@ class LessonScreen(DataScreen):
             body = self.query_one("#body", VerticalScroll)
             self.call_after_refresh(body.scroll_to, y=data.progress.last_position,
                                     animate=False)
+        for pane in self.query(ChatPane):
+            pane.refresh_context()
 
     # Time tracking --------------------------------------------------------------
 
@@ -183,3 +187,7 @@ class LessonScreen(DataScreen):
     def _suspended(self) -> None:
         if self.unsaved_seconds:
             self.save_progress()
+
+    def tutor_context(self) -> TutorContext:
+        """What the tutor knows about this screen."""
+        return TutorContext.for_lesson(self.detail) if self.detail else TutorContext.general()

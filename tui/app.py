@@ -4,41 +4,67 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
 
 from screens.base import friendly
-from screens.catalog import CatalogScreen
-from screens.course import CourseScreen
-from screens.dashboard import DashboardScreen
-from screens.dialogs import HelpScreen
-from screens.first_run import BootScreen, LocalProfileScreen, SignInScreen
-from screens.lesson import LessonScreen
-from screens.notifications import NotificationsScreen
-from screens.profile import ProfileScreen
-from services.api import LearningAPI
+from screens.first_run import BootScreen
 from tui.commands import ContentCommands, LearnCommands
 
-TOP_LEVEL = {"dashboard": DashboardScreen, "catalog": CatalogScreen,
-             "profile": ProfileScreen, "notifications": NotificationsScreen}
+if TYPE_CHECKING:
+    from services.offline import SyncStatus
+    from services.tutor import TutorContext
+    from widgets.chat import ChatPane
+
+# Everything past the boot screen is imported when first needed: the first frame
+# should cost little more than Textual itself (benchmarks/startup.py).
+
+
+def _top_level(name: str):
+    if name == "dashboard":
+        from screens.dashboard import DashboardScreen as screen
+    elif name == "catalog":
+        from screens.catalog import CatalogScreen as screen
+    elif name == "profile":
+        from screens.profile import ProfileScreen as screen
+    else:
+        from screens.notifications import NotificationsScreen as screen
+    return screen
+
+
+class _NotStarted:
+    """The backend before the boot worker has made it (it is imported after the
+    first frame): nobody is signed in yet."""
+
+    kind = "local"
+    current_user = None
+
+    async def close(self) -> None:
+        return None
 
 
 class LearnApp(App[None]):
     """Browse courses, read lessons, solve assessments, ask the tutor."""
 
     TITLE = "learn"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
     COMMANDS = App.COMMANDS | {LearnCommands, ContentCommands}
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
+        Binding("ctrl+o", "toggle_tutor", "Tutor", id="app.tutor"),
         Binding("d", "goto('dashboard')", "Dashboard", id="app.dashboard"),
         Binding("c", "goto('catalog')", "Catalog", id="app.catalog"),
-        Binding("u", "goto('profile')", "Profile", id="app.profile"),
-        Binding("n", "goto('notifications')", "Notifications", id="app.notifications"),
+        Binding("u", "goto('profile')", "Profile", id="app.profile", show=False),
+        Binding("n", "goto('notifications')", "Notifications", id="app.notifications",
+                show=False),
+        Binding("w", "studio", "Author studio", id="app.studio", show=False),
         Binding("ctrl+t", "toggle_theme", "Theme", id="app.theme", show=False),
+        Binding("y", "sync", "Sync status", id="app.sync", show=False),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
@@ -47,10 +73,23 @@ class LearnApp(App[None]):
         """`backend_factory(progress)` makes the Backend; progress messages show while
         it starts (the first run creates the database)."""
         super().__init__()
-        self.backend = backend_factory(self._progress)
-        self.api = LearningAPI(self.backend)
+        self._backend_factory = backend_factory
+        self.backend: Any = _NotStarted()
         if theme:
             self.theme = theme
+
+    @cached_property
+    def api(self):
+        """LearningAPI over the backend: what every screen talks to."""
+        from services.api import LearningAPI
+
+        return LearningAPI(self.backend)
+
+    @cached_property
+    def tutor(self):
+        from services.tutor import Tutor
+
+        return Tutor(self.api)
 
     def _progress(self, message: str) -> None:
         screen = self.screen_stack[-1] if self.screen_stack else None
@@ -62,12 +101,14 @@ class LearnApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(BootScreen())
-        self.boot()
+        self.call_after_refresh(self.boot)      # paint the boot screen first
 
     @work(exclusive=True, group="boot")
     async def boot(self) -> None:
         boot = self.screen if isinstance(self.screen, BootScreen) else None
         try:
+            if isinstance(self.backend, _NotStarted):
+                self.backend = self._backend_factory(self._progress)
             await self.backend.connect()
         except Exception as exc:
             if boot:
@@ -75,29 +116,36 @@ class LearnApp(App[None]):
             self.notify(friendly(exc), title="Could not start", severity="error", timeout=30)
             return
         if self.backend.current_user is None:
+            from screens.first_run import LocalProfileScreen, SignInScreen
+
             screen = LocalProfileScreen() if self.backend.kind == "local" else SignInScreen()
             await self.push_screen_wait(screen)
         await self.show_home()
+        self._start_sync()
 
     async def show_home(self) -> None:
         while len(self.screen_stack) > 1:
             self.pop_screen()
-        await self.push_screen(DashboardScreen())
+        await self.push_screen(_top_level("dashboard")())
         user = self.backend.current_user
         self.sub_title = (user.email or "") if user else ""
 
     async def on_unmount(self) -> None:
-        try:
-            await self.backend.close()
-        except Exception:
-            pass
+        closers = [self.backend.close]
+        if "tutor" in self.__dict__:          # only if it was ever used
+            closers.insert(0, self.tutor.aclose)
+        for closing in closers:
+            try:
+                await closing()
+            except Exception:
+                pass
 
     # Navigation -------------------------------------------------------------
 
     def action_goto(self, name: str) -> None:
         if self.backend.current_user is None:
             return
-        screen_type = TOP_LEVEL[name]
+        screen_type = _top_level(name)
         if isinstance(self.screen, screen_type):
             return
         # Keep one dashboard at the bottom; the other sections replace each other.
@@ -107,9 +155,21 @@ class LearnApp(App[None]):
             self.push_screen(screen_type())
 
     def open_course(self, course_id: str) -> None:
+        from screens.course import CourseScreen
+
         self.push_screen(CourseScreen(course_id))
 
+    def action_studio(self) -> None:
+        """The author studio: my courses, publishing, analytics."""
+        from screens.studio import StudioScreen
+
+        if self.backend.current_user is None or isinstance(self.screen, StudioScreen):
+            return
+        self.push_screen(StudioScreen())
+
     def open_lesson(self, lesson_id: str) -> None:
+        from screens.lesson import LessonScreen
+
         self.push_screen(LessonScreen(lesson_id))
 
     def open_assessment(self, assessment_id: str) -> None:
@@ -142,6 +202,8 @@ class LearnApp(App[None]):
     # Commands ---------------------------------------------------------------
 
     def action_help(self) -> None:
+        from screens.dialogs import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
@@ -184,6 +246,34 @@ class LearnApp(App[None]):
             self.pop_screen()
         self.boot()
 
+    # The tutor ----------------------------------------------------------------
+
+    def action_toggle_tutor(self) -> None:
+        """Open or close the tutor beside the current screen; it knows what you see."""
+        from textual.screen import ModalScreen
+
+        from services.tutor import TutorContext
+        from widgets.chat import toggle_chat
+
+        if self.backend.current_user is None or isinstance(self.screen, ModalScreen):
+            return
+        screen = self.screen
+        toggle_chat(screen, self.tutor, getattr(screen, "tutor_context", TutorContext.general))
+
+    def on_chat_pane_history_wanted(self, event: ChatPane.HistoryWanted) -> None:
+        self.load_chat_history(event.pane, event.context)
+
+    @work(group="chat-history")
+    async def load_chat_history(self, pane: ChatPane, context: TutorContext) -> None:
+        from widgets.chat import ChatPane
+
+        try:
+            entries = await self.api.chat_history(**context.history_args())
+        except Exception as exc:
+            pane.post_message(ChatPane.History([], context, error=friendly(exc)))
+            return
+        pane.post_message(ChatPane.History(entries, context))
+
     # Writes and celebrations ----------------------------------------------------
 
     @work(group="write")
@@ -195,6 +285,8 @@ class LearnApp(App[None]):
             self.notify(friendly(exc), title="Not saved", severity="error")
             return
         self.celebrate(getattr(result, "achievements", None) or [])
+        if success and _queued(result):
+            success = "Saved on this machine: it is sent when the server is back."
         if success:
             self.notify(success)
         if then is not None:
@@ -206,4 +298,96 @@ class LearnApp(App[None]):
     def celebrate(self, achievements) -> None:
         for achievement in achievements:
             self.notify(f"{achievement.description or ''}  +{achievement.points} points",
-                        title=f"🏆 {achievement.title}", timeout=8)
+                        title=f"★ {achievement.title}", timeout=8)
+
+    # Offline and sync (services.offline.OfflineBackend) ---------------------------------
+
+    _sync_status: SyncStatus | None = None
+
+    def _start_sync(self) -> None:
+        """Show the sync state in every screen's Header and run the background flusher."""
+        backend = self.backend
+        if not hasattr(backend, "sync_forever"):
+            return
+        if self._sync_status is None:
+            backend.add_listener(self._sync_changed)
+            self.screen_change_signal.subscribe(
+                self, lambda _screen: self.call_after_refresh(self._show_sync_status))
+        self._sync_changed(backend.status)
+        self.run_worker(backend.sync_forever(), name="sync", group="sync", exclusive=True,
+                        exit_on_error=False)
+
+    def _sync_changed(self, status: SyncStatus) -> None:
+        if self._thread_id != threading.get_ident():
+            self.call_from_thread(self._sync_changed, status)
+            return
+        before, self._sync_status = self._sync_status, status
+        self._show_sync_status()
+        if before is None:
+            return
+        if before.online and not status.online:
+            self.notify("Showing what was saved on this machine; your changes are kept and "
+                        "sent when the server is back.", title="Offline", severity="warning")
+        elif status.online and not before.online:
+            self.notify("The server is back.", title="Online")
+            self.call_later(self._reload_screen)
+        if status.refused > before.refused:
+            self.notify("The server refused a change you made: press y to see why.",
+                        title="Not synced", severity="error", timeout=10)
+        if status.sign_in_needed and not before.sign_in_needed:
+            self.notify("Your session has ended: sign in again to send your changes "
+                        "(nothing is lost).", title="Sign in again", severity="warning")
+
+    def _show_sync_status(self) -> None:
+        """The indicator sits at the right of the current screen's Header."""
+        from textual.widgets import Header
+
+        from widgets.sync_status import SyncIndicator
+
+        headers = self.screen.query(Header)
+        if not headers:
+            return
+        header = headers.first()
+        found = header.query(SyncIndicator)
+        indicator = found.first() if found else SyncIndicator()
+        if not found:
+            header.mount(indicator)
+        indicator.show_status(self._sync_status)
+
+    def _reload_screen(self) -> None:
+        from screens.base import DataScreen
+
+        if isinstance(self.screen, DataScreen):
+            self.screen.reload(quiet=True)
+
+    def action_sync(self) -> None:
+        backend = self.backend
+        if not hasattr(backend, "sync_forever"):
+            self.notify("Changes go straight to the server here; there is nothing to sync.")
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "retry":
+                backend.retry_refused()
+            elif choice == "dismiss":
+                backend.dismiss_refused()
+            if choice in ("sync", "retry"):
+                self._sync_now()
+
+        from widgets.sync_status import SyncDialog
+
+        self.push_screen(SyncDialog(backend.status, backend.refused), chosen)
+
+    @work(exclusive=True, group="sync-now")
+    async def _sync_now(self) -> None:
+        report = await self.backend.flush()
+        if report.stopped:
+            self.notify(report.stopped, title="Not synced", severity="warning")
+        else:
+            self.notify(f"Sent {report.sent + report.already_applied}; "
+                        f"{report.waiting} waiting.", title="Synced")
+
+
+def _queued(result: Any) -> bool:
+    """A write the offline outbox kept for later (services.offline)."""
+    return isinstance(getattr(result, "data", None), dict) and bool(result.data.get("queued"))

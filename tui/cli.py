@@ -44,16 +44,27 @@ def _status(_args: argparse.Namespace) -> int:
 
 def _run_app(args: argparse.Namespace) -> int:
     """The TUI. Start-up work (the database, the first run) happens inside it."""
-    from services.backend import backend_from_settings
-    from services.seed import seed_bundled
     from tui.app import LearnApp
 
     settings = _settings(args)
-    app = LearnApp(lambda progress: backend_from_settings(settings, progress=progress,
-                                                          seed=seed_bundled),
-                   theme=getattr(args, "theme", None))
+
+    def make_backend(progress):
+        # Imported here, after the first frame: the app calls this from its boot worker.
+        from services.backend import backend_from_settings
+        from services.offline import OfflineBackend
+
+        return OfflineBackend(backend_from_settings(settings, progress=progress,
+                                                    seed=_seed_bundled))
+
+    app = LearnApp(make_backend, theme=getattr(args, "theme", None))
     app.run()
     return app.return_code or 0
+
+
+def _seed_bundled(url: str, progress) -> None:
+    from services.seed import seed_bundled
+
+    seed_bundled(url, progress)
 
 
 # -- doctor, config, login, logout (services.config / backend / doctor) -----------------
@@ -169,6 +180,102 @@ def _logout(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+# -- sync, download (services.offline) ----------------------------------------------------
+
+def _offline_backend(args: argparse.Namespace):
+    from services.backend import backend_from_settings
+    from services.offline import OfflineBackend
+
+    return OfflineBackend(backend_from_settings(
+        _settings(args), auto_refresh=False,
+        progress=lambda msg: print(msg, file=sys.stderr, flush=True)))
+
+
+def _sync(args: argparse.Namespace) -> int:
+    """Send the writes queued while offline; print sent, already applied, refused, waiting.
+    Exit 0 when nothing is left refused or waiting, 1 otherwise."""
+    import asyncio
+
+    from services.offline import events_summary
+
+    backend = _offline_backend(args)
+
+    async def run() -> int:
+        try:
+            await backend.connect()
+            if args.retry:
+                backend.retry_refused()
+            report = await backend.flush()
+            refused = backend.refused
+            if args.dismiss:
+                backend.dismiss_refused([e.event_id for e in refused])
+            user = backend.current_user
+            others = backend.outbox.count(backend.namespace) - report.waiting
+        finally:
+            await backend.close()
+        print(f"sent {report.sent} · already applied {report.already_applied} · "
+              f"refused {len(refused)} · waiting {report.waiting}")
+        for line in events_summary(refused):
+            print(f"  refused: {line}")
+        if refused and not args.dismiss:
+            print("  (learn sync --retry sends them again; learn sync --dismiss stops "
+                  "listing them)")
+        if report.stopped:
+            print(f"stopped: {report.stopped}")
+        if user is None and others:
+            print(f"{others} changes wait for an account that is not signed in here: "
+                  "sign in (learn login) to send them.")
+        left = report.waiting + (0 if args.dismiss else len(refused))
+        return 1 if left or (user is None and others) else 0
+
+    return asyncio.run(run())
+
+
+def _download(args: argparse.Namespace) -> int:
+    """Make a course available offline: the course, every lesson and assessment."""
+    import asyncio
+
+    from services.errors import NotSignedIn
+    from services.offline import download_course
+
+    backend = _offline_backend(args)
+
+    def progress(done: int, total: int, what: str) -> None:
+        filled = round(20 * done / total)
+        print(f"[{'#' * filled}{'.' * (20 - filled)}] {done}/{total} {what}", flush=True)
+
+    async def run() -> int:
+        try:
+            await backend.connect()
+            if backend.current_user is None:
+                raise NotSignedIn("Sign in first (learn login): a download is kept for "
+                                  "your account.")
+            report = await download_course(backend, args.course, progress)
+        finally:
+            await backend.close()
+        print(f"Available offline: {report.title} — {report.lessons} lessons, "
+              f"{report.assessments} assessments.")
+        return 0
+
+    return asyncio.run(run())
+
+
+OFFLINE_COMMANDS = {"sync": _sync, "download": _download}
+
+
+def _add_offline_commands(sub, supabase_flag) -> None:
+    sync = sub.add_parser("sync", help="send the changes made offline; exit 1 if any are "
+                          "refused or still waiting")
+    sync.add_argument("--retry", action="store_true", help="send refused changes again")
+    sync.add_argument("--dismiss", action="store_true",
+                      help="stop listing the refused changes (they are kept in the outbox)")
+    supabase_flag(sync)
+    download = sub.add_parser("download", help="make a course available offline: "
+                              "learn download COURSE (slug or id)")
+    download.add_argument("course", help="the course's slug or id")
+    supabase_flag(download)
+
+
 def _guarded(handler, args: argparse.Namespace) -> int:
     """Run a command: a LearnError is one line on stderr and exit 1, never a traceback."""
     import os
@@ -235,6 +342,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the colour theme (ctrl+t switches it in the app)")
     _add_account_commands(sub, lambda cmd: cmd.add_argument(
         "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help))
+    _add_offline_commands(sub, lambda cmd: cmd.add_argument(
+        "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help))
+    from tui.author_cli import add_commands as add_author_commands
+
+    add_author_commands(sub, lambda cmd: cmd.add_argument(
+        "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help))
     return parser
 
 
@@ -252,6 +365,12 @@ def main(argv: list[str] | None = None) -> int:
     paths.data_dir()
     if args.command in ACCOUNT_COMMANDS:
         return _guarded(ACCOUNT_COMMANDS[args.command], args)
+    if args.command in OFFLINE_COMMANDS:
+        return _guarded(OFFLINE_COMMANDS[args.command], args)
+    from tui.author_cli import COMMANDS as AUTHOR_COMMANDS
+
+    if args.command in AUTHOR_COMMANDS:
+        return _guarded(AUTHOR_COMMANDS[args.command], args)
     if args.command == "status":
         return _status(args)
     return _guarded(_run_app, args)

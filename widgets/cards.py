@@ -70,7 +70,7 @@ class EnrolledCourseItem(ListItem):
         text.append("\n")
         text.append_text(bar(course.progress, 20))
         if course.next_lesson:
-            text.append("   ▶ next: ", style="dim")
+            text.append("   → next: ", style="dim")
             text.append(course.next_lesson.title)
         elif course.status == "completed":
             text.append("   ✓ completed", style="green")
@@ -79,7 +79,7 @@ class EnrolledCourseItem(ListItem):
 
 def achievement_line(achievement: Achievement, *, with_date: bool = False) -> Text:
     text = Text()
-    text.append("🏆 ", style="yellow")
+    text.append("★ ", style="yellow")
     text.append(achievement.title, style="bold")
     text.append(f"  +{achievement.points}", style="green")
     if with_date and achievement.earned_at:

@@ -564,14 +564,17 @@ as $$
   select coalesce(jsonb_agg(jsonb_build_object(
            'lesson_id', m.id, 'title', m.title, 'course_id', m.course_id,
            'course_title', m.course_title, 'rank', m.rank,
-           'excerpt', ts_headline('english',
-                                  coalesce(m.content, '') || E'\n\n' || coalesce(m.explanation, ''),
-                                  q.ts, 'MaxFragments=2, MinWords=15, MaxWords=45, '
-                                        'StartSel=**, StopSel=**, FragmentDelimiter=" … "'))
+           'excerpt', ts_headline('english', m.prose, q.ts,
+                                  'MaxFragments=2, MinWords=15, MaxWords=45, '
+                                  'StartSel=**, StopSel=**, FragmentDelimiter=" … "'))
          order by m.rank desc), '[]'::jsonb)
   from q, lateral (
-    select l.id, l.title, l.course_id, l.content, l.explanation, c.title as course_title,
-           ts_rank(l.search_vector, q.ts) as rank
+    select l.id, l.title, l.course_id, c.title as course_title,
+           ts_rank(l.search_vector, q.ts) as rank,
+           -- prose only: code blocks and heading marks make poor excerpts
+           regexp_replace(regexp_replace(
+             coalesce(l.content, '') || E'\n\n' || coalesce(l.explanation, ''),
+             '```.*?```', ' ', 'g'), '^#+ *', '', 'gn') as prose
     from public.lessons l join public.courses c on c.id = l.course_id
     where l.search_vector @@ q.ts and (p_course_id is null or l.course_id = p_course_id)
     order by rank desc

@@ -186,7 +186,8 @@ begin
     'slug', c.slug, 'title', c.title, 'description', c.description,
     'short_description', c.short_description, 'duration', c.duration,
     'difficulty_level', c.difficulty_level, 'estimated_hours', c.estimated_hours,
-    'tags', to_jsonb(c.tags), 'is_published', c.is_published,
+    'tags', to_jsonb(c.tags), 'thumbnail_url', c.thumbnail_url,
+    'is_published', c.is_published,
     'lessons', coalesce((select jsonb_agg(jsonb_build_object(
         'slug', l.slug, 'title', l.title, 'content', l.content, 'explanation', l.explanation,
         'code_example', l.code_example, 'key_points', to_jsonb(l.key_points),

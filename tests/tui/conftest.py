@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.backend import LocalBackend
+from services.offline import OfflineBackend
 from services.seed import seed_bundled
 from tui.app import LearnApp
 
@@ -21,7 +22,8 @@ def make_app(seeded_url, tmp_path, monkeypatch):
     monkeypatch.setenv("LEARN_HOME", str(tmp_path / "home"))
 
     def make(**kwargs) -> LearnApp:
-        return LearnApp(lambda progress: LocalBackend(
-            seeded_url, progress=progress, session_path=tmp_path / "session.json"), **kwargs)
+        # As `learn` runs it: the backend behind the offline cache and outbox (in LEARN_HOME).
+        return LearnApp(lambda progress: OfflineBackend(LocalBackend(
+            seeded_url, progress=progress, session_path=tmp_path / "session.json")), **kwargs)
 
     return make

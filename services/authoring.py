@@ -1,0 +1,351 @@
+"""Authoring through the API: publish a course folder as its author, export a course
+back to a folder, the studio's course list and analytics, the operators' report.
+
+Every call goes through `Backend.call`, so RLS and the SQL functions decide: only
+a course's author can publish over it, export it or read its analytics
+(supabase/migrations/20261124000800_authoring.sql, …0900_studio.sql).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from services.api import Caller, _build, _float
+from services.content import ContentError, CourseSource, validate, write_course
+from services.errors import NotSignedIn
+
+
+@dataclass
+class PublishResult:
+    course_id: str
+    slug: str
+    created: bool
+    changed: int
+    published: bool
+
+    @property
+    def summary(self) -> str:
+        state = "published" if self.published else "saved as a draft"
+        if self.created:
+            return f"{self.slug}: created and {state}"
+        if not self.changed:
+            return f"{self.slug}: no changes"
+        rows = "row" if self.changed == 1 else "rows"
+        return f"{self.slug}: {state}, {self.changed} {rows} changed"
+
+
+@dataclass
+class StudioCourse:
+    id: str
+    title: str
+    slug: str | None = None
+    short_description: str | None = None
+    difficulty_level: str = "Beginner"
+    is_published: bool = False
+    published_at: str | None = None
+    updated_at: str | None = None
+    lesson_count: int = 0
+    unpublished_lessons: int = 0
+    assessment_count: int = 0
+    rating_avg: float | None = None
+    rating_count: int = 0
+
+    def __post_init__(self) -> None:
+        self.rating_avg = _float(self.rating_avg)
+
+
+@dataclass
+class Enrollments:
+    total: int = 0
+    active: int = 0
+    paused: int = 0
+    completed: int = 0
+    dropped: int = 0
+    average_progress: float | None = None
+
+    def __post_init__(self) -> None:
+        self.average_progress = _float(self.average_progress)
+
+
+@dataclass
+class WeekCount:
+    week: date
+    count: int = 0
+
+    def __post_init__(self) -> None:
+        self.week = date.fromisoformat(str(self.week)[:10])
+
+
+@dataclass
+class FunnelStep:
+    lesson_id: str
+    title: str
+    slug: str | None = None
+    order_index: int = 0
+    started: int = 0
+    completed: int = 0
+    rate: float | None = None          # completed ÷ enrollments, in percent
+
+    def __post_init__(self) -> None:
+        self.rate = _float(self.rate)
+
+
+@dataclass
+class AssessmentStats:
+    assessment_id: str
+    title: str
+    slug: str | None = None
+    attempts: int = 0
+    learners: int = 0
+    passed: int = 0
+    pass_rate: float | None = None     # submitted attempts scoring ≥ 70, in percent
+    average_score: float | None = None
+
+    def __post_init__(self) -> None:
+        self.pass_rate = _float(self.pass_rate)
+        self.average_score = _float(self.average_score)
+
+
+@dataclass
+class RatingStats:
+    average: float | None = None
+    count: int = 0
+    distribution: list[int] = field(default_factory=lambda: [0] * 5)   # 1 to 5 stars
+
+    def __post_init__(self) -> None:
+        self.average = _float(self.average)
+
+
+@dataclass
+class FeedbackEntry:
+    text: str
+    rating: int | None = None
+    type: str = "general"
+    about: str | None = None
+    at: str | None = None
+
+
+@dataclass
+class TutorUsage:
+    questions: int = 0
+    learners: int = 0
+    by_week: list[WeekCount] = field(default_factory=list)
+
+
+@dataclass
+class CourseAnalytics:
+    course: StudioCourse
+    enrollments: Enrollments
+    completion_rate: float | None
+    enrollments_by_week: list[WeekCount]
+    funnel: list[FunnelStep]
+    assessments: list[AssessmentStats]
+    rating: RatingStats
+    feedback: list[FeedbackEntry]
+    tutor: TutorUsage
+
+
+class AuthoringAPI:
+    """Typed authoring calls over a Backend (the same one LearningAPI uses)."""
+
+    def __init__(self, backend: Caller):
+        self.backend = backend
+
+    async def publish(self, course: CourseSource, *, draft: bool = False) -> PublishResult:
+        raw = await self.backend.call("publish_course", p_course=course.payload(),
+                                      p_draft=draft)
+        return PublishResult(course_id=str(raw["course_id"]), slug=raw["slug"],
+                             created=bool(raw["created"]), changed=int(raw["changed"]),
+                             published=bool(raw["published"]))
+
+    async def set_published(self, course_id: str, published: bool) -> dict[str, Any]:
+        return await self.backend.call("set_course_published", p_course_id=course_id,
+                                       p_published=published)
+
+    async def export(self, slug: str) -> dict[str, Any]:
+        return await self.backend.call("export_course", p_slug=slug)
+
+    async def my_courses(self) -> list[StudioCourse]:
+        return [_build(StudioCourse, x) for x in await self.backend.call("studio_courses")]
+
+    async def analytics(self, course_id: str) -> CourseAnalytics:
+        raw = await self.backend.call("course_analytics", p_course_id=course_id)
+        tutor = raw.get("tutor") or {}
+        return CourseAnalytics(
+            course=_build(StudioCourse, raw["course"]),
+            enrollments=_build(Enrollments, raw["enrollments"]),
+            completion_rate=_float(raw.get("completion_rate")),
+            enrollments_by_week=[_build(WeekCount, x) for x in raw["enrollments_by_week"]],
+            funnel=[_build(FunnelStep, x) for x in raw["funnel"]],
+            assessments=[_build(AssessmentStats, x) for x in raw["assessments"]],
+            rating=_build(RatingStats, raw["rating"]),
+            feedback=[_build(FeedbackEntry, x) for x in raw["feedback"]],
+            tutor=TutorUsage(questions=int(tutor.get("questions") or 0),
+                             learners=int(tutor.get("learners") or 0),
+                             by_week=[_build(WeekCount, x) for x in tutor.get("by_week") or []]))
+
+    async def admin_report(self, days: int = 30) -> dict[str, Any]:
+        return await self.backend.call("admin_report", p_days=days)
+
+
+# ---------------------------------------------------------------------------
+# What `learn course publish` and `learn course export` do
+# ---------------------------------------------------------------------------
+
+def _require_author(backend: Any) -> None:
+    if getattr(backend, "current_user", None) is None:
+        raise NotSignedIn("Sign in as the course's author first: `learn login` (or start "
+                          "`learn` once to create your local profile).")
+
+
+async def publish_folder(backend: Any, directory: Path | str, *, draft: bool = False,
+                         run_code: bool = True) -> PublishResult:
+    """Validate the folder (refusing an invalid course: ContentError lists why), then
+    publish it as the signed-in author."""
+    course = validate(directory, run_code=run_code)
+    if course.errors:
+        raise ContentError(course.errors)
+    await backend.connect()
+    _require_author(backend)
+    return await AuthoringAPI(backend).publish(course, draft=draft)
+
+
+def export_target(slug: str, directory: Path | str) -> Path:
+    """Where `learn course export SLUG DIR` writes: DIR itself when it is named after the
+    course (the folder name is the slug), else DIR/SLUG."""
+    directory = Path(directory)
+    return directory if directory.name == slug else directory / slug
+
+
+async def export_folder(backend: Any, slug: str, directory: Path | str, *,
+                        force: bool = False) -> Path:
+    """Write the author's course `slug` (its published lessons and assessments, with the
+    reference solutions) as a course folder; returns the folder."""
+    await backend.connect()
+    _require_author(backend)
+    data = await AuthoringAPI(backend).export(slug)
+    target = export_target(data["slug"], directory)
+    write_course(data, target, force=force)
+    return target
+
+
+# ---------------------------------------------------------------------------
+# The operators' report as text (`learn admin report`)
+# ---------------------------------------------------------------------------
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def spark(values: list[float]) -> str:
+    """A one-line sparkline, e.g. ▁▃▅█▂."""
+    if not values:
+        return ""
+    top = max(values) or 1
+    return "".join(SPARKS[min(len(SPARKS) - 1, int(v / top * (len(SPARKS) - 1) + 0.5))]
+                   if v else SPARKS[0] for v in values)
+
+
+def text_bar(value: float | None, maximum: float = 100, width: int = 20) -> str:
+    """█████░░░░░ — `value` of `maximum`."""
+    share = 0.0 if not value or not maximum else max(0.0, min(1.0, float(value) / maximum))
+    filled = round(width * share)
+    return "█" * filled + "░" * (width - filled)
+
+
+def _num(value: Any, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    number = float(value)
+    return f"{number:,.{digits}f}"
+
+
+def _clip(text: Any, width: int) -> str:
+    text = str(text or "")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def report_text(report: dict[str, Any]) -> str:
+    """`admin_report()` as the lines `learn admin report` prints."""
+    days = report.get("days", 30)
+    when = str(report.get("generated_at", ""))[:16].replace("T", " ")
+    out = [f"learn — platform report, {when} UTC (last {days} days)",
+           f"Learners: {report.get('learners', 0)}", ""]
+
+    daily = report.get("daily_active") or []
+    out.append(f"Daily active learners, {daily[0]['day']} to {daily[-1]['day']}"
+               if daily else "Daily active learners")
+    if any(d["learners"] for d in daily):
+        peak = max(daily, key=lambda d: d["learners"])
+        out.append(f"  {spark([d['learners'] for d in daily])}  peak {peak['learners']} on "
+                   f"{peak['day']}, latest {daily[-1]['learners']}")
+    else:
+        out.append("  no learning recorded in this period")
+
+    weekly = report.get("weekly_active") or []
+    out += ["", "Weekly active learners"]
+    top = max((w["learners"] for w in weekly), default=0)
+    out += [f"  {w['week']}  {text_bar(w['learners'], top)}  {w['learners']}" for w in weekly] \
+        or ["  none yet"]
+
+    courses = report.get("courses") or []
+    out += ["", "Course completion                 enrolled  completed"]
+    for c in courses:
+        rate = c.get("completion_rate")
+        out.append(f"  {_clip(c['title'], 30):<30} {c['enrollments']:>8}  "
+                   f"{text_bar(rate, 100, 16)} {_num(rate):>3}%  "
+                   f"avg progress {_num(c.get('average_progress'))}%"
+                   + ("" if c.get("is_published") else "  (draft)"))
+    if not courses:
+        out.append("  no courses")
+
+    assessments = [a for a in report.get("assessments") or [] if a.get("attempts")]
+    out += ["", "Assessment performance            attempts  pass rate (score ≥ 70)"]
+    for a in assessments:
+        name = f"{a.get('course_slug') or '-'}/{a.get('slug') or a['title']}"
+        out.append(f"  {_clip(name, 30):<30} {a['attempts']:>8}  "
+                   f"{text_bar(a.get('pass_rate'), 100, 16)} {_num(a.get('pass_rate')):>3}%  "
+                   f"avg score {_num(a.get('average_score'))}")
+    if not assessments:
+        out.append("  no submitted attempts yet")
+
+    ai_daily = report.get("ai_daily") or []
+    by_type = report.get("ai_by_type") or []
+    out += ["", "AI interactions"]
+    if any(d["requests"] for d in ai_daily):
+        out.append(f"  {spark([d['requests'] for d in ai_daily])}  requests per day "
+                   f"(peak {max(d['requests'] for d in ai_daily)}, "
+                   f"{sum(d['tokens'] for d in ai_daily):,} tokens in {days} days)")
+    if by_type:
+        out.append(f"  {'type':<22} {'requests':>8} {'learners':>8} {'tokens':>10} "
+                   f"{'avg tok':>8} {'avg ms':>8} {'p95 ms':>8}")
+        for t in by_type:
+            out.append(f"  {_clip(t['interaction_type'], 22):<22} {t['requests']:>8} "
+                       f"{t['learners']:>8} {_num(t.get('tokens')):>10} "
+                       f"{_num(t.get('average_tokens')):>8} {_num(t.get('average_ms')):>8} "
+                       f"{_num(t.get('p95_ms')):>8}")
+    else:
+        out.append("  none recorded")
+
+    tutor = report.get("tutor") or []
+    out += ["", "Tutor questions by context"]
+    top = max((t["questions"] for t in tutor), default=0)
+    out += [f"  {t['context']:<18} {text_bar(t['questions'], top, 16)} {t['questions']:>6} "
+            f"from {t['learners']} learner{'' if t['learners'] == 1 else 's'}"
+            + (f", {t['unanswered']} unanswered" if t.get("unanswered") else "")
+            for t in tutor] or ["  none yet"]
+
+    streaks = report.get("streaks") or []
+    out += ["", "Current streaks (days or weeks in a row)"]
+    top = max((s["learners"] for s in streaks), default=0)
+    out += [f"  {s['bucket']:<6} {text_bar(s['learners'], top, 20)} {s['learners']}"
+            for s in streaks]
+
+    achievements = report.get("achievements") or []
+    out += ["", "Achievements                      learners  share of learners"]
+    out += [f"  {_clip(a['title'], 30):<30} {a['learners']:>8}  "
+            f"{text_bar(a.get('share_of_learners'), 100, 16)} "
+            f"{_num(a.get('share_of_learners'))}%" for a in achievements] or ["  none earned yet"]
+    return "\n".join(out)
