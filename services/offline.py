@@ -102,6 +102,8 @@ EVENT_LABELS = {
 # A ServerError this many times on one event: it is refused (kept, listed), so one
 # event the server cannot take does not hold every later one back for ever.
 MAX_SERVER_ERRORS = 8
+# Writes replayed per transaction when the backend takes batches (LocalBackend).
+REPLAY_BATCH = 50
 
 # The read the background flusher uses to see whether the backend is back.
 PROBE_CALL = ("catalog", {"p_limit": 1})
@@ -335,6 +337,14 @@ class Outbox:
         row = self._one("select * from events where scope = ? and user_id = ?"
                         " and status = 'queued' order by seq limit 1", (scope, user_id))
         return OutboxEvent.from_row(row) if row else None
+
+    def queued(self, scope: str, user_id: str, limit: int) -> list[OutboxEvent]:
+        """The next `limit` queued events, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "select * from events where scope = ? and user_id = ? and status = 'queued'"
+                " order by seq limit ?", (scope, user_id, limit)).fetchall()
+        return [OutboxEvent.from_row(row) for row in rows]
 
     def mark_sent(self, event: OutboxEvent, result: Any) -> None:
         replayed = isinstance(result, dict) and bool(result.get("replayed"))
@@ -796,46 +806,62 @@ class OfflineBackend:
             return
         self._remember_user()
         self._sign_in_needed = False
+        # A backend that can (the local one) takes the queue in batches: one
+        # transaction, one commit per batch, each write in its own savepoint.
+        # (Looked up on the class: a wrapper that delegates attributes does not count.)
+        size = REPLAY_BATCH if callable(getattr(type(self.inner), "call_batch", None)) else 1
         while True:
-            event = self.outbox.next_queued(self.namespace, user.id)
-            if event is None:
+            events = self.outbox.queued(self.namespace, user.id, size)
+            if not events:
                 return
+            outcomes: list[Any]
             try:
-                result = await self.inner.call(event.fn, **event.args)
-            except Exception as exc:
-                error = errors.from_exception(exc, signed_in=True)
-                if isinstance(error, _SESSION):
-                    self._sign_in_needed = True
-                    self._last_error = str(error)
-                    report.stopped = str(error)
+                if len(events) > 1:
+                    outcomes = await self.inner.call_batch([(e.fn, e.args) for e in events])
+                else:
+                    outcomes = [await self.inner.call(events[0].fn, **events[0].args)]
+            except Exception as exc:   # nothing of the batch was applied
+                events, outcomes = events[:1], [exc]
+            for event, outcome in zip(events, outcomes, strict=True):
+                if self._settle(report, event, outcome, until):
                     return
-                if isinstance(error, _REFUSED) or (
-                        isinstance(error, ServerError)
-                        and self.outbox.note_failure(event, error) >= MAX_SERVER_ERRORS):
-                    # The caller waiting for this very event is told at once; anything
-                    # else is listed for the learner.
-                    mine = event.event_id == until
-                    self.outbox.mark_refused(event, error, dismissed=mine)
-                    log.info("event %s (%s) refused: %s", event.event_id, event.fn, error)
-                    if mine:
-                        report.error_for[event.event_id] = error
-                        return
-                    report.refused.append(self.outbox.get(event.event_id) or event)
-                    continue
-                if isinstance(error, Offline):
-                    self.outbox.note_failure(event, error)
-                self._went_offline(error)
+
+    def _settle(self, report: _Flush, event: OutboxEvent, outcome: Any,
+                until: str | None) -> bool:
+        """Record what became of one event; True when the replay must stop here."""
+        if isinstance(outcome, BaseException):
+            error = errors.from_exception(outcome, signed_in=True)
+            if isinstance(error, _SESSION):
+                self._sign_in_needed = True
+                self._last_error = str(error)
                 report.stopped = str(error)
-                return
-            self.outbox.mark_sent(event, result)
-            if isinstance(result, dict) and result.get("replayed"):
-                report.already_applied += 1
-            else:
-                report.sent += 1
-            # The status bar counts down, without a count query after every event.
-            self._went_online(notify=(report.sent + report.already_applied) % 25 == 0)
-            if event.event_id == until:
-                return
+                return True
+            if isinstance(error, _REFUSED) or (
+                    isinstance(error, ServerError)
+                    and self.outbox.note_failure(event, error) >= MAX_SERVER_ERRORS):
+                # The caller waiting for this very event is told at once; anything
+                # else is listed for the learner.
+                mine = event.event_id == until
+                self.outbox.mark_refused(event, error, dismissed=mine)
+                log.info("event %s (%s) refused: %s", event.event_id, event.fn, error)
+                if mine:
+                    report.error_for[event.event_id] = error
+                    return True
+                report.refused.append(self.outbox.get(event.event_id) or event)
+                return False
+            if isinstance(error, Offline):
+                self.outbox.note_failure(event, error)
+            self._went_offline(error)
+            report.stopped = str(error)
+            return True
+        self.outbox.mark_sent(event, outcome)
+        if isinstance(outcome, dict) and outcome.get("replayed"):
+            report.already_applied += 1
+        else:
+            report.sent += 1
+        # The status bar counts down, without a count query after every event.
+        self._went_online(notify=(report.sent + report.already_applied) % 25 == 0)
+        return event.event_id == until
 
     # -- the background flusher ------------------------------------------------------
 
