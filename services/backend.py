@@ -361,10 +361,11 @@ class LocalBackend:
         async with self._connect_lock:
             if self._connected:
                 return
-            import psycopg
-
             try:
+                # psycopg is imported by the thread (off the event loop: the UI stays live).
                 url = await asyncio.to_thread(self._start_and_migrate)
+                import psycopg
+
                 self._conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
             except LearnError:
                 raise

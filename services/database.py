@@ -62,13 +62,34 @@ def _connect(url: str):
     return psycopg.connect(url, autocommit=True)
 
 
+def _compat_checksum(directory: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*.sql")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def apply_local_compat(conn, directory: Path | None = None) -> None:
-    """supabase/local/*.sql — idempotent; only for databases we run ourselves."""
+    """supabase/local/*.sql — idempotent; only for databases we run ourselves. Recorded
+    by checksum, so an unchanged set is not run again at every start."""
     directory = directory or paths.local_sql_dir()
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
         for path in sorted(directory.glob("*.sql")):
             conn.execute(path.read_text(encoding="utf-8"))
+        conn.execute("create schema if not exists learn_meta")
+        conn.execute("create table if not exists learn_meta.local_compat ("
+                     " checksum text primary key, applied_at timestamptz not null default now())")
+        conn.execute("insert into learn_meta.local_compat (checksum) values (%s)"
+                     " on conflict do nothing", (_compat_checksum(directory),))
+
+
+def _compat_current(conn, directory: Path | None = None) -> bool:
+    if conn.execute("select to_regclass('learn_meta.local_compat')").fetchone()[0] is None:
+        return False
+    checksum = _compat_checksum(directory or paths.local_sql_dir())
+    return conn.execute("select 1 from learn_meta.local_compat where checksum = %s",
+                        (checksum,)).fetchone() is not None
 
 
 def applied_versions(conn) -> dict[str, str]:
@@ -91,6 +112,11 @@ def migrate(url: str, *, local: bool = True, progress: Progress | None = None,
     say = progress or (lambda _msg: None)
     applied: list[Migration] = []
     with _connect(url) as conn:
+        # The common case, every start: nothing to do, found with two small reads.
+        done = applied_versions(conn)
+        if (not local or _compat_current(conn)) and all(
+                m.version in done for m in migrations(directory)):
+            return []
         if local:
             apply_local_compat(conn)
         conn.execute("create schema if not exists learn_meta")
