@@ -1,6 +1,7 @@
 """Per-function latency of the screen-shaped API on both backends, and round trips per screen.
 
     python benchmarks/api.py [--learners 500 --courses 60 --lessons 12 --iterations 200]
+    python benchmarks/api.py --scale     # on benchmarks/db_scale.py's dataset (~75 s to build)
 
 Creates a throwaway embedded PostgreSQL, applies the migrations, loads a synthetic
 dataset (learners with enrollments and completed lessons, published courses), then
@@ -167,11 +168,20 @@ async def main_async(args: argparse.Namespace) -> int:
         server = database.EmbeddedPostgres(Path(tmp) / "pgdata")
         url = server.start()
         try:
-            database.migrate(url)
-            took = seed(url, args)
-            print(f"dataset: {args.learners} learners, {args.courses} courses × {args.lessons} "
-                  f"lessons, {args.enrollments} enrollments and {args.completed} completed "
-                  f"lessons each (seeded in {took:.1f} s)\n")
+            if args.scale:
+                # The database issue's dataset (benchmarks/db_scale.py): 100k learners,
+                # 200 courses, 4k lessons, 1M progress rows, 2M analytics rows.
+                sys.path.insert(0, str(ROOT / "benchmarks"))
+                import db_scale
+
+                url = db_scale.build(url)
+                print("dataset: benchmarks/db_scale.py's scale dataset\n")
+            else:
+                database.migrate(url)
+                took = seed(url, args)
+                print(f"dataset: {args.learners} learners, {args.courses} courses × "
+                      f"{args.lessons} lessons, {args.enrollments} enrollments and "
+                      f"{args.completed} completed lessons each (seeded in {took:.1f} s)\n")
             local = LocalBackend(url, migrate=False, session_path=Path(tmp) / "s1.json")
             try:
                 local_results = await run_backend("local", local, args.iterations, None)
@@ -213,6 +223,8 @@ def main() -> int:
     parser.add_argument("--enrollments", type=int, default=3)
     parser.add_argument("--completed", type=int, default=4)
     parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--scale", action="store_true",
+                        help="use benchmarks/db_scale.py's dataset (100k learners) instead")
     return asyncio.run(main_async(parser.parse_args()))
 
 

@@ -324,7 +324,46 @@ def _add_account_commands(sub, supabase_flag) -> None:
                              help="read the password (or the --otp code) from stdin")
 
 
-ACCOUNT_COMMANDS = {"doctor": _doctor, "config": _config, "login": _login, "logout": _logout}
+def _courses(args: argparse.Namespace) -> int:
+    """The catalog, for scripts: a table, or with --json a list of course objects."""
+    import asyncio
+    import dataclasses
+    import json
+
+    from services.api import LearningAPI
+    from services.backend import backend_from_settings
+
+    backend = backend_from_settings(
+        _settings(args), auto_refresh=False, seed=_seed_bundled,
+        progress=lambda msg: print(msg, file=sys.stderr, flush=True))
+
+    async def fetch():
+        try:
+            await backend.connect()
+            return await LearningAPI(backend).catalog(
+                search=args.search, tags=[args.tag] if args.tag else None,
+                difficulty=args.difficulty, limit=200)
+        finally:
+            await backend.close()
+
+    catalog = asyncio.run(fetch())
+    if args.json:
+        print(json.dumps([dataclasses.asdict(c) for c in catalog.courses], indent=2))
+        return 0
+    if not catalog.courses:
+        print("No course matches.")
+        return 0
+    width = max(len(c.slug or c.id) for c in catalog.courses)
+    for c in catalog.courses:
+        hours = f"{c.estimated_hours:g} h" if c.estimated_hours else ""
+        mine = "  (enrolled)" if c.enrolled else ""
+        print(f"{(c.slug or c.id):<{width}}  {c.difficulty_level:<12} {c.lesson_count:>3} lessons"
+              f"  {hours:>6}  {c.title}{mine}")
+    return 0
+
+
+ACCOUNT_COMMANDS = {"doctor": _doctor, "config": _config, "login": _login, "logout": _logout,
+                    "courses": _courses}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -333,6 +372,14 @@ def build_parser() -> argparse.ArgumentParser:
         "assessments and an AI tutor.")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("status", help="start the local database and print its state")
+    courses = sub.add_parser("courses", help="the catalog: learn courses [--json] "
+                             "[--search TEXT] [--tag TAG] [--difficulty LEVEL]")
+    courses.add_argument("--json", action="store_true", help="a JSON list of course objects")
+    courses.add_argument("--search", help="full-text search")
+    courses.add_argument("--tag")
+    courses.add_argument("--difficulty", choices=["Beginner", "Intermediate", "Advanced"])
+    courses.add_argument("--supabase", action="store_true", default=argparse.SUPPRESS,
+                         help="use the Supabase project")
     check = sub.add_parser("check", help="grade a solution: learn check ASSESSMENT.toml FILE",
                            add_help=False)
     check.add_argument("rest", nargs=argparse.REMAINDER)
