@@ -30,7 +30,8 @@ def streak_text(dashboard: Dashboard) -> Text:
         text.append("✓ You learned today. See you tomorrow!" if unit == "day"
                     else "✓ You learned this week.", style="green")
     elif streak.current:
-        text.append(f"Complete a lesson or an assessment this {unit} to keep it going.",
+        when = "today" if unit == "day" else "this week"
+        text.append(f"Complete a lesson or an assessment {when} to keep it going.",
                     style="yellow")
     else:
         text.append("Complete a lesson or an assessment to start a streak.", style="dim")

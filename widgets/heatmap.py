@@ -72,10 +72,13 @@ class ActivityHeatmap(Widget):
                 text.append(glyph, style=styles[level(count, peak)])
             text.append("\n")
         active = sum(1 for d, c in self.counts.items() if c > 0 and (today - d).days < 365)
-        text.append(f"    {active} active day{'s' if active != 1 else ''} in the last year   ",
-                    style="dim")
+        summary = f"    {active} active day{'s' if active != 1 else ''} in the last year"
+        legend_width = 10 + 5 * len(glyph)
+        text.append(summary, style="dim")
+        # The legend beside the summary when it fits, else on the line below.
+        text.append("   " if len(summary) + 3 + legend_width <= self.size.width else "\n    ")
         text.append("Less ", style="dim")
         for style in styles:
             text.append(glyph, style=style)
-        text.append("More", style="dim")
+        text.append(" More", style="dim")
         return text
