@@ -127,6 +127,7 @@ class LearnApp(App[None]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         await self.push_screen(_top_level("dashboard")())
+        self.refresh_bindings()                   # signed in: the app's keys appear
         user = self.backend.current_user
         self.sub_title = (user.email or "") if user else ""
 
@@ -141,6 +142,12 @@ class LearnApp(App[None]):
                 pass
 
     # Navigation -------------------------------------------------------------
+
+    _SIGNED_IN_ONLY = frozenset({"goto", "toggle_tutor", "studio", "sync"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Before anyone is signed in (first run, sign-in), the app's keys are hidden."""
+        return not (action in self._SIGNED_IN_ONLY and self.backend.current_user is None)
 
     def action_goto(self, name: str) -> None:
         if self.backend.current_user is None:
