@@ -13,9 +13,7 @@ from typing import Any
 
 from services import paths
 from services.config import Settings, mask_url
-
-OLLAMA_URL = "http://127.0.0.1:11434"
-OPENAI_URL = "https://api.openai.com/v1"
+from services.tutor import OLLAMA_URL, OPENAI_URL, probe_ollama
 
 
 @dataclass(frozen=True)
@@ -187,11 +185,8 @@ async def _ai_check(settings: Settings, timeout: float) -> Check:
     model = settings.model
     async with httpx.AsyncClient(timeout=timeout) as http:
         if base is None:
-            try:
-                tags = await http.get(f"{OLLAMA_URL}/api/tags", timeout=min(timeout, 1.5))
-                names = [m.get("name") for m in _json(tags).get("models", []) if m.get("name")]
-            except httpx.HTTPError:
-                names = None
+            # The same probe the tutor uses to find Ollama without configuration.
+            names = await probe_ollama(timeout=min(timeout, 1.5))
             if names is None:
                 return Check("warn", "ai model", "none configured: the tutor shows matching "
                              "course passages instead",
