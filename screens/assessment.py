@@ -76,7 +76,6 @@ class AssessmentScreen(DataScreen):
         table.add_columns(" ", "Test", "Expected", "Actual", "Output", "ms")
         self.query_one("#result-summary", Static).update(
             Text("ctrl+r runs the tests · ctrl+s submits your attempt", style="dim"))
-        super().on_mount()
         self.set_interval(1, self._tick)
 
     async def fetch(self) -> AssessmentDetail:

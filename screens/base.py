@@ -20,7 +20,10 @@ def friendly(exc: BaseException) -> str:
 
 
 class DataScreen(Screen):
-    """Subclasses implement `fetch()` (async, returns data) and `show(data)`."""
+    """Subclasses implement `fetch()` (async, returns data) and `show(data)`.
+
+    Textual calls `on_mount` of every class in the MRO, this one after the subclass's:
+    a subclass's on_mount must not call super().on_mount() (it would load twice)."""
 
     BINDINGS = [Binding("r", "reload", "Refresh", id="reload", show=False)]
 
@@ -34,11 +37,33 @@ class DataScreen(Screen):
             super().__init__()
             self.error = error
 
+    _preloaded: tuple[bool, Any] | None = None
+
+    async def preload(self) -> None:
+        """Fetch before the screen is pushed, so it mounts with its data: one layout,
+        no loading state (the first screen after start-up). A failure is kept and
+        shown as the screen mounts, as a failed load would be."""
+        try:
+            self._preloaded = (True, await self.fetch())
+        except Exception as exc:  # every failure becomes a message, never a traceback
+            self._preloaded = (False, friendly(exc))
+
     def on_mount(self) -> None:
-        self.reload()
+        if self._preloaded is None:
+            self.reload()
+            return
+        (ok, value), self._preloaded = self._preloaded, None
+        self._fresh = True                 # the resume that follows needs no reload
+        if ok:
+            self._shown_once = True
+            self.show(value)
+        else:
+            self.show_error(value)
 
     def on_screen_resume(self) -> None:
-        if getattr(self, "_shown_once", False):
+        if getattr(self, "_fresh", False):
+            self._fresh = False
+        elif getattr(self, "_shown_once", False):
             self.reload(quiet=True)
 
     def action_reload(self) -> None:

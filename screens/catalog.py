@@ -41,24 +41,29 @@ class CatalogScreen(DataScreen):
     def on_mount(self) -> None:
         self.title = "Catalog"
         self._tags: list[str] = []
-        super().on_mount()
+        self._asked = self._filters()       # what the first load (DataScreen's) asks for
 
-    async def fetch(self) -> Catalog:
-        search = self.query_one("#search", Input).value
+    def _filters(self) -> tuple[str | None, str | None, str | None]:
+        """(search, tag, difficulty) as the widgets have them now."""
+        search = self.query_one("#search", Input).value.strip()
         tag = self.query_one("#tag", Select).value
         difficulty = self.query_one("#difficulty", Select).value
-        return await self.api.catalog(search=search or None,
-                                      tags=[tag] if isinstance(tag, str) and tag else None,
-                                      difficulty=difficulty if isinstance(difficulty, str)
-                                      and difficulty else None)
+        return (search or None, tag if isinstance(tag, str) and tag else None,
+                difficulty if isinstance(difficulty, str) and difficulty else None)
+
+    async def fetch(self) -> Catalog:
+        search, tag, difficulty = self._filters()
+        return await self.api.catalog(search=search, tags=[tag] if tag else None,
+                                      difficulty=difficulty)
 
     def show(self, data: Catalog) -> None:
         if data.tags != self._tags:
             self._tags = data.tags
             tag = self.query_one("#tag", Select)
             current = tag.value
-            tag.set_options([("Any tag", ""), *[(f"#{t}", t) for t in data.tags]])
-            tag.value = current if current in data.tags else ""
+            with tag.prevent(Select.Changed):      # new options are not a new filter
+                tag.set_options([("Any tag", ""), *[(f"#{t}", t) for t in data.tags]])
+                tag.value = current if current in data.tags else ""
         courses = self.query_one("#courses", ListView)
         index = courses.index
         courses.clear()
@@ -71,12 +76,13 @@ class CatalogScreen(DataScreen):
             empty.show_empty("No course matches. Try fewer words or another filter.")
 
     @on(Input.Changed, "#search")
-    def _search_changed(self) -> None:
-        self.reload(quiet=True)
-
     @on(Select.Changed)
-    def _filter_changed(self) -> None:
-        if self.is_mounted:
+    def _filters_changed(self) -> None:
+        """Search as you type; a Changed that changes nothing (a Select announcing its
+        first value) fetches nothing."""
+        filters = self._filters()
+        if self.is_mounted and filters != self._asked:
+            self._asked = filters
             self.reload(quiet=True)
 
     @on(Input.Submitted, "#search")

@@ -81,7 +81,6 @@ class CourseScreen(DataScreen):
     def on_mount(self) -> None:
         self.query_one("#course-about").border_title = "About"
         self.query_one("#course-content").border_title = "Lessons"
-        super().on_mount()
 
     async def fetch(self) -> CourseDetail:
         return await self.api.course_detail(self.course_id)

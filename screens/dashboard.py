@@ -69,7 +69,6 @@ class DashboardScreen(DataScreen):
         self.query_one("#activity").border_title = "Activity — last 365 days"
         self.query_one("#courses-panel").border_title = "Your courses"
         self.query_one("#side-panel").border_title = "Achievements"
-        super().on_mount()
 
     async def fetch(self) -> Dashboard:
         return await self.api.dashboard()

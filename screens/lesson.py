@@ -56,7 +56,6 @@ class LessonScreen(DataScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.set_interval(1, self._tick)
 
     async def fetch(self) -> LessonDetail:

@@ -44,7 +44,6 @@ class NotificationsScreen(DataScreen):
 
     def on_mount(self) -> None:
         self.title = "Notifications"
-        super().on_mount()
 
     async def fetch(self) -> Notifications:
         return await self.api.notifications()

@@ -48,7 +48,6 @@ class ProfileScreen(DataScreen):
         self.title = "Profile"
         self.query_one("#profile-form").border_title = "You"
         self.query_one("#profile-side").border_title = "Achievements"
-        super().on_mount()
 
     async def fetch(self) -> ProfilePage:
         return await self.api.my_profile()

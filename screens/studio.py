@@ -205,7 +205,6 @@ class StudioScreen(DataScreen):
         self.query_one("#studio-analytics").border_title = "Analytics"
         self.query_one("#studio-analytics").display = False
         self.query_one("#studio-empty").display = False
-        super().on_mount()
 
     async def fetch(self) -> list[StudioCourse]:
         return await self.authoring.my_courses()

@@ -122,11 +122,16 @@ class LearnApp(App[None]):
             await self.push_screen_wait(screen)
         await self.show_home()
         self._start_sync()
+        warm = getattr(self.backend, "warm", None)
+        if warm is not None:      # a head start left the connection for later: open it
+            self.call_after_refresh(lambda: self.run_worker(warm(), group="warm"))
 
     async def show_home(self) -> None:
+        home = _top_level("dashboard")()
+        await home.preload()          # so it appears with its data, not a loading state
         while len(self.screen_stack) > 1:
             self.pop_screen()
-        await self.push_screen(_top_level("dashboard")())
+        await self.push_screen(home)
         self.refresh_bindings()                   # signed in: the app's keys appear
         user = self.backend.current_user
         self.sub_title = (user.email or "") if user else ""

@@ -28,7 +28,6 @@ class PreviewApp(LearnApp):
         self._snapshot = folder_snapshot(self.directory)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.set_interval(POLL_SECONDS, self._poll, name="preview-poll")
 
     async def show_home(self) -> None:
