@@ -48,6 +48,10 @@ LEARN = r"""
 import json, os, sys, time
 START = float(os.environ["BENCH_START"])
 sys.path.insert(0, os.environ["BENCH_ROOT"])
+# As `learn` does (tui/cli.py): the backend factory (and its head start) before Textual.
+from services import config
+from tui.cli import backend_factory
+make_backend = backend_factory(config.load())
 from tui.app import LearnApp
 
 figures = {}
@@ -55,7 +59,6 @@ visit = os.environ.get("BENCH_VISIT") == "1"
 
 class Bench(LearnApp):
     def on_mount(self):
-        super().on_mount()
         self.call_after_refresh(self._first_frame)
         self.set_interval(0.005, self._poll)
 
@@ -91,13 +94,6 @@ class Bench(LearnApp):
             rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
         figures["rss_mb"] = rss / 1024
         self.exit()
-
-def make_backend(progress):
-    # As `learn` does (tui/cli.py): imported by the boot worker, after the first frame.
-    from services.backend import LocalBackend
-    from services.offline import OfflineBackend
-    from services.seed import seed_bundled
-    return OfflineBackend(LocalBackend(progress=progress, seed=seed_bundled))
 
 app = Bench(make_backend)
 app.run(headless=True, size=(120, 40))

@@ -40,11 +40,13 @@ from services.errors import (
     LearnError,
     NotFound,
     NotSignedIn,
+    Offline,
     ServerError,
 )
 
 if TYPE_CHECKING:
     from services.config import Settings
+    from services.headstart import HeadStart
 
 log = logging.getLogger("learn.backend")
 
@@ -288,7 +290,11 @@ class LocalBackend:
     def __init__(self, url: str | None = None, *, progress: Progress | None = None,
                  migrate: bool = True, session_path: Path | None = None,
                  pgdata: Path | None = None,
-                 seed: Callable[[str, Progress | None], None] | None = None):
+                 seed: Callable[[str, Progress | None], None] | None = None,
+                 head_start: HeadStart | None = None, attach_only: bool = False):
+        """`head_start` (services.headstart): a helper already checking the database and
+        fetching the dashboard; `attach_only`: use the embedded server only if it runs,
+        taking no handle on it (what that helper does)."""
         self._url = url
         self._seed = seed
         self._progress = progress
@@ -302,6 +308,10 @@ class LocalBackend:
         self._sessions = SessionStore(session_path)
         self._user: CurrentUser | None = None
         self._connected = False
+        self._head_start = head_start
+        self._attach_only = attach_only
+        self._attach_later = False     # a head start answered: take the server handle later
+        self._answers: dict[str, Any] = {}      # fetched by the head start, given once
 
     # -- connection ----------------------------------------------------------
 
@@ -342,7 +352,11 @@ class LocalBackend:
 
         url = self._url
         local = True
-        if url is None:
+        if url is None and self._attach_only:
+            url = EmbeddedPostgres(self._pgdata).running_url()
+            if url is None:
+                raise Offline("The local database is not running: start `learn` to start it.")
+        elif url is None:
             server = EmbeddedPostgres(self._pgdata)
             if not server.is_initialised:
                 self._say(f"Creating the local database in {server.pgdata} …")
@@ -360,6 +374,8 @@ class LocalBackend:
         """Start (first run: create) and migrate the database, connect, restore the session."""
         async with self._connect_lock:
             if self._connected:
+                return
+            if self._head_start is not None and await self._take_head_start():
                 return
             try:
                 # psycopg is imported by the thread (off the event loop: the UI stays live).
@@ -380,10 +396,49 @@ class LocalBackend:
             self._connected = True
             await self._restore_session()
 
+    async def _take_head_start(self) -> bool:
+        """Use what the head start found, if it found it: the checks are done, the
+        learner is known and the first dashboard is fetched. The server handle and the
+        driver come later, off the event loop (_connection, or warm())."""
+        head, self._head_start = self._head_start, None
+        ready = await head.result()
+        if ready is None:
+            return False
+        self._live_url = ready.url
+        self._user = CurrentUser(str(ready.user["id"]), ready.user.get("email"))
+        self._answers = dict(ready.answers)
+        self._attach_later = self._url is None
+        self._connected = True
+        return True
+
+    def _attach(self) -> str:
+        """Take a handle on the embedded server (so it runs while we do; it starts it
+        if it stopped meanwhile) and import the driver: in a thread."""
+        from services.database import EmbeddedPostgres
+
+        server = EmbeddedPostgres(self._pgdata)
+        url = server.start()
+        self._server = server
+        import psycopg  # noqa: F401
+
+        return url
+
+    async def warm(self) -> None:
+        """Open the connection now, in the background, if a head start left it for
+        later; a failure is left for the next call to report."""
+        try:
+            async with self._lock:
+                await self._connection()
+        except Exception as exc:
+            log.debug("warming the connection failed: %s", type(exc).__name__)
+
     async def _connection(self):
         """The open connection (reopened if it broke). Call with self._lock held."""
         if not self._connected:
             raise RuntimeError("LocalBackend.connect() first")
+        if self._attach_later:
+            self._live_url = await asyncio.to_thread(self._attach)
+            self._attach_later = False
         if self._conn is None or self._conn.closed or self._conn.broken:
             import psycopg
 
@@ -391,10 +446,14 @@ class LocalBackend:
         return self._conn
 
     async def close(self) -> None:
+        if self._head_start is not None:
+            await asyncio.to_thread(self._head_start.cancel)
+            self._head_start = None
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
         self._connected = False
+        self._answers.clear()
         if self._server is not None:
             server, self._server = self._server, None
             await asyncio.to_thread(server.stop)
@@ -417,8 +476,6 @@ class LocalBackend:
     async def _signature(self, fn: str, given: set[str]) -> Signature:
         """The function to call, like PostgREST's schema cache (looked up again on a miss,
         so functions created or changed while the app runs are found)."""
-        from psycopg.rows import dict_row
-
         cached = self._signatures.get(fn)
         if cached is not None:
             try:
@@ -427,6 +484,8 @@ class LocalBackend:
                 pass
         async with self._lock:
             conn = await self._connection()
+            from psycopg.rows import dict_row
+
             async with conn.cursor(row_factory=dict_row) as cur:
                 await cur.execute(FUNCTION_LOOKUP_SQL, ("public", fn))
                 rows = await cur.fetchall()
@@ -439,12 +498,15 @@ class LocalBackend:
         return postgrest.claims(user.id if user else None, email=user.email if user else None)
 
     async def call(self, fn: str, **args: Any) -> Any:
-        import psycopg
-
         check_identifier(fn, "function")
         for name in args:
             check_identifier(name, "argument")
         await self.connect()
+        if not args and fn in self._answers:      # fetched by the head start
+            return self._answers.pop(fn)
+        await self.warm()      # the driver is imported off the event loop, if not yet
+        import psycopg
+
         started = time.perf_counter()
         try:
             sig = await self._signature(fn, set(args))
@@ -552,6 +614,7 @@ class LocalBackend:
             self._sessions.remove(self.namespace)
 
     def _remember(self, user: CurrentUser) -> CurrentUser:
+        self._answers.clear()
         self._user = user
         self._sessions.set(self.namespace, self._SESSION_KEY,
                            json.dumps({"id": user.id, "email": user.email}))
@@ -646,6 +709,7 @@ class LocalBackend:
 
     async def sign_out(self) -> None:
         self._user = None
+        self._answers.clear()
         self._sessions.remove(self.namespace)
 
 

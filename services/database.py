@@ -11,6 +11,7 @@ Uses psycopg's synchronous API: this runs once at start-up, before any async wor
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ def migrations(directory: Path | None = None) -> list[Migration]:
     return found
 
 
-def _connect(url: str):
+def connect(url: str):
     import psycopg
 
     return psycopg.connect(url, autocommit=True)
@@ -101,6 +102,14 @@ def applied_versions(conn) -> dict[str, str]:
     return dict(rows)
 
 
+def is_current(conn, *, local: bool = True, directory: Path | None = None) -> bool:
+    """Nothing for migrate() to do: every migration recorded (and, for a database we
+    run ourselves, the unchanged local compat SQL)."""
+    done = applied_versions(conn)
+    return (not local or _compat_current(conn)) and all(
+        m.version in done for m in migrations(directory))
+
+
 def pending(conn, directory: Path | None = None) -> list[Migration]:
     done = applied_versions(conn)
     return [m for m in migrations(directory) if m.version not in done]
@@ -111,11 +120,9 @@ def migrate(url: str, *, local: bool = True, progress: Progress | None = None,
     """Apply what is pending; returns the migrations applied now (may be none)."""
     say = progress or (lambda _msg: None)
     applied: list[Migration] = []
-    with _connect(url) as conn:
+    with connect(url) as conn:
         # The common case, every start: nothing to do, found with two small reads.
-        done = applied_versions(conn)
-        if (not local or _compat_current(conn)) and all(
-                m.version in done for m in migrations(directory)):
+        if is_current(conn, local=local, directory=directory):
             return []
         if local:
             apply_local_compat(conn)
@@ -170,6 +177,26 @@ class EmbeddedPostgres:
         self._server = pgserver.get_server(
             self.pgdata, cleanup_mode=None if self.keep_running else "stop")
         return self.url
+
+    def running_url(self) -> str | None:
+        """The URL of the server if it runs and accepts connections, read from its
+        postmaster.pid; None otherwise. Takes no handle (start() does), so it neither
+        starts the server nor keeps it running."""
+        try:
+            lines = (self.pgdata / "postmaster.pid").read_text(encoding="utf-8").splitlines()
+            pid, socket_dir, status = int(lines[0]), lines[4].strip(), lines[7].strip()
+        except (OSError, ValueError, IndexError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except PermissionError:     # alive, owned by another user (pgserver's, as root)
+            pass
+        except OSError:
+            return None
+        if status != "ready" or not socket_dir:
+            return None
+        # As pgserver's PostmasterInfo.get_uri() writes it (so it is the same URL).
+        return f"postgresql://postgres:@/postgres?host={socket_dir}"
 
     @property
     def url(self) -> str:

@@ -44,21 +44,36 @@ def _status(_args: argparse.Namespace) -> int:
 
 def _run_app(args: argparse.Namespace) -> int:
     """The TUI. Start-up work (the database, the first run) happens inside it."""
+    make_backend = backend_factory(_settings(args))
     from tui.app import LearnApp
-
-    settings = _settings(args)
-
-    def make_backend(progress):
-        # Imported here, after the first frame: the app calls this from its boot worker.
-        from services.backend import backend_from_settings
-        from services.offline import OfflineBackend
-
-        return OfflineBackend(backend_from_settings(settings, progress=progress,
-                                                    seed=_seed_bundled))
 
     app = LearnApp(make_backend, theme=getattr(args, "theme", None))
     app.run()
     return app.return_code or 0
+
+
+def backend_factory(settings):
+    """What LearnApp calls (from its boot worker, after the first frame) to make its
+    backend. Call it before importing Textual: with the embedded database already
+    running, it starts the head start (services.headstart) on the other core now."""
+    head_start = None
+    if settings.backend_kind == "local" and settings.database_url is None:
+        from services import headstart
+
+        head_start = headstart.launch(paths.embedded_pgdata(), paths.session_file())
+
+    def make_backend(progress):
+        # Imported here, after the first frame.
+        from services.backend import LocalBackend, backend_from_settings
+        from services.offline import OfflineBackend
+
+        if head_start is not None:
+            return OfflineBackend(LocalBackend(progress=progress, seed=_seed_bundled,
+                                               head_start=head_start))
+        return OfflineBackend(backend_from_settings(settings, progress=progress,
+                                                    seed=_seed_bundled))
+
+    return make_backend
 
 
 def _seed_bundled(url: str, progress) -> None:

@@ -1,0 +1,231 @@
+"""The head start (services.headstart): a helper process fetches the dashboard while the
+TUI loads; LocalBackend takes its answer, or starts the usual way when there is none.
+
+On a real embedded PostgreSQL in its own data dir, made by a first run and kept running
+by another process, as a second `learn` would keep it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from services import database, headstart
+from services.backend import LocalBackend
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# The first run: create, migrate, load the courses, sign up, enroll (and stop).
+FIRST_RUN = textwrap.dedent("""
+    import asyncio, sys
+    from pathlib import Path
+    from services.backend import LocalBackend
+    from services.seed import seed_bundled
+
+    async def first_run():
+        backend = LocalBackend(pgdata=Path(sys.argv[1]), session_path=Path(sys.argv[2]),
+                               seed=seed_bundled)
+        await backend.sign_up(None, None, full_name="Head Start")
+        course = (await backend.call("catalog"))["courses"][0]
+        await backend.call("enroll", p_course_id=course["id"])
+        await backend.close()
+
+    asyncio.run(first_run())
+""")
+
+# Then hold the server until stdin closes, as another `learn` process would.
+HOLDER = textwrap.dedent("""
+    import json, sys
+    from pathlib import Path
+    from services.database import EmbeddedPostgres
+
+    holder = EmbeddedPostgres(Path(sys.argv[1]))
+    print(json.dumps({"url": holder.start()}), flush=True)
+    sys.stdin.read()
+    holder.stop()
+""")
+
+
+class Home:
+    def __init__(self, root: Path, user_id: str, url: str):
+        self.pgdata = root / "pgdata"
+        self.session = root / "session.json"
+        self.user_id = user_id
+        self.url = url
+
+
+@pytest.fixture(scope="module")
+def home():
+    # Its own folder (not pytest's): as root, pgserver changes its permissions.
+    root = Path(tempfile.mkdtemp(prefix="learn-headstart-"))
+    pgdata, session = root / "pgdata", root / "session.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-c", FIRST_RUN, str(pgdata), str(session)],
+                   check=True, cwd=ROOT, env=env, timeout=300)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(pgdata)], cwd=ROOT, env=env,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        line = holder.stdout.readline()
+        if not line:
+            pytest.fail("the embedded database did not start")
+        user_id = json.loads(json.loads(session.read_text())[f"local:{pgdata}"]["user"])["id"]
+        yield Home(root, user_id, json.loads(line)["url"])
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+async def _dashboard_directly(home: Home):
+    """The dashboard as the usual start gets it."""
+    backend = LocalBackend(pgdata=home.pgdata, session_path=home.session)
+    try:
+        await backend.connect()
+        return await backend.call("dashboard")
+    finally:
+        await backend.close()
+
+
+async def test_the_running_servers_url_is_read_from_its_postmaster_pid(home):
+    assert database.EmbeddedPostgres(home.pgdata).running_url() == home.url
+
+
+def test_no_url_when_the_postmaster_pid_names_a_dead_process(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / "postmaster.pid").write_text(
+        f"{dead.pid}\n{tmp_path}\n0\n5432\n{tmp_path}\nlocalhost\n1 2\nready   \n")
+    assert database.EmbeddedPostgres(tmp_path).running_url() is None
+
+
+def test_no_url_when_the_postmaster_pid_is_garbled(tmp_path):
+    (tmp_path / "postmaster.pid").write_text("not a pid\n")
+    assert database.EmbeddedPostgres(tmp_path).running_url() is None
+
+
+async def test_head_start_hands_over_the_signed_in_learners_dashboard(home):
+    head = headstart.launch(home.pgdata, home.session)
+    assert head is not None
+    ready = await head.result()
+    assert ready is not None
+    assert ready.url == home.url and ready.user["id"] == home.user_id
+    dashboard = ready.answers["dashboard"]
+    assert dashboard["profile"]["full_name"] == "Head Start"
+    assert dashboard["enrollments"]
+    assert dashboard == await _dashboard_directly(home)
+
+
+async def test_backend_answers_its_first_dashboard_from_the_head_start(home):
+    backend = LocalBackend(pgdata=home.pgdata, session_path=home.session,
+                           head_start=headstart.launch(home.pgdata, home.session))
+    try:
+        await backend.connect()
+        assert backend.current_user.id == home.user_id
+        first = await backend.call("dashboard")
+        assert backend._conn is None            # answered without a connection of its own
+        assert first == await _dashboard_directly(home)
+    finally:
+        await backend.close()
+
+
+async def test_after_the_head_start_the_backend_opens_its_own_connection(home):
+    backend = LocalBackend(pgdata=home.pgdata, session_path=home.session,
+                           head_start=headstart.launch(home.pgdata, home.session))
+    try:
+        await backend.connect()
+        first = await backend.call("dashboard")
+        catalog = await backend.call("catalog")
+        assert backend._conn is not None
+        assert backend._server is not None      # holds the server while it runs
+        enrolled = {e["course_id"] for e in first["enrollments"]}
+        other = next(c for c in catalog["courses"] if c["id"] not in enrolled)
+        await backend.call("enroll", p_course_id=other["id"])
+        again = await backend.call("dashboard")   # live: the head start answers only once
+        assert len(again["enrollments"]) == len(first["enrollments"]) + 1
+    finally:
+        await backend.close()
+
+
+async def test_warm_opens_the_connection_a_head_start_left_for_later(home):
+    backend = LocalBackend(pgdata=home.pgdata, session_path=home.session,
+                           head_start=headstart.launch(home.pgdata, home.session))
+    try:
+        await backend.connect()
+        await backend.warm()
+        assert backend._conn is not None and not backend._conn.closed
+    finally:
+        await backend.close()
+
+
+async def test_head_start_declines_while_a_migration_is_pending(home):
+    with psycopg.connect(home.url, autocommit=True) as conn:
+        row = conn.execute("delete from learn_meta.schema_migrations"
+                           " where version = (select max(version)"
+                           " from learn_meta.schema_migrations) returning *").fetchone()
+        try:
+            found = await headstart.fetch(home.pgdata, home.session)
+        finally:
+            conn.execute("insert into learn_meta.schema_migrations"
+                         " (version, name, checksum, applied_at) values (%s, %s, %s, %s)", row)
+    assert "skip" in found and "migrations" in found["skip"]
+
+
+async def test_head_start_declines_when_the_bundled_courses_changed(home):
+    with psycopg.connect(home.url, autocommit=True) as conn:
+        rows = conn.execute("delete from learn_meta.bundled_content returning *").fetchall()
+        try:
+            found = await headstart.fetch(home.pgdata, home.session)
+        finally:
+            for row in rows:
+                conn.execute("insert into learn_meta.bundled_content values (%s, %s)", row)
+    assert "skip" in found
+
+
+async def test_head_start_declines_when_nobody_is_signed_in(home, tmp_path):
+    empty = tmp_path / "session.json"
+    empty.write_text("{}")
+    assert await headstart.fetch(home.pgdata, empty) == {"skip": "nobody is signed in"}
+
+
+def test_no_head_start_without_a_running_server(tmp_path):
+    session = tmp_path / "session.json"
+    session.write_text("{}")
+    assert headstart.launch(tmp_path / "pgdata", session) is None
+
+
+async def test_a_stuck_head_start_is_killed_and_gives_nothing(monkeypatch):
+    monkeypatch.setattr(headstart, "TIMEOUT", 0.2)
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                               stdout=subprocess.PIPE)
+    assert await headstart.HeadStart(process).result() is None
+    assert process.poll() is not None
+
+
+async def test_a_declining_head_start_leaves_the_usual_start(home):
+    process = subprocess.Popen([sys.executable, "-c", "print('{\"skip\": \"no\"}')"],
+                               stdout=subprocess.PIPE)
+    backend = LocalBackend(pgdata=home.pgdata, session_path=home.session,
+                           head_start=headstart.HeadStart(process))
+    try:
+        await backend.connect()
+        assert backend._conn is not None         # connected the usual way
+        assert backend.current_user.id == home.user_id
+    finally:
+        await backend.close()
+
+
+async def test_closing_before_connecting_stops_the_head_start(home):
+    head = headstart.launch(home.pgdata, home.session)
+    backend = LocalBackend(pgdata=home.pgdata, session_path=home.session, head_start=head)
+    await backend.close()
+    assert head._process.poll() is not None
