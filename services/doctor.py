@@ -178,25 +178,27 @@ def _sandbox_check() -> Check:
 
 # -- AI model ----------------------------------------------------------------------------
 
-async def _ai_check(settings: Settings, timeout: float) -> Check:
+async def _ai_check(settings: Settings, timeout: float, *,
+                    ollama_url: str = OLLAMA_URL) -> Check:
     import httpx
 
     base = settings.openai_base_url or (OPENAI_URL if settings.openai_api_key else None)
     model = settings.model
     async with httpx.AsyncClient(timeout=timeout) as http:
         if base is None:
-            # The same probe the tutor uses to find Ollama without configuration.
-            names = await probe_ollama(timeout=min(timeout, 1.5))
+            # As the tutor finds a model with nothing configured (Tutor.endpoint).
+            names = await probe_ollama(ollama_url, timeout=min(timeout, 1.5))
             if names is None:
                 return Check("warn", "ai model", "none configured: the tutor shows matching "
                              "course passages instead",
                              "set openai_base_url + model (`learn config`), e.g. Ollama at "
                              f"{OLLAMA_URL}/v1")
-            example = names[0] if names else "<model>"
-            return Check("warn", "ai model", f"Ollama is running at {OLLAMA_URL} "
-                         f"({len(names)} models) but not configured",
-                         f"`learn config openai_base_url {OLLAMA_URL}/v1` and "
-                         f"`learn config model {example}`")
+            if not names:
+                return Check("warn", "ai model", f"Ollama is running at {ollama_url} but has "
+                             "no models", "`ollama pull qwen2.5-coder` (or any chat model)")
+            chosen = model if model in names else names[0]
+            return Check("ok", "ai model", f"{chosen} on Ollama at {ollama_url}, found "
+                         f"without configuration ({len(names)} models)")
         headers = ({"Authorization": f"Bearer {settings.openai_api_key}"}
                    if settings.openai_api_key else {})
         try:

@@ -3,6 +3,7 @@ no secrets, and no textual/openai imports."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -221,6 +222,42 @@ def test_doctor_checks_the_ai_model(home, capsys, monkeypatch, model_server, key
     line = next(x for x in out.splitlines() if "ai model" in x)
     assert expected in line and got == code
     assert key not in out
+
+
+class _Ollama(BaseHTTPRequestHandler):
+    models: list[str] = []
+
+    def do_GET(self):
+        body = json.dumps({"models": [{"name": n} for n in self.models]}).encode()
+        self.send_response(200 if self.path == "/api/tags" else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize(("models", "model", "expected"), [
+    (["qwen2.5-coder", "llama3.2"], None, ("ok", "qwen2.5-coder on Ollama")),
+    (["qwen2.5-coder", "llama3.2"], "llama3.2", ("ok", "llama3.2 on Ollama")),
+    ([], None, ("warn", "has no models")),
+])
+def test_doctor_reports_the_ollama_the_tutor_would_use(models, model, expected):
+    from services.config import Settings
+    from services.doctor import _ai_check
+
+    handler = type("Handler", (_Ollama,), {"models": models})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        check = asyncio.run(_ai_check(Settings(model=model), 2.0,
+                                      ollama_url=f"http://127.0.0.1:{server.server_address[1]}"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (check.status, expected[1] in check.detail) == (expected[0], True)
 
 
 def test_doctor_fails_when_the_model_server_is_down(home, capsys, monkeypatch):
