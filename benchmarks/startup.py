@@ -14,6 +14,7 @@ RSS ≤ 150 MB. Figures only; nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import statistics
@@ -141,6 +142,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+
+    # As installed: with bytecode (even where PYTHONDONTWRITEBYTECODE keeps imports
+    # from writing it, a stale .pyc would make every run compile the changed modules).
+    for package in ("services", "screens", "widgets", "tui"):
+        compileall.compile_dir(ROOT / package, quiet=1)
 
     home = Path(tempfile.mkdtemp(prefix="learn-bench-"))
     env = {"LEARN_HOME": str(home)}

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -73,8 +74,11 @@ class HeadStart:
 
 def launch(pgdata: Path, session_path: Path) -> HeadStart | None:
     """Start the helper if it can help: only when the embedded server already runs
-    (a cold start waits for the server either way) and a learner is remembered."""
+    (a cold start waits for the server either way), a learner is remembered and there
+    is a second core for it."""
     if not (pgdata / "postmaster.pid").exists() or not session_path.exists():
+        return None
+    if _cores() < 2:        # on one core it would only take time from the first frame
         return None
     try:
         process = subprocess.Popen(
@@ -83,6 +87,13 @@ def launch(pgdata: Path, session_path: Path) -> HeadStart | None:
     except OSError:
         return None
     return HeadStart(process)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:          # not on Linux
+        return os.cpu_count() or 1
 
 
 async def fetch(pgdata: Path, session_path: Path) -> dict[str, Any]:

@@ -229,3 +229,8 @@ async def test_closing_before_connecting_stops_the_head_start(home):
     backend = LocalBackend(pgdata=home.pgdata, session_path=home.session, head_start=head)
     await backend.close()
     assert head._process.poll() is not None
+
+
+def test_no_head_start_on_a_single_core(home, monkeypatch):
+    monkeypatch.setattr(headstart, "_cores", lambda: 1)
+    assert headstart.launch(home.pgdata, home.session) is None
