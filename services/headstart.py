@@ -3,8 +3,8 @@
 `learn` spends its first ~300 ms importing Textual and painting the first frame, on one
 core. The database driver and the start-up checks cost another ~150 ms of Python, which
 a second thread could not overlap (the GIL). So when the embedded database already
-runs, `learn` starts `python -m services.headstart PGDATA SESSION_FILE` first; on the
-other core it attaches to the server (taking no handle: it neither starts nor keeps the
+runs, `learn` first starts this module's main(PGDATA, SESSION_FILE) in a new interpreter;
+on the other core it attaches to the server (taking no handle: it neither starts nor keeps the
 server), checks that the schema and the bundled courses are current and that the saved
 learner still exists, and fetches that learner's dashboard through LocalBackend's own
 call path (same role, claims and RLS as every call). It prints one JSON line:
@@ -33,6 +33,12 @@ from typing import Any
 
 # Past this the usual start is no slower than waiting for a helper that is stuck.
 TIMEOUT = 3.0
+
+# Not `python -m services.headstart`: that puts the working directory first on the path,
+# and a `services` (or `json`…) there would be imported instead. `-c` puts it first too:
+# it is replaced by the folder holding our packages.
+_MAIN = (f"import sys; sys.path[0] = {str(Path(__file__).resolve().parents[1])!r}; "
+         "from services.headstart import main; sys.exit(main(sys.argv[1:]))")
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,7 @@ def launch(pgdata: Path, session_path: Path) -> HeadStart | None:
         return None
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "services.headstart", str(pgdata), str(session_path)],
+            [sys.executable, "-c", _MAIN, str(pgdata), str(session_path)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     except OSError:
         return None

@@ -234,3 +234,12 @@ async def test_closing_before_connecting_stops_the_head_start(home):
 def test_no_head_start_on_a_single_core(home, monkeypatch):
     monkeypatch.setattr(headstart, "_cores", lambda: 1)
     assert headstart.launch(home.pgdata, home.session) is None
+
+
+async def test_head_start_ignores_a_services_package_in_the_working_directory(home, tmp_path,
+                                                                             monkeypatch):
+    (tmp_path / "services").mkdir()
+    (tmp_path / "services" / "__init__.py").write_text("raise SystemExit('not ours')\n")
+    monkeypatch.chdir(tmp_path)
+    ready = await headstart.launch(home.pgdata, home.session).result()
+    assert ready is not None and ready.user["id"] == home.user_id
