@@ -1,16 +1,16 @@
 """How long the chat pane takes to show a streamed 2,000-token answer, against the raw stream.
 
-    python benchmarks/tutor.py [--tokens 2000] [--runs 7]
+    python benchmarks/tutor.py [--tokens 2000] [--runs 11] [--shape tutor|dense] [--no-collect]
 
 The OpenAI-compatible stand-in (tests/stack/openai_standin.py, on loopback) streams a
 Markdown answer of N deltas (paragraphs, lists, code blocks) as fast as it can: every
-SSE event in one write. Two consumers of the same stream:
+SSE event in one write. Four measurements, the first and third being the point:
 
 * raw   the openai client alone: `create(stream=True)`, iterate, join the deltas;
 * tutor Tutor.ask alone (no UI): the same stream as the pane reads it;
 * pane  ChatPane in a headless Textual app (pilot): `pane.ask(...)` until the answer
-        has been streamed into Markdown (Markdown.get_stream, one append a frame) and
-        checked against a full parse, then the screen refreshed — the time a learner
+        has been streamed into Markdown (`Markdown.append`, once a frame) and checked
+        against a full parse, then the screen refreshed and idle — the time a learner
         waits to see it all;
 * once  for scale: the same pane showing the same answer from history, i.e. one
         Markdown render of the whole text with no network and no streaming.
@@ -18,12 +18,21 @@ SSE event in one write. Two consumers of the same stream:
 Prints the median and best of each, the ratio pane/raw (target <= 1.3x) and
 pane/once. The tutor runs without an API (no logging), so only streaming and
 rendering are timed. Not run by CI; no asserts.
+
+Garbage: each run builds and drops a whole Textual app (an asyncio executor thread
+started while an app captures stderr even keeps that app alive), which a learner's
+single app never does. Left alone, a full collection of those earlier apps (90-180
+ms, 20-35 thousand objects) lands inside a random half of the pane and once windows.
+So every timed run, of all four, starts after `gc.collect()` (outside the timing);
+collections caused by the run's own work still count. `--no-collect` measures
+without it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import statistics
 import sys
 import time
@@ -171,9 +180,15 @@ async def history_once(expected: str) -> float:
     return elapsed
 
 
-async def main(tokens: int, runs: int, shape: str) -> None:
+async def main(tokens: int, runs: int, shape: str, collect: bool) -> None:
     deltas = answer_deltas(tokens, shape)
     expected = "".join(deltas)
+
+    async def timed(measure):                # each run from a collected heap (see above)
+        if collect:
+            gc.collect()
+        return await measure
+
     with OpenAIStandIn() as ai:
         ai.default = expected
         for _ in range(runs * 3 + 3):
@@ -187,17 +202,17 @@ async def main(tokens: int, runs: int, shape: str) -> None:
         once: list[float] = []
         await history_once(expected)
         for _ in range(runs):                       # interleaved, so drift hits all four
-            raw.append((await raw_once(ai))[0])
-            tutor.append(await tutor_once(ai))
-            pane.append(await pane_once(ai, expected))
-            once.append(await history_once(expected))
+            raw.append((await timed(raw_once(ai)))[0])
+            tutor.append(await timed(tutor_once(ai)))
+            pane.append(await timed(pane_once(ai, expected)))
+            once.append(await timed(history_once(expected)))
 
     def line(name: str, values: list[float]) -> str:
         return (f"{name:<6} median {statistics.median(values) * 1000:8.1f} ms   "
                 f"best {min(values) * 1000:8.1f} ms")
 
     print(f"answer: {tokens} deltas ({shape}), {len(expected):,} characters of Markdown; "
-          f"{runs} runs")
+          f"{runs} runs, " + ("each after gc.collect()" if collect else "no gc.collect()"))
     print(line("raw", raw) + "   openai client alone, typed chunks")
     print(line("tutor", tutor) + "   Tutor.ask, no UI")
     print(line("pane", pane) + "   ChatPane until all of it is on screen")
@@ -211,7 +226,9 @@ async def main(tokens: int, runs: int, shape: str) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tokens", type=int, default=2000)
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=11)
     parser.add_argument("--shape", choices=("tutor", "dense"), default="tutor")
+    parser.add_argument("--no-collect", dest="collect", action="store_false",
+                        help="don't gc.collect() before each timed run")
     args = parser.parse_args()
-    asyncio.run(main(args.tokens, args.runs, args.shape))
+    asyncio.run(main(args.tokens, args.runs, args.shape, args.collect))

@@ -26,6 +26,7 @@ from tests.services.test_tutor import (
     closed_port,
     lesson_context,
 )
+from tests.stack.openai_standin import tokens_of
 from widgets.chat import ChatExchange, ChatPane, toggle_chat
 
 # The course, the learner, the stand-in and the tutors of the tutor's service tests.
@@ -90,6 +91,13 @@ async def until(pilot, predicate: Callable[[], object], what: str, timeout: floa
 def screen_text(app: App) -> str:
     """What the terminal shows, as text."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def drawn(app: App, widget) -> list[str]:
+    """The lines of the screen inside `widget`."""
+    region = widget.region
+    strips = app.screen._compositor.render_strips()[region.y:region.bottom]
+    return [strip.crop(region.x, region.right).text for strip in strips]
 
 
 def pane_of(app: App) -> ChatPane:
@@ -247,6 +255,24 @@ async def test_answer_renders_incrementally_while_it_streams(tutor, ai, lesson):
         assert "Alpha beta gamma delta epsilon." in screen_text(app)
 
 
+async def test_a_streamed_answer_ends_as_it_looks_shown_at_once(tutor, ai, lesson):
+    answer = ("## Dicts\n\nA **dict** maps keys to values.\n\n- fast lookups\n"
+              "- hashable keys\n  1. strings\n  2. tuples\n\n```python\nd = {'a': 1}\n"
+              "print(d['a'])\n```\n\nThat's all.")
+    ai.reply(chunks=tokens_of(answer), chunk_delay=0.01)       # across several frames
+    app = TutorHost(tutor, lesson)
+    async with app.run_test(size=(120, 70)) as pilot:
+        pane = await open_pane(pilot)
+        await ask(pilot, "Stream it")
+        streamed = await answered(pilot)
+        pane.load_history([("Stream it", answer)])             # the same, rendered at once
+        await until(pilot, lambda: pane.query(".-history"), "the history")
+        await pilot.pause()
+        [at_once] = pane.query(".-history")
+        assert drawn(app, streamed.markdown) == drawn(app, at_once.markdown)
+        assert "tuples" in "\n".join(drawn(app, streamed.markdown))
+
+
 async def test_code_blocks_in_answers_render_as_code(tutor, ai, lesson):
     ai.reply("Use a dict:\n\n```python\nseen = {}\n```\n")
     app = TutorHost(tutor, lesson)
@@ -371,6 +397,20 @@ async def test_error_shows_what_to_do_and_keeps_the_question(tutor, ai, lesson, 
         assert says in str(pane.query_one("#chat-error").render())
         assert pane.input.value == "Will this work?"
         assert not pane.busy
+
+
+async def test_a_dropped_answer_keeps_what_came_marked_incomplete(tutor, ai, lesson):
+    ai.reply("First words then more", drop_after=2)
+    app = TutorHost(tutor, lesson)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await open_pane(pilot)
+        await ask(pilot, "Will this work?")
+        await until(pilot, lambda: pane.query_one("#chat-error").has_class("-shown"),
+                    "the error")
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "First words" in shown and "then" not in shown
+        assert "(incomplete)" in shown
 
 
 async def test_unknown_model_error_names_the_model(make_tutor, lesson):
