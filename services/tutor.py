@@ -843,10 +843,12 @@ class Tutor:
 
     async def prepare(self) -> Endpoint | None:
         """Find the model and load the openai client off the event loop (its import
-        takes most of a second), so the first answer starts at once."""
+        takes most of a second, and making one its SSL context), so the first answer
+        starts at once."""
         endpoint = await self.endpoint()
         if endpoint is not None:
             await _load_openai()
+            await asyncio.to_thread(self._client_for, endpoint)
         return endpoint
 
     async def _first_model(self, base: str, key: str) -> str:

@@ -527,6 +527,15 @@ async def test_ollama_is_found_when_nothing_is_configured(ai):
     assert text == "Hello from the stand-in."
 
 
+async def test_prepare_makes_the_client_so_the_first_question_does_not(ai):
+    ai.ollama = True
+    tutor = Tutor(None, settings=Settings(), ollama_url=ai.url)
+    endpoint = await tutor.prepare()
+    made = list(tutor._clients)
+    await tutor.aclose()
+    assert made == [(endpoint.base_url, endpoint.api_key)]
+
+
 async def test_learn_model_chooses_among_ollamas_models(ai):
     ai.ollama = True
     tutor = Tutor(None, settings=Settings(model="other-model"), ollama_url=ai.url)
