@@ -22,7 +22,6 @@ and the app starts the usual way, so the head start can only save time.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
@@ -30,6 +29,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+# `learn` imports this before Textual, so asyncio (which comes with Textual anyway) is
+# imported where it is used: the helper starts ~30 ms sooner.
 
 # Past this the usual start is no slower than waiting for a helper that is stuck.
 TIMEOUT = 3.0
@@ -57,6 +59,8 @@ class HeadStart:
         self._process = process
 
     async def result(self) -> Ready | None:
+        import asyncio
+
         return await asyncio.to_thread(self._wait)
 
     def _wait(self) -> Ready | None:
@@ -127,6 +131,8 @@ async def fetch(pgdata: Path, session_path: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
+    import asyncio
+
     try:
         found = asyncio.run(fetch(Path(argv[0]), Path(argv[1])))
     except Exception as exc:    # the app then starts the usual way, and reports errors

@@ -47,3 +47,11 @@ def test_learn_help_imports_neither_supabase_nor_openai_nor_textual():
 
 def test_the_app_module_does_not_import_supabase_or_openai():
     assert not {"supabase", "openai"} & loaded_after("import tui.app")
+
+
+def test_everything_before_the_head_start_imports_no_asyncio():
+    # `learn` parses its arguments, reads the settings and starts the head start
+    # (services.headstart) before Textual; asyncio would delay the helper by ~40 ms.
+    modules = loaded_after("from tui.cli import build_parser\nbuild_parser().parse_args([])\n"
+                           "from services import config, headstart\nconfig.load()")
+    assert "asyncio" not in modules

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from functools import cached_property
@@ -109,7 +110,11 @@ class LearnApp(App[None]):
         try:
             if isinstance(self.backend, _NotStarted):
                 self.backend = self._backend_factory(self._progress)
-            await self.backend.connect()
+            connecting = asyncio.ensure_future(self.backend.connect())
+            await asyncio.sleep(0)       # it starts, and waits on a thread or the network:
+            _top_level("dashboard")      # meanwhile, import what the home screen needs
+            self.api  # noqa: B018
+            await connecting
         except Exception as exc:
             if boot:
                 boot.progress(f"[red]{friendly(exc)}[/red]\n\nPress q to quit.")

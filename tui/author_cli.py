@@ -17,7 +17,6 @@ Like the rest of tui/cli.py, nothing heavy is imported until a command needs it.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from pathlib import Path
@@ -108,12 +107,16 @@ def _publish(args: argparse.Namespace) -> int:
         finally:
             await backend.close()
 
+    import asyncio
+
     result = asyncio.run(run())
     print(result.summary)
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
+    import asyncio
+
     from services.authoring import export_folder
     from services.content import ContentError
 
@@ -150,6 +153,8 @@ def admin_report_data(args: argparse.Namespace) -> dict:
     settings = _settings(args)
     key = os.environ.get(SERVICE_ROLE_ENV)
     if key and settings.supabase_url and not args.local:
+        import asyncio
+
         return asyncio.run(_remote_report(settings.supabase_url, key, args.days))
     if getattr(args, "supabase", False):
         from services.errors import ConfigError
