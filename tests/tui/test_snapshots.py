@@ -31,6 +31,8 @@ async def _settle(pilot) -> None:
             break
     await pilot.pause()
     pilot.app.clear_notifications()
+    for editor in pilot.app.screen.query("Input, TextArea"):
+        editor.cursor_blink = False     # a blinking cursor is a coin toss in a snapshot
     await pilot.pause()
 
 
