@@ -21,9 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import re
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -31,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from services import errors, paths, postgrest
+from services import errors, postgrest
 from services.errors import (
     AuthError,
     ConfigError,
@@ -40,9 +38,9 @@ from services.errors import (
     LearnError,
     NotFound,
     NotSignedIn,
-    Offline,
     ServerError,
 )
+from services.session import SessionStore
 
 if TYPE_CHECKING:
     from services.config import Settings
@@ -111,73 +109,6 @@ class Backend(Protocol):
     async def sign_out(self) -> None: ...
 
     async def close(self) -> None: ...
-
-
-# ---------------------------------------------------------------------------
-# The session file: one JSON object per backend, mode 0600, written atomically.
-# ---------------------------------------------------------------------------
-
-class SessionStore:
-    """`{namespace: {key: value}}` in paths.session_file().
-
-    Each backend (the local database, each Supabase project) keeps its own
-    namespace, so switching between them never mixes sessions."""
-
-    def __init__(self, path: Path | None = None):
-        self._path = path
-
-    @property
-    def path(self) -> Path:
-        return self._path or paths.session_file()
-
-    def _read(self) -> dict[str, dict[str, str]]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError):
-            log.warning("ignoring an unreadable session file %s", self.path)
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    def _write(self, data: dict[str, dict[str, str]]) -> None:
-        path = self.path
-        if not data:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-            return
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=".session-", dir=path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-
-    def get(self, namespace: str, key: str) -> str | None:
-        value = self._read().get(namespace, {}).get(key)
-        return value if isinstance(value, str) else None
-
-    def set(self, namespace: str, key: str, value: str) -> None:
-        data = self._read()
-        data.setdefault(namespace, {})[key] = value
-        self._write(data)
-
-    def remove(self, namespace: str, key: str | None = None) -> None:
-        data = self._read()
-        if namespace not in data:
-            return
-        if key is None:
-            del data[namespace]
-        else:
-            data[namespace].pop(key, None)
-            if not data[namespace]:
-                del data[namespace]
-        self._write(data)
 
 
 # ---------------------------------------------------------------------------
@@ -291,10 +222,9 @@ class LocalBackend:
                  migrate: bool = True, session_path: Path | None = None,
                  pgdata: Path | None = None,
                  seed: Callable[[str, Progress | None], None] | None = None,
-                 head_start: HeadStart | None = None, attach_only: bool = False):
-        """`head_start` (services.headstart): a helper already checking the database and
-        fetching the dashboard; `attach_only`: use the embedded server only if it runs,
-        taking no handle on it (what that helper does)."""
+                 head_start: HeadStart | None = None):
+        """`head_start` (services.headstart): a psql already checking the database and
+        fetching the dashboard, whose answer connect() takes."""
         self._url = url
         self._seed = seed
         self._progress = progress
@@ -309,7 +239,6 @@ class LocalBackend:
         self._user: CurrentUser | None = None
         self._connected = False
         self._head_start = head_start
-        self._attach_only = attach_only
         self._attach_later = False     # a head start answered: take the server handle later
         self._answers: dict[str, Any] = {}      # fetched by the head start, given once
 
@@ -352,11 +281,7 @@ class LocalBackend:
 
         url = self._url
         local = True
-        if url is None and self._attach_only:
-            url = EmbeddedPostgres(self._pgdata).running_url()
-            if url is None:
-                raise Offline("The local database is not running: start `learn` to start it.")
-        elif url is None:
+        if url is None:
             server = EmbeddedPostgres(self._pgdata)
             if not server.is_initialised:
                 self._say(f"Creating the local database in {server.pgdata} …")

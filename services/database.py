@@ -63,7 +63,9 @@ def connect(url: str):
     return psycopg.connect(url, autocommit=True)
 
 
-def _compat_checksum(directory: Path) -> str:
+def local_compat_checksum(directory: Path | None = None) -> str:
+    """What learn_meta.local_compat records for the local compat SQL as it is now."""
+    directory = directory or paths.local_sql_dir()
     digest = hashlib.sha256()
     for path in sorted(directory.glob("*.sql")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -82,13 +84,13 @@ def apply_local_compat(conn, directory: Path | None = None) -> None:
         conn.execute("create table if not exists learn_meta.local_compat ("
                      " checksum text primary key, applied_at timestamptz not null default now())")
         conn.execute("insert into learn_meta.local_compat (checksum) values (%s)"
-                     " on conflict do nothing", (_compat_checksum(directory),))
+                     " on conflict do nothing", (local_compat_checksum(directory),))
 
 
 def _compat_current(conn, directory: Path | None = None) -> bool:
     if conn.execute("select to_regclass('learn_meta.local_compat')").fetchone()[0] is None:
         return False
-    checksum = _compat_checksum(directory or paths.local_sql_dir())
+    checksum = local_compat_checksum(directory)
     return conn.execute("select 1 from learn_meta.local_compat where checksum = %s",
                         (checksum,)).fetchone() is not None
 

@@ -132,7 +132,7 @@ def _json(response: Any) -> dict[str, Any]:
 def _session_check(settings: Settings) -> Check:
     import json
 
-    from services.backend import SessionStore
+    from services.session import SessionStore
 
     store = SessionStore()
     if settings.backend_kind == "supabase":

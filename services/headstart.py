@@ -1,23 +1,26 @@
-"""Head start: the home screen's data fetched by a helper process while the TUI loads.
+"""Head start: the home screen's data fetched while the TUI loads.
 
 `learn` spends its first ~300 ms importing Textual and painting the first frame, on one
-core. The database driver and the start-up checks cost another ~150 ms of Python, which
-a second thread could not overlap (the GIL). So when the embedded database already
-runs, `learn` first starts this module's main(PGDATA, SESSION_FILE) in a new interpreter;
-on the other core it attaches to the server (taking no handle: it neither starts nor keeps the
-server), checks that the schema and the bundled courses are current and that the saved
-learner still exists, and fetches that learner's dashboard through LocalBackend's own
-call path (same role, claims and RLS as every call). It prints one JSON line:
+core; only then would it import the database driver and check the database (another
+~150 ms of Python that a second thread could not overlap: the GIL). So when the
+embedded database already runs and a learner is remembered, `learn` first starts one
+`psql` (PostgreSQL's own client, shipped with the embedded server): a C process that
+costs a few milliseconds of CPU and has its answer ready long before the first frame.
 
-    {"url": …, "user": {"id": …, "email": …}, "answers": {"dashboard": {…}}}
-    {"skip": "why"}
+Its script (SCRIPT), in one transaction as the database owner, checks what the usual
+start checks — every migration and the local compat SQL recorded, the bundled courses
+as they are now loaded, the remembered learner still there — and then becomes that
+learner exactly as LocalBackend.call does (postgrest.REQUEST_SETTINGS_SQL: role,
+claims, path; so RLS applies as to every call) and selects `public.dashboard()`. It
+prints the dashboard's JSON, or nothing when a check fails. Values reach the script as
+psql variables, interpolated as quoted literals (`:'name'`), never pasted into SQL.
 
 LocalBackend.connect() takes the answer: it does not repeat the checks, and answers the
-first `dashboard` call with the fetched data; its own connection (and its handle on the
-server) opens when first needed, or in the background once the screen is up
-(`LocalBackend.warm`). Whatever goes wrong — no server, a pending migration, no saved
-learner, an error, a helper slower than TIMEOUT — the helper says "skip" (or is killed)
-and the app starts the usual way, so the head start can only save time.
+first `dashboard` call with it; its own connection (and its handle on the server) opens
+when first needed, or in the background once the screen is up (`LocalBackend.warm`).
+Whatever goes wrong — no server, a pending migration, changed courses, no learner, an
+error, psql slower than TIMEOUT — there is no answer and the app starts the usual way,
+so the head start can only save time.
 """
 
 from __future__ import annotations
@@ -25,27 +28,43 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
+import uuid
 from dataclasses import dataclass
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-# `learn` imports this before Textual, so asyncio (which comes with Textual anyway) is
-# imported where it is used: the helper starts ~30 ms sooner.
+from services import postgrest
+from services.session import SessionStore
 
 # Past this the usual start is no slower than waiting for a helper that is stuck.
 TIMEOUT = 3.0
 
-# Not `python -m services.headstart`: that puts the working directory first on the path,
-# and a `services` (or `json`…) there would be imported instead. `-c` puts it first too:
-# it is replaced by the folder holding our packages.
-_MAIN = (f"import sys; sys.path[0] = {str(Path(__file__).resolve().parents[1])!r}; "
-         "from services.headstart import main; sys.exit(main(sys.argv[1:]))")
+# The transaction's settings as LocalBackend.call makes them, with psql's variables.
+_SETTINGS = postgrest.REQUEST_SETTINGS_SQL % {
+    "role": ":'role'", "claims": ":'claims'", "path": ":'path'"}
+
+SCRIPT = rf"""
+\set ON_ERROR_STOP on
+begin;
+select (select count(*) from learn_meta.schema_migrations
+        where version = any (:'versions'::text[])) = :'migrations'::int
+   and exists (select 1 from learn_meta.local_compat where checksum = :'compat')
+   and exists (select 1 from learn_meta.bundled_content where digest = :'courses')
+   and exists (select 1 from auth.users where id = :'user_id'::uuid and deleted_at is null)
+    as current
+\gset
+\if :current
+{_SETTINGS} \gset
+select to_json(public.dashboard());
+\endif
+commit;
+"""
 
 
 @dataclass(frozen=True)
 class Ready:
-    """What the helper found: the server's URL, the signed-in learner, fetched answers."""
+    """What the head start found: the server's URL, the learner, fetched answers."""
 
     url: str
     user: dict[str, Any]
@@ -53,13 +72,15 @@ class Ready:
 
 
 class HeadStart:
-    """The running helper; `await result()` gives Ready, or None to start as usual."""
+    """The running psql; `await result()` gives Ready, or None to start as usual."""
 
-    def __init__(self, process: subprocess.Popen[bytes]):
+    def __init__(self, process: subprocess.Popen[bytes], url: str, user: dict[str, Any]):
         self._process = process
+        self._url = url
+        self._user = user
 
     async def result(self) -> Ready | None:
-        import asyncio
+        import asyncio  # not at the top: `learn` imports this module before Textual
 
         return await asyncio.to_thread(self._wait)
 
@@ -70,11 +91,13 @@ class HeadStart:
             self._process.kill()
             self._process.communicate()
             return None
-        try:
-            found = json.loads(out.decode("utf-8").strip().splitlines()[-1])
-            return Ready(str(found["url"]), dict(found["user"]), dict(found["answers"]))
-        except (ValueError, KeyError, IndexError, TypeError):    # "skip", or it failed
+        if self._process.returncode != 0 or not out.strip():
             return None
+        try:
+            dashboard = json.loads(out)
+        except ValueError:
+            return None
+        return Ready(self._url, self._user, {"dashboard": dashboard})
 
     def cancel(self) -> None:
         if self._process.poll() is None:
@@ -83,63 +106,62 @@ class HeadStart:
 
 
 def launch(pgdata: Path, session_path: Path) -> HeadStart | None:
-    """Start the helper if it can help: only when the embedded server already runs
-    (a cold start waits for the server either way), a learner is remembered and there
-    is a second core for it."""
-    if not (pgdata / "postmaster.pid").exists() or not session_path.exists():
-        return None
-    if _cores() < 2:        # on one core it would only take time from the first frame
-        return None
-    try:
-        process = subprocess.Popen(
-            [sys.executable, "-c", _MAIN, str(pgdata), str(session_path)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    except OSError:
-        return None
-    return HeadStart(process)
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:          # not on Linux
-        return os.cpu_count() or 1
-
-
-async def fetch(pgdata: Path, session_path: Path) -> dict[str, Any]:
-    """The helper's work (see the module docstring)."""
-    from services import database, seed
-    from services.backend import LocalBackend
+    """Start psql if it can help: only when the embedded server already runs (a cold
+    start waits for the server either way) and a learner is remembered."""
+    from services import database
+    from services.content import bundled_courses
+    from services.seed import content_digest
 
     url = database.EmbeddedPostgres(pgdata).running_url()
-    if url is None:
-        return {"skip": "the local database is not running"}
-    with database.connect(url) as conn:
-        if not database.is_current(conn) or not seed.is_current(conn):
-            return {"skip": "the local database has migrations or courses to load"}
-    backend = LocalBackend(pgdata=pgdata, session_path=session_path, attach_only=True)
+    psql = _psql()
+    user = _remembered(pgdata, session_path)
+    if url is None or psql is None or user is None:
+        return None
+    versions = [m.version for m in database.migrations()]
+    variables = {
+        "versions": "{" + ",".join(versions) + "}", "migrations": str(len(versions)),
+        "compat": database.local_compat_checksum(),
+        "courses": content_digest(bundled_courses()),
+        "user_id": user["id"],
+        **postgrest.request_params(postgrest.claims(user["id"], email=user["email"]),
+                                   "/rpc/dashboard"),
+    }
+    command = [str(psql), "--no-psqlrc", "--quiet", "--no-align", "--tuples-only",
+               "--dbname", url, "--file", "-"]
+    for name, value in variables.items():
+        command += ["--set", f"{name}={value}"]
     try:
-        await backend.connect()
-        user = backend.current_user
-        if user is None:
-            return {"skip": "nobody is signed in"}
-        dashboard = await backend.call("dashboard")
-    finally:
-        await backend.close()
-    return {"url": url, "user": {"id": user.id, "email": user.email},
-            "answers": {"dashboard": dashboard}}
-
-
-def main(argv: list[str]) -> int:
-    import asyncio
-
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL,
+                                   env={**os.environ, "PGCONNECT_TIMEOUT": "2"})
+    except OSError:
+        return None
+    head = HeadStart(process, url, user)
+    stdin, process.stdin = process.stdin, None      # written now; communicate() only reads
     try:
-        found = asyncio.run(fetch(Path(argv[0]), Path(argv[1])))
-    except Exception as exc:    # the app then starts the usual way, and reports errors
-        found = {"skip": type(exc).__name__}
-    print(json.dumps(found, separators=(",", ":")), flush=True)
-    return 0
+        stdin.write(SCRIPT.encode())                # far below a pipe's buffer
+        stdin.close()
+    except OSError:                                 # psql is gone already
+        head.cancel()
+        return None
+    return head
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+def _psql() -> Path | None:
+    """The psql that comes with the embedded server (found without importing it)."""
+    spec = find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    name = "psql.exe" if os.name == "nt" else "psql"
+    path = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / name
+    return path if path.exists() else None
+
+
+def _remembered(pgdata: Path, session_path: Path) -> dict[str, Any] | None:
+    """The learner LocalBackend would restore (its session namespace and format)."""
+    raw = SessionStore(session_path).get(f"local:{pgdata}", "user")
+    try:
+        found = json.loads(raw) if raw else None
+        return {"id": str(uuid.UUID(found["id"])), "email": found.get("email")}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None

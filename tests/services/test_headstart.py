@@ -1,5 +1,5 @@
-"""The head start (services.headstart): a helper process fetches the dashboard while the
-TUI loads; LocalBackend takes its answer, or starts the usual way when there is none.
+"""The head start (services.headstart): psql fetches the dashboard while the TUI loads;
+LocalBackend takes its answer, or starts the usual way when there is none.
 
 On a real embedded PostgreSQL in its own data dir, made by a first run and kept running
 by another process, as a second `learn` would keep it."""
@@ -167,34 +167,41 @@ async def test_warm_opens_the_connection_a_head_start_left_for_later(home):
         await backend.close()
 
 
-async def test_head_start_declines_while_a_migration_is_pending(home):
+async def test_no_answer_while_a_migration_is_pending(home):
     with psycopg.connect(home.url, autocommit=True) as conn:
         row = conn.execute("delete from learn_meta.schema_migrations"
                            " where version = (select max(version)"
                            " from learn_meta.schema_migrations) returning *").fetchone()
         try:
-            found = await headstart.fetch(home.pgdata, home.session)
+            ready = await headstart.launch(home.pgdata, home.session).result()
         finally:
             conn.execute("insert into learn_meta.schema_migrations"
                          " (version, name, checksum, applied_at) values (%s, %s, %s, %s)", row)
-    assert "skip" in found and "migrations" in found["skip"]
+    assert ready is None
 
 
-async def test_head_start_declines_when_the_bundled_courses_changed(home):
+async def test_no_answer_when_the_bundled_courses_changed(home):
     with psycopg.connect(home.url, autocommit=True) as conn:
         rows = conn.execute("delete from learn_meta.bundled_content returning *").fetchall()
         try:
-            found = await headstart.fetch(home.pgdata, home.session)
+            ready = await headstart.launch(home.pgdata, home.session).result()
         finally:
             for row in rows:
                 conn.execute("insert into learn_meta.bundled_content values (%s, %s)", row)
-    assert "skip" in found
+    assert ready is None
 
 
-async def test_head_start_declines_when_nobody_is_signed_in(home, tmp_path):
+async def test_no_answer_for_a_remembered_learner_the_database_no_longer_has(home, tmp_path):
+    session = tmp_path / "session.json"
+    session.write_text(json.dumps({f"local:{home.pgdata}": {"user": json.dumps(
+        {"id": "00000000-0000-4000-8000-000000000001", "email": None})}}))
+    assert await headstart.launch(home.pgdata, session).result() is None
+
+
+def test_no_head_start_when_nobody_is_remembered(home, tmp_path):
     empty = tmp_path / "session.json"
     empty.write_text("{}")
-    assert await headstart.fetch(home.pgdata, empty) == {"skip": "nobody is signed in"}
+    assert headstart.launch(home.pgdata, empty) is None
 
 
 def test_no_head_start_without_a_running_server(tmp_path):
@@ -203,19 +210,19 @@ def test_no_head_start_without_a_running_server(tmp_path):
     assert headstart.launch(tmp_path / "pgdata", session) is None
 
 
-async def test_a_stuck_head_start_is_killed_and_gives_nothing(monkeypatch):
+async def test_a_stuck_head_start_is_killed_and_gives_nothing(monkeypatch, home):
     monkeypatch.setattr(headstart, "TIMEOUT", 0.2)
     process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
                                stdout=subprocess.PIPE)
-    assert await headstart.HeadStart(process).result() is None
+    head = headstart.HeadStart(process, home.url, {"id": home.user_id, "email": None})
+    assert await head.result() is None
     assert process.poll() is not None
 
 
-async def test_a_declining_head_start_leaves_the_usual_start(home):
-    process = subprocess.Popen([sys.executable, "-c", "print('{\"skip\": \"no\"}')"],
-                               stdout=subprocess.PIPE)
-    backend = LocalBackend(pgdata=home.pgdata, session_path=home.session,
-                           head_start=headstart.HeadStart(process))
+async def test_a_head_start_without_an_answer_leaves_the_usual_start(home):
+    process = subprocess.Popen([sys.executable, "-c", "pass"], stdout=subprocess.PIPE)
+    head = headstart.HeadStart(process, home.url, {"id": home.user_id, "email": None})
+    backend = LocalBackend(pgdata=home.pgdata, session_path=home.session, head_start=head)
     try:
         await backend.connect()
         assert backend._conn is not None         # connected the usual way
@@ -229,17 +236,3 @@ async def test_closing_before_connecting_stops_the_head_start(home):
     backend = LocalBackend(pgdata=home.pgdata, session_path=home.session, head_start=head)
     await backend.close()
     assert head._process.poll() is not None
-
-
-def test_no_head_start_on_a_single_core(home, monkeypatch):
-    monkeypatch.setattr(headstart, "_cores", lambda: 1)
-    assert headstart.launch(home.pgdata, home.session) is None
-
-
-async def test_head_start_ignores_a_services_package_in_the_working_directory(home, tmp_path,
-                                                                             monkeypatch):
-    (tmp_path / "services").mkdir()
-    (tmp_path / "services" / "__init__.py").write_text("raise SystemExit('not ours')\n")
-    monkeypatch.chdir(tmp_path)
-    ready = await headstart.launch(home.pgdata, home.session).result()
-    assert ready is not None and ready.user["id"] == home.user_id

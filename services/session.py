@@ -1,0 +1,80 @@
+"""The session file: one JSON object per backend, mode 0600, written atomically.
+
+Its own module so that `learn` can read the remembered learner before it imports
+anything heavy (services.headstart)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from services import paths
+
+log = logging.getLogger("learn.backend")
+
+
+class SessionStore:
+    """`{namespace: {key: value}}` in paths.session_file().
+
+    Each backend (the local database, each Supabase project) keeps its own
+    namespace, so switching between them never mixes sessions."""
+
+    def __init__(self, path: Path | None = None):
+        self._path = path
+
+    @property
+    def path(self) -> Path:
+        return self._path or paths.session_file()
+
+    def _read(self) -> dict[str, dict[str, str]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError):
+            log.warning("ignoring an unreadable session file %s", self.path)
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _write(self, data: dict[str, dict[str, str]]) -> None:
+        path = self.path
+        if not data:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            return
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".session-", dir=path.parent)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def get(self, namespace: str, key: str) -> str | None:
+        value = self._read().get(namespace, {}).get(key)
+        return value if isinstance(value, str) else None
+
+    def set(self, namespace: str, key: str, value: str) -> None:
+        data = self._read()
+        data.setdefault(namespace, {})[key] = value
+        self._write(data)
+
+    def remove(self, namespace: str, key: str | None = None) -> None:
+        data = self._read()
+        if namespace not in data:
+            return
+        if key is None:
+            del data[namespace]
+        else:
+            data[namespace].pop(key, None)
+            if not data[namespace]:
+                del data[namespace]
+        self._write(data)
