@@ -13,7 +13,8 @@ as they are now loaded, the remembered learner still there — and then becomes 
 learner exactly as LocalBackend.call does (postgrest.REQUEST_SETTINGS_SQL: role,
 claims, path; so RLS applies as to every call) and selects `public.dashboard()`. It
 prints the dashboard's JSON, or nothing when a check fails. Values reach the script as
-psql variables, interpolated as quoted literals (`:'name'`), never pasted into SQL.
+psql variables (from the environment, not the command line), interpolated as quoted
+literals (`:'name'`), never pasted into SQL.
 
 LocalBackend.connect() takes the answer: it does not repeat the checks, and answers the
 first `dashboard` call with it; its own connection (and its handle on the server) opens
@@ -44,8 +45,12 @@ TIMEOUT = 3.0
 _SETTINGS = postgrest.REQUEST_SETTINGS_SQL % {
     "role": ":'role'", "claims": ":'claims'", "path": ":'path'"}
 
-SCRIPT = rf"""
-\set ON_ERROR_STOP on
+# The values, from the environment (LEARN_HEADSTART_<NAME>): not on psql's command line,
+# where any local user could read them.
+NAMES = ("versions", "migrations", "compat", "courses", "user_id", "role", "claims", "path")
+
+SCRIPT = "\\set ON_ERROR_STOP on\n" + "".join(
+    f"\\getenv {name} LEARN_HEADSTART_{name.upper()}\n" for name in NAMES) + rf"""
 begin;
 select (select count(*) from learn_meta.schema_migrations
         where version = any (:'versions'::text[])) = :'migrations'::int
@@ -126,14 +131,13 @@ def launch(pgdata: Path, session_path: Path) -> HeadStart | None:
         **postgrest.request_params(postgrest.claims(user["id"], email=user["email"]),
                                    "/rpc/dashboard"),
     }
-    command = [str(psql), "--no-psqlrc", "--quiet", "--no-align", "--tuples-only",
-               "--dbname", url, "--file", "-"]
-    for name, value in variables.items():
-        command += ["--set", f"{name}={value}"]
+    env = {**os.environ, "PGCONNECT_TIMEOUT": "2",
+           **{f"LEARN_HEADSTART_{name.upper()}": variables[name] for name in NAMES}}
     try:
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=subprocess.DEVNULL,
-                                   env={**os.environ, "PGCONNECT_TIMEOUT": "2"})
+        process = subprocess.Popen(
+            [str(psql), "--no-psqlrc", "--quiet", "--no-align", "--tuples-only",
+             "--dbname", url, "--file", "-"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     except OSError:
         return None
     head = HeadStart(process, url, user)

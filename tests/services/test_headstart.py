@@ -236,3 +236,11 @@ async def test_closing_before_connecting_stops_the_head_start(home):
     backend = LocalBackend(pgdata=home.pgdata, session_path=home.session, head_start=head)
     await backend.close()
     assert head._process.poll() is not None
+
+
+async def test_the_learner_is_not_on_psqls_command_line(home):
+    head = headstart.launch(home.pgdata, home.session)
+    try:
+        assert not any(home.user_id in arg for arg in head._process.args)
+    finally:
+        assert await head.result() is not None
