@@ -277,6 +277,8 @@ class LocalBackend:
             self._progress(message)
 
     def _start_and_migrate(self) -> str:
+        # services.headstart.SCRIPT checks what this makes sure of (migrations, local
+        # compat SQL, bundled courses): a new start-up step belongs in both.
         from services.database import EmbeddedPostgres, migrate
 
         url = self._url
