@@ -49,55 +49,79 @@ LEARN = r"""
 import json, os, sys, time
 START = float(os.environ["BENCH_START"])
 sys.path.insert(0, os.environ["BENCH_ROOT"])
-# As `learn` does (tui/cli.py): the backend factory (and its head start) before Textual.
-from services import config
-from tui.cli import backend_factory
-make_backend = backend_factory(config.load())
-from tui.app import LearnApp
+import importlib.abc, importlib.util
 
 figures = {}
 visit = os.environ.get("BENCH_VISIT") == "1"
 
-class Bench(LearnApp):
-    def on_mount(self):
-        self.call_after_refresh(self._first_frame)
-        self.set_interval(0.005, self._poll)
 
-    def _first_frame(self):
-        figures.setdefault("first_frame", time.monotonic() - START)
+def instrumented(LearnApp):
+    class Bench(LearnApp):
+        def run(self, **_kwargs):
+            return super().run(headless=True, size=(120, 40))
 
-    def _poll(self):
-        # By name: importing the screen here would load it before learn does.
-        screen = self.screen
-        if "dashboard" not in figures and type(screen).__name__ == "DashboardScreen" \
-                and getattr(screen, "dashboard", None) is not None:
-            figures["dashboard"] = time.monotonic() - START
-            if visit:
-                self.run_worker(self._visit_all(), exclusive=True)
-            else:
-                self.exit()
+        def on_mount(self):
+            self.call_after_refresh(self._first_frame)
+            self.set_interval(0.005, self._poll)
 
-    async def _visit_all(self):
-        import asyncio
-        api = self.api
-        course = (await api.catalog()).courses[0]
-        detail = await api.course_detail(course.id)
-        steps = [lambda: self.action_goto("catalog"), lambda: self.open_course(course.id),
-                 lambda: self.open_lesson(detail.lessons[0].id),
-                 lambda: self.open_assessment(detail.assessments[0].id),
-                 lambda: self.action_goto("profile"),
-                 lambda: self.action_goto("notifications"),
-                 lambda: self.action_goto("dashboard")]
-        for step in steps:
-            step()
-            await asyncio.sleep(0.4)
-        with open("/proc/self/status") as status:
-            rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
-        figures["rss_mb"] = rss / 1024
-        self.exit()
+        def _first_frame(self):
+            figures.setdefault("first_frame", time.monotonic() - START)
 
-app = Bench(make_backend)
-app.run(headless=True, size=(120, 40))
+        def _poll(self):
+            # By name: importing the screen here would load it before learn does.
+            screen = self.screen
+            if "dashboard" not in figures and type(screen).__name__ == "DashboardScreen" \
+                    and getattr(screen, "dashboard", None) is not None:
+                figures["dashboard"] = time.monotonic() - START
+                if visit:
+                    self.run_worker(self._visit_all(), exclusive=True)
+                else:
+                    self.exit()
+
+        async def _visit_all(self):
+            import asyncio
+            api = self.api
+            course = (await api.catalog()).courses[0]
+            detail = await api.course_detail(course.id)
+            steps = [lambda: self.action_goto("catalog"), lambda: self.open_course(course.id),
+                     lambda: self.open_lesson(detail.lessons[0].id),
+                     lambda: self.open_assessment(detail.assessments[0].id),
+                     lambda: self.action_goto("profile"),
+                     lambda: self.action_goto("notifications"),
+                     lambda: self.action_goto("dashboard")]
+            for step in steps:
+                step()
+                await asyncio.sleep(0.4)
+            with open("/proc/self/status") as status:
+                rss = next(int(line.split()[1]) for line in status
+                           if line.startswith("VmRSS"))
+            figures["rss_mb"] = rss / 1024
+            self.exit()
+
+    return Bench
+
+
+class Instrument(importlib.abc.MetaPathFinder):
+    # `learn` exactly as the command runs it (tui.cli.main), with LearnApp swapped for
+    # the measuring subclass when tui.app is first imported, wherever that happens.
+    def find_spec(self, name, path, target=None):
+        if name != "tui.app":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        exec_module = spec.loader.exec_module
+
+        def exec_and_instrument(module):
+            exec_module(module)
+            module.LearnApp = instrumented(module.LearnApp)
+
+        spec.loader.exec_module = exec_and_instrument
+        return spec
+
+
+sys.meta_path.insert(0, Instrument())
+from tui.cli import main
+main([])
 print(json.dumps(figures), flush=True)
 """
 

@@ -6,10 +6,18 @@ neither textual, supabase nor openai.
 
 from __future__ import annotations
 
-import argparse
 import sys
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from services import paths
+
+if TYPE_CHECKING:
+    import argparse
+
+# Plain `learn` (the app, the common case) as the parser would give it: it needs no
+# parser, and building every subcommand's costs ~20 ms before the first frame.
+APP_DEFAULTS = SimpleNamespace(command=None, supabase=False, theme=None)
 
 
 def _status(_args: argparse.Namespace) -> int:
@@ -382,6 +390,8 @@ ACCOUNT_COMMANDS = {"doctor": _doctor, "config": _config, "login": _login, "logo
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="learn", description="Learn in your terminal: courses, lessons, coding "
         "assessments and an AI tutor.")
@@ -423,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         from services.runner.check import main as check_main
 
         return check_main(argv[1:])
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv) if argv else APP_DEFAULTS
     paths.data_dir()
     if args.command in ACCOUNT_COMMANDS:
         return _guarded(ACCOUNT_COMMANDS[args.command], args)

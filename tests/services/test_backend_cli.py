@@ -331,3 +331,9 @@ def test_local_accounts_work_with_login_too(home, capsys, monkeypatch, db_url):
     code, out, err = run(capsys, "login", "--email", email, "--password-stdin",
                          stdin=PASSWORD + "\n")
     assert code == 0, err
+
+
+def test_plain_learn_gets_what_the_parser_would_give_it():
+    from tui.cli import APP_DEFAULTS, build_parser
+
+    assert vars(build_parser().parse_args([])) == vars(APP_DEFAULTS)
