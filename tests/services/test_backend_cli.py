@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import os
 import subprocess
 import sys
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from tests.pg.servers import free_port
 from tests.stack import SupabaseStandIn
+from tests.stack.openai_standin import OpenAIStandIn
 from tui.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,28 +180,10 @@ def test_doctor_fails_on_a_rejected_anon_key(on_supabase, capsys, monkeypatch):
     assert code == 1 and "fail  auth        the anon key was rejected" in out
 
 
-class _Models(BaseHTTPRequestHandler):
-    def do_GET(self):
-        ok = self.headers.get("Authorization") == "Bearer right-key"
-        body = json.dumps({"data": [{"id": "tiny-model"}]} if ok else
-                          {"error": {"message": "bad key"}}).encode()
-        self.send_response(200 if ok else 401)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def model_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Models)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with OpenAIStandIn(models=["tiny-model"], api_key="right-key") as ai:
+        yield ai.base_url
 
 
 @pytest.mark.parametrize(("key", "model", "expected", "code"), [
@@ -224,21 +204,6 @@ def test_doctor_checks_the_ai_model(home, capsys, monkeypatch, model_server, key
     assert key not in out
 
 
-class _Ollama(BaseHTTPRequestHandler):
-    models: list[str] = []
-
-    def do_GET(self):
-        body = json.dumps({"models": [{"name": n} for n in self.models]}).encode()
-        self.send_response(200 if self.path == "/api/tags" else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.mark.parametrize(("models", "model", "expected"), [
     (["qwen2.5-coder", "llama3.2"], None, ("ok", "qwen2.5-coder on Ollama")),
     (["qwen2.5-coder", "llama3.2"], "llama3.2", ("ok", "llama3.2 on Ollama")),
@@ -248,15 +213,9 @@ def test_doctor_reports_the_ollama_the_tutor_would_use(models, model, expected):
     from services.config import Settings
     from services.doctor import _ai_check
 
-    handler = type("Handler", (_Ollama,), {"models": models})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        check = asyncio.run(_ai_check(Settings(model=model), 2.0,
-                                      ollama_url=f"http://127.0.0.1:{server.server_address[1]}"))
-    finally:
-        server.shutdown()
-        server.server_close()
+    with OpenAIStandIn(ollama=True) as ollama:
+        ollama.models = models
+        check = asyncio.run(_ai_check(Settings(model=model), 2.0, ollama_url=ollama.url))
     assert (check.status, expected[1] in check.detail) == (expected[0], True)
 
 
