@@ -125,46 +125,40 @@ async def test_head_start_hands_over_the_signed_in_learners_dashboard(home):
     assert dashboard == await _dashboard_directly(home)
 
 
-async def test_backend_answers_its_first_dashboard_from_the_head_start(home):
+@pytest.fixture
+async def backend(home):
+    """A LocalBackend given a head start, as `learn` makes it."""
     backend = LocalBackend(pgdata=home.pgdata, session_path=home.session,
                            head_start=headstart.launch(home.pgdata, home.session))
-    try:
-        await backend.connect()
-        assert backend.current_user.id == home.user_id
-        first = await backend.call("dashboard")
-        assert backend._conn is None            # answered without a connection of its own
-        assert first == await _dashboard_directly(home)
-    finally:
-        await backend.close()
+    yield backend
+    await backend.close()
 
 
-async def test_after_the_head_start_the_backend_opens_its_own_connection(home):
-    backend = LocalBackend(pgdata=home.pgdata, session_path=home.session,
-                           head_start=headstart.launch(home.pgdata, home.session))
-    try:
-        await backend.connect()
-        first = await backend.call("dashboard")
-        catalog = await backend.call("catalog")
-        assert backend._conn is not None
-        assert backend._server is not None      # holds the server while it runs
-        enrolled = {e["course_id"] for e in first["enrollments"]}
-        other = next(c for c in catalog["courses"] if c["id"] not in enrolled)
-        await backend.call("enroll", p_course_id=other["id"])
-        again = await backend.call("dashboard")   # live: the head start answers only once
-        assert len(again["enrollments"]) == len(first["enrollments"]) + 1
-    finally:
-        await backend.close()
+async def test_backend_answers_its_first_dashboard_from_the_head_start(home, backend):
+    await backend.connect()
+    assert backend.current_user.id == home.user_id
+    first = await backend.call("dashboard")
+    assert backend._conn is None            # answered without a connection of its own
+    assert first == await _dashboard_directly(home)
 
 
-async def test_warm_opens_the_connection_a_head_start_left_for_later(home):
-    backend = LocalBackend(pgdata=home.pgdata, session_path=home.session,
-                           head_start=headstart.launch(home.pgdata, home.session))
-    try:
-        await backend.connect()
-        await backend.warm()
-        assert backend._conn is not None and not backend._conn.closed
-    finally:
-        await backend.close()
+async def test_after_the_head_start_the_backend_opens_its_own_connection(backend):
+    await backend.connect()
+    first = await backend.call("dashboard")
+    catalog = await backend.call("catalog")
+    assert backend._conn is not None
+    assert backend._server is not None      # holds the server while it runs
+    enrolled = {e["course_id"] for e in first["enrollments"]}
+    other = next(c for c in catalog["courses"] if c["id"] not in enrolled)
+    await backend.call("enroll", p_course_id=other["id"])
+    again = await backend.call("dashboard")   # live: the head start answers only once
+    assert len(again["enrollments"]) == len(first["enrollments"]) + 1
+
+
+async def test_warm_opens_the_connection_a_head_start_left_for_later(backend):
+    await backend.connect()
+    await backend.warm()
+    assert backend._conn is not None and not backend._conn.closed
 
 
 async def test_no_answer_while_a_migration_is_pending(home):
