@@ -40,7 +40,7 @@ from services.errors import (
     NotSignedIn,
     ServerError,
 )
-from services.session import SessionStore
+from services.session import SessionStore, embedded_namespace
 
 if TYPE_CHECKING:
     from services.config import Settings
@@ -216,7 +216,6 @@ class LocalBackend:
     """
 
     kind = "local"
-    _SESSION_KEY = "user"
 
     def __init__(self, url: str | None = None, *, progress: Progress | None = None,
                  migrate: bool = True, session_path: Path | None = None,
@@ -253,7 +252,7 @@ class LocalBackend:
         if self._url is None:
             from services.database import EmbeddedPostgres
 
-            return f"local:{EmbeddedPostgres(self._pgdata).pgdata}"
+            return embedded_namespace(EmbeddedPostgres(self._pgdata).pgdata)
         from psycopg.conninfo import conninfo_to_dict
 
         try:
@@ -525,14 +524,11 @@ class LocalBackend:
     # -- accounts ------------------------------------------------------------
 
     async def _restore_session(self) -> None:
-        raw = self._sessions.get(self.namespace, self._SESSION_KEY)
-        if not raw:
-            return
-        try:
-            user_id = str(uuid.UUID(json.loads(raw)["id"]))
-        except (ValueError, KeyError, TypeError):
+        remembered = self._sessions.local_user(self.namespace)
+        if remembered is None:          # none, or unreadable: forget it
             self._sessions.remove(self.namespace)
             return
+        user_id = remembered[0]
         rows = await self._su("select id::text, email from auth.users"
                               " where id = %s and deleted_at is null", (user_id,))
         if rows:
@@ -543,8 +539,7 @@ class LocalBackend:
     def _remember(self, user: CurrentUser) -> CurrentUser:
         self._answers.clear()
         self._user = user
-        self._sessions.set(self.namespace, self._SESSION_KEY,
-                           json.dumps({"id": user.id, "email": user.email}))
+        self._sessions.remember_local_user(self.namespace, user.id, user.email)
         return user
 
     async def sign_up(self, email: str | None, password: str | None, *,

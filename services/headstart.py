@@ -29,14 +29,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import uuid
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 from services import postgrest
-from services.session import SessionStore
+from services.session import SessionStore, embedded_namespace
 
 # Past this the usual start is no slower than waiting for a helper that is stuck.
 TIMEOUT = 3.0
@@ -119,9 +118,10 @@ def launch(pgdata: Path, session_path: Path) -> HeadStart | None:
 
     url = database.EmbeddedPostgres(pgdata).running_url()
     psql = _psql()
-    user = _remembered(pgdata, session_path)
-    if url is None or psql is None or user is None:
+    remembered = SessionStore(session_path).local_user(embedded_namespace(pgdata))
+    if url is None or psql is None or remembered is None:
         return None
+    user = {"id": remembered[0], "email": remembered[1]}
     versions = [m.version for m in database.migrations()]
     variables = {
         "versions": "{" + ",".join(versions) + "}", "migrations": str(len(versions)),
@@ -161,11 +161,3 @@ def _psql() -> Path | None:
     return path if path.exists() else None
 
 
-def _remembered(pgdata: Path, session_path: Path) -> dict[str, Any] | None:
-    """The learner LocalBackend would restore (its session namespace and format)."""
-    raw = SessionStore(session_path).get(f"local:{pgdata}", "user")
-    try:
-        found = json.loads(raw) if raw else None
-        return {"id": str(uuid.UUID(found["id"])), "email": found.get("email")}
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None

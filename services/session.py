@@ -10,11 +10,20 @@ import json
 import logging
 import os
 import tempfile
+import uuid
 from pathlib import Path
 
 from services import paths
 
 log = logging.getLogger("learn.backend")
+
+# Where a local backend keeps its learner: {"id", "email"} as JSON, under this key.
+LOCAL_USER_KEY = "user"
+
+
+def embedded_namespace(pgdata: Path) -> str:
+    """The session namespace of the local backend on the embedded database in `pgdata`."""
+    return f"local:{pgdata}"
 
 
 class SessionStore:
@@ -78,3 +87,16 @@ class SessionStore:
             if not data[namespace]:
                 del data[namespace]
         self._write(data)
+
+    def local_user(self, namespace: str) -> tuple[str, str | None] | None:
+        """(id, email) of the learner a local backend remembers here; None when there
+        is none or the record is unreadable."""
+        raw = self.get(namespace, LOCAL_USER_KEY)
+        try:
+            found = json.loads(raw) if raw else None
+            return str(uuid.UUID(found["id"])), found.get("email")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def remember_local_user(self, namespace: str, user_id: str, email: str | None) -> None:
+        self.set(namespace, LOCAL_USER_KEY, json.dumps({"id": user_id, "email": email}))

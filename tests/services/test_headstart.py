@@ -20,6 +20,7 @@ import pytest
 
 from services import database, headstart
 from services.backend import LocalBackend
+from services.session import SessionStore, embedded_namespace
 
 pytestmark = pytest.mark.slow
 
@@ -78,7 +79,7 @@ def home():
         line = holder.stdout.readline()
         if not line:
             pytest.fail("the embedded database did not start")
-        user_id = json.loads(json.loads(session.read_text())[f"local:{pgdata}"]["user"])["id"]
+        user_id, _email = SessionStore(session).local_user(embedded_namespace(pgdata))
         yield Home(root, user_id, json.loads(line)["url"])
     finally:
         holder.stdin.close()
@@ -187,8 +188,8 @@ async def test_no_answer_when_the_bundled_courses_changed(home):
 
 async def test_no_answer_for_a_remembered_learner_the_database_no_longer_has(home, tmp_path):
     session = tmp_path / "session.json"
-    session.write_text(json.dumps({f"local:{home.pgdata}": {"user": json.dumps(
-        {"id": "00000000-0000-4000-8000-000000000001", "email": None})}}))
+    SessionStore(session).remember_local_user(
+        embedded_namespace(home.pgdata), "00000000-0000-4000-8000-000000000001", None)
     assert await headstart.launch(home.pgdata, session).result() is None
 
 
