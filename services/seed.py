@@ -27,15 +27,6 @@ def content_digest(folders: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def is_current(conn) -> bool:
-    """The bundled courses as they are now were loaded already (seed_bundled would
-    do nothing)."""
-    if conn.execute("select to_regclass('learn_meta.bundled_content')").fetchone()[0] is None:
-        return False
-    return conn.execute("select 1 from learn_meta.bundled_content where digest = %s",
-                        (content_digest(bundled_courses()),)).fetchone() is not None
-
-
 def seed_bundled(url: str, progress: Callable[[str], None] | None = None) -> int:
     """Publish every bundled course that changed; returns how many rows changed."""
     import psycopg
