@@ -238,7 +238,6 @@ class LocalBackend:
         self._user: CurrentUser | None = None
         self._connected = False
         self._head_start = head_start
-        self._attach_later = False     # a head start answered: take the server handle later
         self._answers: dict[str, Any] = {}      # fetched by the head start, given once
 
     # -- connection ----------------------------------------------------------
@@ -333,9 +332,13 @@ class LocalBackend:
         self._live_url = ready.url
         self._user = CurrentUser(str(ready.user["id"]), ready.user.get("email"))
         self._answers = dict(ready.answers)
-        self._attach_later = self._url is None
         self._connected = True
         return True
+
+    @property
+    def _attach_pending(self) -> bool:
+        """Connected through a head start, with no handle on the embedded server yet."""
+        return self._connected and self._url is None and self._server is None
 
     def _attach(self) -> str:
         """Take a handle on the embedded server (so it runs while we do; it starts it
@@ -362,9 +365,8 @@ class LocalBackend:
         """The open connection (reopened if it broke). Call with self._lock held."""
         if not self._connected:
             raise RuntimeError("LocalBackend.connect() first")
-        if self._attach_later:
+        if self._attach_pending:
             self._live_url = await asyncio.to_thread(self._attach)
-            self._attach_later = False
         if self._conn is None or self._conn.closed or self._conn.broken:
             import psycopg
 
@@ -384,10 +386,18 @@ class LocalBackend:
             server, self._server = self._server, None
             await asyncio.to_thread(server.stop)
 
-    async def _su(self, query: Any, params: Any = None) -> list[tuple]:
-        """A statement as the connection's own (owner) role, in its own transaction."""
+    async def _driver(self):
+        """psycopg (for `except psycopg.Error`). After a head start it may not be
+        imported yet: then opening the connection imports it, off the event loop."""
+        if self._attach_pending:
+            await self.warm()
         import psycopg
 
+        return psycopg
+
+    async def _su(self, query: Any, params: Any = None) -> list[tuple]:
+        """A statement as the connection's own (owner) role, in its own transaction."""
+        psycopg = await self._driver()
         try:
             async with self._lock:
                 conn = await self._connection()
@@ -402,6 +412,8 @@ class LocalBackend:
     async def _signature(self, fn: str, given: set[str]) -> Signature:
         """The function to call, like PostgREST's schema cache (looked up again on a miss,
         so functions created or changed while the app runs are found)."""
+        from psycopg.rows import dict_row
+
         cached = self._signatures.get(fn)
         if cached is not None:
             try:
@@ -410,8 +422,6 @@ class LocalBackend:
                 pass
         async with self._lock:
             conn = await self._connection()
-            from psycopg.rows import dict_row
-
             async with conn.cursor(row_factory=dict_row) as cur:
                 await cur.execute(FUNCTION_LOOKUP_SQL, ("public", fn))
                 rows = await cur.fetchall()
@@ -430,9 +440,7 @@ class LocalBackend:
         await self.connect()
         if not args and fn in self._answers:      # fetched by the head start
             return self._answers.pop(fn)
-        await self.warm()      # the driver is imported off the event loop, if not yet
-        import psycopg
-
+        psycopg = await self._driver()
         started = time.perf_counter()
         try:
             sig = await self._signature(fn, set(args))
@@ -463,9 +471,8 @@ class LocalBackend:
         ids. Each item of the result is the call's JSON, or the LearnError it raised (its
         savepoint rolled back, the others kept). If the batch itself fails (connection
         lost), it raises and nothing of it is applied."""
-        import psycopg
-
         await self.connect()
+        psycopg = await self._driver()
         prepared = []
         for fn, args in calls:
             check_identifier(fn, "function")
