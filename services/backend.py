@@ -926,11 +926,13 @@ class SupabaseBackend:
 def backend_from_settings(settings: Settings, *, progress: Progress | None = None,
                           auto_refresh: bool = True, session_path: Path | None = None,
                           seed: Callable[[str, Progress | None], None] | None = None,
+                          head_start: HeadStart | None = None,
                           ) -> LocalBackend | SupabaseBackend:
-    """The backend the settings select (see services.config)."""
+    """The backend the settings select (see services.config); `head_start` is for the
+    embedded database (LocalBackend)."""
     if settings.backend_kind == "supabase":
         settings.require_supabase()
         return SupabaseBackend(settings.supabase_url, settings.supabase_anon_key,
                                auto_refresh=auto_refresh, session_path=session_path)
     return LocalBackend(settings.database_url, progress=progress, session_path=session_path,
-                        seed=seed)
+                        seed=seed, head_start=head_start)

@@ -63,7 +63,7 @@ def _run_app(args: argparse.Namespace) -> int:
 def backend_factory(settings):
     """What LearnApp calls (from its boot worker, after the first frame) to make its
     backend. Call it before importing Textual: with the embedded database already
-    running, it starts the head start (services.headstart) on the other core now."""
+    running, it starts the head start (services.headstart) now."""
     head_start = None
     if settings.backend_kind == "local" and settings.database_url is None:
         from services import headstart
@@ -72,14 +72,11 @@ def backend_factory(settings):
 
     def make_backend(progress):
         # Imported here, after the first frame.
-        from services.backend import LocalBackend, backend_from_settings
+        from services.backend import backend_from_settings
         from services.offline import OfflineBackend
 
-        if head_start is not None:
-            return OfflineBackend(LocalBackend(progress=progress, seed=_seed_bundled,
-                                               head_start=head_start))
         return OfflineBackend(backend_from_settings(settings, progress=progress,
-                                                    seed=_seed_bundled))
+                                                    seed=_seed_bundled, head_start=head_start))
 
     return make_backend
 
