@@ -330,7 +330,7 @@ class LocalBackend:
         if ready is None:
             return False
         self._live_url = ready.url
-        self._user = CurrentUser(str(ready.user["id"]), ready.user.get("email"))
+        self._user = CurrentUser(*ready.user)
         self._answers = dict(ready.answers)
         self._connected = True
         return True

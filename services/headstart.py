@@ -71,14 +71,15 @@ class Ready:
     """What the head start found: the server's URL, the learner, fetched answers."""
 
     url: str
-    user: dict[str, Any]
+    user: tuple[str, str | None]            # (id, email)
     answers: dict[str, Any]
 
 
 class HeadStart:
     """The running psql; `await result()` gives Ready, or None to start as usual."""
 
-    def __init__(self, process: subprocess.Popen[bytes], url: str, user: dict[str, Any]):
+    def __init__(self, process: subprocess.Popen[bytes], url: str,
+                 user: tuple[str, str | None]):
         self._process = process
         self._url = url
         self._user = user
@@ -118,17 +119,17 @@ def launch(pgdata: Path, session_path: Path) -> HeadStart | None:
 
     url = database.EmbeddedPostgres(pgdata).running_url()
     psql = _psql()
-    remembered = SessionStore(session_path).local_user(embedded_namespace(pgdata))
-    if url is None or psql is None or remembered is None:
+    user = SessionStore(session_path).local_user(embedded_namespace(pgdata))
+    if url is None or psql is None or user is None:
         return None
-    user = {"id": remembered[0], "email": remembered[1]}
+    user_id, email = user
     versions = [m.version for m in database.migrations()]
     variables = {
         "versions": "{" + ",".join(versions) + "}", "migrations": str(len(versions)),
         "compat": database.local_compat_checksum(),
         "courses": content_digest(bundled_courses()),
-        "user_id": user["id"],
-        **postgrest.request_params(postgrest.claims(user["id"], email=user["email"]),
+        "user_id": user_id,
+        **postgrest.request_params(postgrest.claims(user_id, email=email),
                                    "/rpc/dashboard"),
     }
     env = {**os.environ, "PGCONNECT_TIMEOUT": "2",

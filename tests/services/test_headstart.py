@@ -119,7 +119,7 @@ async def test_head_start_hands_over_the_signed_in_learners_dashboard(home):
     assert head is not None
     ready = await head.result()
     assert ready is not None
-    assert ready.url == home.url and ready.user["id"] == home.user_id
+    assert ready.url == home.url and ready.user[0] == home.user_id
     dashboard = ready.answers["dashboard"]
     assert dashboard["profile"]["full_name"] == "Head Start"
     assert dashboard["enrollments"]
@@ -209,14 +209,14 @@ async def test_a_stuck_head_start_is_killed_and_gives_nothing(monkeypatch, home)
     monkeypatch.setattr(headstart, "TIMEOUT", 0.2)
     process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
                                stdout=subprocess.PIPE)
-    head = headstart.HeadStart(process, home.url, {"id": home.user_id, "email": None})
+    head = headstart.HeadStart(process, home.url, (home.user_id, None))
     assert await head.result() is None
     assert process.poll() is not None
 
 
 async def test_a_head_start_without_an_answer_leaves_the_usual_start(home):
     process = subprocess.Popen([sys.executable, "-c", "pass"], stdout=subprocess.PIPE)
-    head = headstart.HeadStart(process, home.url, {"id": home.user_id, "email": None})
+    head = headstart.HeadStart(process, home.url, (home.user_id, None))
     backend = LocalBackend(pgdata=home.pgdata, session_path=home.session, head_start=head)
     try:
         await backend.connect()
