@@ -231,12 +231,18 @@ _COMPARE = {"exact": _equal, "approx": lambda e, a: _equal(e, a, approx=True),
 
 # --- modes -------------------------------------------------------------------------------
 
+def _module_for(filename, name):
+    """A fresh module `name` for the learner's file to run in, as Python would make it."""
+    module = type(sys)(name)
+    module.__file__ = os.path.abspath(filename)
+    sys.modules[name] = module
+    sys.argv = [filename]
+    return module
+
+
 def _run_calls(order, send):
     filename = order["filename"]
-    module = type(sys)("solution")
-    module.__file__ = os.path.abspath(filename)
-    sys.modules["solution"] = module
-    sys.argv = [filename]
+    module = _module_for(filename, "solution")
     output = sys.stdout = sys.stderr = _Output(send)
     problem = kind = code = None
     try:
@@ -320,10 +326,7 @@ def _show_call(entry_name, args, kwargs):
 
 def _run_program(order, send):
     filename = order["filename"]
-    main = type(sys)("__main__")
-    main.__file__ = os.path.abspath(filename)
-    sys.modules["__main__"] = main
-    sys.argv = [filename]
+    main = _module_for(filename, "__main__")
     status = 0
     try:
         code = compile(order["code"], filename, "exec")
