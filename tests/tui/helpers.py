@@ -30,6 +30,12 @@ async def wait_for_screen(pilot: Pilot, screen_type: type[Screen], timeout: floa
                           and pilot.app.screen, timeout, screen_type.__name__)
 
 
+async def wait_for_toast(pilot: Pilot, matches, what: str = "toast"):
+    """Until the app shows a notification for which matches(notification) is true."""
+    return await wait_for(pilot, lambda: any(matches(n) for n in pilot.app._notifications),
+                          what=what)
+
+
 def screen_text(pilot: Pilot) -> str:
     """Everything the current screen shows, as plain text."""
     from textual.widgets import Static

@@ -8,7 +8,7 @@ from screens.dashboard import DashboardScreen
 from screens.lesson import LessonScreen
 from screens.notifications import NotificationsScreen
 from screens.profile import ProfileScreen
-from tests.tui.helpers import first_run, screen_text, wait_for, wait_for_screen
+from tests.tui.helpers import first_run, screen_text, wait_for, wait_for_screen, wait_for_toast
 
 
 async def test_first_run_browse_enroll_read_complete_shows_streak_and_progress(make_app):
@@ -56,24 +56,27 @@ async def test_completing_a_first_lesson_celebrates_the_achievement(make_app):
         lesson = await wait_for_screen(pilot, LessonScreen)
         await wait_for(pilot, lambda: lesson.detail, what="lesson")
         await pilot.press("m")
-        await wait_for(pilot, lambda: any("First lesson" in str(n.title or "")
-                                          for n in app._notifications), what="toast")
+        await wait_for_toast(pilot, lambda n: "First lesson" in str(n.title or ""))
+
+
+async def open_profile(pilot) -> ProfileScreen:
+    await pilot.press("u")
+    profile = await wait_for_screen(pilot, ProfileScreen)
+    await wait_for(pilot, lambda: profile.query_one("#full_name").value, what="profile")
+    return profile
 
 
 async def test_editing_the_profile_saves_it(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await first_run(pilot)
-        await pilot.press("u")
-        profile = await wait_for_screen(pilot, ProfileScreen)
-        await wait_for(pilot, lambda: profile.query_one("#full_name").value, what="profile")
+        profile = await open_profile(pilot)
         profile.query_one("#full_name").value = "Ada King"
         profile.query_one("#bio").text = "Countess of Lovelace"
         profile.query_one("#learning_goals").text = "finish Python\nlearn SQL"
         profile.query_one("#timezone").value = "Europe/London"
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: any("Profile saved" in str(n.message)
-                                          for n in app._notifications), what="saved")
+        await wait_for_toast(pilot, lambda n: "Profile saved" in str(n.message), "saved")
         page = await app.api.my_profile()
         assert page.profile.full_name == "Ada King"
         assert page.profile.bio == "Countess of Lovelace"
@@ -85,13 +88,10 @@ async def test_profile_with_an_unknown_time_zone_shows_an_error_and_keeps_the_fo
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await first_run(pilot)
-        await pilot.press("u")
-        profile = await wait_for_screen(pilot, ProfileScreen)
-        await wait_for(pilot, lambda: profile.query_one("#full_name").value, what="profile")
+        profile = await open_profile(pilot)
         profile.query_one("#timezone").value = "Mars/Olympus"
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: any(n.severity == "error" for n in app._notifications),
-                       what="error toast")
+        await wait_for_toast(pilot, lambda n: n.severity == "error", "error toast")
         assert profile.query_one("#timezone").value == "Mars/Olympus"
         assert (await app.api.my_profile()).profile.timezone == "UTC"
 

@@ -12,7 +12,7 @@ from screens.catalog import CatalogScreen
 from screens.course import CourseScreen
 from screens.dashboard import DashboardScreen
 from tests.tui.fixed_backend import COURSE, FixedBackend
-from tests.tui.helpers import wait_for, wait_for_screen
+from tests.tui.helpers import wait_for, wait_for_screen, wait_for_toast
 from tui.app import LearnApp
 
 
@@ -90,8 +90,8 @@ async def test_home_screen_that_failed_to_load_says_so_and_fetches_again_on_refr
     app = LearnApp(lambda progress: backend)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await wait_for_screen(pilot, DashboardScreen)
-        await wait_for(pilot, lambda: any("Could not load" in (n.title or "")
-                                          for n in app._notifications), what="error toast")
+        await wait_for_toast(pilot, lambda n: "Could not load" in (n.title or ""),
+                             "error toast")
         assert backend.calls["dashboard"] == 1
         backend.fail.clear()
         await pilot.press("r")

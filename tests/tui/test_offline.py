@@ -12,7 +12,7 @@ from screens.lesson import LessonScreen
 from services.backend import LocalBackend
 from services.offline import OfflineBackend
 from tests.stack.faults import TcpProxy
-from tests.tui.helpers import first_run, wait_for, wait_for_screen
+from tests.tui.helpers import first_run, wait_for, wait_for_screen, wait_for_toast
 from tui.app import LearnApp
 from widgets.sync_status import SyncDialog, SyncIndicator
 
@@ -102,8 +102,8 @@ async def test_make_available_offline_opens_lessons_never_visited_without_the_ba
         course = await wait_for_screen(pilot, CourseScreen)
         await wait_for(pilot, lambda: course.detail, what="course")
         await pilot.press("a")
-        await wait_for(pilot, lambda: any("available offline" in str(n.message)
-                                          for n in app._notifications), what="downloaded")
+        await wait_for_toast(pilot, lambda n: "available offline" in str(n.message),
+                             "downloaded")
         proxy.stop()
         last = course.detail.lessons[-1]
         app.open_lesson(last.id)
