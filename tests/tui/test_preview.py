@@ -13,7 +13,7 @@ from screens.assessment import AssessmentScreen
 from screens.course import CourseScreen
 from screens.lesson import LessonScreen
 from services.content import bundled_courses, load_course
-from tests.tui.helpers import screen_text, wait_for, wait_for_screen
+from tests.tui.helpers import screen_text, wait_for, wait_for_screen, wait_for_toast
 from tui.preview import PreviewApp
 
 BUNDLED = {p.name: p for p in bundled_courses()}
@@ -35,8 +35,14 @@ async def open_course(pilot) -> CourseScreen:
     return course
 
 
-def toasts(app) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+async def open_assessment(pilot, slug: str) -> AssessmentScreen:
+    course = await open_course(pilot)
+    pilot.app.open_assessment(next(a.id for a in course.detail.assessments if a.slug == slug))
+    return await wait_for_screen(pilot, AssessmentScreen)
+
+
+async def nothing_saved(pilot) -> None:
+    await wait_for_toast(pilot, lambda n: str(n.message) == "preview: nothing is saved")
 
 
 async def test_preview_starts_on_the_course_screen_without_signing_in(folder):
@@ -115,8 +121,8 @@ async def test_preview_reports_the_folders_problems(folder):
     app = PreviewApp(folder)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_course(pilot)
-        await wait_for(pilot, lambda: any("difficulty_level" in t for t in toasts(app)),
-                       what="the problem toast")
+        await wait_for_toast(pilot, lambda n: "difficulty_level" in str(n.message),
+                             "the problem toast")
 
 
 async def test_preview_refuses_to_enroll_politely(folder):
@@ -124,7 +130,7 @@ async def test_preview_refuses_to_enroll_politely(folder):
     async with app.run_test(size=(120, 40)) as pilot:
         await open_course(pilot)
         await pilot.press("e")
-        await wait_for(pilot, lambda: "preview: nothing is saved" in toasts(app), what="toast")
+        await nothing_saved(pilot)
 
 
 async def test_preview_refuses_to_mark_a_lesson_complete_politely(folder):
@@ -135,28 +141,24 @@ async def test_preview_refuses_to_mark_a_lesson_complete_politely(folder):
         reader = await wait_for_screen(pilot, LessonScreen)
         await wait_for(pilot, lambda: reader.detail, what="lesson")
         await pilot.press("m")
-        await wait_for(pilot, lambda: "preview: nothing is saved" in toasts(app), what="toast")
+        await nothing_saved(pilot)
 
 
 async def test_preview_runs_the_tests_but_saves_no_submission(folder):
     app = PreviewApp(folder)
     async with app.run_test(size=(120, 40)) as pilot:
-        course = await open_course(pilot)
-        app.open_assessment(next(a.id for a in course.detail.assessments if a.slug == "chunk"))
-        screen = await wait_for_screen(pilot, AssessmentScreen)
+        screen = await open_assessment(pilot, "chunk")
         await wait_for(pilot, lambda: screen.detail, what="assessment")
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: screen.last_result, what="test results")
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: "preview: nothing is saved" in toasts(app), what="toast")
+        await nothing_saved(pilot)
 
 
 async def test_preview_shows_the_assessment_countdown(folder):
     app = PreviewApp(folder)
     async with app.run_test(size=(120, 40)) as pilot:
-        course = await open_course(pilot)
-        app.open_assessment(next(a.id for a in course.detail.assessments if a.slug == "chunk"))
-        screen = await wait_for_screen(pilot, AssessmentScreen)
+        screen = await open_assessment(pilot, "chunk")
         await wait_for(pilot, lambda: "left" in screen.sub_title, what="the countdown")
 
 
