@@ -13,13 +13,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Markdown, Static, TextArea
+from textual.widgets import DataTable, Header, Markdown, Static, TextArea
 
 from screens.base import DataScreen, friendly
 from services import drafts
 from services.api import AssessmentDetail
 from services.tutor import TutorContext
 from widgets.chat import ChatPane
+from widgets.keybar import KeyBar
 
 STATUS_ICONS = {"pass": ("✓", "green"), "fail": ("✗", "red"), "error": ("!", "red"),
                 "timeout": ("⏱", "yellow"), "memory_limit": ("M", "yellow"),
@@ -68,7 +69,7 @@ class AssessmentScreen(DataScreen):
                                            soft_wrap=False, tab_behavior="indent")
                 yield Static(id="result-summary")
                 yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#assessment-left").border_title = "Instructions"

@@ -6,11 +6,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, Input, ListView, Select
+from textual.widgets import Header, Input, ListView, Select
 
 from screens.base import DataScreen
 from services.api import Catalog
 from widgets.cards import CourseCard
+from widgets.keybar import KeyBar
 from widgets.status import StateMessage
 
 DIFFICULTIES = [("Any level", ""), ("Beginner", "Beginner"), ("Intermediate", "Intermediate"),
@@ -36,7 +37,7 @@ class CatalogScreen(DataScreen):
                 yield Select(DIFFICULTIES, allow_blank=False, value="", id="difficulty")
             yield StateMessage(id="empty")
             yield ListView(id="courses")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = "Catalog"

@@ -8,7 +8,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, ListItem, ListView, Markdown, Static
+from textual.widgets import Header, ListItem, ListView, Markdown, Static
 
 from screens.base import DataScreen, friendly
 from screens.dialogs import RateCourseDialog
@@ -16,6 +16,7 @@ from services.api import AssessmentSummary, CourseDetail, LessonSummary
 from services.tutor import TutorContext
 from widgets.cards import DIFFICULTY_STYLE
 from widgets.chat import ChatPane
+from widgets.keybar import KeyBar
 from widgets.progress import bar, duration, stars
 from widgets.sync_status import DownloadBar
 
@@ -76,7 +77,7 @@ class CourseScreen(DataScreen):
                 yield ListView(id="lessons")
                 yield Static("Assessments", classes="section-title")
                 yield ListView(id="assessments")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#course-about").border_title = "About"

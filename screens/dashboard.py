@@ -9,12 +9,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, ListView, Static
+from textual.widgets import Header, ListView, Static
 
 from screens.base import DataScreen
 from services.api import Dashboard
 from widgets.cards import AchievementList, EnrolledCourseItem
 from widgets.heatmap import ActivityHeatmap
+from widgets.keybar import KeyBar
 from widgets.status import StateMessage
 
 
@@ -61,7 +62,7 @@ class DashboardScreen(DataScreen):
                 with Vertical(id="side-panel", classes="panel"):
                     yield Static(id="notifications-summary")
                     yield AchievementList([], id="achievements")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = "Dashboard"

@@ -12,10 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static
+from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 
 from screens.base import friendly
 from services.timezones import detect_timezone
+from widgets.keybar import KeyBar
 
 
 class BootScreen(Screen):
@@ -47,7 +48,7 @@ class LocalProfileScreen(Screen[None]):
             yield Input(detect_timezone(), max_length=64, id="timezone")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Start learning", variant="primary", id="create")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
@@ -104,7 +105,7 @@ class SignInScreen(Screen[None]):
                 yield Button("Create account", id="sign-up-button")
                 yield Button("Email me a code", id="otp-button")
                 yield Button("Forgot password", id="reset-button")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#code-label").display = False

@@ -12,12 +12,13 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Markdown, Static
+from textual.widgets import Header, Markdown, Static
 
 from screens.base import DataScreen
 from services.api import LessonDetail
 from services.tutor import TutorContext
 from widgets.chat import ChatPane
+from widgets.keybar import KeyBar
 from widgets.progress import duration
 
 IDLE_AFTER = 120          # seconds without a key, click or scroll: the learner stepped away
@@ -53,7 +54,7 @@ class LessonScreen(DataScreen):
             yield Static("Key points", classes="section-title")
             yield Static(id="lesson-key-points")
             yield Static(id="lesson-footer")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.set_interval(1, self._tick)

@@ -7,10 +7,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Footer, Header, ListItem, ListView, Static
+from textual.widgets import Header, ListItem, ListView, Static
 
 from screens.base import DataScreen
 from services.api import Notification, Notifications
+from widgets.keybar import KeyBar
 from widgets.status import StateMessage
 
 
@@ -40,7 +41,7 @@ class NotificationsScreen(DataScreen):
         with Vertical(id="body"):
             yield StateMessage(id="empty")
             yield ListView(id="notifications")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = "Notifications"

@@ -7,11 +7,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Header, Input, Label, Select, Static, TextArea
 
 from screens.base import DataScreen
 from services.api import ProfilePage
 from widgets.cards import AchievementList
+from widgets.keybar import KeyBar
 
 LANGUAGES = [("English", "en"), ("Deutsch", "de"), ("Español", "es"), ("Français", "fr"),
              ("Italiano", "it"), ("Português", "pt"), ("Nederlands", "nl"), ("Polski", "pl"),
@@ -42,7 +43,7 @@ class ProfileScreen(DataScreen):
             with Vertical(id="profile-side", classes="panel"):
                 yield Static(id="points")
                 yield AchievementList([], with_dates=True, id="achievements")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = "Profile"

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Header, ListItem, ListView, Sparkline, Static
+from textual.widgets import Header, ListItem, ListView, Sparkline, Static
 
 from screens.base import DataScreen, friendly
 from services.authoring import (
@@ -24,6 +24,7 @@ from services.authoring import (
     RatingStats,
     StudioCourse,
 )
+from widgets.keybar import KeyBar
 from widgets.progress import bar, stars
 
 EMPTY = ("You have no courses yet.\n\nWrite one as a folder (content/courses/ holds "
@@ -197,7 +198,7 @@ class StudioScreen(DataScreen):
                 yield Static("Tutor", classes="section-title")
                 yield Static(id="an-tutor")
                 yield Sparkline([], id="an-tutor-weeks", summary_function=max)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = "Author studio"

@@ -58,3 +58,18 @@ async def first_run(pilot: Pilot, name: str = "Ada Lovelace", timezone: str = "U
     await pilot.press("ctrl+s")
     await wait_for_screen(pilot, DashboardScreen)
     await wait_for(pilot, lambda: getattr(pilot.app.screen, "dashboard", None), what="dashboard")
+
+
+def screen_cells(app, rows: slice = slice(None)) -> list[tuple[str, object]]:
+    """What the screen shows, cell by cell as (character, style). A blank cell's
+    foreground cannot be seen, so only its background counts."""
+    from rich.style import Style
+
+    cells = []
+    for strip in app.screen._compositor.render_strips()[rows]:
+        for segment in strip:
+            style = segment.style.clear_meta_and_links() if segment.style else None
+            for char in segment.text:
+                blank = char == " " and style is not None
+                cells.append((char, Style(bgcolor=style.bgcolor) if blank else style))
+    return cells

@@ -12,7 +12,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Button, Header, Static
 
 from services.config import Settings
 from services.errors import LearnError, from_exception
@@ -28,6 +28,7 @@ from tests.services.test_tutor import (
 )
 from tests.stack.openai_standin import tokens_of
 from widgets.chat import ChatExchange, ChatPane, toggle_chat
+from widgets.keybar import KeyBar
 
 # The course, the learner, the stand-in and the tutors of the tutor's service tests.
 world, learner_api, ai_server, ai = shared.world, shared.learner_api, shared.ai_server, shared.ai
@@ -52,7 +53,7 @@ class TutorHost(App[None]):
         with VerticalScroll(id="body"):
             yield Static("Dictionaries map keys to values. " * 30)
             yield Button("Mark complete", id="lesson-button")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#lesson-button").focus()
