@@ -7,6 +7,8 @@ email; "forgot password" sends the reset mail. The backend remembers the session
 
 from __future__ import annotations
 
+import asyncio
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,12 +21,26 @@ from services.timezones import detect_timezone
 from widgets.keybar import KeyBar
 
 
+class _Title(Static):
+    """The boot screen's title; says when it is first drawn."""
+
+    def render(self):
+        screen = self.screen
+        if isinstance(screen, BootScreen):
+            screen.drawn.set()
+        return super().render()
+
+
 class BootScreen(Screen):
     """Shown while the backend starts (the first run creates the database)."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.drawn = asyncio.Event()     # set as the first frame is drawn
+
     def compose(self) -> ComposeResult:
         with Center(id="boot"):
-            yield Static("[b]learn[/b]", id="boot-title")
+            yield _Title("[b]learn[/b]", id="boot-title")
             yield LoadingIndicator()
             yield Static("Starting…", id="boot-status")
 

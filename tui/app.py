@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 from functools import cached_property
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 # Everything past the boot screen is imported when first needed: the first frame
 # should cost little more than Textual itself (benchmarks/startup.py).
+
+DRAW_WAIT = 1.0       # seconds start-up waits for the boot screen's first frame
 
 
 def _top_level(name: str):
@@ -102,11 +105,17 @@ class LearnApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(BootScreen())
-        self.call_after_refresh(self.boot)      # paint the boot screen first
+        self.boot()
 
     @work(exclusive=True, group="boot")
     async def boot(self) -> None:
         boot = self.screen if isinstance(self.screen, BootScreen) else None
+        if boot is not None:
+            # The boot screen is the first frame, and start-up begins right after it
+            # (call_after_refresh would wait a further refresh, ~20 ms idle). Not
+            # drawn within DRAW_WAIT (it always is, so far): start anyway.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(boot.drawn.wait(), DRAW_WAIT)
         try:
             if isinstance(self.backend, _NotStarted):
                 self.backend = self._backend_factory(self._progress)
@@ -129,7 +138,7 @@ class LearnApp(App[None]):
         self._start_sync()
         warm = getattr(self.backend, "warm", None)
         if warm is not None:      # a head start left the connection for later: open it
-            self.call_after_refresh(lambda: self.run_worker(warm(), group="warm"))
+            self.call_after_refresh(lambda: self.run_worker(warm, group="warm"))
 
     async def show_home(self) -> None:
         home = _top_level("dashboard")()
@@ -356,19 +365,24 @@ class LearnApp(App[None]):
                         "(nothing is lost).", title="Sign in again", severity="warning")
 
     def _show_sync_status(self) -> None:
-        """The indicator sits at the right of the current screen's Header."""
+        """The indicator sits at the right of the current screen's Header, mounted the
+        first time there is something to say (online with nothing waiting: nothing)."""
         from textual.widgets import Header
 
-        from widgets.sync_status import SyncIndicator
-
         headers = self.screen.query(Header)
-        if not headers:
+        if not headers or not headers.first().is_attached:    # e.g. quitting
             return
         header = headers.first()
-        found = header.query(SyncIndicator)
-        indicator = found.first() if found else SyncIndicator()
-        if not found:
+        found = header.query("#sync-status")
+        if found:
+            indicator = found.first()
+        elif self._sync_status and self._sync_status.describe():
+            from widgets.sync_status import SyncIndicator
+
+            indicator = SyncIndicator(id="sync-status")
             header.mount(indicator)
+        else:
+            return
         indicator.show_status(self._sync_status)
 
     def _reload_screen(self) -> None:

@@ -11,6 +11,8 @@ import pytest
 from screens.catalog import CatalogScreen
 from screens.course import CourseScreen
 from screens.dashboard import DashboardScreen
+from screens.first_run import BootScreen
+from services.offline import SyncStatus
 from tests.tui.fixed_backend import COURSE, FixedBackend
 from tests.tui.helpers import wait_for, wait_for_screen, wait_for_toast
 from tui.app import LearnApp
@@ -97,3 +99,62 @@ async def test_home_screen_that_failed_to_load_says_so_and_fetches_again_on_refr
         await pilot.press("r")
         await wait_for(pilot, lambda: screen.dashboard is not None, what="dashboard")
         assert backend.calls["dashboard"] == 2
+
+
+async def test_start_up_work_begins_once_the_boot_screen_is_drawn():
+    drawn_when_made: list[bool] = []
+
+    def make_backend(progress):
+        screen = app.screen
+        drawn_when_made.append(isinstance(screen, BootScreen) and screen.drawn.is_set())
+        return CountingBackend(progress)
+
+    app = LearnApp(make_backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_screen(pilot, DashboardScreen)
+        assert drawn_when_made == [True]
+
+
+async def test_start_up_goes_on_when_the_boot_screen_is_never_drawn(monkeypatch):
+    import tui.app as app_module
+    from screens import first_run
+
+    monkeypatch.setattr(first_run._Title, "render", lambda self: "learn")   # never says
+    monkeypatch.setattr(app_module, "DRAW_WAIT", 0.1)
+    app = LearnApp(lambda progress: CountingBackend(progress))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await wait_for_screen(pilot, DashboardScreen)
+        await wait_for(pilot, lambda: screen.dashboard is not None, what="dashboard")
+
+
+class WaitingWritesBackend(CountingBackend):
+    """Signed in with two writes waiting to be sent: the sync indicator has something
+    to say as soon as the home screen is up."""
+
+    status = SyncStatus(pending=2)
+
+    def add_listener(self, listener):
+        return lambda: None
+
+    async def sync_forever(self) -> None:
+        return None
+
+
+async def test_waiting_writes_show_in_the_header_as_the_home_screen_appears():
+    app = LearnApp(lambda progress: WaitingWritesBackend(progress))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await wait_for_screen(pilot, DashboardScreen)
+        found = await wait_for(pilot, lambda: screen.query("#sync-status"), what="indicator")
+        assert "2 waiting" in str(found.first().render())
+
+
+async def test_quitting_as_the_home_screen_appears_ends_cleanly():
+    class QuitAtOnce(LearnApp):
+        async def show_home(self) -> None:
+            await super().show_home()
+            self.exit()                # the boot worker carries on into _start_sync
+
+    app = QuitAtOnce(lambda progress: WaitingWritesBackend(progress))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.return_code is not None, what="exit")
+    assert app.return_code == 0
