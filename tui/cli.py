@@ -6,6 +6,7 @@ neither textual, supabase nor openai.
 
 from __future__ import annotations
 
+import gc
 import sys
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
@@ -53,7 +54,16 @@ def _status(_args: argparse.Namespace) -> int:
 def _run_app(args: argparse.Namespace) -> int:
     """The TUI. Start-up work (the database, the first run) happens inside it."""
     make_backend = backend_factory(_settings(args))
-    from tui.app import LearnApp
+    # Loading Textual makes ~60,000 objects that live as long as the app. Python's
+    # cyclic collector scanned them again and again as they loaded, and once more in
+    # full as the home screen was drawn (~40 ms in all, benchmarks/startup.py): collect
+    # nothing while they load, then freeze them (later collections skip them).
+    gc.disable()
+    try:
+        from tui.app import LearnApp
+    finally:
+        gc.freeze()
+        gc.enable()
 
     app = LearnApp(make_backend, theme=getattr(args, "theme", None))
     app.run()

@@ -296,3 +296,25 @@ def test_plain_learn_gets_what_the_parser_would_give_it():
     from tui.cli import APP_DEFAULTS, build_parser
 
     assert vars(build_parser().parse_args([])) == vars(APP_DEFAULTS)
+
+
+def test_learn_runs_its_app_with_the_collector_on_and_textual_frozen(home, monkeypatch):
+    import gc
+
+    from tui import app as app_module
+    from tui.cli import APP_DEFAULTS, _run_app
+
+    seen = {}
+
+    def run(self, **_kwargs):
+        seen.update(enabled=gc.isenabled(), frozen=gc.get_freeze_count())
+
+    monkeypatch.setattr(app_module.LearnApp, "run", run)
+    monkeypatch.setattr(app_module.LearnApp, "return_code", 0)
+    frozen_before = gc.get_freeze_count()
+    try:
+        assert _run_app(APP_DEFAULTS) == 0
+    finally:
+        gc.unfreeze()                   # the rest of the test run collects as usual
+    assert seen["enabled"] is True
+    assert seen["frozen"] > frozen_before
