@@ -48,6 +48,8 @@ def _float(value: Any) -> float | None:
 
 @dataclass
 class CourseSummary:
+    """A course as the catalog and course screens list it, with the learner's enrollment."""
+
     id: str
     title: str
     slug: str | None = None
@@ -76,6 +78,8 @@ class CourseSummary:
 
 @dataclass
 class Catalog:
+    """One page of the catalog: the courses found and how many match in all."""
+
     courses: list[CourseSummary]
     total: int
     tags: list[str]
@@ -83,6 +87,8 @@ class Catalog:
 
 @dataclass
 class Enrollment:
+    """The learner's enrollment in a course."""
+
     status: str
     progress: float = 0.0
     course_id: str | None = None
@@ -96,6 +102,8 @@ class Enrollment:
 
 @dataclass
 class LessonSummary:
+    """A lesson in a course's table of contents, with the learner's completion."""
+
     id: str
     title: str
     slug: str | None = None
@@ -109,6 +117,8 @@ class LessonSummary:
 
 @dataclass
 class AssessmentSummary:
+    """An assessment in a course's table of contents, with the learner's best score."""
+
     id: str
     title: str
     slug: str | None = None
@@ -127,12 +137,16 @@ class AssessmentSummary:
 
 @dataclass
 class Rating:
+    """The learner's own rating of a course."""
+
     rating: int | None
     feedback_text: str | None = None
 
 
 @dataclass
 class CourseDetail:
+    """The course screen: the course, its lessons and assessments, the learner's part."""
+
     course: CourseSummary
     enrollment: Enrollment | None
     lessons: list[LessonSummary]
@@ -148,6 +162,8 @@ class CourseDetail:
 
 @dataclass
 class Lesson:
+    """A lesson's content: Markdown, explanation, code example, key points."""
+
     id: str
     course_id: str
     title: str
@@ -164,6 +180,8 @@ class Lesson:
 
 @dataclass
 class Ref:
+    """A course, lesson or assessment named by another: id, title, slug."""
+
     id: str
     title: str
     slug: str | None = None
@@ -171,6 +189,8 @@ class Ref:
 
 @dataclass
 class LessonProgress:
+    """The learner's progress in one lesson: completion, time spent, last position."""
+
     completed: bool = False
     time_spent: int = 0
     last_position: int = 0
@@ -180,6 +200,8 @@ class LessonProgress:
 
 @dataclass
 class LessonDetail:
+    """The lesson reader: the lesson, its neighbours and the learner's progress."""
+
     lesson: Lesson
     course: Ref
     previous: Ref | None
@@ -191,6 +213,8 @@ class LessonDetail:
 
 @dataclass
 class Assessment:
+    """A coding assessment: instructions, starter code, tests, time limit."""
+
     id: str
     title: str
     slug: str | None = None
@@ -211,6 +235,8 @@ class Assessment:
 
 @dataclass
 class Attempt:
+    """One attempt at an assessment, scored by the database."""
+
     id: str
     status: str
     score: float | None = None
@@ -225,6 +251,8 @@ class Attempt:
 
 @dataclass
 class AssessmentDetail:
+    """The assessment screen: the assessment and the learner's attempts."""
+
     assessment: Assessment
     course: Ref | None
     lesson: Ref | None
@@ -235,6 +263,8 @@ class AssessmentDetail:
 
 @dataclass
 class Streak:
+    """The learner's streak: current, longest, and whether today already counts."""
+
     current: int = 0
     longest: int = 0
     last_activity_date: date | None = None
@@ -250,6 +280,8 @@ class Streak:
 
 @dataclass
 class Achievement:
+    """An achievement the learner earned, with its points."""
+
     id: str
     title: str
     type: str = ""
@@ -263,6 +295,8 @@ class Achievement:
 
 @dataclass
 class DayActivity:
+    """What the learner did on one day (the heatmap's cells)."""
+
     date: date
     lessons: int = 0
     assessments: int = 0
@@ -276,6 +310,8 @@ class DayActivity:
 
 @dataclass
 class EnrolledCourse:
+    """A course on the dashboard: progress and the next lesson."""
+
     course_id: str
     title: str
     status: str
@@ -293,6 +329,8 @@ class EnrolledCourse:
 
 @dataclass
 class Profile:
+    """The learner's profile."""
+
     id: str
     email: str | None = None
     full_name: str | None = None
@@ -306,6 +344,8 @@ class Profile:
 
 @dataclass
 class Dashboard:
+    """The home screen's data, in one round trip."""
+
     profile: Profile
     streak: Streak
     enrollments: list[EnrolledCourse]
@@ -317,6 +357,8 @@ class Dashboard:
 
 @dataclass
 class ProfilePage:
+    """The profile screen: the profile and every achievement."""
+
     profile: Profile
     streak: Streak
     points: int
@@ -325,6 +367,8 @@ class ProfilePage:
 
 @dataclass
 class Notification:
+    """One notification, with the action it opens."""
+
     id: str
     title: str
     message: str | None = None
@@ -339,12 +383,16 @@ class Notification:
 
 @dataclass
 class Notifications:
+    """The notifications screen: unread count and the latest notifications."""
+
     unread: int
     notifications: list[Notification]
 
 
 @dataclass
 class ChatEntry:
+    """One question to the tutor and its answer."""
+
     id: str
     question: str
     answer: str | None = None
@@ -357,6 +405,8 @@ class ChatEntry:
 
 @dataclass
 class Passage:
+    """A lesson passage found by search, for the tutor's context."""
+
     lesson_id: str
     title: str
     course_id: str

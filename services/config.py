@@ -29,11 +29,6 @@ from urllib.parse import urlsplit, urlunsplit
 from services import paths
 from services.errors import ConfigError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 BACKENDS = ("auto", "local", "supabase")
 
 # key in the file → environment variable that overrides it
@@ -161,13 +156,20 @@ def read_file(path: Path) -> dict[str, str]:
     """The file's settings; a clear ConfigError for bad TOML, unknown keys or types."""
     try:
         with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+            raw = handle.read()
     except FileNotFoundError:
         return {}
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix or delete the file.") from None
     except OSError as exc:
         raise ConfigError(f"{path}: can't read it ({exc.strerror}).") from None
+    # Imported here: most starts have no settings file (~5 ms before the first frame).
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix or delete the file.") from None
     values: dict[str, str] = {}
     for key, value in data.items():
         if key not in ENV:

@@ -633,14 +633,6 @@ def _one_line(text: str, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def bundled_courses() -> list[Path]:
-    from services import paths
-
-    root = paths.courses_dir()
-    return sorted(p for p in root.iterdir() if (p / "course.toml").is_file()) \
-        if root.is_dir() else []
-
-
 # ---------------------------------------------------------------------------
 # Writing a course back to a folder (`learn course export`)
 # ---------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from services import postgrest
+from services import paths, postgrest
 from services.session import SessionStore, embedded_namespace
 
 # Past this the usual start is no slower than waiting for a helper that is stuck.
@@ -84,7 +84,13 @@ class HeadStart:
         self._url = url
         self._user = user
 
+    def done(self) -> bool:
+        """psql has finished: result() will not wait."""
+        return self._process.poll() is not None
+
     async def result(self) -> Ready | None:
+        if self.done():           # nothing to wait for: no trip through a thread
+            return self._wait()
         import asyncio  # not at the top: `learn` imports this module before Textual
 
         return await asyncio.to_thread(self._wait)
@@ -114,7 +120,6 @@ def launch(pgdata: Path, session_path: Path) -> HeadStart | None:
     """Start psql if it can help: only when the embedded server already runs (a cold
     start waits for the server either way) and a learner is remembered."""
     from services import database
-    from services.content import bundled_courses
     from services.seed import content_digest
 
     url = database.EmbeddedPostgres(pgdata).running_url()
@@ -127,7 +132,7 @@ def launch(pgdata: Path, session_path: Path) -> HeadStart | None:
     variables = {
         "versions": "{" + ",".join(versions) + "}", "migrations": str(len(versions)),
         "compat": database.local_compat_checksum(),
-        "courses": content_digest(bundled_courses()),
+        "courses": content_digest(paths.bundled_courses()),
         "user_id": user_id,
         **postgrest.request_params(postgrest.claims(user_id, email=email),
                                    "/rpc/dashboard"),

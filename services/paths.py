@@ -81,3 +81,10 @@ def content_dir() -> Path:
 
 def courses_dir() -> Path:
     return content_dir() / "courses"
+
+
+def bundled_courses() -> list[Path]:
+    """The course folders shipped with learn, in name order."""
+    root = courses_dir()
+    return sorted(p for p in root.iterdir() if (p / "course.toml").is_file()) \
+        if root.is_dir() else []

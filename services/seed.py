@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from services import postgrest
-from services.content import ContentError, bundled_courses, load_course
+from services.paths import bundled_courses
 
 # The account that owns the bundled courses in a local database.
 BUNDLED_AUTHOR_ID = "00000000-0000-4000-8000-00000000c0de"
@@ -30,6 +30,8 @@ def content_digest(folders: list[Path]) -> str:
 def seed_bundled(url: str, progress: Callable[[str], None] | None = None) -> int:
     """Publish every bundled course that changed; returns how many rows changed."""
     import psycopg
+
+    from services.content import ContentError, load_course
 
     say = progress or (lambda _m: None)
     folders = bundled_courses()

@@ -14,8 +14,9 @@ import pytest
 
 from services.authoring import AuthoringAPI, export_folder, publish_folder
 from services.backend import LocalBackend
-from services.content import ContentError, bundled_courses, load_course
+from services.content import ContentError, load_course
 from services.errors import NotFound, NotSignedIn, PermissionDenied
+from services.paths import bundled_courses
 from tests.stack import SupabaseStandIn
 from tui.cli import main
 

@@ -11,12 +11,12 @@ import pytest
 
 from services.content import (
     ContentError,
-    bundled_courses,
     load_course,
     toml_value,
     validate,
     write_course,
 )
+from services.paths import bundled_courses
 from tui.author_cli import COMMANDS
 from tui.cli import build_parser
 
