@@ -118,6 +118,13 @@ def test_bad_toml_and_bad_environment_values_say_where(path):
         config.load(path, env={"SUPABASE_URL": "not a url"})
 
 
+def test_a_settings_file_that_is_not_utf8_says_so_in_one_line(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b'model = "caf\xe9"\n')            # Latin-1, not UTF-8
+    with pytest.raises(ConfigError, match=f"{path.name}: not valid TOML"):
+        config.load(path, env={})
+
+
 def test_masked_hides_keys_and_passwords(path):
     settings = config.load(path, env={
         "SUPABASE_ANON_KEY": KEY, "OPENAI_API_KEY": "sk-proj-abcdefghijklmnop1234",
