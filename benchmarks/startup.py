@@ -7,6 +7,9 @@ Prints (medians over the runs, each in a fresh interpreter, headless):
   * learn: time to the first frame, and to the dashboard's data, with the embedded
     database warm (its server already running) and cold (the server must start);
   * learn's RSS after visiting every screen.
+A frame counts when Textual hands it to the terminal (App._display; headless, the
+write itself is skipped, for both apps alike): "dashboard data" is the first frame
+that shows the dashboard with its data, not the moment the screen is pushed.
 Targets (issue 5): first frame ≤ 1.5× hello-world, dashboard data ≤ 0.5 s warm,
 RSS ≤ 150 MB. Figures only; nothing is asserted.
 """
@@ -34,14 +37,17 @@ from textual.widgets import Static
 class Hello(App):
     def compose(self):
         yield Static("Hello, world")
-    def on_mount(self):
-        self.call_after_refresh(self.done)
-    def done(self):
-        print(json.dumps({"first_frame": time.monotonic() - START}), flush=True)
-        self.exit()
+    def _display(self, screen, renderable):
+        # Where a frame goes to the terminal: the moment a person would see it.
+        super()._display(screen, renderable)
+        if renderable is not None and not FRAMES:
+            FRAMES.append(time.monotonic() - START)
+            print(json.dumps({"first_frame": FRAMES[0]}), flush=True)
+            self.exit()
 
 import json
 START = float(os.environ["BENCH_START"])
+FRAMES = []
 Hello().run(headless=True, size=(120, 40))
 """
 
@@ -60,23 +66,21 @@ def instrumented(LearnApp):
         def run(self, **_kwargs):
             return super().run(headless=True, size=(120, 40))
 
-        def on_mount(self):
-            self.call_after_refresh(self._first_frame)
-            self.set_interval(0.005, self._poll)
-
-        def _first_frame(self):
-            figures.setdefault("first_frame", time.monotonic() - START)
-
-        def _poll(self):
+        def _display(self, screen, renderable):
+            # Where a frame goes to the terminal: the moment a person would see it.
+            super()._display(screen, renderable)
+            if renderable is None or "dashboard" in figures:
+                return
+            now = time.monotonic() - START
+            figures.setdefault("first_frame", now)
             # By name: importing the screen here would load it before learn does.
-            screen = self.screen
-            if "dashboard" not in figures and type(screen).__name__ == "DashboardScreen" \
+            if type(screen).__name__ == "DashboardScreen" \
                     and getattr(screen, "dashboard", None) is not None:
-                figures["dashboard"] = time.monotonic() - START
+                figures["dashboard"] = now
                 if visit:
-                    self.run_worker(self._visit_all(), exclusive=True)
+                    self.call_later(self.run_worker, self._visit_all(), exclusive=True)
                 else:
-                    self.exit()
+                    self.call_later(self.exit)
 
         async def _visit_all(self):
             import asyncio
