@@ -4,6 +4,7 @@ also called super().on_mount() used to load twice)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 import pytest
@@ -125,6 +126,20 @@ async def test_start_up_goes_on_when_the_boot_screen_is_never_drawn(monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await wait_for_screen(pilot, DashboardScreen)
         await wait_for(pilot, lambda: screen.dashboard is not None, what="dashboard")
+
+
+async def test_the_boot_screen_spins_while_start_up_takes_a_while():
+    from textual.widgets import LoadingIndicator
+
+    class SlowToConnect(CountingBackend):
+        async def connect(self) -> None:
+            await asyncio.sleep(BootScreen.SPINNER_AFTER + 0.5)
+
+    app = LearnApp(lambda progress: SlowToConnect(progress))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, BootScreen)
+                       and app.screen.query(LoadingIndicator), what="spinner")
+        await wait_for_screen(pilot, DashboardScreen)
 
 
 class WaitingWritesBackend(CountingBackend):
