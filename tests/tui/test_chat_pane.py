@@ -377,6 +377,15 @@ async def test_the_context_is_read_again_for_every_question(tutor, ai, learner_a
 
 # -- errors -------------------------------------------------------------------------------------
 
+async def ask_until_it_fails(pilot, question: str):
+    """Open the pane, ask, and wait until the pane shows the error; the pane."""
+    pane = await open_pane(pilot)
+    await ask(pilot, question)
+    await until(pilot, lambda: pane.query_one("#chat-error").has_class("-shown"), "the error")
+    await pilot.pause()
+    return pane
+
+
 @pytest.mark.parametrize(("script", "says"), [
     ("401", "rejected the API key"),
     ("429", "rate-limiting"),
@@ -390,11 +399,7 @@ async def test_error_shows_what_to_do_and_keeps_the_question(tutor, ai, lesson, 
         ai.fail(int(script))
     app = TutorHost(tutor, lesson)
     async with app.run_test(size=(120, 40)) as pilot:
-        pane = await open_pane(pilot)
-        await ask(pilot, "Will this work?")
-        await until(pilot, lambda: pane.query_one("#chat-error").has_class("-shown"),
-                    "the error")
-        await pilot.pause()
+        pane = await ask_until_it_fails(pilot, "Will this work?")
         assert says in str(pane.query_one("#chat-error").render())
         assert pane.input.value == "Will this work?"
         assert not pane.busy
@@ -404,11 +409,7 @@ async def test_a_dropped_answer_keeps_what_came_marked_incomplete(tutor, ai, les
     ai.reply("First words then more", drop_after=2)
     app = TutorHost(tutor, lesson)
     async with app.run_test(size=(120, 40)) as pilot:
-        pane = await open_pane(pilot)
-        await ask(pilot, "Will this work?")
-        await until(pilot, lambda: pane.query_one("#chat-error").has_class("-shown"),
-                    "the error")
-        await pilot.pause()
+        await ask_until_it_fails(pilot, "Will this work?")
         shown = screen_text(app)
         assert "First words" in shown and "then" not in shown
         assert "(incomplete)" in shown
