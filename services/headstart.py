@@ -84,12 +84,8 @@ class HeadStart:
         self._url = url
         self._user = user
 
-    def done(self) -> bool:
-        """psql has finished: result() will not wait."""
-        return self._process.poll() is not None
-
     async def result(self) -> Ready | None:
-        if self.done():           # nothing to wait for: no trip through a thread
+        if self._process.poll() is not None:   # psql has finished: no trip through a thread
             return self._wait()
         import asyncio  # not at the top: `learn` imports this module before Textual
 
