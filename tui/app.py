@@ -370,9 +370,9 @@ class LearnApp(App[None]):
         from textual.widgets import Header
 
         headers = self.screen.query(Header)
-        if not headers or not headers.first().is_attached:    # e.g. quitting
+        header = headers.first() if headers else None
+        if header is None or not header.is_attached:    # no Header, or quitting
             return
-        header = headers.first()
         found = header.query("#sync-status")
         if found:
             indicator = found.first()
