@@ -422,11 +422,10 @@ def test_course_detail_by_a_slug_several_authors_publish_asks_for_the_id(db):
 # -- §7 smaller holes ---------------------------------------------------------------------------
 
 
-SUPABASE_DEFAULT_PRIVILEGES = """
-    alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
-    alter default privileges in schema public grant all on functions to anon, authenticated, service_role;
-    alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;
-"""
+SUPABASE_DEFAULT_PRIVILEGES = "".join(
+    f"alter default privileges in schema public grant all on {kind}"
+    " to anon, authenticated, service_role;"
+    for kind in ("tables", "functions", "sequences"))
 
 
 @pytest.fixture(scope="module")
@@ -485,7 +484,8 @@ def test_learner_cannot_pre_claim_an_event_id(db):
 
 def test_republishing_a_smaller_course_completes_nobody(db):
     author, learner = db.new_user(None, {}), db.new_user(None, {})
-    course_id = _publish(db, author, _course_payload("shrinking", "Big course", lessons=3))["course_id"]
+    payload = _course_payload("shrinking", "Big course", lessons=3)
+    course_id = _publish(db, author, payload)["course_id"]
     run(db, learner, "select public.enroll(%s)", (course_id,))
     first = db.su_one("select id from lessons where course_id = %s and slug = 'l0'", (course_id,))
     run(db, learner, "select public.record_lesson_progress(%s, 30, null, true)", (first,))
