@@ -178,6 +178,42 @@ create policy "published assessments of visible courses and lessons are readable
                   or exists (select 1 from public.lessons l
                              where l.id = assessments.lesson_id and l.is_published))));
 
+-- Resuming an archived course.
+create or replace function public.enroll(
+  p_course_id uuid,
+  p_event_id uuid default null,
+  p_occurred_at timestamptz default null
+)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+declare
+  prior jsonb := private.begin_write('enroll', p_event_id, p_occurred_at);
+  e public.course_enrollments;
+begin
+  if prior is not null then
+    return prior;
+  end if;
+  -- A learner already enrolled (in a course archived since) only resumes: the insert
+  -- policy, checked before any conflict, admits published courses only.
+  if not exists (select 1 from public.course_enrollments x
+                 where x.user_id = auth.uid() and x.course_id = p_course_id) then
+    insert into public.course_enrollments (user_id, course_id)
+    values (auth.uid(), p_course_id)
+    on conflict (user_id, course_id) do nothing;
+  end if;
+  update public.course_enrollments set status = 'active', last_accessed = now()
+  where user_id = auth.uid() and course_id = p_course_id and status in ('paused', 'dropped');
+  select * into e from public.course_enrollments
+  where user_id = auth.uid() and course_id = p_course_id;
+  return private.end_write(p_event_id, jsonb_build_object(
+    'enrollment', jsonb_build_object('course_id', e.course_id, 'status', e.status,
+                                     'progress', e.progress_percentage,
+                                     'enrollment_date', e.enrollment_date)));
+end;
+$$;
+
 revoke all on function private.course_has_learner_history(uuid, uuid),
   private.archive_course_instead_of_delete(), private.keep_lesson_with_learner_history(),
   private.keep_assessment_with_learner_history(), private.unarchive_on_publish()

@@ -616,3 +616,12 @@ def test_inserting_lessons_directly_beyond_500_is_refused(db):
     assert sqlstate(db, author, "insert into lessons (course_id, title, order_index)"
                                 " select %s, 'L' || g, g from generate_series(1, 501) g",
                     (course.id,)) == LIMIT
+
+
+def test_an_enrolled_learner_can_resume_an_archived_course(db, taken):
+    run(db, taken["author"], "delete from courses where id = %s", (taken["course"].id,))
+    run(db, taken["learner"], "select public.set_enrollment_status(%s, 'paused')",
+        (taken["course"].id,))
+    result = run(db, taken["learner"], "select public.enroll(%s) as r",
+                 (taken["course"].id,))[0]["r"]
+    assert result["enrollment"]["status"] == "active"
