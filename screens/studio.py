@@ -37,7 +37,7 @@ EMPTY = ("You have no courses yet.\n\nWrite one as a folder (content/courses/ ho
 # ---------------------------------------------------------------------------
 
 # What the studio says where the database withholds a figure of fewer than 3 learners.
-WITHHELD = "hidden until 3 learners (keeps each learner's results private)"
+WITHHELD = "hidden below 3 learners"
 
 def _count_bar(value: int, top: int, width: int = 16) -> Text:
     filled = round(width * value / top) if top else 0
@@ -74,12 +74,12 @@ def render_funnel(steps: list[FunnelStep], enrolled: int) -> Text:
     text = Text()
     if not steps:
         return Text("No published lessons.", style="dim")
+    if any(step.withheld or step.completed is None for step in steps):
+        return Text(f"{len(steps)} lessons: figures {WITHHELD} (each learner's progress "
+                    "stays private)", style="dim")
     for number, step in enumerate(steps, start=1):
         title = step.title if len(step.title) <= 30 else step.title[:29] + "…"
         text.append(f"{number:>2}. {title:<30} ", style="")
-        if step.withheld or step.completed is None:
-            text.append(WITHHELD + "\n", style="dim")
-            continue
         text.append_text(bar(step.rate or 0, 20))
         text.append(f"  {step.completed}/{enrolled}", style="dim")
         if step.started > step.completed:

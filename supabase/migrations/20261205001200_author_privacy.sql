@@ -7,6 +7,27 @@
 --   and average score, the rating average and distribution, the enrollment breakdown
 --   and average progress) is shown only when at least 3 learners stand behind it;
 --   otherwise it is null and the item says `withheld: true`. Counts of learners stay.
+-- * The public rating summary (course_stats, shown in the catalog and the studio) keeps
+--   its average only from 3 ratings on: one rating in, one learner's rating out.
+
+create or replace function private.refresh_course_rating(p_course_id uuid)
+returns void
+language sql
+security definer
+set search_path = ''
+as $$
+  insert into public.course_stats (course_id, rating_count, rating_avg, updated_at)
+  select p_course_id, count(*),
+         case when count(*) >= 3 then round(avg(f.rating), 2) end, now()
+  from public.user_feedback f
+  where f.course_id = p_course_id and f.feedback_type = 'course_rating'
+  on conflict (course_id) do update set
+    rating_count = excluded.rating_count,
+    rating_avg = excluded.rating_avg,
+    updated_at = excluded.updated_at
+$$;
+
+update public.course_stats set rating_avg = null where rating_count < 3 and rating_avg is not null;
 
 drop policy "audit entries are readable by their learner or course author" on public.audit_log;
 create policy "audit entries are readable by their learner; authors read their content's"

@@ -271,6 +271,18 @@ def test_analytics_show_an_average_score_of_three_learners(db, taught):
     assert (quiz["learners"], quiz["average_score"]) == (3, 75.0)
 
 
+def test_the_public_rating_average_shows_from_three_ratings(db):
+    author = db.new_user(None, {})
+    course = make_course(db, author, lessons=1)
+    averages = []
+    for rating in (5, 1, 3):
+        run(db, db.new_user(None, {}), "select public.submit_feedback(%s, null,"
+                                       " 'course_rating', %s)", (rating, course.id))
+        detail = run(db, None, "select public.course_detail(%s) as d", (course.id,))[0]["d"]
+        averages.append(detail["course"]["rating_avg"])
+    assert averages == [None, None, 3.0]
+
+
 # -- §4 the time cap holds on every path ------------------------------------------------------
 
 

@@ -85,8 +85,8 @@ async def test_studio_hides_the_figures_of_a_single_learner(make_app, db, tmp_pa
         studio = await open_studio(pilot)
         await wait_for(pilot, lambda: studio.analytics, what="analytics")
         text = screen_text(pilot)
-        assert "1 learner enrolled" in text and "hidden until 3 learners" in text
-        assert "avg 100" not in text and "1/1" not in text
+        assert "1 learner enrolled" in text and "hidden below 3 learners" in text
+        assert "avg 100" not in text and "1/1" not in text and "1 rating (average from 3)" in text
 
 
 async def test_studio_lists_drafts_too(make_app, tmp_path):
