@@ -36,6 +36,9 @@ EMPTY = ("You have no courses yet.\n\nWrite one as a folder (content/courses/ ho
 # Renderings: data in, text out (no fetching)
 # ---------------------------------------------------------------------------
 
+# What the studio says where the database withholds a figure of fewer than 3 learners.
+WITHHELD = "hidden below 3 learners"
+
 def _count_bar(value: int, top: int, width: int = 16) -> Text:
     filled = round(width * value / top) if top else 0
     text = Text("█" * filled, style="cyan")
@@ -50,10 +53,15 @@ def render_head(a: CourseAnalytics) -> Text:
                 style="green" if a.course.is_published else "italic magenta")
     text.append(f"\n\n{e.total}", style="bold")
     text.append(f" learner{'' if e.total == 1 else 's'} enrolled   ")
-    text.append(f"active {e.active} · paused {e.paused} · completed {e.completed} · "
-                f"dropped {e.dropped}", style="dim")
+    if e.withheld:
+        text.append(WITHHELD, style="dim")
+    else:
+        text.append(f"active {e.active} · paused {e.paused} · completed {e.completed} · "
+                    f"dropped {e.dropped}", style="dim")
     text.append("\nCompletion  ")
-    if a.completion_rate is None:
+    if e.withheld:
+        text.append(WITHHELD, style="dim")
+    elif a.completion_rate is None:
         text.append("no enrollments yet", style="dim")
     else:
         text.append_text(bar(a.completion_rate, 24))
@@ -66,6 +74,9 @@ def render_funnel(steps: list[FunnelStep], enrolled: int) -> Text:
     text = Text()
     if not steps:
         return Text("No published lessons.", style="dim")
+    if any(step.withheld or step.completed is None for step in steps):
+        return Text(f"{len(steps)} lessons: figures {WITHHELD} (each learner's progress "
+                    "stays private)", style="dim")
     for number, step in enumerate(steps, start=1):
         title = step.title if len(step.title) <= 30 else step.title[:29] + "…"
         text.append(f"{number:>2}. {title:<30} ", style="")
@@ -88,6 +99,10 @@ def render_assessments(stats: list[AssessmentStats]) -> Text:
         if not s.attempts:
             text.append("no submissions yet\n", style="dim")
             continue
+        if s.withheld or s.average_score is None:
+            text.append(f"{s.attempts} attempt{'' if s.attempts == 1 else 's'} by "
+                        f"{s.learners}: {WITHHELD}\n", style="dim")
+            continue
         text.append("pass ", style="dim")
         text.append_text(bar(s.pass_rate or 0, 16))
         text.append(f"  avg {s.average_score or 0:.0f}", style="bold")
@@ -98,6 +113,9 @@ def render_assessments(stats: list[AssessmentStats]) -> Text:
 
 
 def render_rating(rating: RatingStats) -> Text:
+    if rating.withheld or rating.distribution is None:
+        return Text(f"{rating.count} rating{'' if rating.count == 1 else 's'}: {WITHHELD}",
+                    style="dim")
     text = Text(stars(rating.average, rating.count) + "\n")
     top = max(rating.distribution or [0])
     for star in range(5, 0, -1):

@@ -57,14 +57,18 @@ class StudioCourse:
         self.rating_avg = _float(self.rating_avg)
 
 
+# Per-item figures fewer than 3 learners stand behind come back as None with
+# `withheld` set: one learner's score must not be readable from an average.
+
 @dataclass
 class Enrollments:
     total: int = 0
-    active: int = 0
-    paused: int = 0
-    completed: int = 0
-    dropped: int = 0
+    active: int | None = 0
+    paused: int | None = 0
+    completed: int | None = 0
+    dropped: int | None = 0
     average_progress: float | None = None
+    withheld: bool = False
 
     def __post_init__(self) -> None:
         self.average_progress = _float(self.average_progress)
@@ -85,9 +89,10 @@ class FunnelStep:
     title: str
     slug: str | None = None
     order_index: int = 0
-    started: int = 0
-    completed: int = 0
+    started: int | None = 0
+    completed: int | None = 0
     rate: float | None = None          # completed ÷ enrollments, in percent
+    withheld: bool = False
 
     def __post_init__(self) -> None:
         self.rate = _float(self.rate)
@@ -100,9 +105,10 @@ class AssessmentStats:
     slug: str | None = None
     attempts: int = 0
     learners: int = 0
-    passed: int = 0
+    passed: int | None = 0
     pass_rate: float | None = None     # submitted attempts scoring ≥ 70, in percent
     average_score: float | None = None
+    withheld: bool = False
 
     def __post_init__(self) -> None:
         self.pass_rate = _float(self.pass_rate)
@@ -113,7 +119,8 @@ class AssessmentStats:
 class RatingStats:
     average: float | None = None
     count: int = 0
-    distribution: list[int] = field(default_factory=lambda: [0] * 5)   # 1 to 5 stars
+    distribution: list[int] | None = field(default_factory=lambda: [0] * 5)   # 1 to 5 stars
+    withheld: bool = False
 
     def __post_init__(self) -> None:
         self.average = _float(self.average)

@@ -67,6 +67,14 @@ class ServerError(LearnError):
     default = "The server failed to do that; try again, and run `learn doctor` if it persists."
 
 
+class LimitReached(ServerError):
+    """The database refused a write over one of its quotas (SQLSTATE 54000, a message
+    starting "limit:"). A ServerError, so the offline outbox retries it later: hourly
+    allowances refill."""
+
+    default = "That is over one of the server's limits; try again later."
+
+
 class AuthError(LearnError):
     default = "Your session has expired: sign in again with `learn login`."
 
@@ -113,6 +121,9 @@ def from_sqlstate(sqlstate: str | None, message: str | None, *, signed_in: bool,
         return InvalidInput(f"A required value is missing{what}.", **kw)
     if state == "23514":
         return InvalidInput(f"A value is not allowed{_constraint_hint(constraint)}.", **kw)
+    if state.startswith("54"):
+        detail = text[len("limit:"):].strip() if text.lower().startswith("limit:") else text
+        return LimitReached(f"Limit reached: {detail}" if detail else None, **kw)
     if state in ("P0001", "P0004") or state.startswith("22"):
         return InvalidInput(text or None, **kw)
     if state == "42883":

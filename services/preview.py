@@ -129,7 +129,8 @@ class FolderBackend:
                 "description": c.description, "short_description": c.short_description,
                 "duration": c.duration, "difficulty_level": c.difficulty_level,
                 "estimated_hours": c.estimated_hours, "tags": list(c.tags),
-                "thumbnail_url": c.thumbnail_url, "is_published": True, "is_mine": False,
+                "thumbnail_url": c.thumbnail_url, "is_published": True, "archived": False,
+                "is_mine": False,
                 "rating_avg": None, "rating_count": 0}
 
     def _ref(self) -> dict[str, Any]:

@@ -357,6 +357,7 @@ def _add_account_commands(sub, supabase_flag) -> None:
 def _courses(args: argparse.Namespace) -> int:
     """The catalog, for scripts: a table, or with --json a list of course objects."""
     import asyncio
+    import collections
     import dataclasses
     import json
 
@@ -383,11 +384,18 @@ def _courses(args: argparse.Namespace) -> int:
     if not catalog.courses:
         print("No course matches.")
         return 0
-    width = max(len(c.slug or c.id) for c in catalog.courses)
+    # A slug is unique per author: where several courses share one, the id (which
+    # `learn download` takes as well) is the address.
+    slugs = collections.Counter(c.slug for c in catalog.courses)
+
+    def address(c) -> str:
+        return c.slug if c.slug and slugs[c.slug] == 1 else c.id
+
+    width = max(len(address(c)) for c in catalog.courses)
     for c in catalog.courses:
         hours = f"{c.estimated_hours:g} h" if c.estimated_hours else ""
-        mine = "  (enrolled)" if c.enrolled else ""
-        print(f"{(c.slug or c.id):<{width}}  {c.difficulty_level:<12} {c.lesson_count:>3} lessons"
+        mine = ("  (yours)" if c.is_mine else "") + ("  (enrolled)" if c.enrolled else "")
+        print(f"{address(c):<{width}}  {c.difficulty_level:<12} {c.lesson_count:>3} lessons"
               f"  {hours:>6}  {c.title}{mine}")
     return 0
 

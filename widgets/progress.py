@@ -17,6 +17,8 @@ def bar(percent: float | None, width: int = 20) -> Text:
 
 
 def stars(rating: float | None, count: int = 0) -> str:
+    if count and rating is None:        # the database shows an average from 3 ratings on
+        return f"{count} rating{'' if count == 1 else 's'} (average from 3)"
     if rating is None or count == 0:
         return "no ratings yet"
     full = round(rating)

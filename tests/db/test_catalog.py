@@ -9,7 +9,15 @@ import re
 # and helpers that other definer functions call, except the author studio's aggregates:
 # `authenticated` calls them through public.course_analytics, and they check that the
 # caller is the course's author (supabase/migrations/20261124000900_studio.sql).
-DEFINER_EXECUTABLE_BY_API_ROLES: set[str] = {"private.course_analytics(uuid)"}
+# Each checks auth.uid() and touches the caller's own rows only: the author's aggregates,
+# the outbox replay record that only the write functions may write, and the enrollment
+# check the courses policy makes (through RLS it would recurse).
+DEFINER_EXECUTABLE_BY_API_ROLES: set[str] = {
+    "private.course_analytics(uuid)",
+    "private.is_enrolled(uuid)",
+    "private.begin_write(text,uuid,timestamp with time zone)",
+    "private.end_write(uuid,jsonb)",
+}
 
 _NOT_FROM_EXTENSION = ("not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass"
                        " and d.objid = p.oid and d.deptype = 'e')")

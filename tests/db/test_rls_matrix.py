@@ -51,6 +51,9 @@ PUBLIC_READ = _all(ROW)
 DRAFT_READ = (NONE, NONE, NONE, ROW)
 AUTHOR_INSERT = (NP, RLS, RLS, ROW)
 AUTHOR_WRITE = (NP, NONE, NONE, ROW)
+# Content with a learner's history (the owner's enrollment, progress, attempt) is
+# archived or unpublished instead of deleted: the author's DELETE affects no row (#15 §5).
+AUTHOR_DELETE_KEPT = (NP, NONE, NONE, NONE)
 
 # label: (table, key column, target in the world, insert statement, update SET clause,
 #         {operation: outcomes for anon, owner, other, author})
@@ -122,19 +125,21 @@ SPECS: dict[str, tuple] = {
         "insert into applied_events (user_id, event_id, fn)"
         " values (%(owner)s, gen_random_uuid(), 'enroll')",
         "result = '{}'",
-        {"select": OWN_READ, "insert": OWN_INSERT, "update": OWN_WRITE, "delete": _all(NP)}),
+        # written by the write functions only (issue #15 §7)
+        {"select": OWN_READ, "insert": _all(NP), "update": _all(NP), "delete": _all(NP)}),
     "audit_log": (
         "audit_log", "id", "audit",
         "insert into audit_log (action, table_name) values ('forged', 'courses')",
         "action = 'forged'",
-        {"select": (NP, ROW, NONE, ROW), "insert": _all(NP), "update": _all(NP),
+        # an entry about a learner is theirs alone, not their course author's (#15 §3)
+        {"select": (NP, ROW, NONE, NONE), "insert": _all(NP), "update": _all(NP),
          "delete": _all(NP)}),
     "courses": (
         "courses", "id", "course",
         "insert into courses (title, created_by) values ('New', %(author)s)",
         "title = 'Renamed'",
         {"select": PUBLIC_READ, "insert": AUTHOR_INSERT, "update": AUTHOR_WRITE,
-         "delete": AUTHOR_WRITE}),
+         "delete": AUTHOR_DELETE_KEPT}),
     "courses_draft": (
         "courses", "id", "draft_course",
         "insert into courses (title, created_by, is_published) values ('New', %(author)s, false)",
@@ -146,7 +151,7 @@ SPECS: dict[str, tuple] = {
         "insert into lessons (course_id, title, is_published) values (%(course)s, 'New', true)",
         "title = 'Renamed'",
         {"select": PUBLIC_READ, "insert": AUTHOR_INSERT, "update": AUTHOR_WRITE,
-         "delete": AUTHOR_WRITE}),
+         "delete": AUTHOR_DELETE_KEPT}),
     "lessons_draft": (
         "lessons", "id", "draft_lesson",
         "insert into lessons (course_id, title) values (%(draft_course)s, 'New')",
@@ -159,7 +164,7 @@ SPECS: dict[str, tuple] = {
         " values ('New', %(course)s, %(author)s, true)",
         "title = 'Renamed'",
         {"select": PUBLIC_READ, "insert": AUTHOR_INSERT, "update": AUTHOR_WRITE,
-         "delete": AUTHOR_WRITE}),
+         "delete": AUTHOR_DELETE_KEPT}),
     "assessments_draft": (
         "assessments", "id", "draft_assessment",
         "insert into assessments (title, course_id, created_by)"
@@ -221,9 +226,9 @@ def world(db) -> dict[str, str]:
                         "insert into user_feedback (user_id, course_id, rating, feedback_type)"
                         " values (auth.uid(), %s, 5, 'course_rating') returning id",
                         (course.id,))[0]["id"]
-    w["event"] = run(db, owner, "insert into applied_events (user_id, event_id, fn)"
-                                " values (auth.uid(), gen_random_uuid(), 'enroll')"
-                                " returning event_id")[0]["event_id"]
+    w["event"] = db.su_one("insert into applied_events (user_id, event_id, fn)"
+                           " values (%s, gen_random_uuid(), 'enroll') returning event_id",
+                           (owner,))
     for key, sql in {
         "progress": "select id from user_progress where user_id = %(owner)s",
         "analytics": "select id from learning_analytics where user_id = %(owner)s",

@@ -271,12 +271,24 @@ def test_course_gaining_a_draft_lesson_keeps_the_enrollment_completed(db, enroll
     assert _enrollment(db, learner, course.id)[:2] == (100.0, "completed")
 
 
-def test_unpublishing_the_last_unfinished_lesson_completes_the_enrollment(db, enrolled):
+def test_unpublishing_the_last_unfinished_lesson_does_not_complete_the_enrollment(db, enrolled):
+    """Issue #15 §7: an author shrinking a course completes nobody (no points, no
+    notification carrying the course's new title)."""
     learner, course = enrolled
     for lesson in course.lessons[:3]:
         complete_lesson(db, learner, course, lesson)
     run(db, course.author, "update lessons set is_published = false where id = %s",
         (course.lessons[3],))
+    assert _enrollment(db, learner, course.id)[:2] == (100.0, "active")
+
+
+def test_a_shrunk_course_completes_on_the_learners_next_visit(db, enrolled):
+    learner, course = enrolled
+    for lesson in course.lessons[:3]:
+        complete_lesson(db, learner, course, lesson)
+    run(db, course.author, "update lessons set is_published = false where id = %s",
+        (course.lessons[3],))
+    run(db, learner, "select public.record_lesson_progress(%s, 30)", (course.lessons[0],))
     assert _enrollment(db, learner, course.id)[:2] == (100.0, "completed")
 
 
@@ -844,11 +856,27 @@ def test_learner_reads_audit_entries_about_them(db, learner):
     assert _visible_actions(db, uid, attempt_id) == ["attempt.submitted"]
 
 
-def test_author_reads_audit_entries_about_their_course(db, learner):
+def test_author_cannot_read_audit_entries_about_a_learner_in_their_course(db, learner):
+    """Issue #15 §3: who did what (ids, scores, times) stays with the learner."""
     uid, course = learner
     assessment = make_assessment(db, course.author, course.id)
     attempt_id = submit_attempt(db, uid, assessment, 1, 1)
-    assert _visible_actions(db, course.author, attempt_id) == ["attempt.submitted"]
+    assert _visible_actions(db, course.author, attempt_id) == []
+
+
+def test_learner_reads_audit_entries_about_themselves(db, learner):
+    uid, course = learner
+    assessment = make_assessment(db, course.author, course.id)
+    attempt_id = submit_attempt(db, uid, assessment, 1, 1)
+    assert _visible_actions(db, uid, attempt_id) == ["attempt.submitted"]
+
+
+def test_author_reads_audit_entries_about_their_content(db, learner):
+    _uid, course = learner
+    assessment = make_assessment(db, course.author, course.id, published=False)
+    run(db, course.author, "update assessments set is_published = true where id = %s",
+        (assessment,))
+    assert _visible_actions(db, course.author, assessment) == ["assessment.published"]
 
 
 def test_other_learner_cannot_read_someone_elses_audit_entries(db, learner):

@@ -27,10 +27,18 @@ from services import errors as e
     ("40001", True, e.ServerError),
     ("28P01", True, e.ConfigError),
     ("XX000", True, e.ServerError),
+    ("54000", True, e.LimitReached),
 ])
 def test_sqlstates_map_to_kinds(state, signed_in, kind):
     error = e.from_sqlstate(state, "the message", signed_in=signed_in)
     assert type(error) is kind and error.code == state
+
+
+def test_a_database_limit_says_which_limit():
+    error = e.from_sqlstate("54000", "limit: at most 300 chat messages an hour; try again"
+                                     " after 20:00 UTC", signed_in=True)
+    assert str(error) == ("Limit reached: at most 300 chat messages an hour; try again after"
+                          " 20:00 UTC")
 
 
 def test_messages_are_one_line_and_capped():

@@ -40,3 +40,16 @@ def test_learn_courses_on_an_unreachable_database_is_one_line(tmp_path):
     out = run_learn(["courses"], "postgresql://nobody@127.0.0.1:9/none", tmp_path)
     assert out.returncode == 1
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_learn_courses_shows_the_id_of_a_slug_two_authors_use(db, db_url, tmp_path):
+    """Slugs are unique per author (issue #15 §6): a shared one is listed by id, which
+    `learn download` takes too."""
+    seed_bundled(db_url)
+    other = db.new_user()
+    copy = db.run_as(other, "select public.publish_course(jsonb_build_object("
+                            "'slug', 'python-foundations', 'title', 'Python Foundations (copy)'))"
+                            " as r")[0]["r"]["course_id"]
+    out = run_learn(["courses"], db_url, tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert str(copy) in out.stdout and "\npython-foundations " not in "\n" + out.stdout

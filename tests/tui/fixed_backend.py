@@ -24,7 +24,7 @@ _course = {
                    "Every lesson pairs a short explanation with a program you can run.",
     "duration": "4 weeks", "difficulty_level": "Beginner", "estimated_hours": 14,
     "tags": ["python", "beginner"], "thumbnail_url": None, "is_published": True,
-    "is_mine": False, "rating_avg": 4.5, "rating_count": 12,
+    "archived": False, "is_mine": False, "rating_avg": 4.5, "rating_count": 12,
 }
 _titles = ["Values and types", "Variables and names", "Working with strings", "Functions"]
 

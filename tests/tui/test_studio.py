@@ -27,9 +27,15 @@ async def publish_copy(app, tmp_path: Path, *, draft: bool = False) -> tuple[str
     return result.course_id, folder.name
 
 
-def learner_history(db, course_id: str) -> None:
-    """One learner: enrolled, lesson 1 done, chunk submitted at 100, rated 4 with text,
-    one question to the tutor."""
+def learner_history(db, course_id: str, learners: int = 3) -> None:
+    """`learners` learners, each: enrolled, lesson 1 done, chunk submitted at 100, rated 4
+    with text, one question to the tutor. (The studio shows per-item figures once 3
+    learners stand behind them.)"""
+    for _ in range(learners):
+        _one_learner(db, course_id)
+
+
+def _one_learner(db, course_id: str) -> None:
     learner = db.new_user()
     lesson = db.su_one("select id from public.lessons where course_id = %s"
                        " order by order_index limit 1", (course_id,))
@@ -62,12 +68,25 @@ async def test_studio_shows_a_course_analytics_with_bars_and_sparklines(make_app
         studio = await open_studio(pilot)
         await wait_for(pilot, lambda: studio.analytics, what="analytics")
         text = screen_text(pilot)
-        assert "1 learner enrolled" in text
-        assert " 1. Values and types" in text and "100%  1/1" in text   # the funnel's bar
+        assert "3 learners enrolled" in text
+        assert " 1. Values and types" in text and "100%  3/3" in text   # the funnel's bar
         assert "avg 100" in text and "“Clear and friendly”" in text
-        assert "1 question to the tutor from 1 learner" in text
-        assert studio.query_one("#an-enrollments", Sparkline).data[-1] == 1
-        assert studio.query_one("#an-tutor-weeks", Sparkline).data[-1] == 1
+        assert "3 questions to the tutor from 3 learners" in text
+        assert studio.query_one("#an-enrollments", Sparkline).data[-1] == 3
+        assert studio.query_one("#an-tutor-weeks", Sparkline).data[-1] == 3
+
+
+async def test_studio_hides_the_figures_of_a_single_learner(make_app, db, tmp_path):
+    app = make_app()
+    async with app.run_test(size=(140, 60)) as pilot:
+        await first_run(pilot, name="Author")
+        course_id, _slug = await publish_copy(app, tmp_path)
+        learner_history(db, course_id, learners=1)
+        studio = await open_studio(pilot)
+        await wait_for(pilot, lambda: studio.analytics, what="analytics")
+        text = screen_text(pilot)
+        assert "1 learner enrolled" in text and "hidden below 3 learners" in text
+        assert "avg 100" not in text and "1/1" not in text and "1 rating (average from 3)" in text
 
 
 async def test_studio_lists_drafts_too(make_app, tmp_path):
