@@ -79,3 +79,24 @@ def describe(char: str) -> str:
     code = ord(char)
     name = _NAMES.get(code)
     return f"U+{code:04X}" + (f" ({name})" if name else "")
+
+
+class TerminalSafeWriter:
+    """A text stream that passes on what is written to it made `terminal_safe`: the
+    CLI's stdout and stderr, so a line that prints someone else's text (a course title,
+    a server's message, a program's output) cannot carry a control sequence even where
+    the data layer missed it. The CLI writes no escape sequences of its own."""
+
+    def __init__(self, stream: Any):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(terminal_safe(text))
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:   # flush, isatty, encoding, fileno, …
+        return getattr(self.stream, name)

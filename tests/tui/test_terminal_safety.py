@@ -12,56 +12,12 @@ import pytest
 
 from services.tutor import Endpoint, Tutor
 from tests.stack.openai_standin import OpenAIStandIn
-from tests.tui.fixed_backend import ASSESSMENT, COURSE, DATA, LESSONS, FixedBackend
+from tests.tui.fixed_backend import ASSESSMENT, COURSE, LESSONS
 from tests.tui.helpers import wait_for, wait_for_screen
-from tests.tui.hostile import HOSTILE, Terminal, hostile_copy
+from tests.tui.hostile import HOSTILE, HOSTILE_DATA, HostileBackend, Terminal
 from tui.app import LearnApp
 
 SIZE = (120, 40)
-
-STUDIO_COURSE = {"id": COURSE, "title": "Python Foundations", "slug": "python-foundations",
-                 "short_description": "Learn Python.", "difficulty_level": "Beginner",
-                 "is_published": True, "published_at": "2026-11-01T08:00:00+00:00",
-                 "updated_at": "2026-11-01T08:00:00+00:00", "lesson_count": 4,
-                 "unpublished_lessons": 0, "assessment_count": 1, "rating_avg": 4.5,
-                 "rating_count": 2}
-STUDIO = {
-    "studio_courses": [STUDIO_COURSE],
-    "course_analytics": {
-        "course": STUDIO_COURSE,
-        "enrollments": {"total": 2, "active": 1, "paused": 0, "completed": 1, "dropped": 0,
-                        "average_progress": 75},
-        "completion_rate": 50,
-        "enrollments_by_week": [{"week": "2026-11-16", "count": 2}],
-        "funnel": [{"lesson_id": LESSONS[0], "title": "Values and types", "slug": "l0",
-                    "order_index": 1, "started": 2, "completed": 2, "rate": 100}],
-        "assessments": [{"assessment_id": ASSESSMENT, "title": "Make a URL slug",
-                         "slug": "make-slug", "attempts": 3, "learners": 2, "passed": 1,
-                         "pass_rate": 33.3, "average_score": 70}],
-        "rating": {"average": 4.5, "count": 2, "distribution": [0, 0, 0, 1, 1]},
-        "feedback": [{"text": "Clear and friendly.", "rating": 5, "type": "course_rating",
-                      "about": "Python Foundations", "at": "2026-11-20T09:30:00+00:00"}],
-        "tutor": {"questions": 1, "learners": 1,
-                  "by_week": [{"week": "2026-11-16", "count": 1}]},
-    },
-    "chat_history_for": [{"id": "h1", "question": "What is a slice?",
-                          "answer": "A part of a sequence.", "message_type": "text",
-                          "created_at": "2026-11-23T10:00:00+00:00"}],
-    "search_lessons": [{"lesson_id": LESSONS[2], "title": "Working with strings",
-                        "course_id": COURSE, "course_title": "Python Foundations",
-                        "excerpt": "Strings are immutable.", "rank": 0.5}],
-}
-HOSTILE_DATA = hostile_copy({**DATA, **STUDIO})
-
-
-class HostileBackend(FixedBackend):
-    """The fixed screen data with HOSTILE in every text field."""
-
-    async def call(self, fn: str, **args):
-        if fn in HOSTILE_DATA:
-            return HOSTILE_DATA[fn]
-        return await super().call(fn, **args)
-
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):
