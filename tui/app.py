@@ -16,6 +16,7 @@ from textual.binding import Binding
 
 from screens.base import friendly
 from screens.first_run import BootScreen
+from services.text import terminal_safe
 from tui.commands import ContentCommands, LearnCommands
 
 if TYPE_CHECKING:
@@ -94,6 +95,11 @@ class LearnApp(App[None]):
         from services.tutor import Tutor
 
         return Tutor(self.api)
+
+    def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
+        """Toasts carry others' text (achievement titles, links, server messages): made
+        terminal_safe here too, where every toast passes, whatever built it."""
+        super().notify(terminal_safe(message), title=terminal_safe(title), **kwargs)
 
     def _progress(self, message: str) -> None:
         screen = self.screen_stack[-1] if self.screen_stack else None

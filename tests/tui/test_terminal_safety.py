@@ -207,3 +207,73 @@ async def test_recorder_finds_a_control_sequence_that_reaches_the_terminal():
         await settle(pilot)
         assert any("PWNED" in leak for leak in terminal.leaks())
 
+
+
+async def test_a_toast_of_hostile_text_shows_no_control_characters():
+    app = hostile_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        terminal = Terminal(app)
+        await settle(pilot)
+        app.notify(f"Got {HOSTILE}", title="toast\x1b]2;PWNED\x07\x9b2Jtitle", markup=False)
+        await wait_for(pilot, lambda: app.screen.query("Toast"), what="the toast")
+        await settle(pilot)
+        assert terminal.leaks() == []
+        assert terminal.shows("toast]2;PWNED2Jtitle")
+
+
+@pytest.fixture
+def hostile_folder(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from services.paths import bundled_courses
+
+    source = next(p for p in bundled_courses() if p.name == "python-foundations")
+    folder = Path(shutil.copytree(source, tmp_path / "evil-course"))
+    toml = folder / "course.toml"
+    toml.write_text(toml.read_text().replace(
+        'title = "Python Foundations"', 'title = "Evil \\u001b]2;PWNED\\u0007 course"'))
+    lesson = folder / "lessons" / "01-values-and-types.md"
+    text = lesson.read_text().replace('title = "Values and types"',
+                                      'title = "Values \\u001b]52;c;SGVsbG8=\\u0007 types"', 1)
+    front, body = text.split("\n+++\n", 1)
+    lesson.write_text(f"{front}\n+++\nRaw {HOSTILE} here.\n\n{body}")
+    return folder
+
+
+async def test_preview_of_a_hostile_course_folder_shows_no_control_characters(hostile_folder):
+    """`learn course preview`: the folder's text reaches the screens without the
+    database (which would refuse it) in between."""
+    from screens.course import CourseScreen
+    from screens.lesson import LessonScreen
+    from tui.preview import PreviewApp
+
+    app = PreviewApp(hostile_folder)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        terminal = Terminal(app)
+        course = await wait_for_screen(pilot, CourseScreen)
+        await wait_for(pilot, lambda: course.detail, what="course detail")
+        await settle(pilot)
+        assert terminal.leaks() == []
+        assert terminal.shows("Evil ]2;PWNED")
+        app.open_lesson(course.detail.lessons[0].id)
+        await wait_for_screen(pilot, LessonScreen)
+        await settle(pilot)
+        assert terminal.leaks() == []
+        assert terminal.shows("Raw ]2;PWNED") and terminal.shows("]52;c;SGVsbG8= types")
+
+
+async def test_a_chat_answer_given_raw_to_the_pane_shows_no_control_characters():
+    """The chat widget's own defence, for text that did not come through the tutor."""
+    from widgets.chat import ChatExchange
+
+    app = hostile_app()
+    async with app.run_test(size=SIZE) as pilot:
+        terminal = Terminal(app)
+        await settle(pilot)
+        exchange = ChatExchange("q", f"Answer {HOSTILE}\n\n- item {HOSTILE}")
+        await app.screen.mount(exchange)
+        await exchange.markdown.append("\n\nmore \x1b]2;APPENDED\x07 text")
+        await settle(pilot)
+        assert terminal.leaks() == []
+        assert terminal.shows("Answer ]2;PWNED") and terminal.shows("more ]2;APPENDED")
