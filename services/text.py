@@ -22,6 +22,7 @@ from typing import Any
 
 # C0 except tab (0x09) and newline (0x0a); DEL; C1 (0x80-0x9f).
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_search, _sub = CONTROL.search, CONTROL.sub
 _NAMES = {0x07: "BEL", 0x08: "BS", 0x0d: "CR", 0x1b: "ESC", 0x7f: "DEL", 0x9b: "CSI",
           0x9d: "OSC", 0x90: "DCS"}
 
@@ -36,14 +37,22 @@ def terminal_safe(text: str) -> str:
 
 def terminal_safe_json(value: Any) -> Any:
     """Every string in a JSON value (keys too) made `terminal_safe`; the same object
-    back when nothing needed cleaning, so clean data is not copied."""
-    if isinstance(value, str):
+    back when nothing needed cleaning, so clean data is not copied. (Numbers, booleans
+    and None are skipped without a call: a dashboard holds a year of daily figures.)"""
+    kind = type(value)
+    if kind is str:
         return terminal_safe(value)
-    if isinstance(value, dict):
+    if kind is dict:
         out = None
         for key, item in value.items():
-            clean_key = terminal_safe(key) if isinstance(key, str) else key
-            clean = terminal_safe_json(item)
+            kind = type(item)
+            if kind is str:
+                clean = _sub("", item) if _search(item) else item
+            elif kind is dict or kind is list:
+                clean = terminal_safe_json(item)
+            else:
+                clean = item
+            clean_key = _sub("", key) if type(key) is str and _search(key) else key
             if clean is not item or clean_key is not key:
                 if out is None:
                     out = dict(value)
@@ -51,10 +60,16 @@ def terminal_safe_json(value: Any) -> Any:
                     del out[key]
                 out[clean_key] = clean
         return value if out is None else out
-    if isinstance(value, list):
+    if kind is list:
         items = None
         for i, item in enumerate(value):
-            clean = terminal_safe_json(item)
+            kind = type(item)
+            if kind is str:
+                clean = _sub("", item) if _search(item) else item
+            elif kind is dict or kind is list:
+                clean = terminal_safe_json(item)
+            else:
+                continue
             if clean is not item:
                 if items is None:
                     items = list(value)

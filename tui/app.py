@@ -154,7 +154,7 @@ class LearnApp(App[None]):
         await self.push_screen(home)
         self.refresh_bindings()                   # signed in: the app's keys appear
         user = self.backend.current_user
-        self.sub_title = (user.email or "") if user else ""
+        self.sub_title = terminal_safe(user.email or "") if user else ""
 
     async def on_unmount(self) -> None:
         closers = [self.backend.close]
