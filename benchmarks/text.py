@@ -40,10 +40,10 @@ def main() -> None:
     catalog, lesson = DATA["catalog"], DATA["lesson_detail"]
     hostile = hostile_copy(DATA)
     rows = [
-        ("tutor delta, clean (%d chars)" % len(delta), lambda: terminal_safe(delta), runs),
-        ("tutor delta, hostile (%d chars)" % len(hostile_delta),
+        (f"tutor delta, clean ({len(delta)} chars)", lambda: terminal_safe(delta), runs),
+        (f"tutor delta, hostile ({len(hostile_delta)} chars)",
          lambda: terminal_safe(hostile_delta), runs),
-        ("whole answer, clean (%d KB)" % (len(answer) // 1000), lambda: terminal_safe(answer),
+        (f"whole answer, clean ({len(answer) // 1000} KB)", lambda: terminal_safe(answer),
          runs // 100),
         ("catalog JSON, clean (3 courses)", lambda: terminal_safe_json(catalog), runs // 20),
         ("catalog JSON, hostile", lambda: terminal_safe_json(hostile["catalog"]), runs // 20),

@@ -96,10 +96,13 @@ class LearnApp(App[None]):
 
         return Tutor(self.api)
 
-    def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
+    def notify(self, message: str, *, title: str = "", markup: bool = False,
+               **kwargs: Any) -> None:
         """Toasts carry others' text (achievement titles, links, server messages): made
-        terminal_safe here too, where every toast passes, whatever built it."""
-        super().notify(terminal_safe(message), title=terminal_safe(title), **kwargs)
+        terminal_safe here too, where every toast passes, whatever built it; and shown
+        as text, not markup (a "[link=…]" in a server's message is not a hyperlink)."""
+        super().notify(terminal_safe(message), title=terminal_safe(title), markup=markup,
+                       **kwargs)
 
     def _progress(self, message: str) -> None:
         screen = self.screen_stack[-1] if self.screen_stack else None

@@ -277,3 +277,15 @@ async def test_a_chat_answer_given_raw_to_the_pane_shows_no_control_characters()
         await settle(pilot)
         assert terminal.leaks() == []
         assert terminal.shows("Answer ]2;PWNED") and terminal.shows("more ]2;APPENDED")
+
+
+async def test_a_toast_shows_markup_in_others_text_as_text_not_a_hyperlink():
+    app = hostile_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        terminal = Terminal(app)
+        await settle(pilot)
+        app.notify("Server said: [link='http://evil']update[/link] [@click=app.quit]x[/]")
+        await wait_for(pilot, lambda: app.screen.query("Toast"), what="the toast")
+        await settle(pilot)
+        assert not any("\x1b]8;" in frame for frame in terminal.frames)   # no hyperlink
+        assert terminal.shows("update[/link]")
