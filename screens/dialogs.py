@@ -32,7 +32,7 @@ class RateCourseDialog(ModalScreen[tuple[int, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
-            yield Label(f"Rate “{self.course_title}”", classes="dialog-title")
+            yield Label(Text(f"Rate “{self.course_title}”"), classes="dialog-title")
             yield Static(id="stars")
             yield Input(self.text, placeholder="What worked, what didn't? (optional)",
                         max_length=5000, id="feedback")
@@ -95,7 +95,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help", classes="dialog"):
-            yield Label(f"Keys — {self.help_title}", classes="dialog-title")
+            yield Label(Text(f"Keys — {self.help_title}"), classes="dialog-title")
             yield Static(self._table())
             yield Label("esc closes · ctrl+p opens the command palette", classes="dim")
 

@@ -12,7 +12,14 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
+from services.text import terminal_safe_json
+
 T = TypeVar("T")
+
+# Data for programs, not for people: an assessment's tests go to the runner as written
+# (a course about terminal colours may expect "\x1b[31m"); what the runner reports
+# about them is cleaned where it leaves the runner.
+_PROGRAM_DATA = ("test_cases", "expected_output")
 
 
 class Caller(Protocol):
@@ -447,15 +454,22 @@ def new_event_id() -> str:
 
 
 class LearningAPI:
+    """Every answer is made `terminal_safe` here, where it enters the program (the
+    server's JSON, the offline cache's copy of it, a preview's course folder), so no
+    screen can show a control sequence that someone else wrote."""
+
     def __init__(self, backend: Caller):
         self.backend = backend
+
+    async def _call(self, fn: str, **args: Any) -> Any:
+        return terminal_safe_json(await self.backend.call(fn, **args))
 
     # reads -------------------------------------------------------------------
 
     async def catalog(self, search: str | None = None, tags: list[str] | None = None,
                       difficulty: str | None = None, limit: int = 50,
                       offset: int = 0) -> Catalog:
-        raw = await self.backend.call("catalog", p_search=search or None, p_tags=tags or None,
+        raw = await self._call("catalog", p_search=search or None, p_tags=tags or None,
                                       p_difficulty=difficulty or None, p_limit=limit,
                                       p_offset=offset)
         return Catalog(courses=[_build(CourseSummary, c) for c in raw["courses"]],
@@ -463,7 +477,7 @@ class LearningAPI:
 
     async def course_detail(self, course_id: str | None = None,
                             slug: str | None = None) -> CourseDetail:
-        raw = await self.backend.call("course_detail", p_course_id=course_id, p_slug=slug)
+        raw = await self._call("course_detail", p_course_id=course_id, p_slug=slug)
         return CourseDetail(
             course=_build(CourseSummary, raw["course"]),
             enrollment=_build(Enrollment, raw.get("enrollment")),
@@ -472,7 +486,7 @@ class LearningAPI:
             my_rating=_build(Rating, raw.get("my_rating")))
 
     async def lesson_detail(self, lesson_id: str) -> LessonDetail:
-        raw = await self.backend.call("lesson_detail", p_lesson_id=lesson_id)
+        raw = await self._call("lesson_detail", p_lesson_id=lesson_id)
         return LessonDetail(
             lesson=_build(Lesson, raw["lesson"]), course=_build(Ref, raw["course"]),
             previous=_build(Ref, raw.get("previous")), next=_build(Ref, raw.get("next")),
@@ -482,8 +496,10 @@ class LearningAPI:
 
     async def assessment_detail(self, assessment_id: str) -> AssessmentDetail:
         raw = await self.backend.call("assessment_detail", p_assessment_id=assessment_id)
+        program = {k: raw["assessment"][k] for k in _PROGRAM_DATA if k in raw["assessment"]}
+        raw = terminal_safe_json(raw)
         return AssessmentDetail(
-            assessment=_build(Assessment, raw["assessment"]),
+            assessment=_build(Assessment, {**raw["assessment"], **program}),
             course=_build(Ref, raw.get("course")), lesson=_build(Ref, raw.get("lesson")),
             attempts=[_build(Attempt, x) for x in raw.get("attempts") or []],
             best_score=_float(raw.get("best_score")),
@@ -491,7 +507,7 @@ class LearningAPI:
             if raw.get("open_attempt") else None)
 
     async def dashboard(self) -> Dashboard:
-        raw = await self.backend.call("dashboard")
+        raw = await self._call("dashboard")
         return Dashboard(
             profile=_build(Profile, raw["profile"]), streak=_build(Streak, raw["streak"]),
             enrollments=[_build(EnrolledCourse, x) for x in raw["enrollments"]],
@@ -500,14 +516,14 @@ class LearningAPI:
             activity=[_build(DayActivity, x) for x in raw["activity"]])
 
     async def my_profile(self) -> ProfilePage:
-        raw = await self.backend.call("my_profile")
+        raw = await self._call("my_profile")
         return ProfilePage(profile=_build(Profile, raw["profile"]),
                            streak=_build(Streak, raw.get("streak")) or Streak(),
                            points=int(raw["points"]),
                            achievements=[_build(Achievement, x) for x in raw["achievements"]])
 
     async def notifications(self, limit: int = 100) -> Notifications:
-        raw = await self.backend.call("notifications_list", p_limit=limit)
+        raw = await self._call("notifications_list", p_limit=limit)
         return Notifications(unread=int(raw["unread"]),
                              notifications=[_build(Notification, x)
                                             for x in raw["notifications"]])
@@ -515,20 +531,20 @@ class LearningAPI:
     async def chat_history(self, context: str = "general_chat", course_id: str | None = None,
                            lesson_id: str | None = None, assessment_id: str | None = None,
                            limit: int = 50) -> list[ChatEntry]:
-        raw = await self.backend.call("chat_history_for", p_context=context,
+        raw = await self._call("chat_history_for", p_context=context,
                                       p_course_id=course_id, p_lesson_id=lesson_id,
                                       p_assessment_id=assessment_id, p_limit=limit)
         return [_build(ChatEntry, x) for x in raw]
 
     async def search_lessons(self, query: str, course_id: str | None = None,
                              limit: int = 3) -> list[Passage]:
-        raw = await self.backend.call("search_lessons", p_query=query, p_course_id=course_id,
+        raw = await self._call("search_lessons", p_query=query, p_course_id=course_id,
                                       p_limit=limit)
         return [_build(Passage, x) for x in raw]
 
     async def navigation_index(self) -> list[tuple[str, str, str, str]]:
         """(kind, id, title, context) for every course and lesson the caller can open."""
-        raw = await self.backend.call("navigation")
+        raw = await self._call("navigation")
         entries = [("course", c["id"], c["title"], "") for c in raw["courses"]]
         entries += [("lesson", x["id"], x["title"], x["course_title"]) for x in raw["lessons"]]
         return entries
@@ -537,7 +553,7 @@ class LearningAPI:
 
     async def _write(self, fn: str, event_id: str | None, occurred_at: datetime | None,
                      **args: Any) -> WriteResult:
-        raw = await self.backend.call(fn, **args, p_event_id=event_id or new_event_id(),
+        raw = await self._call(fn, **args, p_event_id=event_id or new_event_id(),
                                       p_occurred_at=occurred_at.isoformat() if occurred_at
                                       else None)
         return _write_result(raw)

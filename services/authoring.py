@@ -16,6 +16,7 @@ from typing import Any
 from services.api import Caller, _build, _float
 from services.content import ContentError, CourseSource, validate, write_course
 from services.errors import NotSignedIn
+from services.text import terminal_safe_json
 
 
 @dataclass
@@ -161,25 +162,30 @@ class AuthoringAPI:
     def __init__(self, backend: Caller):
         self.backend = backend
 
+    async def _call(self, fn: str, **args: Any) -> Any:
+        """The answer made `terminal_safe` (learners' feedback, other authors' names)."""
+        return terminal_safe_json(await self.backend.call(fn, **args))
+
     async def publish(self, course: CourseSource, *, draft: bool = False) -> PublishResult:
-        raw = await self.backend.call("publish_course", p_course=course.payload(),
+        raw = await self._call("publish_course", p_course=course.payload(),
                                       p_draft=draft)
         return PublishResult(course_id=str(raw["course_id"]), slug=raw["slug"],
                              created=bool(raw["created"]), changed=int(raw["changed"]),
                              published=bool(raw["published"]))
 
     async def set_published(self, course_id: str, published: bool) -> dict[str, Any]:
-        return await self.backend.call("set_course_published", p_course_id=course_id,
-                                       p_published=published)
+        return await self._call("set_course_published", p_course_id=course_id,
+                                p_published=published)
 
     async def export(self, slug: str) -> dict[str, Any]:
+        # as published, to be written back to files: not for a terminal, not cleaned
         return await self.backend.call("export_course", p_slug=slug)
 
     async def my_courses(self) -> list[StudioCourse]:
-        return [_build(StudioCourse, x) for x in await self.backend.call("studio_courses")]
+        return [_build(StudioCourse, x) for x in await self._call("studio_courses")]
 
     async def analytics(self, course_id: str) -> CourseAnalytics:
-        raw = await self.backend.call("course_analytics", p_course_id=course_id)
+        raw = await self._call("course_analytics", p_course_id=course_id)
         tutor = raw.get("tutor") or {}
         return CourseAnalytics(
             course=_build(StudioCourse, raw["course"]),
@@ -195,7 +201,7 @@ class AuthoringAPI:
                              by_week=[_build(WeekCount, x) for x in tutor.get("by_week") or []]))
 
     async def admin_report(self, days: int = 30) -> dict[str, Any]:
-        return await self.backend.call("admin_report", p_days=days)
+        return await self._call("admin_report", p_days=days)
 
 
 # ---------------------------------------------------------------------------

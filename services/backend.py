@@ -41,6 +41,7 @@ from services.errors import (
     ServerError,
 )
 from services.session import SessionStore, embedded_namespace
+from services.text import terminal_safe
 
 if TYPE_CHECKING:
     from services.config import Settings
@@ -609,7 +610,8 @@ class LocalBackend:
             "select u.id::text, u.email, p.full_name, u.encrypted_password is not null"
             " from auth.users u left join public.profiles p on p.id = u.id"
             " where u.deleted_at is null order by u.created_at")
-        return [{"id": r[0], "email": r[1], "full_name": r[2], "has_password": r[3]}
+        return [{"id": r[0], "email": r[1] and terminal_safe(r[1]),      # others' text
+                 "full_name": r[2] and terminal_safe(r[2]), "has_password": r[3]}
                 for r in rows]
 
     async def sign_in_profile(self, user_id: str) -> CurrentUser:

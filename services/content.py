@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from services.text import CONTROL, control_characters, describe, terminal_safe
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -70,7 +72,8 @@ class Problem:
 
     def __str__(self) -> str:
         kind = "warning: " if self.warning else ""
-        return f"{self.path}:{self.line}: {kind}{self.message}"
+        # file names and echoed keys come from the folder's author
+        return terminal_safe(f"{self.path}:{self.line}: {kind}{self.message}")
 
 
 class ContentError(Exception):
@@ -209,6 +212,7 @@ class _Source:
             self.add(self.line(key), f"`{key}` must be text in quotes")
             return None
         value = value.strip()
+        self.no_control(key, value)
         if required and not value:
             self.add(self.line(key), f"`{key}` is empty")
         limit = MAX_LEN.get(limit_key)
@@ -216,6 +220,14 @@ class _Source:
             self.add(self.line(key), f"`{key}` is {len(value)} characters long; the most "
                                      f"is {limit}")
         return value
+
+    def no_control(self, key: str, value: str) -> bool:
+        """Report a control character in a parsed value (TOML writes one as an escape,
+        "\\u001b", that the raw text check cannot see); whether there was one."""
+        found = CONTROL.search(value)
+        if found:
+            self.add(self.line(key), _control_message(describe(found.group()), key))
+        return found is not None
 
     def difficulty(self, data: dict, key: str, *, required: bool = False) -> str | None:
         value = data.get(key)
@@ -237,6 +249,9 @@ class _Source:
                                      f"{key} = [\"one\", \"two\"]")
             return []
         value = [v.strip() for v in value]
+        for v in value:
+            if self.no_control(key, v):
+                break
         if any(not v for v in value):
             self.add(self.line(key), f"`{key}` has an empty entry")
         if len(value) > most:
@@ -264,11 +279,20 @@ def _read(path: Path, problems: list[Problem]) -> str | None:
         problems.append(Problem(path, 1, f"cannot read it ({exc.strerror or exc})"))
         return None
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         problems.append(Problem(path, data[: exc.start].count(b"\n") + 1,
                                 "is not UTF-8 text: save the file as UTF-8"))
         return None
+    for line, name in control_characters(text):
+        problems.append(Problem(path, line, _control_message(name)))
+    return text
+
+
+def _control_message(name: str, key: str | None = None) -> str:
+    where = f"`{key}` holds" if key else "this line holds"
+    return (f"{where} the control character {name}, which terminals obey as a command "
+            "(it can set the window title or write the clipboard): remove it")
 
 
 # ---------------------------------------------------------------------------
@@ -429,6 +453,8 @@ def load_assessment_file(path: Path, problems: list[Problem],
     source.difficulty(data, "difficulty")
     for key in ("title", "description", "instructions", "starter_code", "solution"):
         value = data.get(key)
+        if isinstance(value, str) and key != "solution":    # what learners see
+            source.no_control(key, value)
         limit = MAX_LEN[f"assessment.{key}"]
         if isinstance(value, str) and len(value) > limit:
             source.add(source.line(key), f"`{key}` is {len(value)} characters long; the "

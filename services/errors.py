@@ -14,12 +14,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from services.text import terminal_safe
+
 _MAX_MESSAGE = 300
 
 
 def one_line(text: Any, limit: int = _MAX_MESSAGE) -> str:
-    """Collapse whitespace (newlines included) and cap the length."""
-    line = " ".join(str(text or "").split())
+    """Collapse whitespace (newlines included), remove control characters (a server's
+    message may echo what someone else wrote) and cap the length."""
+    line = " ".join(terminal_safe(str(text or "")).split())
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from services.errors import LearnError, from_exception, one_line
+from services.text import terminal_safe
 
 if TYPE_CHECKING:
     from services.api import LearningAPI
@@ -731,8 +732,11 @@ class Answer:
                         usage = chunk["usage"]
                     for choice in chunk.get("choices") or ():
                         delta = (choice.get("delta") or {}).get("content")
-                        if delta:
-                            yield self._emit(delta)
+                        if delta and isinstance(delta, str):
+                            # the model's words, cleaned as they arrive (and so logged)
+                            delta = terminal_safe(delta)
+                            if delta:
+                                yield self._emit(delta)
                         if choice.get("finish_reason"):
                             self.finish_reason = choice["finish_reason"]
             except LearnError:

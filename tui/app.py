@@ -16,6 +16,7 @@ from textual.binding import Binding
 
 from screens.base import friendly
 from screens.first_run import BootScreen
+from services.text import terminal_safe
 from tui.commands import ContentCommands, LearnCommands
 
 if TYPE_CHECKING:
@@ -95,6 +96,14 @@ class LearnApp(App[None]):
 
         return Tutor(self.api)
 
+    def notify(self, message: str, *, title: str = "", markup: bool = False,
+               **kwargs: Any) -> None:
+        """Toasts carry others' text (achievement titles, links, server messages): made
+        terminal_safe here too, where every toast passes, whatever built it; and shown
+        as text, not markup (a "[link=…]" in a server's message is not a hyperlink)."""
+        super().notify(terminal_safe(message), title=terminal_safe(title), markup=markup,
+                       **kwargs)
+
     def _progress(self, message: str) -> None:
         screen = self.screen_stack[-1] if self.screen_stack else None
         if isinstance(screen, BootScreen):
@@ -148,7 +157,7 @@ class LearnApp(App[None]):
         await self.push_screen(home)
         self.refresh_bindings()                   # signed in: the app's keys appear
         user = self.backend.current_user
-        self.sub_title = (user.email or "") if user else ""
+        self.sub_title = terminal_safe(user.email or "") if user else ""
 
     async def on_unmount(self) -> None:
         closers = [self.backend.close]

@@ -189,6 +189,7 @@ def _local_report(database_url: str | None, days: int) -> dict:
     import psycopg
 
     from services import errors
+    from services.text import terminal_safe_json
 
     url = database_url
     if url is None:
@@ -201,7 +202,8 @@ def _local_report(database_url: str | None, days: int) -> dict:
         migrate(url, progress=lambda message: _say(f"  {message}"))
     try:
         with psycopg.connect(url, autocommit=True) as conn:
-            return conn.execute("select public.admin_report(%s)", (days,)).fetchone()[0]
+            report = conn.execute("select public.admin_report(%s)", (days,)).fetchone()[0]
+            return terminal_safe_json(report)  # course titles come from authors
     except psycopg.Error as exc:
         raise errors.from_psycopg(exc, signed_in=True) from exc
 

@@ -444,11 +444,33 @@ def main(argv: list[str] | None = None) -> int:
     # pgserver asks platformdirs for a runtime dir, which warns on hosts without XDG.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["check"]:
+    args = None
+    if argv[:1] != ["check"]:
+        args = build_parser().parse_args(argv) if argv else APP_DEFAULTS
+    if args is not None and _is_app(args):
+        return _dispatch(argv, args)
+    # Commands print others' text (titles, names, program output, server messages):
+    # what reaches the terminal is made terminal_safe here, whatever printed it.
+    from services.text import TerminalSafeWriter
+
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = TerminalSafeWriter(stdout), TerminalSafeWriter(stderr)
+    try:
+        return _dispatch(argv, args)
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+
+
+def _is_app(args: argparse.Namespace) -> bool:
+    """The app and `learn course preview` run Textual, which owns the terminal."""
+    return args.command is None or getattr(args, "course_command", None) == "preview"
+
+
+def _dispatch(argv: list[str], args: argparse.Namespace | None) -> int:
+    if args is None:
         from services.runner.check import main as check_main
 
         return check_main(argv[1:])
-    args = build_parser().parse_args(argv) if argv else APP_DEFAULTS
     paths.data_dir()
     if args.command in ACCOUNT_COMMANDS:
         return _guarded(ACCOUNT_COMMANDS[args.command], args)

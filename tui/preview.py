@@ -12,6 +12,7 @@ from screens.base import DataScreen
 from screens.course import CourseScreen
 from services.content import ContentError, Problem
 from services.preview import FolderBackend, PreviewReadOnly, folder_snapshot
+from services.text import terminal_safe
 from tui.app import LearnApp
 
 POLL_SECONDS = 1.0
@@ -38,8 +39,9 @@ class PreviewApp(LearnApp):
 
     def _report(self, problems: list[Problem]) -> None:
         errors = [p for p in problems if not p.warning]
-        self.sub_title = f"{self.directory} · {len(errors)} problem" \
-            f"{'' if len(errors) == 1 else 's'}" if errors else str(self.directory)
+        where = terminal_safe(str(self.directory))      # a folder name is anyone's text
+        self.sub_title = f"{where} · {len(errors)} problem" \
+            f"{'' if len(errors) == 1 else 's'}" if errors else where
         if errors:
             self.notify(f"{errors[0]}\nRun `learn course validate {self.directory}` to see "
                         "every problem.", title=f"{len(errors)} problem"

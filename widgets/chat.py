@@ -80,6 +80,7 @@ from textual.widgets.markdown import MarkdownBlock
 from textual.worker import Worker
 
 from services.errors import LearnError, from_exception
+from services.text import terminal_safe
 from services.tutor import Answer, Tutor, TutorContext
 
 ContextSource = TutorContext | Callable[[], TutorContext] | None
@@ -257,6 +258,14 @@ class AnswerMarkdown(Markdown):
 
     BLOCKS = {**Markdown.BLOCKS, "bullet_list_open": CompactBulletList,
               "ordered_list_open": CompactOrderedList}
+
+    def update(self, markdown: str) -> Any:
+        # an answer is the model's text: services/tutor.py cleans it as it streams; this
+        # is the second line of defence, one regex search per frame's worth of text
+        return super().update(terminal_safe(markdown))
+
+    def append(self, markdown: str) -> Any:
+        return super().append(terminal_safe(markdown))
 
     def get_block_class(self, block_name: str) -> type[MarkdownBlock]:
         block = super().get_block_class(block_name)

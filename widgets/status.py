@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.widgets import Static
 
 
@@ -16,7 +17,7 @@ class StateMessage(Static):
 
     def show_error(self, message: str) -> None:
         self.add_class("-error")
-        self.update(f"⚠ {message}\n\nPress r to try again.")
+        self.update(Text(f"⚠ {message}\n\nPress r to try again."))   # text, not markup
         self.display = True
 
     def show_empty(self, message: str) -> None:

@@ -113,5 +113,5 @@ class DownloadBar(Horizontal):
         yield ProgressBar(total=None, show_eta=False)
 
     def advance(self, done: int, total: int, what: str) -> None:
-        self.query_one(Label).update(f"Making available offline: {what}")
+        self.query_one(Label).update(Text(f"Making available offline: {what}"))
         self.query_one(ProgressBar).update(total=total, progress=done)

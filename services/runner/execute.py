@@ -14,7 +14,17 @@ import signal
 import time
 from typing import NamedTuple
 
-from .results import TEST_STATUSES, RunResult, TestResult, clip_output, conceal, storable
+from services.text import terminal_safe
+
+from .results import (
+    TEST_STATUSES,
+    RunResult,
+    TestResult,
+    clip_output,
+    conceal,
+    storable,
+    terminal_safe_result,
+)
 from .sandbox import PROGRAMS, STARTUP_S, Child, Workdir, interpreter, rlimits
 from .spec import Assessment, Limits, TestCase
 
@@ -75,7 +85,11 @@ def run_code(language: str, code: str, stdin: str = "", limits: Limits | None = 
                              f"({e.strerror or e}): check TMPDIR")
     with workdir:
         workdir.write(SOURCE_NAMES[language], code)
-        return _program(workdir, language, code, stdin, limits)
+        outcome = _program(workdir, language, code, stdin, limits)
+    # to be shown (io tests compare the program's own bytes, in _Run.io_test)
+    return outcome._replace(stdout=terminal_safe(outcome.stdout),
+                            stderr=terminal_safe(outcome.stderr),
+                            message=outcome.message and terminal_safe(outcome.message))
 
 
 class _Run:
@@ -221,9 +235,9 @@ class _Run:
                 message = self.problem or (f"not run: the tests used all the "
                                            f"{self.budget_s:g} s a run may take")
                 result = TestResult(test.name, "error", message)
-            results.append(conceal(result) if test.hidden else result)
+            results.append(terminal_safe_result(conceal(result) if test.hidden else result))
         if self.problem is not None:
-            return RunResult("error", self.problem, results)
+            return RunResult("error", terminal_safe(self.problem), results)
         passed = all(r.status == "pass" for r in results)
         return RunResult("pass" if passed else "fail", None, results)
 
@@ -309,7 +323,8 @@ def _lines(text: str) -> list[str]:
 
 def _unrunnable(tests: list[TestCase], message: str) -> RunResult:
     results = [TestResult(t.name, "error", message, hidden=t.hidden) for t in tests]
-    return RunResult("error", message, [conceal(r) if r.hidden else r for r in results])
+    return RunResult("error", message, [terminal_safe_result(conceal(r) if r.hidden else r)
+                                        for r in results])
 
 
 def _load_failure(phase: str, status: str, message: str, limits: Limits) -> str:

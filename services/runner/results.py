@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
+from services.text import terminal_safe
+
 VERSION = 1
 TEST_STATUSES = ("pass", "fail", "error", "timeout", "memory_limit", "output_limit")
 HIDDEN_MESSAGE = "hidden test"
@@ -81,6 +83,17 @@ def conceal(result: TestResult) -> TestResult:
     """A hidden test as learners see it: name, pass/fail and duration only."""
     return TestResult(name=result.name, status="pass" if result.status == "pass" else "fail",
                       message=HIDDEN_MESSAGE, duration_ms=result.duration_ms, hidden=True)
+
+
+def terminal_safe_result(result: TestResult) -> TestResult:
+    """`result` with its text made `terminal_safe`: test names come from authors, the
+    rest from the learner's program, and all of it is shown on a terminal (the results
+    table, `learn check`) and stored. Applied once a test has been judged."""
+    def safe(text: str | None) -> str | None:
+        return terminal_safe(text) if text else text
+    return result._replace(name=terminal_safe(result.name), message=safe(result.message),
+                           expected=safe(result.expected), actual=safe(result.actual),
+                           output=safe(result.output))
 
 
 def clip_output(text: str) -> str | None:
