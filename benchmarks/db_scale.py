@@ -72,10 +72,12 @@ BUILD = [
              md5('learner' || (1 + c % 100))::uuid
       from generate_series(1, {COURSES}) c;
     insert into public.lessons (id, course_id, title, content, duration, difficulty,
-                                order_index, is_published)
+                                order_index, is_published, course_published,
+                                course_created_by)   -- what the lessons trigger would set
       select md5('lesson' || c || '-' || k)::uuid, md5('course' || c)::uuid,
              'Lesson ' || k || ' of course ' || c,
-             repeat('Lesson text. ', 200), '15 min', 'Beginner', k, k <= 18
+             repeat('Lesson text. ', 200), '15 min', 'Beginner', k, k <= 18,
+             c <= {PUBLISHED_COURSES}, md5('learner' || (1 + c % 100))::uuid
       from generate_series(1, {COURSES}) c, generate_series(1, {LESSONS_PER_COURSE}) k;
     """),
     ("enrollments", f"""
