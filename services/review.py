@@ -197,13 +197,29 @@ def assessment_rating(*, passed: bool, used_hint: bool, seconds: float | None,
     return Rating.GOOD
 
 
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{3,}")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*[A-Za-z0-9_](?:\(\))?")
+_COMMON = frozenset("""
+    about after again also always another because been before being between both cannot
+    could does each either every from have here into itself just like many more most much
+    must never only other over same should some such than that their them then there these
+    they this those through under until very were what when where which while with without
+    would your you always often usually gives give takes take makes make uses used using
+""".split())
 
 
 def cloze(text: str, blanks: int = 2) -> str:
-    """The key point with its longest words blanked out: the question side of a card."""
-    words = sorted({m.group(0) for m in _WORD.finditer(text)}, key=lambda w: (-len(w), w))
-    hidden = set(words[:blanks])
+    """The key point with its most telling words blanked out: the question side of a
+    card. Code-like words (calls, dotted names, snake_case) first, then the longest;
+    common words never."""
+    def telling(word: str) -> tuple[int, int]:
+        camel = word[1:] != word[1:].lower()
+        code = any(c in word for c in "._()") or camel
+        return (0 if code else 1, -len(word))
+
+    words = {m.group(0) for m in _WORD.finditer(text)}
+    candidates = sorted((w for w in words if len(w) >= 4 and w.lower() not in _COMMON),
+                        key=lambda w: (*telling(w), w))
+    hidden = set(candidates[:blanks])
     if not hidden:
         return text
     return _WORD.sub(lambda m: "_" * len(m.group(0)) if m.group(0) in hidden else m.group(0),
@@ -215,7 +231,7 @@ def when(moment: datetime | None, now: datetime | None = None) -> str:
     if moment is None:
         return "—"
     seconds = (moment - (now or utcnow())).total_seconds()
-    if seconds <= 60:
+    if seconds < 30:
         return "now"
     if seconds < 3600:
         return f"in {round(seconds / 60)} min"
