@@ -92,7 +92,7 @@ class DashboardScreen(DataScreen):
         self.query_one("#streak").border_title = "Streak"
         self.query_one("#activity").border_title = "Activity — last 365 days"
         self.query_one("#courses-panel").border_title = "Your courses"
-        self.query_one("#side-panel").border_title = "Achievements"
+        self.query_one("#side-panel").border_title = "Reviews · Achievements"
 
     async def fetch(self) -> Dashboard:
         return await self.api.dashboard()

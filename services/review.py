@@ -198,13 +198,15 @@ def assessment_rating(*, passed: bool, used_hint: bool, seconds: float | None,
 
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*[A-Za-z0-9_](?:\(\))?")
-_COMMON = frozenset("""
-    about after again also always another because been before being between both cannot
-    could does each either every from have here into itself just like many more most much
-    must never only other over same should some such than that their them then there these
-    they this those through under until very were what when where which while with without
-    would your you always often usually gives give takes take makes make uses used using
-""".split())
+_COMMON = frozenset({
+    "about", "after", "again", "also", "always", "another", "because", "been", "before", "being",
+    "between", "both", "cannot", "could", "does", "each", "either", "every", "from", "give",
+    "gives", "have", "here", "into", "itself", "just", "like", "make", "makes", "many", "more",
+    "most", "much", "must", "never", "often", "only", "other", "over", "same", "should", "some",
+    "such", "take", "takes", "than", "that", "their", "them", "then", "there", "these", "they",
+    "this", "those", "through", "under", "until", "used", "uses", "using", "usually", "very",
+    "were", "what", "when", "where", "which", "while", "with", "without", "would", "you", "your",
+})
 
 
 def cloze(text: str, blanks: int = 2) -> str:
