@@ -161,18 +161,19 @@ def summary_line(result: dict[str, Any]) -> tuple[str, str]:
 # Watching
 # ---------------------------------------------------------------------------
 
-async def saves(path: Path, stop: asyncio.Event, *,
+async def saves(path: Path, stop: asyncio.Event, *, last: str | None = None,
                 debounce_ms: int = DEBOUNCE_MS) -> AsyncIterator[str]:
     """The file's text after each save that changed it. Watches the folder, so editors
-    that save by writing a new file and renaming it over the old one are seen too."""
+    that save by writing a new file and renaming it over the old one are seen too; and
+    looks at the file every half second without an event as well, so a save made while
+    the watch was being set up is not missed."""
     import watchfiles
 
     name = path.name
-    last = path.read_text(encoding="utf-8", errors="replace") if path.exists() else None
     async for _changes in watchfiles.awatch(
             path.parent, stop_event=stop, step=debounce_ms, debounce=1600,
             watch_filter=lambda _change, changed: Path(changed).name == name,
-            recursive=False, rust_timeout=500, yield_on_timeout=False):
+            recursive=False, rust_timeout=500, yield_on_timeout=True):
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except FileNotFoundError:      # between an editor's delete and its rename
@@ -200,7 +201,8 @@ class Practice:
     hints_used: int = 0
     last_result: dict[str, Any] | None = None
     code: str = ""
-    on_checked: Callable[[float], None] | None = None   # benchmarks: seconds save → shown
+    last_run_seconds: float = 0.0       # the test run itself, of the last check
+    on_checked: Callable[[], None] | None = None   # called once a check is on screen
 
     @property
     def draft_key(self) -> str:
@@ -208,8 +210,9 @@ class Practice:
 
     def _print(self, text: str = "", style: str | None = None) -> None:
         self.console.print(text, style=style, markup=False, highlight=False)
+        self.console.file.flush()
 
-    async def check(self, code: str, *, saved_at: float | None = None) -> dict[str, Any] | None:
+    async def check(self, code: str, *, label: str = "saved") -> dict[str, Any] | None:
         """A save: keep it as the draft, then the syntax check and the visible tests."""
         from rich.rule import Rule
 
@@ -217,23 +220,25 @@ class Practice:
 
         self.code = code
         drafts.save(self.draft_key, code)
-        self.console.print(Rule(f"saved {time.strftime('%H:%M:%S')}", style="dim"))
+        self.console.print(Rule(f"{label} {time.strftime('%H:%M:%S')}", style="dim"))
         problem = syntax_problem(code, self.spec.language, self.path.name)
         if problem:
             self._print(problem, "bold red")
             self.last_result = None
-            self._shown(saved_at)
+            self._shown()
             return None
+        started = time.perf_counter()
         result = (await asyncio.to_thread(run, visible_only(self.spec), code)).to_dict()
+        self.last_run_seconds = time.perf_counter() - started
         self.last_result = result
         self.show(result)
-        self._shown(saved_at)
+        self._shown()
         return result
 
-    def _shown(self, saved_at: float | None) -> None:
+    def _shown(self) -> None:
         self.console.file.flush()
-        if saved_at is not None and self.on_checked is not None:
-            self.on_checked(time.perf_counter() - saved_at)
+        if self.on_checked is not None:
+            self.on_checked()
 
     def show(self, result: dict[str, Any]) -> None:
         text, style = summary_line(result)
@@ -249,7 +254,8 @@ class Practice:
         self._print("h hint · s submit · q stop", "dim")
 
     async def hint(self) -> None:
-        """The next rung of the tutor's hint ladder (or matching course passages)."""
+        """The next rung of the tutor's hint ladder; with no model, hints from the
+        learner's own failing tests, then the course passages about this assessment."""
         from services.tutor import Tutor, TutorContext
 
         if self.tutor is None:
@@ -257,7 +263,14 @@ class Practice:
         context = TutorContext.for_assessment(self.detail, code=self.code,
                                               results=self.last_result)
         self.hints_used += 1
-        self._print(f"Hint {self.hints_used} (thinking…)", "bold cyan")
+        try:
+            endpoint = await self.tutor.endpoint()
+        except Exception:
+            endpoint = None
+        if endpoint is None:
+            await self._hint_without_model(context)
+            return
+        self._print(f"Hint {self.hints_used} (from {endpoint.model}):", "bold cyan")
         try:
             answer = self.tutor.ask("I'm stuck: give me the next hint, not the solution.",
                                     context)
@@ -269,6 +282,37 @@ class Practice:
             from services.errors import from_exception
 
             self._print(f"No hint now: {from_exception(exc)}", "yellow")
+
+    async def _hint_without_model(self, context: Any) -> None:
+        rung = self.hints_used
+        self._print(f"Hint {rung} (no AI model is set up: from your tests and the course)",
+                    "bold cyan")
+        failing = [t for t in (self.last_result or {}).get("tests", [])
+                   if t["status"] != "pass"]
+        if rung == 1 and failing:
+            test = failing[0]
+            self._print(f"Look at the test {printable(test['name'])!r} first:")
+            if test.get("message") and test["status"] != "fail":
+                self._print(f"  it stopped with {printable(test['message']).splitlines()[0]}")
+            else:
+                self._print(f"  expected {_clip(test.get('expected'), 60)}")
+                self._print(f"  got      {_clip(test.get('actual'), 60)}")
+            self._print("What does your code do differently for that input?", "dim")
+            return
+        if rung <= 2 or not failing:
+            title = self.detail.assessment.title
+            passages = await self.tutor.course_passages(title, context)
+            if not passages and self.detail.lesson is not None:
+                passages = await self.tutor.course_passages(self.detail.lesson.title, context)
+            for passage in passages[:2]:
+                self._print(f"{printable(passage.title)} · {printable(passage.course_title)}",
+                            "bold")
+                self._print(" ".join(printable(passage.excerpt).split())[:400])
+            if passages:
+                return
+        self._print("That is every hint there is without a model: set one up with "
+                    "`learn config openai_base_url …` (or run Ollama) for a hint ladder.",
+                    "yellow")
 
     async def submit(self) -> dict[str, Any] | None:
         """Every test (hidden ones too), then the attempt and the review card's rating."""
@@ -355,15 +399,17 @@ async def run_practice(practice: Practice, *, keys: AsyncIterator[str] | None,
                        stop: asyncio.Event | None = None) -> int:
     """Check the file now, then on every save; act on keys until q (or stop)."""
     stop = stop or asyncio.Event()
-    await practice.check(practice.path.read_text(encoding="utf-8", errors="replace"))
-    practice.keys_line()
     busy = asyncio.Lock()
 
     async def on_saves() -> None:
-        async for text in saves(practice.path, stop):
-            saved_at = time.perf_counter()
+        async with busy:
+            first = practice.path.read_text(encoding="utf-8", errors="replace")
+            await practice.check(first, label="checked")
+            practice.keys_line()
+        # Anything saved since `first` was read is seen by the watch (or its poll).
+        async for text in saves(practice.path, stop, last=first):
             async with busy:
-                await practice.check(text, saved_at=saved_at)
+                await practice.check(text)
                 practice.keys_line()
 
     async def on_keys() -> None:
@@ -381,6 +427,7 @@ async def run_practice(practice: Practice, *, keys: AsyncIterator[str] | None,
         # End of input (no terminal): keep watching until interrupted.
 
     watcher = asyncio.create_task(on_saves())
+    watcher.add_done_callback(lambda _task: stop.set())   # it failed: do not hang
     reader = asyncio.create_task(on_keys())
     try:
         await stop.wait()
@@ -389,6 +436,8 @@ async def run_practice(practice: Practice, *, keys: AsyncIterator[str] | None,
         stop.set()
         with contextlib.suppress(asyncio.CancelledError):
             await reader
-        with contextlib.suppress(asyncio.CancelledError):
+        with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
             await asyncio.wait_for(watcher, 2)
+    if watcher.done() and not watcher.cancelled() and watcher.exception() is not None:
+        raise watcher.exception()
     return 0

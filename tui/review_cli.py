@@ -166,7 +166,7 @@ def _practice(args: argparse.Namespace) -> int:
                           f"{sum(1 for t in spec.tests if not t.hidden)} visible tests")
             console.print(f"Wrote {_safe(source)} to [bold]{_safe(str(path))}[/bold]")
             if args.once:
-                await practice.check(path.read_text(encoding="utf-8"))
+                await practice.check(path.read_text(encoding="utf-8"), label="checked")
                 return 0
             console.print("Open it in your editor: every save runs the visible tests here.",
                           style="dim")
