@@ -22,7 +22,8 @@ from services.practice import prepare_file, syntax_problem
 from services.seed import seed_bundled
 
 ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = 'import re\n\ndef make_slug(title: str) -> str:\n    return "-".join(re.findall(r"\\w+", title.lower()))\n'
+SOLUTION = ('import re\n\ndef make_slug(title: str) -> str:\n'
+            '    return "-".join(re.findall(r"\\w+", title.lower()))\n')
 
 
 @pytest.fixture(scope="module")
