@@ -13,12 +13,14 @@ import time
 from datetime import datetime, timezone
 
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Header, Static
+from textual.screen import ModalScreen
+from textual.widgets import Header, Input, Label, Static
 
-from screens.base import DataScreen
+from screens.base import DataScreen, friendly
 from services.practice import printable
 from services.review import (
     SAME_SESSION,
@@ -43,6 +45,7 @@ class ReviewScreen(DataScreen):
         Binding("2", "rate(2)", "Hard", id="review.hard"),
         Binding("3", "rate(3)", "Good", id="review.good"),
         Binding("4", "rate(4)", "Easy", id="review.easy"),
+        Binding("k", "quiz", "Quiz me", id="review.quiz"),
         Binding("o", "open_source", "Open lesson", id="review.open"),
         Binding("escape", "back", "Back", id="review.back"),
     ]
@@ -57,6 +60,7 @@ class ReviewScreen(DataScreen):
         self.shown_at = time.monotonic()
         self.finished = False
         self.next_due: datetime | None = None
+        self.suggestion: tuple[Rating | None, str] | None = None   # the tutor's, for this card
 
     @property
     def reviews(self) -> Reviews:
@@ -135,7 +139,14 @@ class ReviewScreen(DataScreen):
                     ("\nRate how well you remembered how to solve it.", "dim")))
             else:
                 answer.update(Text.assemble(("\n", ""), (printable(card.prompt), "bold green")))
-            keys.update(self._rating_keys(card))
+            rating_keys = self._rating_keys(card)
+            if self.suggestion is not None:
+                suggested, why = self.suggestion
+                rating_keys = Text.assemble(
+                    ("The tutor suggests ", "dim"),
+                    (suggested.label if suggested else "no rating", "bold"),
+                    (f": {printable(why)[:300]}\nYour call — ", "dim"), rating_keys)
+            keys.update(rating_keys)
         else:
             answer.update("")
             keys.update(Text("space reveals the answer", style="dim"))
@@ -180,7 +191,7 @@ class ReviewScreen(DataScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "rate":
             return True if (self.card is not None and self.revealed) else None
-        if action == "reveal":
+        if action in ("reveal", "quiz"):
             return True if (self.card is not None and not self.revealed) else None
         if action == "open_source":
             card = self.card
@@ -209,6 +220,7 @@ class ReviewScreen(DataScreen):
             self.next_due = updated.due
         self.reviewed += 1
         self.revealed = False
+        self.suggestion = None
         self._send(card, rating, reviewed_at, duration_ms)
         self._show_card()
         if self.card is None:
@@ -235,6 +247,29 @@ class ReviewScreen(DataScreen):
         reviews = self.reviews
         self.app.run_write(lambda: reviews.finish_session(started))
 
+    @work(exclusive=True, group="quiz")
+    async def action_quiz(self) -> None:
+        """The tutor asks about this key point and suggests a rating; the learner rates."""
+        card = self.card
+        if card is None or self.revealed:
+            return
+        tutor = self.app.tutor
+        try:
+            endpoint = await tutor.endpoint()
+        except Exception:
+            endpoint = None
+        if endpoint is None:
+            self.notify("Quiz me needs an AI model: set one with `learn config "
+                        "openai_base_url …` (or run Ollama). Press space to reveal instead.",
+                        title="No AI model", severity="warning")
+            return
+        result = await self.app.push_screen_wait(QuizDialog(card, tutor))
+        if self.card is not card:
+            return
+        self.suggestion = result
+        self.revealed = True
+        self._show_card()
+
     def action_open_source(self) -> None:
         card = self.card
         if card is None:
@@ -250,3 +285,85 @@ class ReviewScreen(DataScreen):
 
     def on_unmount(self) -> None:
         self._finish()
+
+
+class QuizDialog(ModalScreen[tuple[Rating | None, str] | None]):
+    """The tutor's question about a key point, the learner's answer, the tutor's
+    suggested rating (services.review.quiz_question / quiz_suggestion)."""
+
+    BINDINGS = [Binding("escape", "close", "Close", id="quiz.close")]
+
+    def __init__(self, card: ReviewCard, tutor) -> None:
+        super().__init__()
+        self.card = card
+        self.tutor = tutor
+        self.question: str | None = None
+        self.result: tuple[Rating | None, str] | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="quiz", classes="dialog"):
+            yield Label("Quiz me", classes="dialog-title")
+            yield Static(Text("Thinking of a question…", style="dim"), id="quiz-question")
+            yield Input(placeholder="Your answer, then enter", id="quiz-answer",
+                        max_length=2000, disabled=True)
+            yield Static(id="quiz-verdict")
+
+    def on_mount(self) -> None:
+        self._ask()
+
+    @work(exclusive=True, group="quiz")
+    async def _ask(self) -> None:
+        from services.review import quiz_question
+
+        try:
+            question = await quiz_question(self.tutor, self.card)
+        except Exception as exc:
+            self._failed(friendly(exc))
+            return
+        if not question:
+            self._failed("The tutor has no model to ask.")
+            return
+        self.question = question
+        self.query_one("#quiz-question", Static).update(Text(printable(question), style="bold"))
+        answer = self.query_one("#quiz-answer", Input)
+        answer.disabled = False
+        answer.focus()
+
+    @on(Input.Submitted, "#quiz-answer")
+    def _answered(self, event: Input.Submitted) -> None:
+        if self.question is None or self.result is not None:
+            if self.result is not None:
+                self.dismiss(self.result)
+            return
+        event.input.disabled = True
+        self.query_one("#quiz-verdict", Static).update(Text("Reading your answer…", style="dim"))
+        self._judge(event.value)
+
+    @work(exclusive=True, group="quiz")
+    async def _judge(self, answer: str) -> None:
+        from services.review import quiz_suggestion
+
+        try:
+            self.result = await quiz_suggestion(self.tutor, self.card, self.question or "",
+                                                answer)
+        except Exception as exc:
+            self._failed(friendly(exc))
+            return
+        suggested, why = self.result
+        verdict = Text.assemble(("Suggested: ", "dim"),
+                                (suggested.label if suggested else "—", "bold"),
+                                ("\n" + printable(why)[:500], ""),
+                                ("\n\nenter or esc: back to the card, and rate it yourself",
+                                 "dim"))
+        self.query_one("#quiz-verdict", Static).update(verdict)
+        self.focus()
+
+    def _failed(self, message: str) -> None:
+        self.query_one("#quiz-verdict", Static).update(Text(message, style="red"))
+
+    def key_enter(self) -> None:
+        if self.result is not None:
+            self.dismiss(self.result)
+
+    def action_close(self) -> None:
+        self.dismiss(self.result)

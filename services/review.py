@@ -381,3 +381,56 @@ def due_json(queue: ReviewQueue) -> dict[str, Any]:
                     "reviewed_today": queue.summary.reviewed_today,
                     "pending_offline": queue.pending},
     }
+
+
+# ---------------------------------------------------------------------------
+# "Quiz me": the tutor asks about a due key point and suggests a rating
+# ---------------------------------------------------------------------------
+
+QUIZ_ASK = ("Quiz me on this key point, which I learned earlier: \"{point}\". Ask me one "
+            "short question whose answer shows whether I remember it. Reply with the "
+            "question only; do not give the answer.")
+QUIZ_JUDGE = ("The key point: \"{point}\". Your question was: {question}\nMy answer: "
+              "{answer}\nHow well does my answer show that I remember the key point? Begin "
+              "your reply with exactly one word — Again, Hard, Good or Easy — then one short "
+              "sentence saying why.")
+_SUGGESTION = re.compile(r"\b(again|hard|good|easy)\b", re.IGNORECASE)
+
+
+def quiz_context(card: ReviewCard):
+    """What the tutor knows for a quiz: the card's lesson and its key point only."""
+    from services.tutor import TutorContext
+
+    return TutorContext(kind="lesson_chat", course_id=card.course_id,
+                        course_title=card.course_title, lesson_id=card.lesson_id,
+                        lesson_title=card.lesson_title, key_points=[card.prompt])
+
+
+def parse_suggestion(text: str) -> Rating | None:
+    """The rating a judgement starts with (its first of Again/Hard/Good/Easy)."""
+    found = _SUGGESTION.search(text[:80])
+    return Rating[found.group(1).upper()] if found else None
+
+
+async def _answer_text(answer) -> str:
+    async for _piece in answer:
+        pass
+    return answer.text.strip()
+
+
+async def quiz_question(tutor, card: ReviewCard) -> str | None:
+    """A question about the card's key point from the model; None without a model."""
+    if await tutor.endpoint() is None:
+        return None
+    return await _answer_text(tutor.ask(QUIZ_ASK.format(point=card.prompt),
+                                        quiz_context(card)))
+
+
+async def quiz_suggestion(tutor, card: ReviewCard, question: str,
+                          answer: str) -> tuple[Rating | None, str]:
+    """The model's judgement of the learner's answer: a suggested rating and why. The
+    learner still rates: this is a hint for them, never recorded as their rating."""
+    text = await _answer_text(tutor.ask(
+        QUIZ_JUDGE.format(point=card.prompt, question=question, answer=answer or "(no answer)"),
+        quiz_context(card)))
+    return parse_suggestion(text), text

@@ -81,3 +81,34 @@ async def test_again_keeps_a_card_in_the_session_and_finishing_counts_for_the_st
         assert [e.fn for e in sent].count("record_review") == len(points) + 1
         assert sent[-1].result["counted"] is True
         assert sent[-1].result["reviews"] == len(points) + 1
+
+
+async def test_quiz_me_suggests_a_rating_and_the_learner_still_rates(make_app, monkeypatch):
+    from screens.review import QuizDialog
+    from tests.stack.openai_standin import OpenAIStandIn
+
+    with OpenAIStandIn(models=["tutor-model"]) as ai:
+        monkeypatch.setenv("OPENAI_BASE_URL", ai.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        monkeypatch.setenv("LEARN_MODEL", "tutor-model")
+        ai.reply("What does type() tell you about a value?")
+        ai.reply("Good — you named the function and what it returns.")
+        app = make_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await first_run(pilot)
+            points = await _complete_first_lesson(app)
+            screen = await _reviewing(pilot)
+            await pilot.press("k")
+            dialog = await wait_for_screen(pilot, QuizDialog)
+            await wait_for(pilot, lambda: dialog.question, what="the question")
+            assert "type()" in str(dialog.query_one("#quiz-question").render())
+            await pilot.press(*"its type", "enter")
+            await wait_for(pilot, lambda: dialog.result, what="the verdict")
+            await pilot.press("enter")
+            await wait_for_screen(pilot, ReviewScreen)
+            assert screen.revealed and "The tutor suggests Good" in screen_text(pilot)
+            assert screen.reviewed == 0                     # a suggestion is not a rating
+            await pilot.press("2")
+            assert screen.reviewed == 1 and screen.card.prompt == points[1].strip()
+        asked = ai.requests[0].body["messages"][-1]["content"]
+        assert points[0].strip() in asked
