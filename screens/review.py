@@ -256,8 +256,10 @@ class ReviewScreen(DataScreen):
         tutor = self.app.tutor
         try:
             endpoint = await tutor.endpoint()
-        except Exception:
-            endpoint = None
+        except Exception as exc:          # configured, but not answering
+            self.notify(f"{friendly(exc)} Press space to reveal instead.",
+                        title="Quiz me", severity="warning")
+            return
         if endpoint is None:
             self.notify("Quiz me needs an AI model: set one with `learn config "
                         "openai_base_url …` (or run Ollama). Press space to reveal instead.",

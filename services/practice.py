@@ -74,7 +74,8 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def prepare_file(path: Path, draft_key: str, starter: str) -> str:
-    """Put the learner's newest code in the workspace file; say where it came from.
+    """Put the learner's newest code in the workspace file; returns what was done, as
+    the start of a sentence that the file's path ends ("Wrote the starter code to").
 
     The draft (what the TUI's editor saved) and the file (what the learner's editor
     saved) may both exist: the newer one wins, and both end up the same."""
@@ -84,15 +85,15 @@ def prepare_file(path: Path, draft_key: str, starter: str) -> str:
         text = path.read_text(encoding="utf-8", errors="replace")
         if draft is not None and draft != text and (draft_time or 0) > path.stat().st_mtime:
             _write_atomically(path, draft)
-            return "your draft from the app (newer than the file)"
+            return "Wrote your draft from the app (newer than the file) to"
         if draft != text:
             drafts.save(draft_key, text)
-        return "the file as you left it"
+        return "Kept your file as you left it:"
     if draft is not None and draft.strip():
         _write_atomically(path, draft)
-        return "your draft from the app"
+        return "Wrote your draft from the app to"
     _write_atomically(path, starter or "")
-    return "the starter code"
+    return "Wrote the starter code to"
 
 
 def syntax_problem(code: str, language: str, filename: str = "<file>") -> str | None:

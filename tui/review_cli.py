@@ -164,7 +164,7 @@ def _practice(args: argparse.Namespace) -> int:
             console.print(f"[bold]{_safe(a.title)}[/bold]  ·  {_safe(a.difficulty or '')}  ·  "
                           f"{a.time_limit or 'no'} min limit  ·  "
                           f"{sum(1 for t in spec.tests if not t.hidden)} visible tests")
-            console.print(f"Wrote {_safe(source)} to [bold]{_safe(str(path))}[/bold]")
+            console.print(f"{_safe(source)} [bold]{_safe(str(path))}[/bold]")
             if args.once:
                 await practice.check(path.read_text(encoding="utf-8"), label="checked")
                 return 0

@@ -194,12 +194,12 @@ def test_a_syntax_error_is_one_line_with_its_position():
 def test_the_newer_of_file_and_draft_wins(tmp_path, monkeypatch):
     monkeypatch.setenv("LEARN_HOME", str(tmp_path / "home"))
     path = tmp_path / "ws" / "a.py"
-    assert prepare_file(path, "k", "starter\n") == "the starter code"
+    assert prepare_file(path, "k", "starter\n") == "Wrote the starter code to"
     path.write_text("mine\n")
     os.utime(path, (time.time() + 5, time.time() + 5))
-    assert prepare_file(path, "k", "starter\n") == "the file as you left it"
+    assert prepare_file(path, "k", "starter\n") == "Kept your file as you left it:"
     assert drafts.load("k") == "mine\n"
     drafts.save("k", "from the app\n")
     os.utime(path, (time.time() - 60, time.time() - 60))
-    assert prepare_file(path, "k", "starter\n").startswith("your draft from the app")
+    assert prepare_file(path, "k", "starter\n").startswith("Wrote your draft from the app")
     assert path.read_text() == "from the app\n"
