@@ -32,10 +32,11 @@ def streak_text(dashboard: Dashboard) -> Text:
                     else "✓ You learned this week.", style="green")
     elif streak.current:
         when = "today" if unit == "day" else "this week"
-        text.append(f"Complete a lesson or an assessment {when} to keep it going.",
+        text.append(f"Complete a lesson, an assessment or a review {when} to keep it going.",
                     style="yellow")
     else:
-        text.append("Complete a lesson or an assessment to start a streak.", style="dim")
+        text.append("Complete a lesson, an assessment or a review to start a streak.",
+                    style="dim")
     return text
 
 
