@@ -147,7 +147,7 @@ create trigger assessment_attempts_review_card_update
 -- Private helpers (SECURITY DEFINER: the only writers of the review tables)
 -- ---------------------------------------------------------------------------
 
--- A card as the API returns it.
+-- A card as the API returns it (its lesson or assessment, and course, by one join each).
 create or replace function private.review_card_json(c public.review_cards)
 returns jsonb
 language sql
@@ -157,22 +157,15 @@ as $$
   select jsonb_build_object(
     'id', c.id, 'prompt', c.prompt, 'key_point_index', c.key_point_index,
     'lesson_id', c.lesson_id, 'assessment_id', c.assessment_id,
-    'lesson_title', (select l.title from public.lessons l where l.id = c.lesson_id),
-    'key_point_count', (select cardinality(l.key_points) from public.lessons l
-                        where l.id = c.lesson_id),
-    'assessment_title', (select a.title from public.assessments a where a.id = c.assessment_id),
-    'assessment_slug', (select a.slug from public.assessments a where a.id = c.assessment_id),
-    'course_id', (select coalesce(l.course_id, a.course_id)
-                  from (select 1) one
-                  left join public.lessons l on l.id = c.lesson_id
-                  left join public.assessments a on a.id = c.assessment_id),
-    'course_title', (select co.title from public.courses co
-                     where co.id = coalesce((select l.course_id from public.lessons l
-                                             where l.id = c.lesson_id),
-                                            (select a.course_id from public.assessments a
-                                             where a.id = c.assessment_id))),
+    'lesson_title', l.title, 'key_point_count', cardinality(l.key_points),
+    'assessment_title', a.title, 'assessment_slug', a.slug,
+    'course_id', co.id, 'course_title', co.title,
     'state', c.state, 'step', c.step, 'stability', c.stability, 'difficulty', c.difficulty,
     'due', c.due, 'last_review', c.last_review, 'reps', c.reps, 'stale', c.stale)
+  from (select 1) as one
+  left join public.lessons l on l.id = c.lesson_id
+  left join public.assessments a on a.id = c.assessment_id
+  left join public.courses co on co.id = coalesce(l.course_id, a.course_id)
 $$;
 
 -- Checks a card state sent by a client (see the top of this file); returns it typed.
