@@ -94,13 +94,15 @@ async def main_async(args: argparse.Namespace) -> int:
             reviews = Reviews(LearningAPI(backend))
             for _ in range(3):                                  # warm the connection
                 await reviews.summary()
-            print(f"  review_summary        {_stats(await _time(args.iterations, reviews.summary))}")
+            summary = await _time(args.iterations, reviews.summary)
+            print(f"  review_summary        {_stats(summary)}")
             queue = await reviews.queue()
             print(f"  review_queue (100)    "
                   f"{_stats(await _time(args.iterations, lambda: reviews.queue(100)))}")
             cards = iter(queue.cards)
-            print(f"  record_review         "
-                  f"{_stats(await _time(min(args.iterations, len(queue.cards)), lambda: reviews.rate(next(cards), Rating.GOOD)))}")  # noqa: E501
+            rated = await _time(min(args.iterations, len(queue.cards)),
+                                lambda: reviews.rate(next(cards), Rating.GOOD))
+            print(f"  record_review         {_stats(rated)}")
             card = queue.cards[-1]
             now = datetime.now(timezone.utc)
             samples = []
