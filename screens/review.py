@@ -286,7 +286,24 @@ class ReviewScreen(DataScreen):
         self.app.pop_screen()
 
     def on_unmount(self) -> None:
-        self._finish()
+        """The app is quitting mid-session: the backend is closing, so the session's end
+        goes straight into the outbox (sent at the next start, or by `learn sync`)."""
+        if self.finished or not self.reviewed:
+            return
+        self.finished = True
+        backend = self.app.backend
+        outbox, user = getattr(backend, "outbox", None), backend.current_user
+        if outbox is None or user is None:
+            return
+        from services.api import new_event_id
+
+        now = datetime.now(timezone.utc).isoformat()
+        try:
+            outbox.append(backend.namespace, user.id, "finish_review_session",
+                          {"p_started_at": self.started_at.isoformat(),
+                           "p_event_id": new_event_id(), "p_occurred_at": now})
+        except Exception:       # never in the way of quitting; the reviews are saved
+            pass
 
 
 class QuizDialog(ModalScreen[tuple[Rating | None, str] | None]):

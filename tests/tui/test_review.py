@@ -112,3 +112,25 @@ async def test_quiz_me_suggests_a_rating_and_the_learner_still_rates(make_app, m
             assert screen.reviewed == 1 and screen.card.prompt == points[1].strip()
         asked = ai.requests[0].body["messages"][-1]["content"]
         assert points[0].strip() in asked
+
+
+async def test_quitting_mid_session_keeps_the_sessions_end_in_the_outbox(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await first_run(pilot)
+        await _complete_first_lesson(app)
+        screen = await _reviewing(pilot)
+        await pilot.press("space", "3")
+        assert screen.reviewed == 1
+        backend = app.backend
+        user = backend.current_user.id
+        await wait_for(pilot, lambda: [e for e in backend.outbox.events(
+            backend.namespace, user, status="sent") if e.fn == "record_review"], what="sent")
+        outbox, namespace = backend.outbox, backend.namespace
+        await pilot.press("q")
+    from services.offline import Outbox
+
+    reopened = Outbox(outbox.path)          # the app closed its own as it quit
+    queued = [e.fn for e in reopened.events(namespace, user, status="queued")]
+    reopened.close()
+    assert queued == ["finish_review_session"]
