@@ -242,3 +242,40 @@ def test_assessment_ratings_follow_the_rules():
                              time_limit_minutes=20) == Rating.GOOD
     assert assessment_rating(passed=True, used_hint=False, seconds=300,
                              time_limit_minutes=20) == Rating.EASY
+
+
+def test_learn_review_due_json_lists_the_due_cards_for_scripts(seeded_url, tmp_path):
+    import asyncio
+    import json
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+
+    async def learner() -> list[str]:
+        backend = LocalBackend(seeded_url, migrate=False,
+                               session_path=home / "data" / "session.json")
+        await backend.sign_up(None, None, full_name="Ada")
+        api = LearningAPI(backend)
+        course = (await api.catalog(search="foundations")).courses[0]
+        lesson = (await api.course_detail(course.id)).lessons[0].id
+        await api.enroll(course.id)
+        await api.record_lesson_progress(lesson, completed=True)
+        points = (await api.lesson_detail(lesson)).lesson.key_points
+        await backend.close()
+        return [p.strip() for p in points]
+
+    points = asyncio.run(learner())
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SUPABASE_", "DATABASE_URL", "LEARN_"))}
+    env.update(LEARN_HOME=str(home), DATABASE_URL=seeded_url)
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "tui.cli", "review", "--due", "--json"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(done.stdout)
+    assert listed["version"] == 1
+    assert [c["prompt"] for c in listed["due"]] == points
+    assert {c["kind"] for c in listed["due"]} == {"key point"}
+    assert listed["summary"]["due_now"] == len(points)
