@@ -41,6 +41,7 @@ class AssessmentScreen(DataScreen):
         Binding("ctrl+s", "submit", "Submit", id="assessment.submit"),
         Binding("f2", "reset", "Reset to starter", id="assessment.reset"),
         Binding("ctrl+n", "new_attempt", "New attempt", id="assessment.new", show=False),
+        Binding("ctrl+e", "practice", "Practise in your editor", id="assessment.practice"),
         Binding("escape", "back", "Back", id="assessment.back"),
     ]
 
@@ -55,6 +56,9 @@ class AssessmentScreen(DataScreen):
         self.last_result: dict | None = None
         self.submitting = False
         self._autosave_timer = None
+        self.used_hint = False              # the tutor answered here: a pass rates Hard
+        self._typing = False                # edits not yet saved to the draft
+        self._draft_seen: float | None = None   # the draft's mtime this editor last knew
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -78,6 +82,7 @@ class AssessmentScreen(DataScreen):
         self.query_one("#result-summary", Static).update(
             Text("ctrl+r runs the tests · ctrl+s submits your attempt", style="dim"))
         self.set_interval(1, self._tick)
+        self.set_interval(1, self._pick_up_outside_edits)
 
     async def fetch(self) -> AssessmentDetail:
         detail = await self.api.assessment_detail(self.assessment_id)
@@ -132,6 +137,7 @@ class AssessmentScreen(DataScreen):
             editor.language = a.language if a.language in ("python", "javascript", "bash") \
                 else None
             draft = drafts.load(self.assessment_id)
+            self._draft_seen = drafts.modified(self.assessment_id)
             if draft is not None and draft.strip() != (a.starter_code or "").strip():
                 editor.load_text(draft)
                 self.notify("Restored your unsaved draft.")
@@ -190,12 +196,53 @@ class AssessmentScreen(DataScreen):
 
     @on(TextArea.Changed, "#editor")
     def _edited(self) -> None:
+        self._typing = True
         if self._autosave_timer is not None:
             self._autosave_timer.stop()
         self._autosave_timer = self.set_timer(AUTOSAVE_AFTER, self.save_draft)
 
     def save_draft(self) -> None:
         drafts.save(self.assessment_id, self.query_one("#editor", TextArea).text)
+        self._draft_seen = drafts.modified(self.assessment_id)
+        self._typing = False
+
+    def _pick_up_outside_edits(self) -> None:
+        """`learn practice` saves the same draft from the learner's own editor: show
+        those saves here (unless this editor has unsaved typing of its own)."""
+        if self.detail is None or self._typing:
+            return
+        changed = drafts.modified(self.assessment_id)
+        if changed is None or changed == self._draft_seen:
+            return
+        self._draft_seen = changed
+        text = drafts.load(self.assessment_id)
+        editor = self.query_one("#editor", TextArea)
+        if text is None or text == editor.text:
+            return
+        editor.load_text(text)
+        self.notify("Updated with the file you saved in your editor.")
+
+    def action_practice(self) -> None:
+        """Write the code to the workspace file and say how to watch it from a shell."""
+        from services import config
+        from services.practice import prepare_file, workspace_file, workspace_root
+
+        if self.detail is None:
+            return
+        self.save_draft()
+        a = self.detail.assessment
+        course = self.detail.course.slug if self.detail.course else None
+        try:
+            root = workspace_root(config.load().practice_dir)
+            path = workspace_file(root, course or (self.detail.course.title if self.detail.course
+                                                   else None), a.slug or a.title, a.language)
+            prepare_file(path, self.assessment_id, a.starter_code or "")
+        except Exception as exc:
+            self.notify(friendly(exc), title="Could not write the file", severity="error")
+            return
+        self.notify(f"Wrote {path}. In another terminal: learn practice {a.slug or a.id} "
+                    "— every save there runs the tests, and shows up here.",
+                    title="Practise in your editor", timeout=15)
 
     # Running and submitting -------------------------------------------------
 
@@ -237,6 +284,7 @@ class AssessmentScreen(DataScreen):
             self.notify(friendly(exc), title="Not submitted", severity="error")
             return
         self.submitting = False
+        self._rate_card(self.last_result["score"]["percent"])
         self.attempt_id = None
         self.deadline = None
         self.app.celebrate(response.achievements)
@@ -248,6 +296,22 @@ class AssessmentScreen(DataScreen):
         self.notify(f"Submitted: {float(score):.0f}%. Press ctrl+n for a new attempt.",
                     title="Attempt recorded")
         self.reload(quiet=True)
+
+    def _rate_card(self, percent: float) -> None:
+        """The assessment's review card: failed Again, passed after a hint Hard, passed
+        in under half the time limit Easy, else Good (services.review)."""
+        from services.review import Reviews, assessment_rating
+
+        limit = self.detail.assessment.time_limit if self.detail else None
+        left = self.remaining()
+        seconds = limit * 60 - left if limit and left is not None else None
+        rating = assessment_rating(passed=percent >= 70, used_hint=self.used_hint,
+                                   seconds=seconds, time_limit_minutes=limit)
+        reviews, assessment_id = Reviews(self.api), self.assessment_id
+        self.app.run_write(lambda: reviews.rate_assessment(assessment_id, rating))
+
+    def on_chat_pane_answered(self, _event: ChatPane.Answered) -> None:
+        self.used_hint = True
 
     def _show_result(self, result: dict) -> None:
         score = result["score"]

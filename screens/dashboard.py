@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -32,10 +32,32 @@ def streak_text(dashboard: Dashboard) -> Text:
                     else "✓ You learned this week.", style="green")
     elif streak.current:
         when = "today" if unit == "day" else "this week"
-        text.append(f"Complete a lesson or an assessment {when} to keep it going.",
+        text.append(f"Complete a lesson, an assessment or a review {when} to keep it going.",
                     style="yellow")
     else:
-        text.append("Complete a lesson or an assessment to start a streak.", style="dim")
+        text.append("Complete a lesson, an assessment or a review to start a streak.",
+                    style="dim")
+    return text
+
+
+def review_text(summary) -> Text:
+    """'● 5 cards to review — press r', and when the next ones come."""
+    from services.review import when
+
+    text = Text()
+    if summary.due_now:
+        text.append(f"● {summary.due_now} card{'s' if summary.due_now != 1 else ''} to "
+                    "review — press r\n", style="bold")
+        later = summary.due_today - summary.due_now
+        if later > 0:
+            text.append(f"  {later} more later today\n", style="dim")
+    elif summary.total:
+        text.append("✓ Reviews done for now", style="green")
+        if summary.next_due:
+            text.append(f" · next {when(summary.next_due)}", style="dim")
+        text.append("\n")
+    else:
+        text.append("○ Completed lessons become review cards\n", style="dim")
     return text
 
 
@@ -46,6 +68,7 @@ class DashboardScreen(DataScreen):
     BINDINGS = [
         Binding("enter", "continue_course", "Continue", id="dashboard.continue"),
         Binding("o", "open_course", "Open course", id="dashboard.open"),
+        Binding("r", "review", "Review", id="dashboard.review"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -60,6 +83,7 @@ class DashboardScreen(DataScreen):
                     yield StateMessage(id="courses-empty")
                     yield ListView(id="courses")
                 with Vertical(id="side-panel", classes="panel"):
+                    yield Static(id="reviews-summary")
                     yield Static(id="notifications-summary")
                     yield AchievementList([], id="achievements")
         yield KeyBar()
@@ -69,7 +93,7 @@ class DashboardScreen(DataScreen):
         self.query_one("#streak").border_title = "Streak"
         self.query_one("#activity").border_title = "Activity — last 365 days"
         self.query_one("#courses-panel").border_title = "Your courses"
-        self.query_one("#side-panel").border_title = "Achievements"
+        self.query_one("#side-panel").border_title = "Reviews · Achievements"
 
     async def fetch(self) -> Dashboard:
         return await self.api.dashboard()
@@ -85,6 +109,7 @@ class DashboardScreen(DataScreen):
             Text(f"● {unread} unread notification{'s' if unread != 1 else ''} — press n\n",
                  style="bold" if unread else "dim"))
         self.query_one(AchievementList).show(data.achievements)
+        self._load_reviews()
         courses = self.query_one("#courses", ListView)
         courses.clear()
         empty = self.query_one("#courses-empty", StateMessage)
@@ -95,6 +120,21 @@ class DashboardScreen(DataScreen):
         else:
             empty.show_empty("You are not enrolled in any course yet.\n"
                              "Press c to browse the catalog.")
+
+    @work(exclusive=True, group="reviews")
+    async def _load_reviews(self) -> None:
+        """Due reviews, after the dashboard is drawn: a second small read, so start-up
+        (the dashboard in one round trip, services/headstart.py) does not wait for it."""
+        from services.review import Reviews
+
+        try:
+            summary = await Reviews(self.api).summary()
+        except Exception:           # offline and never read, or an older server
+            return
+        self.query_one("#reviews-summary", Static).update(review_text(summary))
+
+    def action_review(self) -> None:
+        self.app.open_review()
 
     def _selected_course(self):
         courses = self.query_one("#courses", ListView)

@@ -8,6 +8,7 @@
     openai_base_url = "http://127.0.0.1:11434/v1"
     openai_api_key = "…"
     model = "qwen2.5-coder:7b"
+    practice_dir = "~/learn"          # where `learn practice` writes your files
 
 Environment variables win over the file: SUPABASE_URL, SUPABASE_ANON_KEY,
 DATABASE_URL, OPENAI_API_KEY, OPENAI_BASE_URL, LEARN_MODEL, LEARN_BACKEND.
@@ -40,6 +41,7 @@ ENV = {
     "openai_api_key": "OPENAI_API_KEY",
     "openai_base_url": "OPENAI_BASE_URL",
     "model": "LEARN_MODEL",
+    "practice_dir": "LEARN_PRACTICE_DIR",
 }
 SECRETS = frozenset({"supabase_anon_key", "openai_api_key"})
 DESCRIPTIONS = {
@@ -50,6 +52,7 @@ DESCRIPTIONS = {
     "openai_api_key": "API key for the AI tutor's OpenAI-compatible server",
     "openai_base_url": "OpenAI-compatible base URL (OpenAI, Ollama, LM Studio, vLLM)",
     "model": "model name for the AI tutor",
+    "practice_dir": "folder `learn practice` writes assessments to (default ~/learn)",
 }
 
 
@@ -62,6 +65,7 @@ class Settings:
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     model: str | None = None
+    practice_dir: str | None = None
     # where each value came from: "env", "file" or "default"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     path: Path | None = field(default=None, compare=False)

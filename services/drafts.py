@@ -42,3 +42,11 @@ def load(key: str) -> str | None:
 
 def discard(key: str) -> None:
     _path(key).unlink(missing_ok=True)
+
+
+def modified(key: str) -> float | None:
+    """When the draft was last saved (a file mtime), or None when there is none."""
+    try:
+        return _path(key).stat().st_mtime
+    except FileNotFoundError:
+        return None

@@ -76,6 +76,7 @@ log = logging.getLogger("learn.offline")
 CACHED_READS = frozenset({
     "catalog", "course_detail", "lesson_detail", "assessment_detail", "dashboard",
     "my_profile", "notifications_list", "chat_history_for", "search_lessons", "navigation",
+    "review_queue", "review_summary", "review_card",
 })
 
 # Writes that take p_event_id / p_occurred_at and are idempotent on the event id.
@@ -84,7 +85,7 @@ CACHED_READS = frozenset({
 QUEUED_WRITES = frozenset({
     "enroll", "set_enrollment_status", "record_lesson_progress", "submit_attempt",
     "log_chat", "log_ai_interaction", "mark_notifications_read", "submit_feedback",
-    "update_profile",
+    "update_profile", "record_review", "finish_review_session",
 })
 
 EVENT_LABELS = {
@@ -97,6 +98,8 @@ EVENT_LABELS = {
     "mark_notifications_read": "Notifications marked read",
     "submit_feedback": "Feedback",
     "update_profile": "Profile change",
+    "record_review": "Review",
+    "finish_review_session": "Review session",
 }
 
 # A ServerError this many times on one event: it is refused (kept, listed), so one

@@ -74,11 +74,13 @@ class LearnApp(App[None]):
     ]
 
     def __init__(self, backend_factory: Callable[[Callable[[str], None]], Any], *,
-                 theme: str | None = None) -> None:
+                 theme: str | None = None, start: str | None = None) -> None:
         """`backend_factory(progress)` makes the Backend; progress messages show while
-        it starts (the first run creates the database)."""
+        it starts (the first run creates the database). `start="review"` opens the
+        review screen over the dashboard (`learn review`)."""
         super().__init__()
         self._backend_factory = backend_factory
+        self._start = start
         self.backend: Any = _NotStarted()
         if theme:
             self.theme = theme
@@ -158,6 +160,9 @@ class LearnApp(App[None]):
         self.refresh_bindings()                   # signed in: the app's keys appear
         user = self.backend.current_user
         self.sub_title = terminal_safe(user.email or "") if user else ""
+        if self._start == "review":
+            self._start = None
+            self.open_review()
 
     async def on_unmount(self) -> None:
         closers = [self.backend.close]
@@ -214,6 +219,14 @@ class LearnApp(App[None]):
             self.notify("Assessments open in the editor once it is installed.")
             return
         self.push_screen(AssessmentScreen(assessment_id))
+
+    def open_review(self) -> None:
+        """Spaced review of the key points learned (screens.review)."""
+        from screens.review import ReviewScreen
+
+        if self.backend.current_user is None or isinstance(self.screen, ReviewScreen):
+            return
+        self.push_screen(ReviewScreen())
 
     def open_url(self, url: str | None) -> None:
         """Follow a notification's action: learn://course/<id>, learn://lesson/<id>, …"""

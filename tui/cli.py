@@ -65,7 +65,8 @@ def _run_app(args: argparse.Namespace) -> int:
         gc.freeze()
         gc.enable()
 
-    app = LearnApp(make_backend, theme=getattr(args, "theme", None))
+    app = LearnApp(make_backend, theme=getattr(args, "theme", None),
+                   start=getattr(args, "start", None))
     app.run()
     return app.return_code or 0
 
@@ -432,6 +433,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_offline_commands(sub, lambda cmd: cmd.add_argument(
         "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help))
     from tui.author_cli import add_commands as add_author_commands
+    from tui.review_cli import add_commands as add_review_commands
+
+    add_review_commands(sub, lambda cmd: cmd.add_argument(
+        "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help))
 
     add_author_commands(sub, lambda cmd: cmd.add_argument(
         "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help))
@@ -480,6 +485,10 @@ def _dispatch(argv: list[str], args: argparse.Namespace | None) -> int:
 
     if args.command in AUTHOR_COMMANDS:
         return _guarded(AUTHOR_COMMANDS[args.command], args)
+    from tui.review_cli import COMMANDS as REVIEW_COMMANDS
+
+    if args.command in REVIEW_COMMANDS:
+        return _guarded(REVIEW_COMMANDS[args.command], args)
     if args.command == "status":
         return _status(args)
     return _guarded(_run_app, args)

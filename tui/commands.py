@@ -18,6 +18,7 @@ class LearnCommands(Provider):
             ("Go to catalog", "Browse and search courses", partial(goto, "catalog")),
             ("Go to profile", "Edit your profile, see achievements", partial(goto, "profile")),
             ("Go to notifications", "Unread first", partial(goto, "notifications")),
+            ("Review", "Spaced review of the key points you learned", app.open_review),
             ("Toggle light/dark theme", "Switch between the light and dark theme",
              app.action_toggle_theme),
             ("Author studio", "Your courses, drafts included: publish, preview, analytics",

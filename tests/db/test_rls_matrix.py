@@ -127,6 +127,24 @@ SPECS: dict[str, tuple] = {
         "result = '{}'",
         # written by the write functions only (issue #15 §7)
         {"select": OWN_READ, "insert": _all(NP), "update": _all(NP), "delete": _all(NP)}),
+    "review_cards": (
+        "review_cards", "id", "review_card",
+        "insert into review_cards (user_id, lesson_id, key_point_index, prompt)"
+        " values (%(owner)s, %(lesson2)s, 0, 'Forged')",
+        "due = now() + interval '100 years'",
+        {"select": OWN_READ, "insert": _all(NP), "update": _all(NP), "delete": _all(NP)}),
+    "review_logs": (
+        "review_logs", "id", "review_log",
+        "insert into review_logs (user_id, card_id, rating, reviewed_at, event_id)"
+        " values (%(owner)s, %(review_card)s, 4, now(), gen_random_uuid())",
+        "rating = 4",
+        {"select": OWN_READ, "insert": _all(NP), "update": _all(NP), "delete": _all(NP)}),
+    "review_sessions": (
+        "review_sessions", "id", "review_session",
+        "insert into review_sessions (user_id, started_at, finished_at, reviews, event_id)"
+        " values (%(owner)s, now(), now(), 1, gen_random_uuid())",
+        "reviews = 100",
+        {"select": OWN_READ, "insert": _all(NP), "update": _all(NP), "delete": _all(NP)}),
     "audit_log": (
         "audit_log", "id", "audit",
         "insert into audit_log (action, table_name) values ('forged', 'courses')",
@@ -229,6 +247,15 @@ def world(db) -> dict[str, str]:
     w["event"] = db.su_one("insert into applied_events (user_id, event_id, fn)"
                            " values (%s, gen_random_uuid(), 'enroll') returning event_id",
                            (owner,))
+    w["review_card"] = db.su_one(
+        "insert into review_cards (user_id, lesson_id, key_point_index, prompt)"
+        " values (%s, %s, 0, 'A key point') returning id", (owner, course.lessons[0]))
+    w["review_log"] = db.su_one(
+        "insert into review_logs (user_id, card_id, rating, reviewed_at, event_id)"
+        " values (%s, %s, 3, now(), gen_random_uuid()) returning id", (owner, w["review_card"]))
+    w["review_session"] = db.su_one(
+        "insert into review_sessions (user_id, started_at, finished_at, reviews, event_id)"
+        " values (%s, now(), now(), 1, gen_random_uuid()) returning id", (owner,))
     for key, sql in {
         "progress": "select id from user_progress where user_id = %(owner)s",
         "analytics": "select id from learning_analytics where user_id = %(owner)s",

@@ -170,6 +170,29 @@ DATA: dict[str, Any] = {
                                 "course_title": "Python Foundations"}]},
 }
 
+_REVIEW_SUMMARY = {"total": 12, "due_now": 5, "due_today": 7,
+                   "next_due": "2026-11-24T15:00:00+00:00",
+                   "next_day_due": "2026-11-25T09:00:00+00:00", "next_day_count": 3,
+                   "reviewed_today": 2, "stale": 0}
+_KEY_POINTS = ["Every value in Python has a type: int, float, str, bool, None and many more",
+               "type() tells you what a value is; int(), float() and str() convert between "
+               "types"]
+
+
+def _review_card(i: int, point: str) -> dict[str, Any]:
+    return {"id": f"55555555-5555-4555-8555-55555555550{i}", "prompt": point,
+            "key_point_index": i, "key_point_count": 5, "lesson_id": LESSONS[0],
+            "lesson_title": _titles[0], "assessment_id": None, "assessment_title": None,
+            "assessment_slug": None, "course_id": COURSE, "course_title": "Python Foundations",
+            "state": 1, "step": 0, "stability": None, "difficulty": None,
+            "due": "2026-11-24T08:00:00+00:00", "last_review": None, "reps": 0,
+            "stale": False}
+
+
+DATA["review_summary"] = _REVIEW_SUMMARY
+DATA["review_queue"] = {"due": [_review_card(i, p) for i, p in enumerate(_KEY_POINTS)],
+                        "stale": [], "summary": _REVIEW_SUMMARY}
+
 
 class FixedBackend:
     """Serves DATA; writes are answered as applied with no achievements."""

@@ -87,3 +87,38 @@ async def test_reset_restores_the_starter_code(make_app):
         await pilot.press("f2")
         await pilot.pause()
         assert screen.query_one("#editor").text == starter
+
+
+async def test_a_pass_well_inside_the_time_limit_rates_the_review_card_easy(make_app):
+    from services.review import Reviews
+
+    async with make_app().run_test(size=(120, 40)) as pilot:
+        await first_run(pilot)
+        screen = await open_slug_assessment(pilot)
+        screen.query_one("#editor").load_text(SOLUTION)
+        await pilot.press("ctrl+s")
+        reviews = Reviews(pilot.app.api)
+        await wait_for(pilot, lambda: screen.detail.best_score == 100, what="passed")
+        card = None
+        for _ in range(100):
+            card = await reviews.card_for_assessment(screen.assessment_id)
+            if card is not None and card.reps:
+                break
+            await pilot.pause(0.05)
+        assert card is not None and card.reps == 1
+        sent = [e for e in pilot.app.backend.outbox.events(
+            pilot.app.backend.namespace, pilot.app.backend.current_user.id, status="sent")
+            if e.fn == "record_review"]
+        assert [(e.args["p_rating"], e.args["p_source"]) for e in sent] == [(4, "assessment")]
+
+
+async def test_saves_from_learn_practice_show_up_in_the_editor(make_app):
+    async with make_app().run_test(size=(120, 40)) as pilot:
+        await first_run(pilot)
+        screen = await open_slug_assessment(pilot)
+        await pilot.pause(1.2)
+        await wait_for(pilot, lambda: not screen._typing, what="the editor's own autosave")
+        time.sleep(0.01)                   # a later mtime than the editor's own save
+        drafts.save(screen.assessment_id, "# saved in my own editor\n")
+        await wait_for(pilot, lambda: screen.query_one("#editor").text
+                       == "# saved in my own editor\n", what="picked up")

@@ -63,6 +63,8 @@ def test_fixed_data_has_the_shape_the_sql_returns(db_url, tmp_path):
             "my_profile": await backend.call("my_profile"),
             "notifications_list": await backend.call("notifications_list"),
             "navigation": await backend.call("navigation"),
+            "review_summary": await backend.call("review_summary"),
+            "review_queue": await backend.call("review_queue"),
         }
         await backend.close()
         return real

@@ -70,6 +70,20 @@ def _open(method: str, ident: str):
     return run
 
 
+def test_review_screen(snap_compare):
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_goto("r"))
+
+
+def test_review_screen_revealed_at_80_by_24(snap_compare):
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=_revealed)
+
+
+async def _revealed(pilot) -> None:
+    await _goto("r")(pilot)
+    await pilot.press("space")
+    await _settle(pilot)
+
+
 def test_catalog_screen(snap_compare):
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=_goto("c"))
 

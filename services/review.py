@@ -1,0 +1,436 @@
+"""Spaced review of what was learned: cards, the FSRS scheduler, and the review calls.
+
+The database makes the cards (one per key point of a completed lesson, one per passed
+assessment) and keeps an append-only log of reviews. Scheduling is FSRS-6 (the `fsrs`
+package): the client computes a card's next state with `Scheduler.review_card` and
+sends it with the review (`record_review`, queued in the offline outbox like every
+write). The server applies the state only when it was computed from the state it holds
+(`basis` = the card's last review); otherwise it keeps the log and marks the card
+stale, and `rebuild_stale` recomputes it from all of its logs (`reschedule_card`).
+Fuzzing is off, so a card's state is a pure function of its logs: any client rebuilds
+the same schedule (see supabase/migrations/20261205003000_review_cards.sql).
+
+    reviews = Reviews(api)
+    queue = await reviews.queue()          # due cards, pending offline reviews applied
+    outcome = await reviews.rate(queue.cards[0], Rating.GOOD, duration_ms=4200)
+    await reviews.finish_session(started_at)  # counts for the streak if it had reviews
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from services.api import _build, _parse_dt, _write_result, new_event_id
+
+if TYPE_CHECKING:
+    import fsrs
+
+    from services.api import LearningAPI, WriteResult
+
+# A card rated into a learning step shorter than this comes back in the same session.
+SAME_SESSION = timedelta(minutes=20)
+
+
+class Rating(enum.IntEnum):
+    """The learner's answer, as fsrs.Rating numbers it (keys 1–4)."""
+
+    AGAIN = 1
+    HARD = 2
+    GOOD = 3
+    EASY = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.capitalize()
+
+
+@lru_cache(maxsize=1)
+def scheduler() -> fsrs.Scheduler:
+    """FSRS-6 with its default parameters; no fuzzing, so logs determine the state."""
+    import fsrs
+
+    return fsrs.Scheduler(enable_fuzzing=False)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# ---------------------------------------------------------------------------
+# Data shapes
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class ReviewCard:
+    """A card as review_queue / review_card return it, with its FSRS state."""
+
+    id: str
+    prompt: str
+    state: int = 1
+    step: int | None = 0
+    stability: float | None = None
+    difficulty: float | None = None
+    due: datetime | None = None
+    last_review: datetime | None = None
+    reps: int = 0
+    stale: bool = False
+    key_point_index: int | None = None
+    key_point_count: int | None = None
+    lesson_id: str | None = None
+    lesson_title: str | None = None
+    assessment_id: str | None = None
+    assessment_title: str | None = None
+    assessment_slug: str | None = None
+    course_id: str | None = None
+    course_title: str | None = None
+    logs: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.due = _parse_dt(self.due)
+        self.last_review = _parse_dt(self.last_review)
+        self.stability = None if self.stability is None else float(self.stability)
+        self.difficulty = None if self.difficulty is None else float(self.difficulty)
+
+    @property
+    def kind(self) -> str:
+        return "assessment" if self.assessment_id else "key point"
+
+    @property
+    def where(self) -> str:
+        """Course — lesson (or assessment), for the card's header."""
+        parts = [self.course_title, self.lesson_title or self.assessment_title]
+        return " — ".join(p for p in parts if p)
+
+    def to_fsrs(self) -> fsrs.Card:
+        import fsrs
+
+        return fsrs.Card(card_id=0, state=fsrs.State(self.state), step=self.step,
+                         stability=self.stability, difficulty=self.difficulty,
+                         due=self.due or utcnow(), last_review=self.last_review)
+
+    def with_state(self, state: dict[str, Any]) -> ReviewCard:
+        return replace(self, state=int(state["state"]), step=state.get("step"),
+                       stability=state.get("stability"), difficulty=state.get("difficulty"),
+                       due=_parse_dt(state["due"]), last_review=_parse_dt(state["last_review"]))
+
+
+@dataclass
+class ReviewSummary:
+    """How many cards are due now and today, and when the next ones come."""
+
+    total: int = 0
+    due_now: int = 0
+    due_today: int = 0
+    next_due: datetime | None = None
+    next_day_due: datetime | None = None
+    next_day_count: int = 0
+    reviewed_today: int = 0
+    stale: int = 0
+
+    def __post_init__(self) -> None:
+        self.next_due = _parse_dt(self.next_due)
+        self.next_day_due = _parse_dt(self.next_day_due)
+
+
+@dataclass
+class ReviewQueue:
+    cards: list[ReviewCard]
+    summary: ReviewSummary
+    pending: int = 0          # reviews made here that wait in the outbox
+
+
+@dataclass
+class Outcome:
+    """What one rating did: the card's next state, and how the server took it."""
+
+    card: ReviewCard
+    result: WriteResult
+    queued: bool = False
+    stale: bool = False
+
+
+def state_json(card: fsrs.Card) -> dict[str, Any]:
+    """The state columns record_review takes (and checks)."""
+    return {"state": int(card.state), "step": card.step, "stability": card.stability,
+            "difficulty": card.difficulty, "due": card.due.isoformat(),
+            "last_review": card.last_review.isoformat() if card.last_review else None}
+
+
+def next_state(card: ReviewCard, rating: Rating, reviewed_at: datetime) -> dict[str, Any]:
+    """The card's state after this review, by FSRS-6."""
+    import fsrs
+
+    updated, _log = scheduler().review_card(card.to_fsrs(), fsrs.Rating(int(rating)),
+                                            review_datetime=reviewed_at)
+    return state_json(updated)
+
+
+def rebuilt_state(logs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The state a card's logs give (fsrs reschedule_card); None for no logs."""
+    import fsrs
+
+    if not logs:
+        return None
+    reviews = [fsrs.ReviewLog(card_id=0, rating=fsrs.Rating(int(g["rating"])),
+                              review_datetime=_parse_dt(g["reviewed_at"]),
+                              review_duration=g.get("duration_ms")) for g in logs]
+    card = scheduler().reschedule_card(fsrs.Card(card_id=0), reviews)
+    return state_json(card)
+
+
+def assessment_rating(*, passed: bool, used_hint: bool, seconds: float | None,
+                      time_limit_minutes: int | None) -> Rating:
+    """How an assessment submission rates its card: failed Again, passed after a hint
+    Hard, passed well inside the time limit (under half of it) Easy, else Good."""
+    if not passed:
+        return Rating.AGAIN
+    if used_hint:
+        return Rating.HARD
+    if time_limit_minutes and seconds is not None and seconds < time_limit_minutes * 30:
+        return Rating.EASY
+    return Rating.GOOD
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*[A-Za-z0-9_](?:\(\))?")
+_COMMON = frozenset({
+    "about", "after", "again", "also", "always", "another", "because", "been", "before", "being",
+    "between", "both", "cannot", "could", "does", "each", "either", "every", "from", "give",
+    "gives", "have", "here", "into", "itself", "just", "like", "make", "makes", "many", "more",
+    "most", "much", "must", "never", "often", "only", "other", "over", "same", "should", "some",
+    "such", "take", "takes", "than", "that", "their", "them", "then", "there", "these", "they",
+    "this", "those", "through", "under", "until", "used", "uses", "using", "usually", "very",
+    "were", "what", "when", "where", "which", "while", "with", "without", "would", "you", "your",
+})
+
+
+def cloze(text: str, blanks: int = 2) -> str:
+    """The key point with its most telling words blanked out: the question side of a
+    card. Code-like words (calls, dotted names, snake_case) first, then the longest;
+    common words never."""
+    def telling(word: str) -> tuple[int, int]:
+        camel = word[1:] != word[1:].lower()
+        code = any(c in word for c in "._()") or camel
+        return (0 if code else 1, -len(word))
+
+    words = {m.group(0) for m in _WORD.finditer(text)}
+    candidates = sorted((w for w in words if len(w) >= 4 and w.lower() not in _COMMON),
+                        key=lambda w: (*telling(w), w))
+    hidden = set(candidates[:blanks])
+    if not hidden:
+        return text
+    return _WORD.sub(lambda m: "_" * len(m.group(0)) if m.group(0) in hidden else m.group(0),
+                     text)
+
+
+def when(moment: datetime | None, now: datetime | None = None) -> str:
+    """'now', 'in 10 min', 'in 3 h', 'tomorrow', 'in 12 days' — for humans."""
+    if moment is None:
+        return "—"
+    seconds = (moment - (now or utcnow())).total_seconds()
+    if seconds < 30:
+        return "now"
+    if seconds < 3600:
+        return f"in {round(seconds / 60)} min"
+    if seconds < 86400:
+        return f"in {round(seconds / 3600)} h"
+    days = round(seconds / 86400)
+    return "tomorrow" if days == 1 else f"in {days} days"
+
+
+# ---------------------------------------------------------------------------
+# The calls
+# ---------------------------------------------------------------------------
+
+
+class Reviews:
+    """Review calls over a LearningAPI's backend (an OfflineBackend in the app)."""
+
+    def __init__(self, api: LearningAPI):
+        self.api = api
+        self.backend = api.backend
+
+    async def summary(self) -> ReviewSummary:
+        return _build(ReviewSummary, await self.backend.call("review_summary"))
+
+    async def card_for_assessment(self, assessment_id: str) -> ReviewCard | None:
+        raw = await self.backend.call("review_card", p_card_id=None,
+                                      p_assessment_id=assessment_id)
+        return _build(ReviewCard, raw) if raw else None
+
+    async def queue(self, limit: int = 100, *, rebuild: bool = True) -> ReviewQueue:
+        """Due cards, oldest due first; stale cards rebuilt first when online, and the
+        reviews still waiting in the outbox applied on top of what the server said."""
+        raw = await self.backend.call("review_queue", p_limit=limit)
+        if rebuild and raw.get("stale") and await self.rebuild_stale(raw["stale"]):
+            raw = await self.backend.call("review_queue", p_limit=limit)
+        cards = [_build(ReviewCard, c) for c in raw.get("due") or []]
+        summary = _build(ReviewSummary, raw.get("summary") or {})
+        pending = self._pending_states()
+        now = utcnow()
+        kept = []
+        for card in cards:
+            if card.id in pending:
+                card = card.with_state(pending[card.id])
+                if card.due and card.due > now:
+                    continue
+            kept.append(card)
+        return ReviewQueue(kept, summary, pending=len(pending))
+
+    def _pending_states(self) -> dict[str, dict[str, Any]]:
+        """card id → the newest state of a review queued here, not yet on the server."""
+        outbox = getattr(self.backend, "outbox", None)
+        user = getattr(self.backend, "current_user", None)
+        if outbox is None or user is None:
+            return {}
+        states: dict[str, dict[str, Any]] = {}
+        for event in outbox.events(self.backend.namespace, user.id, status="queued"):
+            if event.fn == "record_review" and event.args.get("p_card_id"):
+                states[event.args["p_card_id"]] = event.args["p_new_state"]
+        return states
+
+    async def rate(self, card: ReviewCard, rating: Rating, *, duration_ms: int | None = None,
+                   reviewed_at: datetime | None = None, source: str = "review") -> Outcome:
+        """Record a review; returns the card with its next state (applied here even when
+        the write waits in the outbox)."""
+        reviewed_at = reviewed_at or utcnow()
+        state = next_state(card, rating, reviewed_at)
+        raw = await self.backend.call(
+            "record_review", p_rating=int(rating), p_reviewed_at=reviewed_at.isoformat(),
+            p_new_state=state, p_card_id=card.id, p_assessment_id=None,
+            p_basis=card.last_review.isoformat() if card.last_review else None,
+            p_duration_ms=duration_ms, p_source=source, p_event_id=new_event_id(),
+            p_occurred_at=reviewed_at.isoformat())
+        result = _write_result(raw)
+        queued = bool(result.get("queued"))
+        stale = bool(result.get("stale"))
+        server_card = result.get("card")
+        updated = _build(ReviewCard, server_card) if server_card and not stale \
+            else card.with_state(state)
+        return Outcome(updated, result, queued=queued, stale=stale)
+
+    async def rate_assessment(self, assessment_id: str, rating: Rating, *,
+                              reviewed_at: datetime | None = None,
+                              duration_ms: int | None = None) -> Outcome | None:
+        """Rate an assessment's card after a submission. The card may not exist yet on
+        the server (offline): the state is then computed from a new card and the server
+        marks the card stale if that guess was wrong; nothing is lost either way."""
+        reviewed_at = reviewed_at or utcnow()
+        try:
+            card = await self.card_for_assessment(assessment_id)
+        except Exception:            # offline and never read: start from a new card
+            card = None
+        if card is None:
+            if rating == Rating.AGAIN:
+                return None          # a failed submission with no card: nothing to rate
+            card = ReviewCard(id="", prompt="", assessment_id=assessment_id, due=reviewed_at)
+        state = next_state(card, rating, reviewed_at)
+        raw = await self.backend.call(
+            "record_review", p_rating=int(rating), p_reviewed_at=reviewed_at.isoformat(),
+            p_new_state=state, p_card_id=card.id or None, p_assessment_id=assessment_id,
+            p_basis=card.last_review.isoformat() if card.last_review else None,
+            p_duration_ms=duration_ms, p_source="assessment", p_event_id=new_event_id(),
+            p_occurred_at=reviewed_at.isoformat())
+        result = _write_result(raw)
+        return Outcome(card.with_state(state), result, queued=bool(result.get("queued")),
+                       stale=bool(result.get("stale")))
+
+    async def rebuild_stale(self, stale: list[dict[str, Any]]) -> int:
+        """Recompute each stale card from its logs; returns how many were rebuilt."""
+        rebuilt = 0
+        for raw in stale:
+            logs = raw.get("logs") or []
+            state = rebuilt_state(logs)
+            last = max((_parse_dt(g["reviewed_at"]) for g in logs), default=None)
+            try:
+                result = await self.backend.call(
+                    "rebuild_review_card", p_card_id=raw["id"], p_new_state=state,
+                    p_log_count=len(logs), p_last_reviewed_at=last.isoformat() if last else None)
+            except Exception:        # offline: the next load tries again
+                return rebuilt
+            rebuilt += bool(result.get("rebuilt"))
+        return rebuilt
+
+    async def finish_session(self, started_at: datetime) -> WriteResult:
+        """A finished session; the database counts it for the streak if it had reviews."""
+        raw = await self.backend.call("finish_review_session",
+                                      p_started_at=started_at.isoformat(),
+                                      p_event_id=new_event_id(),
+                                      p_occurred_at=utcnow().isoformat())
+        return _write_result(raw)
+
+
+def due_json(queue: ReviewQueue) -> dict[str, Any]:
+    """`learn review --due --json`: a stable shape for scripts."""
+    def iso(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    return {
+        "version": 1,
+        "due": [{"id": c.id, "kind": c.kind, "prompt": c.prompt, "course": c.course_title,
+                 "lesson": c.lesson_title, "assessment": c.assessment_title,
+                 "assessment_slug": c.assessment_slug, "due": iso(c.due),
+                 "last_review": iso(c.last_review), "reps": c.reps} for c in queue.cards],
+        "summary": {"due_now": queue.summary.due_now, "due_today": queue.summary.due_today,
+                    "total": queue.summary.total, "next_due": iso(queue.summary.next_due),
+                    "reviewed_today": queue.summary.reviewed_today,
+                    "pending_offline": queue.pending},
+    }
+
+
+# ---------------------------------------------------------------------------
+# "Quiz me": the tutor asks about a due key point and suggests a rating
+# ---------------------------------------------------------------------------
+
+QUIZ_ASK = ("Quiz me on this key point, which I learned earlier: \"{point}\". Ask me one "
+            "short question whose answer shows whether I remember it. Reply with the "
+            "question only; do not give the answer.")
+QUIZ_JUDGE = ("The key point: \"{point}\". Your question was: {question}\nMy answer: "
+              "{answer}\nHow well does my answer show that I remember the key point? Begin "
+              "your reply with exactly one word — Again, Hard, Good or Easy — then one short "
+              "sentence saying why.")
+_SUGGESTION = re.compile(r"\b(again|hard|good|easy)\b", re.IGNORECASE)
+
+
+def quiz_context(card: ReviewCard):
+    """What the tutor knows for a quiz: the card's lesson and its key point only."""
+    from services.tutor import TutorContext
+
+    return TutorContext(kind="lesson_chat", course_id=card.course_id,
+                        course_title=card.course_title, lesson_id=card.lesson_id,
+                        lesson_title=card.lesson_title, key_points=[card.prompt])
+
+
+def parse_suggestion(text: str) -> Rating | None:
+    """The rating a judgement starts with (its first of Again/Hard/Good/Easy)."""
+    found = _SUGGESTION.search(text[:80])
+    return Rating[found.group(1).upper()] if found else None
+
+
+async def _answer_text(answer) -> str:
+    async for _piece in answer:
+        pass
+    return answer.text.strip()
+
+
+async def quiz_question(tutor, card: ReviewCard) -> str | None:
+    """A question about the card's key point from the model; None without a model."""
+    if await tutor.endpoint() is None:
+        return None
+    return await _answer_text(tutor.ask(QUIZ_ASK.format(point=card.prompt),
+                                        quiz_context(card)))
+
+
+async def quiz_suggestion(tutor, card: ReviewCard, question: str,
+                          answer: str) -> tuple[Rating | None, str]:
+    """The model's judgement of the learner's answer: a suggested rating and why. The
+    learner still rates: this is a hint for them, never recorded as their rating."""
+    text = await _answer_text(tutor.ask(
+        QUIZ_JUDGE.format(point=card.prompt, question=question, answer=answer or "(no answer)"),
+        quiz_context(card)))
+    return parse_suggestion(text), text
