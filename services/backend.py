@@ -626,7 +626,7 @@ class LocalBackend:
 
     async def sign_in_with_otp(self, email: str) -> None:
         raise ConfigError("Email codes need a Supabase project: set SUPABASE_URL and "
-                          "SUPABASE_ANON_KEY (see `learn config`).")
+                          "SUPABASE_PUBLISHABLE_KEY (see `learn config`).")
 
     async def verify_otp(self, email: str, token: str) -> CurrentUser:
         await self.sign_in_with_otp(email)
@@ -707,13 +707,15 @@ class SupabaseBackend:
     kind = "supabase"
     _STORAGE_KEY = "supabase.auth.token"
 
-    def __init__(self, url: str, anon_key: str, *, session_path: Path | None = None,
+    def __init__(self, url: str, key: str, *, session_path: Path | None = None,
                  auto_refresh: bool = True, timeout: float = 20.0):
-        if not url or not anon_key:
-            raise ConfigError("Supabase needs SUPABASE_URL and SUPABASE_ANON_KEY "
+        """`key`: the project's publishable key (or legacy anon key; the admin commands
+        pass a secret key). Used only as an opaque string: never parsed as a JWT."""
+        if not url or not key:
+            raise ConfigError("Supabase needs SUPABASE_URL and SUPABASE_PUBLISHABLE_KEY "
                               "(see `learn config`).")
         self.url = url.rstrip("/")
-        self._key = anon_key
+        self._key = key
         self._sessions = SessionStore(session_path)
         self._auto_refresh = auto_refresh
         self._timeout = timeout
@@ -932,7 +934,7 @@ def backend_from_settings(settings: Settings, *, progress: Progress | None = Non
     embedded database (LocalBackend)."""
     if settings.backend_kind == "supabase":
         settings.require_supabase()
-        return SupabaseBackend(settings.supabase_url, settings.supabase_anon_key,
+        return SupabaseBackend(settings.supabase_url, settings.supabase_key,
                                auto_refresh=auto_refresh, session_path=session_path)
     return LocalBackend(settings.database_url, progress=progress, session_path=session_path,
                         seed=seed, head_start=head_start)

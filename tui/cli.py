@@ -415,7 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="grade a solution: learn check ASSESSMENT.toml FILE",
                            add_help=False)
     check.add_argument("rest", nargs=argparse.REMAINDER)
-    supabase_help = "use the Supabase project (SUPABASE_URL + SUPABASE_ANON_KEY)"
+    supabase_help = "use the Supabase project (SUPABASE_URL + SUPABASE_PUBLISHABLE_KEY)"
     parser.add_argument("--supabase", action="store_true", help=supabase_help)
     parser.add_argument("--theme", choices=["textual-dark", "textual-light"],
                         help="the colour theme (ctrl+t switches it in the app)")

@@ -74,14 +74,28 @@ def prepared_db(db):
 
 
 @pytest.fixture(scope="module")
-def api(db_url, prepared_db):
-    with SupabaseStandIn(db_url) as standin:
+def api_new(db_url, prepared_db):
+    """A project created today: publishable key, ES256 user tokens verified by JWKS."""
+    with SupabaseStandIn(db_url, keys="new") as standin:
         yield standin
 
 
-@pytest.fixture(params=["local", "supabase"])
+@pytest.fixture(scope="module")
+def api_legacy(db_url, prepared_db):
+    """A 2024 project: anon JWT key, HS256 user tokens."""
+    with SupabaseStandIn(db_url, keys="legacy") as standin:
+        yield standin
+
+
+@pytest.fixture(params=["local", "supabase", "supabase-legacy"])
 def kind(request) -> str:
     return request.param
+
+
+@pytest.fixture
+def api(kind, request, db_url) -> SupabaseStandIn:
+    """The stand-in for this test's Supabase mode (new keys for `local` tests that ask)."""
+    return request.getfixturevalue("api_legacy" if kind == "supabase-legacy" else "api_new")
 
 
 @pytest.fixture
@@ -353,7 +367,7 @@ async def test_secrets_never_reach_the_logs(make, kind, api, tmp_path, caplog):
         await backend.sign_in(email, PASSWORD + "!")
     saved = json.loads(path.read_text())[backend.namespace]
     secrets = [PASSWORD, PASSWORD + "!"]
-    if kind == "supabase":
+    if kind != "local":
         session = json.loads(saved["supabase.auth.token"])
         secrets += [api.anon_key, session["access_token"], session["refresh_token"]]
     await backend.sign_out()
@@ -374,7 +388,7 @@ def local_only(kind):
 
 @pytest.fixture
 def supabase_only(kind):
-    if kind != "supabase":
+    if kind == "local":
         pytest.skip("Supabase backend only")
 
 
@@ -488,12 +502,12 @@ async def test_password_reset_sends_an_email(supabase_only, make, api):
     assert email in api.sent_recoveries
 
 
-async def test_bad_anon_key_is_a_config_error(supabase_only, api, tmp_path):
+async def test_bad_api_key_is_a_config_error(supabase_only, api, tmp_path):
     backend = SupabaseBackend(api.url, "not-a-key", session_path=tmp_path / "s.json")
     try:
-        with pytest.raises(errors.ConfigError, match="anon key"):
+        with pytest.raises(errors.ConfigError, match="API key"):
             await backend.call("whoami")
-        with pytest.raises(errors.ConfigError, match="anon key"):
+        with pytest.raises(errors.ConfigError, match="API key"):
             await backend.sign_in(_email(), PASSWORD)
     finally:
         await backend.close()
