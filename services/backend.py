@@ -106,7 +106,9 @@ class Backend(Protocol):
 
     async def reset_password(self, email: str) -> None: ...
 
-    async def sign_out(self) -> None: ...
+    async def sign_out(self, *, everywhere: bool = False) -> None:
+        """Forget this machine's session (`everywhere`: revoke all the learner's sessions
+        on the server too, where the backend has a server)."""
 
     async def close(self) -> None: ...
 
@@ -636,7 +638,7 @@ class LocalBackend:
         raise ConfigError("Password reset emails need a Supabase project; local accounts "
                           "can simply create a new profile.")
 
-    async def sign_out(self) -> None:
+    async def sign_out(self, *, everywhere: bool = False) -> None:
         self._user = None
         self._answers.clear()
         self._sessions.remove(self.namespace)
@@ -679,17 +681,28 @@ def file_session_storage(store: SessionStore, namespace: str):
         from supabase_auth import AsyncSupportedStorage
 
         class FileSessionStorage(AsyncSupportedStorage):
+            """Reads the file on every get (supabase-py asks before each use, so a
+            session another process refreshed is picked up), and removes only a value
+            this process has seen: a process that lost a refresh race, or signs out,
+            never deletes the newer session another process has just written."""
+
             def __init__(self, store: SessionStore, namespace: str):
                 self.store, self.namespace = store, namespace
+                self.seen: dict[str, str | None] = {}
 
             async def get_item(self, key: str) -> str | None:
-                return self.store.get(self.namespace, key)
+                value = self.store.get(self.namespace, key)
+                self.seen[key] = value
+                return value
 
             async def set_item(self, key: str, value: str) -> None:
                 self.store.set(self.namespace, key, value)
+                self.seen[key] = value
 
             async def remove_item(self, key: str) -> None:
-                self.store.remove(self.namespace, key)
+                seen = self.seen.pop(key, None)
+                if seen is not None:
+                    self.store.remove(self.namespace, key, only_if=seen)
 
         _storage_class = FileSessionStorage
     return _storage_class(store, namespace)
@@ -752,8 +765,9 @@ class SupabaseBackend:
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(self._timeout, connect=5.0), http2=False,
             follow_redirects=True)
+        self._storage = file_session_storage(self._sessions, self.namespace)
         options = AsyncClientOptions(
-            storage=file_session_storage(self._sessions, self.namespace),
+            storage=self._storage,
             auto_refresh_token=self._auto_refresh, persist_session=True,
             httpx_client=self._http, flow_type="implicit")
         try:
@@ -798,13 +812,25 @@ class SupabaseBackend:
         return self._user
 
     async def _forget_session(self) -> None:
+        """This process's session is over: sign out locally (the storage removes the
+        saved session only if it is still the one this process saw)."""
         with contextlib.suppress(Exception):
             await self._client.auth.sign_out({"scope": "local"})
-        self._sessions.remove(self.namespace, self._STORAGE_KEY)
         self._user = None
 
+    @staticmethod
+    def _refresh_token_in(raw: str | None) -> str | None:
+        try:
+            return json.loads(raw)["refresh_token"] if raw else None
+        except (ValueError, KeyError, TypeError):
+            return None
+
     async def _fresh_session(self) -> None:
-        """Refresh the access token now if it expires within supabase-py's margin."""
+        """Refresh the access token now if it expires within supabase-py's margin.
+
+        A refresh refused because another process (a second window) used the same
+        refresh token a moment earlier is not a sign-out: that process saved the new
+        session, which is taken instead."""
         if self._user is None:
             return
         try:
@@ -812,6 +838,15 @@ class SupabaseBackend:
         except Exception as exc:
             mapped = errors.from_exception(exc, signed_in=True)
             if isinstance(mapped, AuthError):
+                used = self._refresh_token_in(self._storage.seen.get(self._STORAGE_KEY))
+                now = self._refresh_token_in(self._sessions.get(self.namespace,
+                                                                self._STORAGE_KEY))
+                if now is not None and now != used:
+                    with contextlib.suppress(Exception):
+                        session = await self._client.auth.get_session()
+                        if session is not None:
+                            self._set_user(session.user)
+                            return
                 await self._forget_session()
             raise mapped from exc
         if session is None:
@@ -896,17 +931,18 @@ class SupabaseBackend:
         email = _check_email(email)
         await self._auth(lambda: self._client.auth.reset_password_for_email(email))
 
-    async def sign_out(self) -> None:
+    async def sign_out(self, *, everywhere: bool = False) -> None:
+        """End this machine's session (`everywhere`: every session of the learner, on
+        every machine). Another machine's session, and its file, are left alone."""
         if self._client is None:
             await self.connect()
         try:
-            await self._client.auth.sign_out()
+            await self._client.auth.sign_out({"scope": "global" if everywhere else "local"})
         except Exception as exc:
             # The server could not revoke it (offline, say): still forget it here.
             log.debug("sign-out request failed: %s", type(exc).__name__)
             await self._forget_session()
             return
-        self._sessions.remove(self.namespace, self._STORAGE_KEY)
         self._user = None
 
     async def close(self) -> None:

@@ -201,7 +201,7 @@ def _logout(args: argparse.Namespace) -> int:
         try:
             await backend.connect()
             was = backend.current_user
-            await backend.sign_out()
+            await backend.sign_out(everywhere=args.everywhere)
         finally:
             await backend.close()
         print("Signed out." if was else "Not signed in.")
@@ -352,6 +352,10 @@ def _add_account_commands(sub, supabase_flag) -> None:
             cmd.add_argument("--name", help="your name, with --new")
             cmd.add_argument("--password-stdin", action="store_true",
                              help="read the password (or the --otp code) from stdin")
+        else:
+            cmd.add_argument("--everywhere", action="store_true",
+                             help="end your sessions on every machine (Supabase), not "
+                                  "only this one")
 
 
 def _courses(args: argparse.Namespace) -> int:
