@@ -106,6 +106,12 @@ class Backend(Protocol):
 
     async def reset_password(self, email: str) -> None: ...
 
+    async def sign_in_with_provider(self, provider: str, open_url: Callable[[str], Any], *,
+                                    timeout: float = 300.0) -> CurrentUser:
+        """Sign in with an OAuth provider (Supabase): PKCE through the browser, the code
+        received on a loopback redirect (services.oauth). `open_url(url)` shows the
+        person where to go (opens a browser, prints it); it may be async."""
+
     async def sign_out(self, *, everywhere: bool = False) -> None:
         """Forget this machine's session (`everywhere`: revoke all the learner's sessions
         on the server too, where the backend has a server)."""
@@ -638,6 +644,11 @@ class LocalBackend:
         raise ConfigError("Password reset emails need a Supabase project; local accounts "
                           "can simply create a new profile.")
 
+    async def sign_in_with_provider(self, provider: str, open_url: Callable[[str], Any], *,
+                                    timeout: float = 300.0) -> CurrentUser:
+        raise ConfigError("Sign-in with a provider needs a Supabase project: set "
+                          "SUPABASE_URL and SUPABASE_PUBLISHABLE_KEY (see `learn config`).")
+
     async def sign_out(self, *, everywhere: bool = False) -> None:
         self._user = None
         self._answers.clear()
@@ -930,6 +941,56 @@ class SupabaseBackend:
     async def reset_password(self, email: str) -> None:
         email = _check_email(email)
         await self._auth(lambda: self._client.auth.reset_password_for_email(email))
+
+    async def enabled_providers(self) -> list[str]:
+        """The OAuth providers the project enables (GoTrue's /settings)."""
+        await self.connect()
+        try:
+            response = await self._http.get(f"{self.url}/auth/v1/settings",
+                                            headers={"apikey": self._key})
+        except Exception as exc:
+            raise errors.from_exception(exc) from exc
+        if response.status_code != 200:
+            raise errors.from_status(response.status_code, None)
+        try:
+            external = response.json().get("external") or {}
+        except (ValueError, AttributeError):
+            external = {}
+        return sorted(name for name, on in external.items()
+                      if on is True and name not in ("email", "phone", "anonymous_users"))
+
+    async def sign_in_with_provider(self, provider: str, open_url: Callable[[str], Any], *,
+                                    timeout: float = 300.0) -> CurrentUser:
+        from urllib.parse import urlencode
+
+        from supabase_auth.helpers import generate_pkce_challenge, generate_pkce_verifier
+
+        from services import oauth
+
+        provider = oauth.check_provider(provider)
+        enabled = await self.enabled_providers()
+        if provider not in enabled:
+            offered = ", ".join(enabled) if enabled else "no providers"
+            raise InvalidInput(f"This Supabase project does not offer sign-in with "
+                               f"{provider}; it offers {offered} (and email).",
+                               code="provider_disabled")
+        verifier = generate_pkce_verifier()
+        async with oauth.LoopbackRedirect() as loopback:
+            url = f"{self.url}/auth/v1/authorize?" + urlencode({
+                "provider": provider, "redirect_to": loopback.redirect_uri,
+                "code_challenge": generate_pkce_challenge(verifier),
+                "code_challenge_method": "s256"})
+            shown = open_url(url)
+            if asyncio.iscoroutine(shown):
+                await shown
+            params = await loopback.wait(timeout)
+        failure = oauth.redirect_error(params)
+        if failure is not None:
+            raise failure
+        response = await self._auth(lambda: self._client.auth.exchange_code_for_session(
+            {"auth_code": params["code"], "code_verifier": verifier,
+             "redirect_to": loopback.redirect_uri}))
+        return self._set_user(response.user)
 
     async def sign_out(self, *, everywhere: bool = False) -> None:
         """End this machine's session (`everywhere`: every session of the learner, on

@@ -684,7 +684,7 @@ class SupabaseStandIn:
                                 "non-empty")
         with self._lock:
             state = next((k for k, f in self._flows.items() if f.auth_code == code), None)
-            flow = self._flows.pop(state) if state else None
+            flow = self._flows.get(state) if state else None
         if flow is None or time.time() - flow.created > 300:
             raise _gotrue_error(404, "flow_state_not_found", "invalid flow state, no valid "
                                 "flow state found")
@@ -696,6 +696,10 @@ class SupabaseStandIn:
         if not secrets.compare_digest(expected, flow.challenge):
             raise _gotrue_error(403, "bad_code_verifier",
                                 "code challenge does not match previously saved code verifier")
+        with self._lock:                      # one use
+            if self._flows.pop(state, None) is None:
+                raise _gotrue_error(404, "flow_state_not_found", "invalid flow state, no "
+                                    "valid flow state found")
         return Reply(200, self._issue(flow.user_id, method="oauth"))
 
     def _otp(self, email: str, params: dict[str, Any]) -> Reply:
