@@ -40,6 +40,7 @@ from services.errors import (
     NotSignedIn,
     ServerError,
 )
+from services.live import LiveEvent
 from services.session import SessionStore, embedded_namespace
 
 if TYPE_CHECKING:
@@ -111,6 +112,10 @@ class Backend(Protocol):
         """Sign in with an OAuth provider (Supabase): PKCE through the browser, the code
         received on a loopback redirect (services.oauth). `open_url(url)` shows the
         person where to go (opens a browser, prints it); it may be async."""
+
+    async def watch_notifications(self, on_event: Callable[[Any], None]) -> Any:
+        """Start the live feed of the signed-in learner's new notifications
+        (services.live: `on_event(LiveEvent)`); returns a Watch to stop() it."""
 
     async def sign_out(self, *, everywhere: bool = False) -> None:
         """Forget this machine's session (`everywhere`: revoke all the learner's sessions
@@ -649,6 +654,21 @@ class LocalBackend:
         raise ConfigError("Sign-in with a provider needs a Supabase project: set "
                           "SUPABASE_URL and SUPABASE_PUBLISHABLE_KEY (see `learn config`).")
 
+    async def watch_notifications(self, on_event: Callable[[Any], None]) -> Any:
+        """LISTEN on a dedicated autocommit connection (services.live.listen_postgres)."""
+        from services import live
+
+        await self.connect()
+        if self._user is None:
+            raise NotSignedIn("Sign in to receive notifications.")
+        connected = asyncio.Event()
+        task = asyncio.create_task(live.listen_postgres(self._live_url, self._user.id,
+                                                        on_event, connected=connected),
+                                   name="learn-notifications")
+        watch = live.Watch(task)
+        watch.connected = connected
+        return watch
+
     async def sign_out(self, *, everywhere: bool = False) -> None:
         self._user = None
         self._answers.clear()
@@ -992,6 +1012,29 @@ class SupabaseBackend:
              "redirect_to": loopback.redirect_uri}))
         return self._set_user(response.user)
 
+    async def watch_notifications(self, on_event: Callable[[Any], None]) -> Any:
+        """Realtime postgres_changes on public.notifications filtered by user_id, on a
+        channel per learner. Joins with the current access token and renews it before
+        every rejoin (a rejoin with the expired token goes silent: supabase-py #1655);
+        a channel the server closes (token expired) is joined again; every SUBSCRIBED
+        is a resync (catch-up)."""
+        await self.connect()
+        if self._user is None:
+            raise NotSignedIn("Sign in to receive notifications.")
+        watch = _RealtimeWatch(self, self._user.id, on_event)
+        await watch.start()
+        return watch
+
+    async def _realtime_token(self, force: bool = False) -> None:
+        """Give Realtime the current access token (refreshed first if due, or `force`)."""
+        if force:
+            await self._refresh_now()
+        else:
+            await self._fresh_session()
+        session = await self._client.auth.get_session()
+        if session is not None:
+            await self._client.realtime.set_auth(session.access_token)
+
     async def sign_out(self, *, everywhere: bool = False) -> None:
         """End this machine's session (`everywhere`: every session of the learner, on
         every machine). Another machine's session, and its file, are left alone."""
@@ -1009,6 +1052,8 @@ class SupabaseBackend:
     async def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:
+            with contextlib.suppress(Exception):
+                await client.realtime.remove_all_channels()
             timer = getattr(client.auth, "_refresh_token_timer", None)
             if timer is not None:
                 timer.cancel()
@@ -1018,6 +1063,95 @@ class SupabaseBackend:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+
+
+class _RealtimeWatch:
+    """One learner's notifications channel on Supabase Realtime (see
+    SupabaseBackend.watch_notifications); a services.live.Watch to the app."""
+
+    def __init__(self, backend: SupabaseBackend, user_id: str, on_event: Callable[[Any], None]):
+        self.backend, self.user_id, self.on_event = backend, user_id, on_event
+        self.channel = None
+        self.subscribed = asyncio.Event()
+        self._stopped = False
+        self._tasks: set[asyncio.Task] = set()
+
+    @property
+    def running(self) -> bool:
+        return not self._stopped
+
+    async def start(self) -> None:
+        await self.backend._realtime_token()
+        client = self.backend.client
+        channel = client.channel(f"learn-notifications:{self.user_id}")
+        channel.on_postgres_changes("INSERT", schema="public", table="notifications",
+                                    filter=f"user_id=eq.{self.user_id}", callback=self._changed)
+        self.channel = channel
+        await channel.subscribe(self._state)
+
+    def _changed(self, payload: Any) -> None:
+        record = ((payload or {}).get("data") or {}).get("record") or {}
+        if record.get("id") and str(record.get("user_id")) == self.user_id:
+            self._deliver(LiveEvent((str(record["id"]),)))
+
+    def _deliver(self, event: Any) -> None:
+        try:
+            self.on_event(event)
+        except Exception:
+            log.exception("a live notification handler failed")
+
+    def _state(self, status: Any, error: Exception | None) -> None:
+        name = getattr(status, "value", str(status))
+        if self._stopped:
+            return
+        if name == "SUBSCRIBED":
+            self.subscribed.set()
+            self._deliver(LiveEvent(resync=True))
+            return
+        self.subscribed.clear()
+        text = str(error or "").lower()
+        expired = any(word in text for word in ("token", "expired", "jwt"))
+        if name == "CLOSED":        # the server ended the channel: join a new one
+            self._spawn(self._resubscribe())
+        elif name in ("CHANNEL_ERROR", "TIMED_OUT"):   # the client rejoins by itself:
+            self._spawn(self._renew(force=expired))    # with a valid token
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _renew(self, force: bool) -> None:
+        try:
+            await self.backend._realtime_token(force=force)
+        except Exception as exc:
+            log.debug("renewing the Realtime token failed: %s", type(exc).__name__)
+
+    async def _resubscribe(self) -> None:
+        delay = 1.0
+        while not self._stopped:
+            await asyncio.sleep(delay)
+            try:
+                old, self.channel = self.channel, None
+                if old is not None:
+                    with contextlib.suppress(Exception):
+                        await self.backend.client.remove_channel(old)
+                await self.backend._realtime_token(force=True)
+                await self.start()
+                return
+            except Exception as exc:
+                log.debug("rejoining notifications failed: %s", type(exc).__name__)
+                delay = min(delay * 2, 30.0)
+
+    async def stop(self) -> None:
+        self._stopped = True
+        for task in list(self._tasks):
+            task.cancel()
+        channel, self.channel = self.channel, None
+        client = self.backend.client
+        if channel is not None and client is not None:
+            with contextlib.suppress(Exception):
+                await client.remove_channel(channel)
 
 
 # ---------------------------------------------------------------------------

@@ -46,6 +46,9 @@ client talks to it. What it does as they do:
   the request asks for that API version (supabase-py does), else the legacy
   `{"code": <status>, "error_code": …, "msg": …}`.
 
+Realtime: `/realtime/v1/websocket` is tests/stack/realtime_standin.py (its own top says
+what it does and leaves out); `api.realtime` has its test controls.
+
 What it leaves out: table endpoints (/rest/v1/<table>), GET/HEAD RPC, Prefer
 headers, schema profiles, the OpenAPI root, embedding, row limits; single-unnamed-
 argument functions; PostgREST's schema cache (functions are looked up per request);
@@ -188,6 +191,9 @@ class SupabaseStandIn:
         self._pool: queue.LifoQueue[psycopg.Connection] = queue.LifoQueue()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        from tests.stack.realtime_standin import RealtimeStandIn
+
+        self.realtime = RealtimeStandIn(self)
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -208,9 +214,11 @@ class SupabaseStandIn:
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="supabase-standin", daemon=True)
         self._thread.start()
+        self.realtime.start()
         return self
 
     def stop(self) -> None:
+        self.realtime.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -768,6 +776,9 @@ class _Handler(BaseHTTPRequestHandler):
         new_api = (self.headers.get("X-Supabase-Api-Version") or "") >= API_VERSION
         with self.api._lock:
             self.api.requests.append((method, parts.path, query.get("grant_type")))
+        if parts.path == "/realtime/v1/websocket" and method == "GET":
+            self.api.realtime.serve(self)
+            return
         try:
             if parts.path.startswith("/rest/v1/rpc/"):
                 if method != "POST":
