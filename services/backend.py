@@ -1131,6 +1131,9 @@ class _RealtimeWatch:
         delay = 1.0
         while not self._stopped:
             await asyncio.sleep(delay)
+            if self.backend.client is None:      # the backend was closed: nothing to do
+                self._stopped = True
+                return
             try:
                 old, self.channel = self.channel, None
                 if old is not None:

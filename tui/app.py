@@ -470,6 +470,8 @@ class LearnApp(App[None]):
         elif status.online and not before.online:
             self.notify("The server is back.", title="Online")
             self.call_later(self._reload_screen)
+            if self._live_watch is None:      # it could not start while offline
+                self._start_live()
         if status.refused > before.refused:
             self.notify("The server refused a change you made: press y to see why.",
                         title="Not synced", severity="error", timeout=10)
