@@ -278,6 +278,23 @@ def test_login_new_then_logout_on_supabase(on_supabase, capsys, home):
     assert (code, out) == (0, "Not signed in.\n")
 
 
+def test_logout_ends_this_machine_only_unless_everywhere(on_supabase, capsys, home,
+                                                         monkeypatch, tmp_path):
+    email = _email()
+    run(capsys, "login", "--new", "--email", email, "--password-stdin", stdin=PASSWORD + "\n")
+    other_home = tmp_path / "other-machine"
+    monkeypatch.setenv("LEARN_HOME", str(other_home))
+    assert run(capsys, "login", "--email", email, "--password-stdin",
+               stdin=PASSWORD + "\n")[0] == 0
+    monkeypatch.setenv("LEARN_HOME", str(home))
+    assert run(capsys, "logout")[:2] == (0, "Signed out.\n")
+    monkeypatch.setenv("LEARN_HOME", str(other_home))     # the other machine still is
+    assert f"ok    session     signed in as {email}" in run(capsys, "doctor")[1]
+    assert run(capsys, "logout", "--everywhere")[:2] == (0, "Signed out.\n")
+    monkeypatch.setenv("LEARN_HOME", str(home))
+    assert run(capsys, "logout")[:2] == (0, "Not signed in.\n")
+
+
 def test_login_with_a_wrong_password_is_one_line(on_supabase, capsys):
     email = _email()
     run(capsys, "login", "--new", "--email", email, "--password-stdin", stdin=PASSWORD + "\n")
