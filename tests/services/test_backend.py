@@ -709,3 +709,14 @@ def test_processes_writing_the_session_file_at_once_lose_nothing(tmp_path):
     saved = json.loads(path.read_text())
     assert len(saved) == 160
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+async def test_an_operators_secret_key_runs_as_service_role(supabase_only, api, tmp_path):
+    """`learn admin report` passes the secret (or service_role) key straight to the
+    backend: an opaque string, whatever its format."""
+    backend = SupabaseBackend(api.url, api.service_role_key, session_path=tmp_path / "s.json",
+                              auto_refresh=False)
+    try:
+        assert (await backend.call("whoami"))["role"] == "service_role"
+    finally:
+        await backend.close()
