@@ -250,14 +250,6 @@ class SupabaseStandIn:
                          "key_ops": ["verify"]})
         return {"keys": keys}
 
-    def revoke_sessions(self, user_id: str) -> None:
-        """End every session of a user server-side (as a global sign-out elsewhere)."""
-        with self._lock:
-            for s in [s for s in self._sessions.values() if s.user_id == user_id]:
-                for token in s.refresh_tokens:
-                    self._refresh.pop(token, None)
-                del self._sessions[s.id]
-
     def expire_access_tokens(self) -> None:
         """Every access token issued so far now counts as expired (server-side)."""
         with self._lock:
