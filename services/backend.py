@@ -40,6 +40,7 @@ from services.errors import (
     NotSignedIn,
     ServerError,
 )
+from services.live import LiveEvent
 from services.session import SessionStore, embedded_namespace
 from services.text import terminal_safe
 
@@ -107,7 +108,19 @@ class Backend(Protocol):
 
     async def reset_password(self, email: str) -> None: ...
 
-    async def sign_out(self) -> None: ...
+    async def sign_in_with_provider(self, provider: str, open_url: Callable[[str], Any], *,
+                                    timeout: float = 300.0) -> CurrentUser:
+        """Sign in with an OAuth provider (Supabase): PKCE through the browser, the code
+        received on a loopback redirect (services.oauth). `open_url(url)` shows the
+        person where to go (opens a browser, prints it); it may be async."""
+
+    async def watch_notifications(self, on_event: Callable[[Any], None]) -> Any:
+        """Start the live feed of the signed-in learner's new notifications
+        (services.live: `on_event(LiveEvent)`); returns a Watch to stop() it."""
+
+    async def sign_out(self, *, everywhere: bool = False) -> None:
+        """Forget this machine's session (`everywhere`: revoke all the learner's sessions
+        on the server too, where the backend has a server)."""
 
     async def close(self) -> None: ...
 
@@ -628,7 +641,7 @@ class LocalBackend:
 
     async def sign_in_with_otp(self, email: str) -> None:
         raise ConfigError("Email codes need a Supabase project: set SUPABASE_URL and "
-                          "SUPABASE_ANON_KEY (see `learn config`).")
+                          "SUPABASE_PUBLISHABLE_KEY (see `learn config`).")
 
     async def verify_otp(self, email: str, token: str) -> CurrentUser:
         await self.sign_in_with_otp(email)
@@ -638,7 +651,27 @@ class LocalBackend:
         raise ConfigError("Password reset emails need a Supabase project; local accounts "
                           "can simply create a new profile.")
 
-    async def sign_out(self) -> None:
+    async def sign_in_with_provider(self, provider: str, open_url: Callable[[str], Any], *,
+                                    timeout: float = 300.0) -> CurrentUser:
+        raise ConfigError("Sign-in with a provider needs a Supabase project: set "
+                          "SUPABASE_URL and SUPABASE_PUBLISHABLE_KEY (see `learn config`).")
+
+    async def watch_notifications(self, on_event: Callable[[Any], None]) -> Any:
+        """LISTEN on a dedicated autocommit connection (services.live.listen_postgres)."""
+        from services import live
+
+        await self.connect()
+        if self._user is None:
+            raise NotSignedIn("Sign in to receive notifications.")
+        connected = asyncio.Event()
+        task = asyncio.create_task(live.listen_postgres(self._live_url, self._user.id,
+                                                        on_event, connected=connected),
+                                   name="learn-notifications")
+        watch = live.Watch(task)
+        watch.connected = connected
+        return watch
+
+    async def sign_out(self, *, everywhere: bool = False) -> None:
         self._user = None
         self._answers.clear()
         self._sessions.remove(self.namespace)
@@ -681,17 +714,28 @@ def file_session_storage(store: SessionStore, namespace: str):
         from supabase_auth import AsyncSupportedStorage
 
         class FileSessionStorage(AsyncSupportedStorage):
+            """Reads the file on every get (supabase-py asks before each use, so a
+            session another process refreshed is picked up), and removes only a value
+            this process has seen: a process that lost a refresh race, or signs out,
+            never deletes the newer session another process has just written."""
+
             def __init__(self, store: SessionStore, namespace: str):
                 self.store, self.namespace = store, namespace
+                self.seen: dict[str, str | None] = {}
 
             async def get_item(self, key: str) -> str | None:
-                return self.store.get(self.namespace, key)
+                value = self.store.get(self.namespace, key)
+                self.seen[key] = value
+                return value
 
             async def set_item(self, key: str, value: str) -> None:
                 self.store.set(self.namespace, key, value)
+                self.seen[key] = value
 
             async def remove_item(self, key: str) -> None:
-                self.store.remove(self.namespace, key)
+                seen = self.seen.pop(key, None)
+                if seen is not None:
+                    self.store.remove(self.namespace, key, only_if=seen)
 
         _storage_class = FileSessionStorage
     return _storage_class(store, namespace)
@@ -709,13 +753,15 @@ class SupabaseBackend:
     kind = "supabase"
     _STORAGE_KEY = "supabase.auth.token"
 
-    def __init__(self, url: str, anon_key: str, *, session_path: Path | None = None,
+    def __init__(self, url: str, key: str, *, session_path: Path | None = None,
                  auto_refresh: bool = True, timeout: float = 20.0):
-        if not url or not anon_key:
-            raise ConfigError("Supabase needs SUPABASE_URL and SUPABASE_ANON_KEY "
+        """`key`: the project's publishable key (or legacy anon key; the admin commands
+        pass a secret key). Used only as an opaque string: never parsed as a JWT."""
+        if not url or not key:
+            raise ConfigError("Supabase needs SUPABASE_URL and SUPABASE_PUBLISHABLE_KEY "
                               "(see `learn config`).")
         self.url = url.rstrip("/")
-        self._key = anon_key
+        self._key = key
         self._sessions = SessionStore(session_path)
         self._auto_refresh = auto_refresh
         self._timeout = timeout
@@ -752,8 +798,9 @@ class SupabaseBackend:
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(self._timeout, connect=5.0), http2=False,
             follow_redirects=True)
+        self._storage = file_session_storage(self._sessions, self.namespace)
         options = AsyncClientOptions(
-            storage=file_session_storage(self._sessions, self.namespace),
+            storage=self._storage,
             auto_refresh_token=self._auto_refresh, persist_session=True,
             httpx_client=self._http, flow_type="implicit")
         try:
@@ -798,13 +845,25 @@ class SupabaseBackend:
         return self._user
 
     async def _forget_session(self) -> None:
+        """This process's session is over: sign out locally (the storage removes the
+        saved session only if it is still the one this process saw)."""
         with contextlib.suppress(Exception):
             await self._client.auth.sign_out({"scope": "local"})
-        self._sessions.remove(self.namespace, self._STORAGE_KEY)
         self._user = None
 
+    @staticmethod
+    def _refresh_token_in(raw: str | None) -> str | None:
+        try:
+            return json.loads(raw)["refresh_token"] if raw else None
+        except (ValueError, KeyError, TypeError):
+            return None
+
     async def _fresh_session(self) -> None:
-        """Refresh the access token now if it expires within supabase-py's margin."""
+        """Refresh the access token now if it expires within supabase-py's margin.
+
+        A refresh refused because another process (a second window) used the same
+        refresh token a moment earlier is not a sign-out: that process saved the new
+        session, which is taken instead."""
         if self._user is None:
             return
         try:
@@ -812,6 +871,15 @@ class SupabaseBackend:
         except Exception as exc:
             mapped = errors.from_exception(exc, signed_in=True)
             if isinstance(mapped, AuthError):
+                used = self._refresh_token_in(self._storage.seen.get(self._STORAGE_KEY))
+                now = self._refresh_token_in(self._sessions.get(self.namespace,
+                                                                self._STORAGE_KEY))
+                if now is not None and now != used:
+                    with contextlib.suppress(Exception):
+                        session = await self._client.auth.get_session()
+                        if session is not None:
+                            self._set_user(session.user)
+                            return
                 await self._forget_session()
             raise mapped from exc
         if session is None:
@@ -896,22 +964,98 @@ class SupabaseBackend:
         email = _check_email(email)
         await self._auth(lambda: self._client.auth.reset_password_for_email(email))
 
-    async def sign_out(self) -> None:
+    async def enabled_providers(self) -> list[str]:
+        """The OAuth providers the project enables (GoTrue's /settings)."""
+        await self.connect()
+        try:
+            response = await self._http.get(f"{self.url}/auth/v1/settings",
+                                            headers={"apikey": self._key})
+        except Exception as exc:
+            raise errors.from_exception(exc) from exc
+        if response.status_code != 200:
+            raise errors.from_status(response.status_code, None)
+        try:
+            external = response.json().get("external") or {}
+        except (ValueError, AttributeError):
+            external = {}
+        return sorted(name for name, on in external.items()
+                      if on is True and name not in ("email", "phone", "anonymous_users"))
+
+    async def sign_in_with_provider(self, provider: str, open_url: Callable[[str], Any], *,
+                                    timeout: float = 300.0) -> CurrentUser:
+        from urllib.parse import urlencode
+
+        from supabase_auth.helpers import generate_pkce_challenge, generate_pkce_verifier
+
+        from services import oauth
+
+        provider = oauth.check_provider(provider)
+        enabled = await self.enabled_providers()
+        if provider not in enabled:
+            offered = ", ".join(enabled) if enabled else "no providers"
+            raise InvalidInput(f"This Supabase project does not offer sign-in with "
+                               f"{provider}; it offers {offered} (and email).",
+                               code="provider_disabled")
+        verifier = generate_pkce_verifier()
+        async with oauth.LoopbackRedirect() as loopback:
+            url = f"{self.url}/auth/v1/authorize?" + urlencode({
+                "provider": provider, "redirect_to": loopback.redirect_uri,
+                "code_challenge": generate_pkce_challenge(verifier),
+                "code_challenge_method": "s256"})
+            shown = open_url(url)
+            if asyncio.iscoroutine(shown):
+                await shown
+            params = await loopback.wait(timeout)
+        failure = oauth.redirect_error(params)
+        if failure is not None:
+            raise failure
+        response = await self._auth(lambda: self._client.auth.exchange_code_for_session(
+            {"auth_code": params["code"], "code_verifier": verifier,
+             "redirect_to": loopback.redirect_uri}))
+        return self._set_user(response.user)
+
+    async def watch_notifications(self, on_event: Callable[[Any], None]) -> Any:
+        """Realtime postgres_changes on public.notifications filtered by user_id, on a
+        channel per learner. Joins with the current access token and renews it before
+        every rejoin (a rejoin with the expired token goes silent: supabase-py #1655);
+        a channel the server closes (token expired) is joined again; every SUBSCRIBED
+        is a resync (catch-up)."""
+        await self.connect()
+        if self._user is None:
+            raise NotSignedIn("Sign in to receive notifications.")
+        watch = _RealtimeWatch(self, self._user.id, on_event)
+        await watch.start()
+        return watch
+
+    async def _realtime_token(self, force: bool = False) -> None:
+        """Give Realtime the current access token (refreshed first if due, or `force`)."""
+        if force:
+            await self._refresh_now()
+        else:
+            await self._fresh_session()
+        session = await self._client.auth.get_session()
+        if session is not None:
+            await self._client.realtime.set_auth(session.access_token)
+
+    async def sign_out(self, *, everywhere: bool = False) -> None:
+        """End this machine's session (`everywhere`: every session of the learner, on
+        every machine). Another machine's session, and its file, are left alone."""
         if self._client is None:
             await self.connect()
         try:
-            await self._client.auth.sign_out()
+            await self._client.auth.sign_out({"scope": "global" if everywhere else "local"})
         except Exception as exc:
             # The server could not revoke it (offline, say): still forget it here.
             log.debug("sign-out request failed: %s", type(exc).__name__)
             await self._forget_session()
             return
-        self._sessions.remove(self.namespace, self._STORAGE_KEY)
         self._user = None
 
     async def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:
+            with contextlib.suppress(Exception):
+                await client.realtime.remove_all_channels()
             timer = getattr(client.auth, "_refresh_token_timer", None)
             if timer is not None:
                 timer.cancel()
@@ -921,6 +1065,98 @@ class SupabaseBackend:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+
+
+class _RealtimeWatch:
+    """One learner's notifications channel on Supabase Realtime (see
+    SupabaseBackend.watch_notifications); a services.live.Watch to the app."""
+
+    def __init__(self, backend: SupabaseBackend, user_id: str, on_event: Callable[[Any], None]):
+        self.backend, self.user_id, self.on_event = backend, user_id, on_event
+        self.channel = None
+        self.subscribed = asyncio.Event()
+        self._stopped = False
+        self._tasks: set[asyncio.Task] = set()
+
+    @property
+    def running(self) -> bool:
+        return not self._stopped
+
+    async def start(self) -> None:
+        await self.backend._realtime_token()
+        client = self.backend.client
+        channel = client.channel(f"learn-notifications:{self.user_id}")
+        channel.on_postgres_changes("INSERT", schema="public", table="notifications",
+                                    filter=f"user_id=eq.{self.user_id}", callback=self._changed)
+        self.channel = channel
+        await channel.subscribe(self._state)
+
+    def _changed(self, payload: Any) -> None:
+        record = ((payload or {}).get("data") or {}).get("record") or {}
+        if record.get("id") and str(record.get("user_id")) == self.user_id:
+            self._deliver(LiveEvent((str(record["id"]),)))
+
+    def _deliver(self, event: Any) -> None:
+        try:
+            self.on_event(event)
+        except Exception:
+            log.exception("a live notification handler failed")
+
+    def _state(self, status: Any, error: Exception | None) -> None:
+        name = getattr(status, "value", str(status))
+        if self._stopped:
+            return
+        if name == "SUBSCRIBED":
+            self.subscribed.set()
+            self._deliver(LiveEvent(resync=True))
+            return
+        self.subscribed.clear()
+        text = str(error or "").lower()
+        expired = any(word in text for word in ("token", "expired", "jwt"))
+        if name == "CLOSED":        # the server ended the channel: join a new one
+            self._spawn(self._resubscribe())
+        elif name in ("CHANNEL_ERROR", "TIMED_OUT"):   # the client rejoins by itself:
+            self._spawn(self._renew(force=expired))    # with a valid token
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _renew(self, force: bool) -> None:
+        try:
+            await self.backend._realtime_token(force=force)
+        except Exception as exc:
+            log.debug("renewing the Realtime token failed: %s", type(exc).__name__)
+
+    async def _resubscribe(self) -> None:
+        delay = 1.0
+        while not self._stopped:
+            await asyncio.sleep(delay)
+            if self.backend.client is None:      # the backend was closed: nothing to do
+                self._stopped = True
+                return
+            try:
+                old, self.channel = self.channel, None
+                if old is not None:
+                    with contextlib.suppress(Exception):
+                        await self.backend.client.remove_channel(old)
+                await self.backend._realtime_token(force=True)
+                await self.start()
+                return
+            except Exception as exc:
+                log.debug("rejoining notifications failed: %s", type(exc).__name__)
+                delay = min(delay * 2, 30.0)
+
+    async def stop(self) -> None:
+        self._stopped = True
+        for task in list(self._tasks):
+            task.cancel()
+        channel, self.channel = self.channel, None
+        client = self.backend.client
+        if channel is not None and client is not None:
+            with contextlib.suppress(Exception):
+                await client.remove_channel(channel)
 
 
 # ---------------------------------------------------------------------------
@@ -934,7 +1170,7 @@ def backend_from_settings(settings: Settings, *, progress: Progress | None = Non
     embedded database (LocalBackend)."""
     if settings.backend_kind == "supabase":
         settings.require_supabase()
-        return SupabaseBackend(settings.supabase_url, settings.supabase_anon_key,
+        return SupabaseBackend(settings.supabase_url, settings.supabase_key,
                                auto_refresh=auto_refresh, session_path=session_path)
     return LocalBackend(settings.database_url, progress=progress, session_path=session_path,
                         seed=seed, head_start=head_start)

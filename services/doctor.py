@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services import paths
-from services.config import Settings, mask_url
+from services.config import KEY_KINDS, Settings, key_kind, mask_url
 from services.tutor import OLLAMA_URL, OPENAI_URL, probe_ollama
 
 
@@ -82,9 +82,11 @@ async def _supabase_checks(settings: Settings, timeout: float) -> list[Check]:
     import httpx
 
     url = (settings.supabase_url or "").rstrip("/")
-    checks = [Check("ok", "backend", f"supabase, {url}")]
-    headers = {"apikey": settings.supabase_anon_key or "",
-               "Authorization": f"Bearer {settings.supabase_anon_key}"}
+    checks = [Check("ok", "backend", f"supabase, {url}"), _key_check(settings.supabase_key or "")]
+    # As supabase-py sends it signed out: a publishable key may be the bearer only because
+    # it equals the apikey header.
+    headers = {"apikey": settings.supabase_key or "",
+               "Authorization": f"Bearer {settings.supabase_key}"}
     async with httpx.AsyncClient(timeout=timeout) as http:
         try:
             health = await http.get(f"{url}/auth/v1/health", headers=headers)
@@ -93,8 +95,8 @@ async def _supabase_checks(settings: Settings, timeout: float) -> list[Check]:
                                 "check SUPABASE_URL and your connection"))
             return checks
         if health.status_code == 401:
-            checks.append(Check("fail", "auth", "the anon key was rejected",
-                                "check SUPABASE_ANON_KEY (`learn config supabase_anon_key …`)"))
+            checks.append(Check("fail", "auth", "the API key was rejected",
+                                "check supabase_key (`learn config supabase_key …`)"))
             return checks
         if health.status_code != 200:
             checks.append(Check("fail", "auth", f"answered HTTP {health.status_code}",
@@ -119,6 +121,21 @@ async def _supabase_checks(settings: Settings, timeout: float) -> list[Check]:
                             f"{f' ({code})' if code else ''}",
                             "check the project's logs in the Supabase dashboard"))
     return checks
+
+
+def _key_check(key: str) -> Check:
+    """Which kind of API key is configured (config.load has refused the RLS-bypassing
+    ones already, so a secret key never gets this far)."""
+    kind = key_kind(key)
+    if kind == "publishable":
+        return Check("ok", "api key", KEY_KINDS[kind])
+    if kind == "legacy-anon":
+        return Check("warn", "api key", f"{KEY_KINDS[kind]}: Supabase retires legacy keys "
+                     "by the end of 2026",
+                     "create a publishable key (dashboard → Project Settings → API Keys), "
+                     "then `learn config supabase_key sb_publishable_…`")
+    return Check("warn", "api key", KEY_KINDS.get(kind, kind),
+                 "use the project's publishable key (sb_publishable_…)")
 
 
 def _json(response: Any) -> dict[str, Any]:
@@ -232,7 +249,7 @@ async def run(settings: Settings, *, timeout: float = 3.0) -> list[Check]:
     if settings.backend_kind == "supabase":
         if not settings.supabase_configured:
             checks.append(Check("fail", "backend", "supabase chosen but not configured",
-                                "set SUPABASE_URL and SUPABASE_ANON_KEY (`learn config`)"))
+                                "set SUPABASE_URL and SUPABASE_PUBLISHABLE_KEY (`learn config`)"))
         else:
             checks += await _supabase_checks(settings, timeout)
     else:

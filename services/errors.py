@@ -199,8 +199,8 @@ def from_postgrest(error: Mapping[str, Any], status: int | None = None, *,
     if code.isdigit() and status is None:
         status = int(code)   # supabase-py puts the HTTP status here for non-JSON bodies
     if "api key" in message.lower() or "apikey" in message.lower():
-        return ConfigError("The Supabase project rejected the anon key: check "
-                           "SUPABASE_ANON_KEY (`learn config supabase_anon_key …`).", **kw)
+        return ConfigError("The Supabase project rejected the API key: check "
+                           "supabase_key (`learn config supabase_key sb_publishable_…`).", **kw)
     return from_status(status, message)
 
 
@@ -274,8 +274,8 @@ def from_gotrue(status: int | None, code: str | None, message: str | None) -> Le
     if not status:
         return Offline("Can't reach Supabase Auth; check your connection and try again.", **kw)
     if status == 401 and ("api key" in text.lower() or "apikey" in text.lower()):
-        return ConfigError("The Supabase project rejected the anon key: check "
-                           "SUPABASE_ANON_KEY (`learn config supabase_anon_key …`).", **kw)
+        return ConfigError("The Supabase project rejected the API key: check "
+                           "supabase_key (`learn config supabase_key sb_publishable_…`).", **kw)
     if status in (401, 403):
         return AuthError(_SESSION_EXPIRED, **kw)
     if status == 429:

@@ -6,6 +6,7 @@ anything heavy (services.headstart)."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -67,26 +68,49 @@ class SessionStore:
                 os.unlink(tmp)
             raise
 
+    @contextlib.contextmanager
+    def _locked(self):
+        """Hold the file's lock across a read-modify-write: several processes (two app
+        windows, `learn login` beside the app) share the file, and each write replaces it
+        whole, so without the lock one process's change could undo another's."""
+        path = self.path
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)   # releases the lock
+
     def get(self, namespace: str, key: str) -> str | None:
         value = self._read().get(namespace, {}).get(key)
         return value if isinstance(value, str) else None
 
     def set(self, namespace: str, key: str, value: str) -> None:
-        data = self._read()
-        data.setdefault(namespace, {})[key] = value
-        self._write(data)
+        with self._locked():
+            data = self._read()
+            data.setdefault(namespace, {})[key] = value
+            self._write(data)
 
-    def remove(self, namespace: str, key: str | None = None) -> None:
-        data = self._read()
-        if namespace not in data:
-            return
-        if key is None:
-            del data[namespace]
-        else:
-            data[namespace].pop(key, None)
-            if not data[namespace]:
+    def remove(self, namespace: str, key: str | None = None, *,
+               only_if: str | None = None) -> bool:
+        """Remove a key (or the namespace); with `only_if`, only while the key still
+        holds that value (another process may have replaced it). True if removed."""
+        with self._locked():
+            data = self._read()
+            if namespace not in data:
+                return False
+            if key is None:
                 del data[namespace]
-        self._write(data)
+            else:
+                if only_if is not None and data[namespace].get(key) != only_if:
+                    return False
+                if data[namespace].pop(key, None) is None:
+                    return False
+                if not data[namespace]:
+                    del data[namespace]
+            self._write(data)
+            return True
 
     def local_user(self, namespace: str) -> tuple[str, str | None] | None:
         """(id, email) of the learner a local backend remembers here; None when there

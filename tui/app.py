@@ -147,6 +147,7 @@ class LearnApp(App[None]):
             await self.push_screen_wait(screen)
         await self.show_home()
         self._start_sync()
+        self._start_live()
         warm = getattr(self.backend, "warm", None)
         if warm is not None:      # a head start left the connection for later: open it
             self.call_after_refresh(lambda: self.run_worker(warm, group="warm"))
@@ -165,7 +166,7 @@ class LearnApp(App[None]):
             self.open_review()
 
     async def on_unmount(self) -> None:
-        closers = [self.backend.close]
+        closers = [self._stop_live, self.backend.close]
         if "tutor" in self.__dict__:          # only if it was ever used
             closers.insert(0, self.tutor.aclose)
         for closing in closers:
@@ -285,6 +286,7 @@ class LearnApp(App[None]):
 
     @work(exclusive=True, group="auth")
     async def action_sign_out(self) -> None:
+        await self._stop_live()
         try:
             await self.backend.sign_out()
         except Exception as exc:
@@ -348,6 +350,117 @@ class LearnApp(App[None]):
             self.notify(f"{achievement.description or ''}  +{achievement.points} points",
                         title=f"★ {achievement.title}", timeout=8)
 
+    # Live notifications (services.live) -------------------------------------------------
+
+    _live_watch: Any = None
+    _unread: int | None = None
+    _seen_notifications: set[str] | None = None
+
+    def _start_live(self) -> None:
+        """Follow the learner's notifications while the app is open: the Header's count
+        updates and new achievements show as toasts, without a reload."""
+        if self._live_watch is not None or self.backend.current_user is None:
+            return
+        if not getattr(self, "_badge_follows_screens", False):
+            self._badge_follows_screens = True
+            self.screen_change_signal.subscribe(self, self._screen_changed_live)
+        self.run_worker(self._watch_live(), name="live", group="live", exclusive=True,
+                        exit_on_error=False)
+
+    def _screen_changed_live(self, screen: Any) -> None:
+        """Each screen's Header gets the badge; leaving the notifications screen (where
+        some may have been marked read) reads the count again."""
+        from screens.notifications import NotificationsScreen
+
+        if isinstance(screen, NotificationsScreen):
+            self._count_may_be_stale = True
+        elif getattr(self, "_count_may_be_stale", False) and self._live_watch is not None:
+            self._count_may_be_stale = False
+            self._read_notifications()
+        self.call_after_refresh(self._show_unread)
+
+    async def _watch_live(self) -> None:
+        watch = getattr(self.backend, "watch_notifications", None)
+        if watch is None:
+            return
+        try:
+            self._live_watch = await watch(self._live_event)
+        except Exception as exc:   # offline at start, say: the counts stay as loaded
+            import logging
+
+            logging.getLogger("learn.live").debug("no live notifications: %s",
+                                                  type(exc).__name__)
+
+    async def _stop_live(self) -> None:
+        watch, self._live_watch = self._live_watch, None
+        self._seen_notifications, self._unread = None, None
+        if watch is not None:
+            await watch.stop()
+
+    def _live_event(self, event: Any) -> None:
+        """From the feed (on the app's loop): ids of new notifications, or a resync."""
+        if self._thread_id != threading.get_ident():
+            self.call_from_thread(self._live_event, event)
+            return
+        self._read_notifications()
+
+    @work(exclusive=True, group="live-read", exit_on_error=False)
+    async def _read_notifications(self) -> None:
+        """Read them through the API (RLS): the feed only says that something changed."""
+        try:
+            data = await self.api.notifications(limit=50)
+        except Exception:
+            return                       # offline: the next event or resync reads again
+        first = self._seen_notifications is None
+        seen = self._seen_notifications or set()
+        new = [] if first else [n for n in data.notifications
+                                if n.id not in seen and not n.is_read]
+        self._seen_notifications = seen | {n.id for n in data.notifications}
+        changed = data.unread != self._unread
+        self._unread = data.unread
+        self._show_unread()
+        for notification in reversed(new):           # oldest first
+            self._toast_notification(notification)
+        if (new or changed) and not first:
+            self._reload_if_showing_notifications()
+
+    def _toast_notification(self, notification: Any) -> None:
+        from services.errors import one_line
+
+        title = one_line(notification.title, 80)
+        text = one_line(notification.message or "", 200) or "Press n to see it."
+        if notification.type == "achievement":
+            self.notify(text, title=f"★ {title}", timeout=8, markup=False)
+        else:
+            self.notify(text, title=title, timeout=6, markup=False)
+
+    def _show_unread(self) -> None:
+        from textual.widgets import Header
+
+        if self._unread is None:
+            return
+        headers = self.screen.query(Header)
+        header = headers.first() if headers else None
+        if header is None or not header.is_attached:
+            return
+        from widgets.notification_badge import NotificationBadge
+
+        found = header.query(NotificationBadge)
+        badge = found.first() if found else None
+        if badge is None:
+            if not self._unread:
+                return
+            badge = NotificationBadge(id="notification-badge")
+            header.mount(badge)
+        badge.show_count(self._unread)
+
+    def _reload_if_showing_notifications(self) -> None:
+        from screens.dashboard import DashboardScreen
+        from screens.notifications import NotificationsScreen
+
+        if isinstance(self.screen, (DashboardScreen, NotificationsScreen)):
+            self.screen.reload(quiet=True)
+
     # Offline and sync (services.offline.OfflineBackend) ---------------------------------
 
     _sync_status: SyncStatus | None = None
@@ -379,6 +492,8 @@ class LearnApp(App[None]):
         elif status.online and not before.online:
             self.notify("The server is back.", title="Online")
             self.call_later(self._reload_screen)
+            if self._live_watch is None:      # it could not start while offline
+                self._start_live()
         if status.refused > before.refused:
             self.notify("The server refused a change you made: press y to see why.",
                         title="Not synced", severity="error", timeout=10)

@@ -156,8 +156,21 @@ def _read_password(args: argparse.Namespace, prompt: str = "Password: ") -> str:
     return getpass.getpass(prompt)
 
 
+def _show_sign_in_url(provider: str, url: str, browser: bool) -> None:
+    """Print where to sign in, and open it in the browser (in a thread: a console
+    browser may hold on until it exits, and the loopback redirect must be served)."""
+    print(f"Sign in with {provider} in your browser. If it does not open, visit:\n  {url}",
+          file=sys.stderr, flush=True)
+    if browser:
+        import threading
+        import webbrowser
+
+        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+
+
 def _login(args: argparse.Namespace) -> int:
-    """Sign in (or up, with --new) with email + password, or an emailed code (--otp)."""
+    """Sign in (or up, with --new) with email + password, an emailed code (--otp), or an
+    OAuth provider (--provider github: PKCE through the browser, loopback redirect)."""
     import asyncio
 
     from services.backend import backend_from_settings
@@ -168,6 +181,12 @@ def _login(args: argparse.Namespace) -> int:
 
     async def run() -> int:
         try:
+            if args.provider:
+                user = await backend.sign_in_with_provider(
+                    args.provider,
+                    lambda url: _show_sign_in_url(args.provider, url, not args.no_browser))
+                print(f"Signed in as {user.email or user.id} ({backend.describe()}).")
+                return 0
             email = args.email or input("Email: ").strip()
             if args.otp:
                 await backend.sign_in_with_otp(email)
@@ -202,7 +221,7 @@ def _logout(args: argparse.Namespace) -> int:
         try:
             await backend.connect()
             was = backend.current_user
-            await backend.sign_out()
+            await backend.sign_out(everywhere=args.everywhere)
         finally:
             await backend.close()
         print("Signed out." if was else "Not signed in.")
@@ -349,10 +368,18 @@ def _add_account_commands(sub, supabase_flag) -> None:
             cmd.add_argument("--email")
             cmd.add_argument("--otp", action="store_true", help="sign in with a code sent "
                              "by email (Supabase)")
+            cmd.add_argument("--provider", metavar="NAME", help="sign in with an OAuth "
+                             "provider the project enables, e.g. github (Supabase)")
+            cmd.add_argument("--no-browser", action="store_true", help="with --provider: "
+                             "only print the address to open")
             cmd.add_argument("--new", action="store_true", help="create the account")
             cmd.add_argument("--name", help="your name, with --new")
             cmd.add_argument("--password-stdin", action="store_true",
                              help="read the password (or the --otp code) from stdin")
+        else:
+            cmd.add_argument("--everywhere", action="store_true",
+                             help="end your sessions on every machine (Supabase), not "
+                                  "only this one")
 
 
 def _courses(args: argparse.Namespace) -> int:
@@ -424,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="grade a solution: learn check ASSESSMENT.toml FILE",
                            add_help=False)
     check.add_argument("rest", nargs=argparse.REMAINDER)
-    supabase_help = "use the Supabase project (SUPABASE_URL + SUPABASE_ANON_KEY)"
+    supabase_help = "use the Supabase project (SUPABASE_URL + SUPABASE_PUBLISHABLE_KEY)"
     parser.add_argument("--supabase", action="store_true", help=supabase_help)
     parser.add_argument("--theme", choices=["textual-dark", "textual-light"],
                         help="the colour theme (ctrl+t switches it in the app)")

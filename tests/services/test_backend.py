@@ -10,6 +10,7 @@ import json
 import logging
 import stat
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -74,14 +75,28 @@ def prepared_db(db):
 
 
 @pytest.fixture(scope="module")
-def api(db_url, prepared_db):
-    with SupabaseStandIn(db_url) as standin:
+def api_new(db_url, prepared_db):
+    """A project created today: publishable key, ES256 user tokens verified by JWKS."""
+    with SupabaseStandIn(db_url, keys="new") as standin:
         yield standin
 
 
-@pytest.fixture(params=["local", "supabase"])
+@pytest.fixture(scope="module")
+def api_legacy(db_url, prepared_db):
+    """A 2024 project: anon JWT key, HS256 user tokens."""
+    with SupabaseStandIn(db_url, keys="legacy") as standin:
+        yield standin
+
+
+@pytest.fixture(params=["local", "supabase", "supabase-legacy"])
 def kind(request) -> str:
     return request.param
+
+
+@pytest.fixture
+def api(kind, request, db_url) -> SupabaseStandIn:
+    """The stand-in for this test's Supabase mode (new keys for `local` tests that ask)."""
+    return request.getfixturevalue("api_legacy" if kind == "supabase-legacy" else "api_new")
 
 
 @pytest.fixture
@@ -353,7 +368,7 @@ async def test_secrets_never_reach_the_logs(make, kind, api, tmp_path, caplog):
         await backend.sign_in(email, PASSWORD + "!")
     saved = json.loads(path.read_text())[backend.namespace]
     secrets = [PASSWORD, PASSWORD + "!"]
-    if kind == "supabase":
+    if kind != "local":
         session = json.loads(saved["supabase.auth.token"])
         secrets += [api.anon_key, session["access_token"], session["refresh_token"]]
     await backend.sign_out()
@@ -374,7 +389,7 @@ def local_only(kind):
 
 @pytest.fixture
 def supabase_only(kind):
-    if kind != "supabase":
+    if kind == "local":
         pytest.skip("Supabase backend only")
 
 
@@ -460,7 +475,7 @@ async def test_a_revoked_session_means_signing_in_again(supabase_only, make, api
     await backend.sign_up(email, PASSWORD)
     elsewhere = make(session_path=tmp_path / "b.json")
     await elsewhere.sign_in(email, PASSWORD)
-    await elsewhere.sign_out()          # global scope: every session of this user ends
+    await elsewhere.sign_out(everywhere=True)   # every session of this user ends
     api.expire_access_tokens()
     with pytest.raises(errors.AuthError, match="learn login"):
         await backend.call("whoami")
@@ -488,12 +503,12 @@ async def test_password_reset_sends_an_email(supabase_only, make, api):
     assert email in api.sent_recoveries
 
 
-async def test_bad_anon_key_is_a_config_error(supabase_only, api, tmp_path):
+async def test_bad_api_key_is_a_config_error(supabase_only, api, tmp_path):
     backend = SupabaseBackend(api.url, "not-a-key", session_path=tmp_path / "s.json")
     try:
-        with pytest.raises(errors.ConfigError, match="anon key"):
+        with pytest.raises(errors.ConfigError, match="API key"):
             await backend.call("whoami")
-        with pytest.raises(errors.ConfigError, match="anon key"):
+        with pytest.raises(errors.ConfigError, match="API key"):
             await backend.sign_in(_email(), PASSWORD)
     finally:
         await backend.close()
@@ -570,3 +585,138 @@ async def test_sign_up_waiting_for_email_confirmation(supabase_only, make, api):
             await backend.sign_in(email, PASSWORD)
     finally:
         api.autoconfirm = True
+
+
+# -- sessions that last (supabase-py #1646), several machines and processes ------------------
+
+def _saved(path, backend) -> dict:
+    return json.loads(json.loads(path.read_text())[backend.namespace]["supabase.auth.token"])
+
+
+async def test_a_session_survives_restart_after_restart_once_its_token_expired(
+        supabase_only, make, short_tokens, tmp_path):
+    """#1646: a session refreshed while starting must stay saved for the next start."""
+    path = tmp_path / "session.json"
+    first = make(session_path=path, auto_refresh=False)
+    user = await first.sign_up(_email(), PASSWORD)
+    await first.close()
+    for _restart in range(3):
+        await asyncio.sleep(2.2)                   # the saved access token has expired
+        again = make(session_path=path, auto_refresh=False)
+        await again.connect()
+        assert again.current_user == user
+        assert (await again.call("whoami"))["uid"] == user.id
+        await again.close()
+        assert _saved(path, again)["user"]["id"] == user.id
+
+
+async def test_supabase_pys_initialize_from_storage_keeps_a_session_it_refreshed(
+        supabase_only, make, short_tokens, tmp_path):
+    """The path #1646 is about (supabase-py's own start-up), checked on the version we
+    install: refreshing an expired saved session keeps it saved."""
+    path = tmp_path / "session.json"
+    first = make(session_path=path, auto_refresh=False)
+    user = await first.sign_up(_email(), PASSWORD)
+    await first.close()
+    await asyncio.sleep(2.2)
+    again = make(session_path=path, auto_refresh=True)
+    await again.connect()
+    auth = again.client.auth
+    auth._refresh_token_timer.cancel()   # so that only initialize_from_storage refreshes
+    auth._refresh_token_timer = None
+    before = _saved(path, again)["refresh_token"]
+    refreshes = short_tokens.count("/auth/v1/token", "refresh_token")
+    await asyncio.sleep(2.2)
+    await auth.initialize_from_storage()
+    assert short_tokens.count("/auth/v1/token", "refresh_token") == refreshes + 1
+    saved = _saved(path, again)
+    assert saved["user"]["id"] == user.id and saved["refresh_token"] != before
+
+
+async def test_signing_out_on_one_machine_leaves_the_other_signed_in(supabase_only, make, api,
+                                                                     tmp_path):
+    email = _email()
+    laptop = make(session_path=tmp_path / "laptop.json")
+    user = await laptop.sign_up(email, PASSWORD)
+    desktop = make(session_path=tmp_path / "desktop.json")
+    await desktop.sign_in(email, PASSWORD)
+    desktop_file = (tmp_path / "desktop.json").read_text()
+    await laptop.sign_out()
+    assert not (tmp_path / "laptop.json").exists()
+    assert (tmp_path / "desktop.json").read_text() == desktop_file
+    await asyncio.sleep(1.1)   # so a refreshed token differs (HS256 JWT times are seconds)
+    api.expire_access_tokens()               # the desktop must refresh: its session lives
+    assert (await desktop.call("whoami"))["uid"] == user.id
+
+
+async def test_a_refresh_lost_to_another_process_takes_that_process_session(
+        supabase_only, make, short_tokens, tmp_path):
+    """Two windows share the session file; both find the token expired; the other one
+    refreshes first, so ours is told its refresh token was already used."""
+    api = short_tokens
+    path = tmp_path / "session.json"
+    window = make(session_path=path, auto_refresh=False)
+    user = await window.sign_up(_email(), PASSWORD)
+    other = make(session_path=path, auto_refresh=False)
+    await other.connect()
+    stale = path.read_text()
+    await asyncio.sleep(2.2)                       # both windows' token has expired
+    assert (await other.call("whoami"))["uid"] == user.id       # it refreshed (rotated)
+    fresh = path.read_text()
+    # Our window read the file just before the other window wrote it: its storage gets
+    # the stale session on this read, and the file is the other window's again after.
+    storage = window.client.auth._storage
+    real_get = storage.get_item
+    reads = []
+
+    async def racing_get(key):
+        reads.append(key)
+        if len(reads) == 1:
+            path.write_text(stale)
+            value = await real_get(key)
+            path.write_text(fresh)
+            return value
+        return await real_get(key)
+
+    storage.get_item = racing_get
+    refused = api.count("/auth/v1/token", "refresh_token")
+    assert (await window.call("whoami"))["uid"] == user.id
+    assert window.current_user == user
+    assert api.count("/auth/v1/token", "refresh_token") > refused   # it did lose a race
+    assert _saved(path, window)["user"]["id"] == user.id
+
+
+def _write_namespaces(path: str, prefix: str, n: int) -> None:
+    from services.session import SessionStore
+
+    store = SessionStore(Path(path))
+    for i in range(n):
+        store.set(f"{prefix}-{i}", "k", "v" * 200)
+
+
+def test_processes_writing_the_session_file_at_once_lose_nothing(tmp_path):
+    import multiprocessing
+
+    path = tmp_path / "session.json"
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_write_namespaces, args=(str(path), f"p{w}", 40))
+               for w in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+        assert w.exitcode == 0
+    saved = json.loads(path.read_text())
+    assert len(saved) == 160
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+async def test_an_operators_secret_key_runs_as_service_role(supabase_only, api, tmp_path):
+    """`learn admin report` passes the secret (or service_role) key straight to the
+    backend: an opaque string, whatever its format."""
+    backend = SupabaseBackend(api.url, api.service_role_key, session_path=tmp_path / "s.json",
+                              auto_refresh=False)
+    try:
+        assert (await backend.call("whoami"))["role"] == "service_role"
+    finally:
+        await backend.close()

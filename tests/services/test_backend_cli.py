@@ -20,7 +20,8 @@ from tui.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a long enough password"
-ENV_KEYS = ("SUPABASE_URL", "SUPABASE_ANON_KEY", "DATABASE_URL", "OPENAI_API_KEY",
+ENV_KEYS = ("SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_PUBLISHABLE_KEY", "SUPABASE_KEY",
+            "DATABASE_URL", "OPENAI_API_KEY",
             "OPENAI_BASE_URL", "LEARN_MODEL", "LEARN_BACKEND")
 
 
@@ -34,14 +35,20 @@ def home(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def api(db_url):
-    with SupabaseStandIn(db_url) as standin:
+    with SupabaseStandIn(db_url, keys="new") as standin:
+        yield standin
+
+
+@pytest.fixture(scope="module")
+def api_legacy(db_url):
+    with SupabaseStandIn(db_url, keys="legacy") as standin:
         yield standin
 
 
 @pytest.fixture
 def on_supabase(home, api, monkeypatch):
     monkeypatch.setenv("SUPABASE_URL", api.url)
-    monkeypatch.setenv("SUPABASE_ANON_KEY", api.anon_key)
+    monkeypatch.setenv("SUPABASE_PUBLISHABLE_KEY", api.client_key)
     return api
 
 
@@ -94,7 +101,7 @@ def test_local_commands_import_neither_textual_openai_nor_supabase(clean_env, ar
 
 
 def test_supabase_login_imports_neither_textual_nor_openai(clean_env, api):
-    env = {**clean_env, "SUPABASE_URL": api.url, "SUPABASE_ANON_KEY": api.anon_key}
+    env = {**clean_env, "SUPABASE_URL": api.url, "SUPABASE_PUBLISHABLE_KEY": api.client_key}
     done = _subprocess(["login", "--new", "--email", _email(), "--password-stdin"], env,
                        stdin=PASSWORD + "\n")
     assert done.returncode == 0, done.stderr
@@ -168,16 +175,42 @@ def test_doctor_checks_supabase_auth_api_and_session(on_supabase, capsys):
     code, out, _ = run(capsys, "doctor")
     assert code == 0, out
     assert "ok    backend     supabase" in out
+    assert "ok    api key     a publishable key\n" in out
     assert "ok    auth        Supabase Auth reachable" in out
     assert "ok    database    API functions answer" in out
     assert "warn  session     not signed in — run `learn login`" in out
     assert on_supabase.anon_key not in out
 
 
-def test_doctor_fails_on_a_rejected_anon_key(on_supabase, capsys, monkeypatch):
-    monkeypatch.setenv("SUPABASE_ANON_KEY", "wrong-key-wrong-key")
+def test_doctor_fails_on_a_rejected_key(on_supabase, capsys, monkeypatch):
+    monkeypatch.setenv("SUPABASE_PUBLISHABLE_KEY", "sb_publishable_not-this-projects-key")
     code, out, _ = run(capsys, "doctor")
-    assert code == 1 and "fail  auth        the anon key was rejected" in out
+    assert code == 1 and "fail  auth        the API key was rejected" in out
+
+
+def test_doctor_warns_about_a_legacy_anon_key(home, api_legacy, capsys, monkeypatch):
+    monkeypatch.setenv("SUPABASE_URL", api_legacy.url)
+    monkeypatch.setenv("SUPABASE_ANON_KEY", api_legacy.client_key)
+    code, out, _ = run(capsys, "doctor")
+    assert code == 0, out
+    assert "warn  api key     a legacy anon key (JWT): Supabase retires legacy keys" in out
+    assert "ok    database    API functions answer" in out     # it still works
+    assert api_legacy.client_key not in out
+
+
+@pytest.mark.parametrize("which", ["secret", "service_role"])
+def test_a_secret_key_in_the_settings_is_refused_in_one_line(home, api, api_legacy, capsys,
+                                                             monkeypatch, which):
+    key = api.service_role_key if which == "secret" else api_legacy.service_role_key
+    monkeypatch.setenv("SUPABASE_URL", api.url)
+    monkeypatch.setenv("SUPABASE_KEY", key)
+    for command in ("doctor", "login"):
+        code, out, err = run(capsys, command, "--email", _email(), "--password-stdin",
+                             stdin=PASSWORD + "\n") if command == "login" else \
+            run(capsys, command)
+        assert code == 1 and out == ""
+        assert err.count("\n") == 1 and "bypasses Row Level Security" in err
+        assert key not in err
 
 
 @pytest.fixture
@@ -243,6 +276,23 @@ def test_login_new_then_logout_on_supabase(on_supabase, capsys, home):
     assert not session.exists()
     code, out, _ = run(capsys, "logout")
     assert (code, out) == (0, "Not signed in.\n")
+
+
+def test_logout_ends_this_machine_only_unless_everywhere(on_supabase, capsys, home,
+                                                         monkeypatch, tmp_path):
+    email = _email()
+    run(capsys, "login", "--new", "--email", email, "--password-stdin", stdin=PASSWORD + "\n")
+    other_home = tmp_path / "other-machine"
+    monkeypatch.setenv("LEARN_HOME", str(other_home))
+    assert run(capsys, "login", "--email", email, "--password-stdin",
+               stdin=PASSWORD + "\n")[0] == 0
+    monkeypatch.setenv("LEARN_HOME", str(home))
+    assert run(capsys, "logout")[:2] == (0, "Signed out.\n")
+    monkeypatch.setenv("LEARN_HOME", str(other_home))     # the other machine still is
+    assert f"ok    session     signed in as {email}" in run(capsys, "doctor")[1]
+    assert run(capsys, "logout", "--everywhere")[:2] == (0, "Signed out.\n")
+    monkeypatch.setenv("LEARN_HOME", str(home))
+    assert run(capsys, "logout")[:2] == (0, "Not signed in.\n")
 
 
 def test_login_with_a_wrong_password_is_one_line(on_supabase, capsys):

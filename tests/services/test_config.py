@@ -11,7 +11,11 @@ from services import config
 from services.backend import LocalBackend, SupabaseBackend, backend_from_settings
 from services.errors import ConfigError
 
-KEY = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+KEY = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"  # legacy anon
+SERVICE_ROLE = ("eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0"
+                ".c2lnbmF0dXJlLXNpZ25hdHVyZQ")
+PUBLISHABLE = "sb_publishable_Xq3bT7pLm2ZkW9vR4sN1aQ_abcd1234"
+SECRET = "sb_secret_Zm9vYmFyYmF6cXV4cXV1eF9zZWNyZXQ1234"
 
 
 @pytest.fixture
@@ -40,7 +44,7 @@ def test_url_without_key_stays_local_but_the_flag_demands_both(path):
     assert config.load(path, env=env).backend_kind == "local"
     forced = config.load(path, env=env, supabase=True)
     assert forced.backend_kind == "supabase" and forced.sources["backend"] == "flag"
-    with pytest.raises(ConfigError, match="SUPABASE_ANON_KEY"):
+    with pytest.raises(ConfigError, match="SUPABASE_PUBLISHABLE_KEY"):
         backend_from_settings(forced)
 
 
@@ -61,11 +65,11 @@ def test_environment_overrides_the_file(path):
 
 
 def test_set_value_writes_a_private_file_atomically(path):
-    key, written = config.set_value("SUPABASE_ANON_KEY", KEY, path)
-    assert key == "supabase_anon_key" and written == path
+    key, written = config.set_value("SUPABASE_PUBLISHABLE_KEY", PUBLISHABLE, path)
+    assert key == "supabase_key" and written == path
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert [p.name for p in path.parent.iterdir()] == ["config.toml"]  # no temp files left
-    assert tomllib.loads(path.read_text())["supabase_anon_key"] == KEY
+    assert tomllib.loads(path.read_text())["supabase_key"] == PUBLISHABLE
 
 
 @pytest.mark.parametrize("value", [
@@ -134,7 +138,7 @@ def test_masked_hides_keys_and_passwords(path):
     text = repr(shown)
     for secret in (KEY, "sk-proj-abcdefghijklmnop1234", "s3cret-pw"):
         assert secret not in text
-    assert shown["supabase_anon_key"] == f"{KEY[:4]}…{KEY[-4:]}"
+    assert shown["supabase_key"] == f"{KEY[:4]}…{KEY[-4:]}"
     assert shown["database_url"] == "postgresql://learner:****@db.example:5432/learn?sslmode=require"
     assert shown["model"] == "llama3"
     assert shown["supabase_url"] is None
@@ -144,3 +148,62 @@ def test_mask_url_handles_password_parameters():
     assert config.mask_url("postgresql://h/db?user=a&password=xyz") == (
         "postgresql://h/db?user=a&password=****")
     assert config.mask_secret("short") == "****"
+
+
+# -- API keys: publishable, legacy anon; secret keys refused ------------------------------
+
+@pytest.mark.parametrize("var", ["SUPABASE_PUBLISHABLE_KEY", "SUPABASE_KEY", "SUPABASE_ANON_KEY"])
+def test_each_key_variable_sets_supabase_key(path, var):
+    settings = config.load(path, env={"SUPABASE_URL": "https://abc.supabase.co", var: PUBLISHABLE})
+    assert settings.supabase_key == PUBLISHABLE and settings.backend_kind == "supabase"
+    assert settings.sources["supabase_key"] == "env"
+
+
+def test_the_publishable_key_variable_wins_over_the_legacy_one(path):
+    settings = config.load(path, env={"SUPABASE_ANON_KEY": KEY,
+                                      "SUPABASE_PUBLISHABLE_KEY": PUBLISHABLE})
+    assert settings.supabase_key == PUBLISHABLE
+
+
+def test_supabase_anon_key_in_the_file_is_read_as_supabase_key(path):
+    path.parent.mkdir(parents=True)
+    path.write_text(f'supabase_anon_key = "{KEY}"\n')
+    assert config.load(path, env={}).supabase_key == KEY
+    key, _ = config.set_value("supabase_anon_key", PUBLISHABLE, path)   # the old name works
+    assert key == "supabase_key"
+    assert tomllib.loads(path.read_text()) == {"supabase_key": PUBLISHABLE}
+
+
+@pytest.mark.parametrize(("value", "kind"), [
+    (PUBLISHABLE, "publishable"), (SECRET, "secret"), (KEY, "legacy-anon"),
+    (SERVICE_ROLE, "legacy-service-role"), ("not-a-key", "unknown"),
+    ("eyJ.not-base64!.x", "unknown"),
+])
+def test_key_kind_tells_the_kinds_apart(value, kind):
+    assert config.key_kind(value) == kind
+
+
+@pytest.mark.parametrize("value", [SECRET, SERVICE_ROLE])
+def test_a_key_that_bypasses_rls_is_refused_in_the_environment(path, value):
+    with pytest.raises(ConfigError, match="bypasses Row Level Security") as raised:
+        config.load(path, env={"SUPABASE_KEY": value})
+    assert "\n" not in str(raised.value) and value not in str(raised.value)
+    assert str(raised.value).startswith("SUPABASE_KEY (environment)")
+
+
+@pytest.mark.parametrize("value", [SECRET, SERVICE_ROLE])
+def test_a_key_that_bypasses_rls_is_never_written_to_the_file(path, value):
+    with pytest.raises(ConfigError, match="publishable key"):
+        config.set_value("supabase_key", value, path)
+    assert not path.exists()
+
+
+def test_a_secret_key_already_in_the_file_is_refused_on_load(path):
+    path.parent.mkdir(parents=True)
+    path.write_text(f'supabase_key = "{SECRET}"\n')
+    with pytest.raises(ConfigError, match="secret key"):
+        config.load(path, env={})
+
+
+def test_masking_a_publishable_key_keeps_its_kind_visible():
+    assert config.mask_secret(PUBLISHABLE) == f"sb_publishable_…{PUBLISHABLE[-4:]}"

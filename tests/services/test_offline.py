@@ -693,7 +693,7 @@ async def test_supabase_revoked_session_stops_the_replay_keeps_the_queue_and_ask
     http.up()
     elsewhere = make_supabase("elsewhere.json")
     await elsewhere.sign_in(email, PASSWORD)
-    await elsewhere.inner.sign_out()        # global: revokes every session of the account
+    await elsewhere.inner.sign_out(everywhere=True)   # revokes every session of the account
     standin.expire_access_tokens()
     report = await backend.flush()
     assert report.sent == 0 and backend.status.sign_in_needed

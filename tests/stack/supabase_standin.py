@@ -5,20 +5,39 @@ here, so this small server speaks their wire format for the calls the client
 makes, over loopback, against the test PostgreSQL — and the real supabase-py
 client talks to it. What it does as they do:
 
-* the gateway: every request needs an `apikey` header holding a key signed with
-  the project's JWT secret (401 `{"message": "No API key found in request"}`
-  or `"Invalid API key"` otherwise);
-* PostgREST `POST /rest/v1/rpc/<fn>`: verifies the bearer JWT (HS256, shared
-  secret; 401 PGRST301 invalid, PGRST303 expired), picks the function by its
+* two key modes, as a project has them (`keys=`):
+  - `"new"` (a project created today): API keys are opaque strings, a publishable
+    key `sb_publishable_…` (role anon) and a secret key `sb_secret_…` (role
+    service_role); user tokens are ES256 JWTs with a `kid` in the header, verified
+    against the project's JWKS, served at `/auth/v1/.well-known/jwks.json`
+    (`rotate_signing_key()` adds a key; tokens signed with the old one still verify);
+    legacy JWT keys and HS256 tokens are refused;
+  - `"legacy"` (2024): anon and service_role keys are HS256 JWTs signed with the
+    project's JWT secret, and so are user tokens; the JWKS is empty;
+* the gateway: every request needs an `apikey` header holding one of the project's
+  keys (401 `{"message": "No API key found in request"}` or `"Invalid API key"`
+  otherwise). An `sb_…` key is accepted as `Authorization: Bearer` only when it
+  equals the `apikey` header (as supabase-py sends it signed out), else 401;
+* PostgREST `POST /rest/v1/rpc/<fn>`: verifies the bearer JWT (401 PGRST301
+  invalid, PGRST303 expired), picks the function by its
   argument names (404 PGRST202, 300 PGRST203), casts the JSON arguments to the
   declared types with json_to_record, and runs it in one transaction after the
   same `set_config` call PostgREST makes (services.postgrest), as the JWT's role
   with `request.jwt.claims`. Errors are `{code, message, details, hint}` with
   PostgREST's SQLSTATE → HTTP status mapping; scalar results are the bare JSON
   value, set-returning ones an array, void ones 204 No Content;
-* GoTrue `/auth/v1`: `signup`, `token?grant_type=password|refresh_token`
+* GoTrue `/auth/v1`: `signup`, `token?grant_type=password|refresh_token|pkce`
   (refresh tokens rotate; a used one is rejected), `user`, `logout?scope=`,
-  `otp` + `verify` (type email/magiclink/signup/recovery), `recover`, `health`.
+  `otp` + `verify` (type email/magiclink/signup/recovery), `recover`, `health`,
+  `settings` (which providers are enabled), `.well-known/jwks.json`;
+* OAuth with PKCE for one fake provider (`github` by default, `providers=`):
+  `GET /auth/v1/authorize?provider=…&redirect_to=…&code_challenge=…` redirects to
+  the fake provider's consent page `/fake-oauth/authorize`, which signs in as
+  `oauth_identity` (an email the test sets; `oauth_deny=True` makes it refuse) and
+  redirects to `/auth/v1/callback`, which finds or creates the user (identity
+  provider in raw_app_meta_data) and redirects to `redirect_to` with `?code=…`
+  (or `?error=…&error_description=…`); `POST token?grant_type=pkce` with
+  `auth_code` + `code_verifier` (S256 checked, one use, 5 minutes) gives a session.
   Users are rows of the test database's auth.users, inserted by the owner
   connection, so the signup trigger runs as on Supabase. Access tokens are HS256
   JWTs with GoTrue's claims (sub, role, aud, exp, iat, email, session_id, …) and a
@@ -27,10 +46,14 @@ client talks to it. What it does as they do:
   the request asks for that API version (supabase-py does), else the legacy
   `{"code": <status>, "error_code": …, "msg": …}`.
 
+Realtime: `/realtime/v1/websocket` is tests/stack/realtime_standin.py (its own top says
+what it does and leaves out); `api.realtime` has its test controls.
+
 What it leaves out: table endpoints (/rest/v1/<table>), GET/HEAD RPC, Prefer
 headers, schema profiles, the OpenAPI root, embedding, row limits; single-unnamed-
 argument functions; PostgREST's schema cache (functions are looked up per request);
-GoTrue's phone, OAuth/SSO, PKCE, MFA, anonymous sign-in, the admin API, user
+GoTrue's phone, SSO, real OAuth providers (no provider tokens are returned), the
+redirect URL allow list, PKCE for email flows, MFA, anonymous sign-in, the admin API, user
 updates, email templates and sending (the codes are kept on this object for tests
 to read, as if from the email), rate limits, captcha, the refresh-token reuse
 interval, auth.sessions / auth.refresh_tokens tables (sessions live in memory),
@@ -40,6 +63,8 @@ confirmation (sign-ups are confirmed at once unless `autoconfirm=False`).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import queue
 import re
@@ -51,10 +76,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import jwt
 import psycopg
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
@@ -105,19 +132,53 @@ def _json_default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-class SupabaseStandIn:
-    """Start with `with SupabaseStandIn(db_url) as api:`; then `api.url`, `api.anon_key`."""
+KEY_MODES = ("new", "legacy")
 
-    def __init__(self, db_url: str, *, access_token_ttl: int = 3600, autoconfirm: bool = True):
+
+@dataclass
+class _FlowState:
+    """A PKCE sign-in between /authorize and the token exchange."""
+    provider: str
+    redirect_to: str
+    challenge: str
+    method: str
+    created: float
+    user_id: str | None = None
+    auth_code: str | None = None
+
+
+class SupabaseStandIn:
+    """Start with `with SupabaseStandIn(db_url, keys="new") as api:`; then `api.url`,
+    `api.client_key` (publishable, or legacy anon), `api.service_role_key` (secret)."""
+
+    def __init__(self, db_url: str, *, keys: str = "legacy", access_token_ttl: int = 3600,
+                 autoconfirm: bool = True, providers: tuple[str, ...] = ("github",)):
+        if keys not in KEY_MODES:
+            raise ValueError(f"keys must be one of {KEY_MODES}")
+        self._lock = threading.Lock()
         self.db_url = db_url
+        self.keys = keys
         self.jwt_secret = secrets.token_urlsafe(32)
         self.access_token_ttl = access_token_ttl
         self.autoconfirm = autoconfirm
+        self.providers = tuple(providers)
+        self._signing_keys: list[tuple[str, ec.EllipticCurvePrivateKey]] = []
         now = int(time.time())
-        self.anon_key = self._sign({"iss": "supabase", "role": "anon", "iat": now,
-                                    "exp": now + 10 * 365 * 86400})
-        self.service_role_key = self._sign({"iss": "supabase", "role": "service_role",
-                                            "iat": now, "exp": now + 10 * 365 * 86400})
+        if keys == "new":
+            self.rotate_signing_key()
+            self.client_key = f"sb_publishable_{secrets.token_urlsafe(22)}"
+            self.service_role_key = f"sb_secret_{secrets.token_urlsafe(22)}"
+        else:
+            self.client_key = self._sign({"iss": "supabase", "role": "anon", "iat": now,
+                                          "exp": now + 10 * 365 * 86400})
+            self.service_role_key = self._sign({"iss": "supabase", "role": "service_role",
+                                                "iat": now, "exp": now + 10 * 365 * 86400})
+        self.anon_key = self.client_key   # the name older tests use
+        # The fake provider's signed-in person (email), or None: it asks for nothing.
+        self.oauth_identity: str | None = None
+        self.oauth_deny = False
+        self._flows: dict[str, _FlowState] = {}
+        self._provider_codes: dict[str, str] = {}
         # What the learner would read in their inbox: email → code / recovery token.
         self.sent_otps: dict[str, str] = {}
         self.sent_recoveries: dict[str, str] = {}
@@ -127,10 +188,12 @@ class SupabaseStandIn:
         self._refresh: dict[str, tuple[str, bool]] = {}   # token → (session id, used)
         self._expired_tokens: set[str] = set()
         self._issued_tokens: set[str] = set()
-        self._lock = threading.Lock()
         self._pool: queue.LifoQueue[psycopg.Connection] = queue.LifoQueue()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        from tests.stack.realtime_standin import RealtimeStandIn
+
+        self.realtime = RealtimeStandIn(self)
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -151,9 +214,11 @@ class SupabaseStandIn:
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="supabase-standin", daemon=True)
         self._thread.start()
+        self.realtime.start()
         return self
 
     def stop(self) -> None:
+        self.realtime.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -168,6 +233,22 @@ class SupabaseStandIn:
         self.stop()
 
     # -- test controls -------------------------------------------------------
+
+    def rotate_signing_key(self) -> str:
+        """A new ES256 signing key (new mode); the old ones stay in the JWKS so the
+        tokens they signed verify until they expire. Returns the new kid."""
+        kid = uuid.uuid4().hex[:16]
+        with self._lock:
+            self._signing_keys.append((kid, ec.generate_private_key(ec.SECP256R1())))
+        return kid
+
+    def jwks(self) -> dict[str, Any]:
+        keys = []
+        for kid, private in self._signing_keys:
+            jwk = ECAlgorithm.to_jwk(private.public_key(), as_dict=True)
+            keys.append({**jwk, "kid": kid, "alg": "ES256", "use": "sig",
+                         "key_ops": ["verify"]})
+        return {"keys": keys}
 
     def expire_access_tokens(self) -> None:
         """Every access token issued so far now counts as expired (server-side)."""
@@ -213,38 +294,74 @@ class SupabaseStandIn:
     # -- JWTs ----------------------------------------------------------------
 
     def _sign(self, claims: dict[str, Any]) -> str:
+        """A token as this project signs it: ES256 with the newest key's kid (new mode),
+        HS256 with the JWT secret (legacy)."""
+        if self.keys == "new" and claims.get("role") == "authenticated":
+            kid, private = self._signing_keys[-1]
+            return jwt.encode(claims, private, algorithm="ES256", headers={"kid": kid})
         return jwt.encode(claims, self.jwt_secret, algorithm="HS256")
 
-    def _decode(self, token: str) -> dict[str, Any]:
-        """Raises jwt.ExpiredSignatureError / jwt.InvalidTokenError."""
-        claims = jwt.decode(token, self.jwt_secret, algorithms=["HS256"],
-                            options={"verify_aud": False, "require": ["exp", "role"]})
+    def decode(self, token: str) -> dict[str, Any]:
+        """A user token's claims, verified as this project verifies them (new mode: by
+        the JWKS, ES256 only). Raises jwt.ExpiredSignatureError / jwt.InvalidTokenError."""
+        options = {"verify_aud": False, "require": ["exp", "role"]}
+        if self.keys == "new":
+            header = jwt.get_unverified_header(token)
+            found = {k["kid"]: k for k in self.jwks()["keys"]}.get(header.get("kid"))
+            if found is None or header.get("alg") != "ES256":
+                raise jwt.InvalidTokenError("no matching key in the JWKS")
+            key = jwt.PyJWK.from_dict(found).key
+            claims = jwt.decode(token, key, algorithms=["ES256"], options=options)
+        else:
+            claims = jwt.decode(token, self.jwt_secret, algorithms=["HS256"], options=options)
         with self._lock:
             if token in self._expired_tokens:
                 raise jwt.ExpiredSignatureError("JWT expired")
         return claims
 
-    def check_apikey(self, headers: Any) -> None:
+    def _key_role(self, key: str) -> str | None:
+        """The role an API key stands for, or None if it is not one of this project's."""
+        if self.keys == "new":
+            return {self.client_key: "anon", self.service_role_key: "service_role"}.get(key)
+        try:
+            role = jwt.decode(key, self.jwt_secret, algorithms=["HS256"],
+                              options={"verify_aud": False, "require": ["role"]}).get("role")
+        except jwt.InvalidTokenError:
+            return None
+        return role if role in ("anon", "service_role") else None
+
+    def check_apikey(self, headers: Any) -> str:
         key = headers.get("apikey")
         if not key:
             raise Reply(401, {"message": "No API key found in request",
                               "hint": "No `apikey` request header or url param was found."})
-        try:
-            role = self._decode(key).get("role")
-        except jwt.InvalidTokenError:
-            role = None
-        if role not in ("anon", "service_role"):
+        role = self._key_role(key)
+        if role is None:
             raise Reply(401, {"message": "Invalid API key",
                               "hint": "Double check your Supabase `anon` or `service_role` "
                                       "API key."})
+        return role
+
+    def request_claims(self, headers: Any) -> dict[str, Any]:
+        """The claims a request runs with: the bearer token's, or the API key's role.
+        An `sb_` key as bearer must equal the apikey header (Supabase's rule)."""
+        role = self.check_apikey(headers)
+        token = _bearer(headers)
+        if token is None or (self.keys == "legacy" and token == headers.get("apikey")):
+            return {"role": role}
+        if token.startswith("sb_"):
+            if token != headers.get("apikey"):
+                raise Reply(401, {"message": "Invalid API key",
+                                  "hint": "An API key in the Authorization header must "
+                                          "match the apikey header."})
+            return {"role": role}
+        return self.decode(token)
 
     # -- PostgREST -----------------------------------------------------------
 
     def rpc(self, fn: str, headers: Any, body: bytes) -> Reply:
-        self.check_apikey(headers)
-        token = _bearer(headers) or headers.get("apikey")
         try:
-            claims = self._decode(token)
+            claims = self.request_claims(headers)
         except jwt.ExpiredSignatureError:
             raise Reply(401, {"code": "PGRST303", "details": None, "hint": None,
                               "message": "JWT expired"},
@@ -358,7 +475,7 @@ class SupabaseStandIn:
         return rows[0] if rows else None
 
     def _create_user(self, email: str, password: str | None, data: Any,
-                     confirmed: bool) -> str:
+                     confirmed: bool, provider: str = "email") -> str:
         user_id = str(uuid.uuid4())
         self._owner(
             "insert into auth.users (instance_id, id, aud, role, email, encrypted_password,"
@@ -368,7 +485,7 @@ class SupabaseStandIn:
             " 'authenticated', %s, %s, case when %s then now() end,"
             " case when not %s then now() end, %s, %s, false)",
             (user_id, email, local_auth.hash_password(password) if password else None,
-             confirmed, confirmed, Jsonb({"provider": "email", "providers": ["email"]}),
+             confirmed, confirmed, Jsonb({"provider": provider, "providers": [provider]}),
              Jsonb(data if isinstance(data, dict) else {})))
         return user_id
 
@@ -376,8 +493,11 @@ class SupabaseStandIn:
         token = _bearer(headers)
         if not token:
             raise _gotrue_error(401, "no_authorization", "This endpoint requires a Bearer token")
+        if token.startswith("sb_"):
+            raise _gotrue_error(403, "bad_jwt", "invalid JWT: unable to parse or verify "
+                                "signature, token is malformed")
         try:
-            claims = self._decode(token)
+            claims = self.decode(token)
         except jwt.ExpiredSignatureError:
             raise _gotrue_error(403, "bad_jwt", "invalid JWT: unable to parse or verify "
                                 "signature, token has invalid claims: token is expired") \
@@ -396,7 +516,16 @@ class SupabaseStandIn:
 
     def auth(self, method: str, path: str, query: dict[str, str], headers: Any,
              body: bytes) -> Reply:
+        if method == "GET" and path == ".well-known/jwks.json":   # public, no key needed
+            return Reply(200, self.jwks() if self.keys == "new" else {"keys": []},
+                         {"Cache-Control": "public, max-age=600"})
+        if method == "GET" and path in ("authorize", "callback"):  # a browser: no apikey
+            return self._authorize(query) if path == "authorize" else self._callback(query)
         self.check_apikey(headers)
+        if method == "GET" and path == "settings":
+            external = {p: p in self.providers for p in ("github", "google", "gitlab")}
+            return Reply(200, {"external": {**external, "email": True, "phone": False},
+                               "disable_signup": False, "mailer_autoconfirm": self.autoconfirm})
         if method == "GET" and path == "health":
             return Reply(200, {"version": "stand-in", "name": "GoTrue",
                                "description": "GoTrue stand-in for tests"})
@@ -489,7 +618,89 @@ class SupabaseStandIn:
                 self._refresh[token] = (session_id, True)
                 user_id = self._sessions[session_id].user_id
             return Reply(200, self._issue(user_id, session_id))
+        if grant_type == "pkce":
+            return self._pkce_token(params)
         raise _gotrue_error(400, "validation_failed", "unsupported_grant_type")
+
+    # -- OAuth with PKCE (one fake provider) ---------------------------------
+
+    def _authorize(self, query: dict[str, str]) -> Reply:
+        provider = query.get("provider", "")
+        if provider not in self.providers:
+            raise _gotrue_error(400, "validation_failed",
+                                "Unsupported provider: provider is not enabled")
+        challenge = query.get("code_challenge", "")
+        method = query.get("code_challenge_method", "").lower()
+        if not challenge or method not in ("s256", "plain"):
+            raise _gotrue_error(400, "validation_failed", "PKCE flow requires code_challenge "
+                                "and code_challenge_method")
+        state = secrets.token_urlsafe(16)
+        with self._lock:
+            self._flows[state] = _FlowState(provider, query.get("redirect_to") or self.url,
+                                            challenge, method, time.time())
+        return _redirect(f"{self.url}/fake-oauth/authorize?"
+                         + urlencode({"state": state, "provider": provider}))
+
+    def fake_provider(self, query: dict[str, str]) -> Reply:
+        """The provider's consent page: the person is `oauth_identity`, and agrees."""
+        back = f"{self.url}/auth/v1/callback?"
+        state = query.get("state", "")
+        if self.oauth_deny or not self.oauth_identity:
+            return _redirect(back + urlencode({"state": state, "error": "access_denied",
+                                               "error_description": "The user denied access"}))
+        code = secrets.token_urlsafe(12)
+        with self._lock:
+            self._provider_codes[code] = self.oauth_identity
+        return _redirect(back + urlencode({"state": state, "code": code}))
+
+    def _callback(self, query: dict[str, str]) -> Reply:
+        with self._lock:
+            flow = self._flows.get(query.get("state", ""))
+            email = self._provider_codes.pop(query.get("code", ""), None)
+        if flow is None:
+            raise _gotrue_error(400, "bad_oauth_state", "OAuth state is missing or invalid")
+        if email is None:
+            with self._lock:
+                self._flows.pop(query.get("state", ""), None)
+            return _redirect(_with_query(flow.redirect_to, {
+                "error": query.get("error") or "server_error",
+                "error_code": "provider_error",
+                "error_description": query.get("error_description") or "Unable to exchange "
+                                                                       "external code"}))
+        user = self._find_user(email)
+        user_id = user["id"] if user else self._create_user(
+            email, None, {"full_name": email.split("@")[0]}, True,
+            provider=flow.provider)
+        flow.user_id = user_id
+        flow.auth_code = str(uuid.uuid4())
+        return _redirect(_with_query(flow.redirect_to, {"code": flow.auth_code}))
+
+    def _pkce_token(self, params: dict[str, Any]) -> Reply:
+        code = str(params.get("auth_code") or "")
+        verifier = str(params.get("code_verifier") or "")
+        if not code or not verifier:
+            raise _gotrue_error(400, "validation_failed",
+                                "invalid request: both auth code and code verifier should be "
+                                "non-empty")
+        with self._lock:
+            state = next((k for k, f in self._flows.items() if f.auth_code == code), None)
+            flow = self._flows.get(state) if state else None
+        if flow is None or time.time() - flow.created > 300:
+            raise _gotrue_error(404, "flow_state_not_found", "invalid flow state, no valid "
+                                "flow state found")
+        if flow.method == "s256":
+            digest = hashlib.sha256(verifier.encode()).digest()
+            expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        else:
+            expected = verifier
+        if not secrets.compare_digest(expected, flow.challenge):
+            raise _gotrue_error(403, "bad_code_verifier",
+                                "code challenge does not match previously saved code verifier")
+        with self._lock:                      # one use
+            if self._flows.pop(state, None) is None:
+                raise _gotrue_error(404, "flow_state_not_found", "invalid flow state, no "
+                                    "valid flow state found")
+        return Reply(200, self._issue(flow.user_id, method="oauth"))
 
     def _otp(self, email: str, params: dict[str, Any]) -> Reply:
         if not _EMAIL.match(email):
@@ -526,6 +737,16 @@ def _gotrue_error(status: int, code: str, message: str, **extra: Any) -> Reply:
                           **extra})
 
 
+def _redirect(location: str) -> Reply:
+    return Reply(302, None, {"Location": location})
+
+
+def _with_query(url: str, extra: dict[str, str]) -> str:
+    parts = urlsplit(url)
+    query = parts.query + ("&" if parts.query else "") + urlencode(extra)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
 def _bearer(headers: Any) -> str | None:
     value = headers.get("Authorization") or ""
     return value[7:].strip() if value.lower().startswith("bearer ") else None
@@ -547,6 +768,9 @@ class _Handler(BaseHTTPRequestHandler):
         new_api = (self.headers.get("X-Supabase-Api-Version") or "") >= API_VERSION
         with self.api._lock:
             self.api.requests.append((method, parts.path, query.get("grant_type")))
+        if parts.path == "/realtime/v1/websocket" and method == "GET":
+            self.api.realtime.serve(self)
+            return
         try:
             if parts.path.startswith("/rest/v1/rpc/"):
                 if method != "POST":
@@ -554,6 +778,8 @@ class _Handler(BaseHTTPRequestHandler):
                                       "message": "Unsupported HTTP method (stand-in: POST only)"})
                 reply = self.api.rpc(parts.path.removeprefix("/rest/v1/rpc/"), self.headers,
                                      body)
+            elif parts.path == "/fake-oauth/authorize":
+                reply = self.api.fake_provider(query)
             elif parts.path.startswith("/auth/v1/"):
                 reply = self.api.auth(method, parts.path.removeprefix("/auth/v1/"), query,
                                       self.headers, body)
@@ -580,7 +806,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(reply.status)
         for name, value in headers.items():
             self.send_header(name, value)
-        if reply.status == 204:
+        if reply.status in (204, 302) and body is None:
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
