@@ -196,6 +196,7 @@ class LessonProgress:
     last_position: int = 0
     completed_at: str | None = None
     lesson_id: str | None = None
+    pending: bool = False      # `completed` comes from a change waiting to be sent
 
 
 @dataclass
@@ -244,6 +245,7 @@ class Attempt:
     completed_at: str | None = None
     time_spent: int | None = None
     submitted_code: str | None = None
+    pending: bool = False      # made on this machine, waiting to be sent (not the server's)
 
     def __post_init__(self) -> None:
         self.score = _float(self.score)
