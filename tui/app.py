@@ -129,6 +129,8 @@ class LearnApp(App[None]):
                 boot.progress(f"[red]{friendly(exc)}[/red]\n\nPress q to quit.")
             self.notify(friendly(exc), title="Could not start", severity="error", timeout=30)
             return
+        for line in getattr(self.backend, "start_warnings", None) or []:
+            self.notify(line, title="Database", severity="warning", timeout=20)
         if self.backend.current_user is None:
             from screens.first_run import LocalProfileScreen, SignInScreen
 
