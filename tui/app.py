@@ -359,6 +359,9 @@ class LearnApp(App[None]):
         elif status.online and not before.online:
             self.notify("The server is back.", title="Online")
             self.call_later(self._reload_screen)
+        elif status.pending < before.pending:
+            # Sent: the server's answer replaces what the screen showed as waiting.
+            self.call_later(self._reload_screen)
         if status.refused > before.refused:
             self.notify("The server refused a change you made: press y to see why.",
                         title="Not synced", severity="error", timeout=10)
