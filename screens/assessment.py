@@ -205,12 +205,11 @@ class AssessmentScreen(DataScreen):
         if self.phase == "idle":
             if minutes:
                 text.append("Not started", style="bold")
-                text.append(f" · the {minutes} min timer starts when you edit, run "
-                            "(ctrl+r) or press F5", style="dim")
+                text.append(f" · {minutes} min timer starts at your first edit, run or F5",
+                            style="dim")
             else:
                 text.append("Not started", style="bold")
-                text.append(" · untimed: an attempt starts when you edit, run or press F5",
-                            style="dim")
+                text.append(" · untimed · starts at your first edit, run or F5", style="dim")
         elif self.phase == "starting":
             text.append("Starting your attempt…", style="dim")
         elif self.phase in ("started", "sending"):

@@ -114,7 +114,7 @@ async def test_opening_and_leaving_without_starting_records_nothing(make_app, db
     async with make_app().run_test(size=(120, 40)) as pilot:
         await first_run(pilot)
         screen = await open_slug_assessment(pilot)
-        assert state_line(screen).startswith("Not started · the 15 min timer starts when")
+        assert state_line(screen).startswith("Not started · 15 min timer starts at your first edit")
         assert not screen.timer_running
         await pilot.press("escape", "escape")       # the editor lets go of focus, then back
         await pilot.pause()
