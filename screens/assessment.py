@@ -75,12 +75,13 @@ class AssessmentScreen(DataScreen):
         self._loaded_text: str | None = None    # what the editor was given (not an edit)
         self._start_task: asyncio.Task | None = None
         self._cancel: threading.Event | None = None   # the running tests' cancel switch
-        self._running: str | None = None        # "run" | "submit" while tests run
+        # "run" | "submit" while tests run (not `_running`: Textual's MessagePump has one)
+        self._testing: str | None = None
         self._autosave_timer = None
 
     @property
     def submitting(self) -> bool:
-        return self._running == "submit" or self.phase == "sending"
+        return self._testing == "submit" or self.phase == "sending"
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -121,7 +122,7 @@ class AssessmentScreen(DataScreen):
             self.deadline = None
             return
         self.deadline = time.monotonic() + max(0.0, minutes * 60 - _elapsed(started_at))
-        self.warned = False
+        self.warned = minutes * 60 <= WARN_AT    # a 1-minute attempt: no "one minute left"
 
     def show(self, data: AssessmentDetail) -> None:
         from services.runner.spec import assessment_from_row
@@ -259,7 +260,7 @@ class AssessmentScreen(DataScreen):
             self.warned = True
             self.notify("One minute left. At zero your code is submitted as it stands.",
                         title="Time", severity="warning")
-        if left <= 0 and self._running != "submit":
+        if left <= 0 and self._testing != "submit":
             self.notify("Time is up: submitting your code as it stands.", severity="warning")
             self.action_submit()
 
@@ -336,7 +337,7 @@ class AssessmentScreen(DataScreen):
         self.save_draft()
         if self._cancel is not None:        # a practice run gives way to the submission
             self._cancel.set()
-        self._running = "submit"
+        self._testing = "submit"
         self._submit(self.query_one("#editor", TextArea).text, self._begin())
 
     async def _tests(self, code: str, kind: str) -> dict | None:
@@ -344,7 +345,7 @@ class AssessmentScreen(DataScreen):
         from services.runner import run
 
         cancel = self._cancel = threading.Event()
-        self._running = kind
+        self._testing = kind
         self.refresh_bindings()
         self.query_one("#result-summary", Static).update(
             Text("Running tests… (esc cancels)", style="dim"))
@@ -356,7 +357,7 @@ class AssessmentScreen(DataScreen):
         finally:
             if self._cancel is cancel:
                 self._cancel = None
-                self._running = None
+                self._testing = None
                 self.refresh_bindings()
         if cancel.is_set():
             return None
@@ -367,7 +368,7 @@ class AssessmentScreen(DataScreen):
     @work(exclusive=True, group="run")
     async def _run_tests(self, code: str) -> None:
         if await self._tests(code, "run") is None and self.is_attached \
-                and self._running is None:
+                and self._testing is None:
             self.query_one("#result-summary", Static).update(
                 Text("Run cancelled.", style="dim"))
 
@@ -378,8 +379,8 @@ class AssessmentScreen(DataScreen):
                 await starting
             result = await self._tests(code, "submit")
         finally:
-            if self._running == "submit":
-                self._running = None
+            if self._testing == "submit":
+                self._testing = None
         if result is None:
             if self.is_attached:
                 self.query_one("#result-summary", Static).update(Text(

@@ -106,6 +106,11 @@ def state_line(screen) -> str:
     return str(screen.query_one("#attempt-state").render())
 
 
+def key_bar(app) -> str:
+    """The bottom line as painted (not as it would render now)."""
+    return "".join(segment.text for segment in app.screen._compositor.render_strips()[-1])
+
+
 def summary(screen) -> str:
     return str(screen.query_one("#result-summary").render())
 
@@ -184,8 +189,10 @@ async def test_esc_cancels_a_run_that_loops(make_app):
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: "Running tests… (esc cancels)" in summary(screen),
                        what="running")
+        await wait_for(pilot, lambda: "esc Cancel run" in key_bar(pilot.app), what="key")
         await pilot.press("escape")
         await wait_for(pilot, lambda: summary(screen) == "Run cancelled.", what="cancelled")
+        await wait_for(pilot, lambda: "esc Back" in key_bar(pilot.app), what="back key")
         await pilot.press("escape", "escape")
         await pilot.pause()
         assert not isinstance(pilot.app.screen, AssessmentScreen)
