@@ -438,6 +438,8 @@ class AssessmentScreen(DataScreen):
                           f"{test.get('duration_ms') or 0:.0f}")
 
     def action_new_attempt(self) -> None:
+        if self.detail is None:
+            return
         if self.phase in ("starting", "started", "sending"):
             self.notify("You have an attempt in progress.")
             return
