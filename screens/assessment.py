@@ -5,6 +5,7 @@ as you type and restored after a crash or quit."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from datetime import datetime, timezone
 
@@ -29,6 +30,14 @@ WARN_AT = 60          # seconds left when the countdown turns red and warns
 AUTOSAVE_AFTER = 0.8  # seconds of quiet typing before the draft is written
 
 
+def _elapsed(started_at: str | None) -> float:
+    """Seconds since the server's started_at (0 when unknown)."""
+    if not started_at:
+        return 0.0
+    started = datetime.fromisoformat(str(started_at).replace("Z", "+00:00"))
+    return max(0.0, (datetime.now(timezone.utc) - started).total_seconds())
+
+
 def _clip(value, width: int = 40) -> str:
     text = "" if value is None else str(value)
     text = text.replace("\n", "⏎")
@@ -36,13 +45,22 @@ def _clip(value, width: int = 40) -> str:
 
 
 class AssessmentScreen(DataScreen):
+    """An attempt's life: "idle" (opened, nothing recorded) → "starting" → "started"
+    (timed when the assessment has a time limit) → "sending" → "submitted". The clock
+    starts with the learner: the first edit, the first run, or F5; leaving before that
+    records nothing. A run of the tests (ctrl+r) never cancels a submission; esc cancels
+    a run or a submission's tests (the attempt stays open and can be submitted again)."""
+
     BINDINGS = [
         Binding("ctrl+r", "run_tests", "Run tests", id="assessment.run"),
         Binding("ctrl+s", "submit", "Submit", id="assessment.submit"),
+        Binding("f5", "start", "Start", id="assessment.start"),
         Binding("f2", "reset", "Reset to starter", id="assessment.reset"),
         Binding("ctrl+n", "new_attempt", "New attempt", id="assessment.new", show=False),
         Binding("ctrl+e", "practice", "Practise in your editor", id="assessment.practice"),
         Binding("escape", "back", "Back", id="assessment.back"),
+        # Before the editor sees esc, but only while tests run (check_action).
+        Binding("escape", "cancel_run", "Cancel run", id="assessment.cancel", priority=True),
     ]
 
     def __init__(self, assessment_id: str) -> None:
@@ -50,15 +68,24 @@ class AssessmentScreen(DataScreen):
         self.assessment_id = assessment_id
         self.detail: AssessmentDetail | None = None
         self.spec = None
-        self.attempt_id: str | None = None
+        self.phase = "idle"                     # idle | starting | started | sending | submitted
+        self.attempt_id: str | None = None      # the server's attempt (None: offline start)
         self.deadline: float | None = None      # monotonic time the timer hits zero
         self.warned = False
         self.last_result: dict | None = None
-        self.submitting = False
+        self._loaded_text: str | None = None    # what the editor was given (not an edit)
+        self._start_task: asyncio.Task | None = None
+        self._cancel: threading.Event | None = None   # the running tests' cancel switch
+        # "run" | "submit" while tests run (not `_running`: Textual's MessagePump has one)
+        self._testing: str | None = None
         self._autosave_timer = None
         self.used_hint = False              # the tutor answered here: a pass rates Hard
         self._typing = False                # edits not yet saved to the draft
         self._draft_seen: float | None = None   # the draft's mtime this editor last knew
+
+    @property
+    def submitting(self) -> bool:
+        return self._testing == "submit" or self.phase == "sending"
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -69,6 +96,7 @@ class AssessmentScreen(DataScreen):
                     yield Markdown(id="instructions")
                 yield Static(id="attempts")
             with Vertical(id="assessment-right"):
+                yield Static(id="attempt-state")
                 yield TextArea.code_editor("", language="python", id="editor",
                                            soft_wrap=False, tab_behavior="indent")
                 yield Static(id="result-summary")
@@ -84,35 +112,22 @@ class AssessmentScreen(DataScreen):
         self.set_interval(1, self._tick)
         self.set_interval(1, self._pick_up_outside_edits)
 
+    def on_unmount(self) -> None:
+        if self._cancel is not None:        # leaving: no test keeps running for nobody
+            self._cancel.set()
+
     async def fetch(self) -> AssessmentDetail:
-        detail = await self.api.assessment_detail(self.assessment_id)
-        if self.detail is None and self.attempt_id is None:   # opening: start or resume
-            if detail.open_attempt is not None:
-                started = detail.open_attempt
-            else:
-                started = None
-                try:
-                    result = await self.api.start_attempt(self.assessment_id)
-                    started = result["attempt"]
-                except Exception as exc:  # offline or refused: still practise locally
-                    self.notify(f"{friendly(exc)} — your attempt is not timed on the server.",
-                                severity="warning")
-            if started is not None:
-                attempt = started if isinstance(started, dict) else started.__dict__
-                self.attempt_id = attempt["id"]
-                self._start_clock(detail.assessment.time_limit, attempt.get("started_at"))
-        return detail
+        return await self.api.assessment_detail(self.assessment_id)
+
+    def _limit_minutes(self) -> int | None:
+        return self.detail.assessment.time_limit if self.detail else None
 
     def _start_clock(self, minutes: int | None, started_at: str | None) -> None:
         if not minutes:
             self.deadline = None
             return
-        elapsed = 0.0
-        if started_at:
-            started = datetime.fromisoformat(str(started_at).replace("Z", "+00:00"))
-            elapsed = max(0.0, (datetime.now(timezone.utc) - started).total_seconds())
-        self.deadline = time.monotonic() + max(0.0, minutes * 60 - elapsed)
-        self.warned = False
+        self.deadline = time.monotonic() + max(0.0, minutes * 60 - _elapsed(started_at))
+        self.warned = minutes * 60 <= WARN_AT    # a 1-minute attempt: no "one minute left"
 
     def show(self, data: AssessmentDetail) -> None:
         from services.runner.spec import assessment_from_row
@@ -138,14 +153,34 @@ class AssessmentScreen(DataScreen):
                 else None
             draft = drafts.load(self.assessment_id)
             self._draft_seen = drafts.modified(self.assessment_id)
-            if draft is not None and draft.strip() != (a.starter_code or "").strip():
-                editor.load_text(draft)
+            worked = draft is not None and draft.strip() != (a.starter_code or "").strip()
+            self._loaded_text = draft if worked else (a.starter_code or "")
+            editor.load_text(self._loaded_text)
+            if worked:
                 self.notify("Restored your unsaved draft.")
-            else:
-                editor.load_text(a.starter_code or "")
             editor.focus()
+            self._resume(data.open_attempt, worked)
+        self._show_state()
         for pane in self.query(ChatPane):
             pane.refresh_context()
+
+    def _resume(self, open_attempt, worked: bool) -> None:
+        """An attempt started earlier (the learner left while it ran) goes on; one whose
+        time ran out while they were away is submitted as it stands — unless nothing
+        was ever written in it (opened by an older version of the app): then it is left
+        for the server to close when the learner starts again, and nothing is recorded."""
+        if open_attempt is None or self.phase != "idle":
+            return
+        minutes = self._limit_minutes()
+        expired = bool(minutes) and _elapsed(open_attempt.started_at) >= minutes * 60
+        if expired and not worked:
+            return
+        self.phase = "started"
+        self.attempt_id = open_attempt.id
+        self._start_clock(minutes, open_attempt.started_at)
+        if expired:
+            self.notify("Your timed attempt ran out while you were away.", title="Time",
+                        severity="warning")
 
     def _show_attempts(self) -> None:
         data = self.detail
@@ -164,8 +199,51 @@ class AssessmentScreen(DataScreen):
             if attempt.time_spent is not None:
                 text.append(f"  {attempt.time_spent // 60}m{attempt.time_spent % 60:02d}s",
                             style="dim")
+            if attempt.pending:
+                text.append("  waiting to sync", style="yellow")
             text.append("\n")
         self.query_one("#attempts", Static).update(text)
+
+    def _show_state(self) -> None:
+        """One line over the editor: is a (timed) attempt running, and what the keys do."""
+        minutes = self._limit_minutes()
+        left = self.remaining()
+        text = Text()
+        if self.phase == "idle":
+            if minutes:
+                text.append("Not started", style="bold")
+                text.append(f" · {minutes} min timer starts at your first edit, run or F5",
+                            style="dim")
+            else:
+                text.append("Not started", style="bold")
+                text.append(" · untimed · starts at your first edit, run or F5", style="dim")
+        elif self.phase == "starting":
+            text.append("Starting your attempt…", style="dim")
+        elif self.phase in ("started", "sending"):
+            if left is not None:
+                minutes_left, seconds = divmod(int(left), 60)
+                style = "bold red" if left <= WARN_AT else "bold"
+                text.append(f"Timed attempt running · {minutes_left:02d}:{seconds:02d} left",
+                            style=style)
+            elif self.attempt_id is None:
+                text.append("Attempt in progress on this machine", style="bold")
+                text.append(" · not timed (the server was not reached)", style="dim")
+            else:
+                text.append("Attempt in progress", style="bold")
+                text.append(" · untimed", style="dim")
+            if self.phase == "sending":
+                text.append(" · sending…", style="dim")
+        else:   # submitted
+            text.append("Submitted", style="bold green")
+            text.append(" · ctrl+n starts a new attempt; runs now are practice", style="dim")
+        self.query_one("#attempt-state", Static).update(text)
+        if self.phase in ("started", "sending") and left is not None:
+            minutes_left, seconds = divmod(int(left), 60)
+            self.sub_title = f"⏱ {minutes_left:02d}:{seconds:02d} left"
+        elif self.phase in ("started", "sending"):
+            self.sub_title = "untimed"
+        else:
+            self.sub_title = ""
 
     # The clock --------------------------------------------------------------
 
@@ -175,28 +253,68 @@ class AssessmentScreen(DataScreen):
     @property
     def timer_running(self) -> bool:
         left = self.remaining()
-        return left is not None and left > 0 and self.attempt_id is not None
+        return left is not None and left > 0 and self.phase in ("started", "sending")
 
     def _tick(self) -> None:
-        left = self.remaining()
-        if left is None or self.attempt_id is None:
-            self.sub_title = "" if self.attempt_id is None else "untimed"
+        if self.detail is None:
             return
-        minutes, seconds = divmod(int(left), 60)
-        self.sub_title = f"⏱ {minutes:02d}:{seconds:02d} left"
+        self._show_state()
+        left = self.remaining()
+        if left is None or self.phase != "started":
+            return
         if left <= WARN_AT and not self.warned:
             self.warned = True
             self.notify("One minute left. At zero your code is submitted as it stands.",
                         title="Time", severity="warning")
-        if left <= 0 and not self.submitting:
+        if left <= 0 and self._testing != "submit":
             self.notify("Time is up: submitting your code as it stands.", severity="warning")
             self.action_submit()
+
+    # Starting ---------------------------------------------------------------
+
+    def action_start(self) -> None:
+        if self.phase == "submitted":
+            self.notify("This attempt is submitted: ctrl+n starts a new one.")
+        elif self.phase != "idle":
+            self.notify("Your attempt is already running.")
+        else:
+            self._begin()
+
+    def _begin(self) -> asyncio.Task | None:
+        """Start an attempt (once): the server times it; offline it is kept locally."""
+        if self.phase == "idle" and self.detail is not None:
+            self.phase = "starting"
+            self._show_state()
+            self._start_task = asyncio.ensure_future(self._start_attempt())
+        return self._start_task
+
+    async def _start_attempt(self) -> None:
+        try:
+            result = await self.api.start_attempt(self.assessment_id)
+        except Exception as exc:  # offline or refused: still an attempt, kept on this machine
+            self.attempt_id = None
+            self.deadline = None
+            self.notify(f"{friendly(exc)} — your attempt is not timed on the server.",
+                        severity="warning")
+        else:
+            attempt = result["attempt"]
+            self.attempt_id = attempt["id"]
+            self._start_clock(self._limit_minutes(), attempt.get("started_at"))
+        self.phase = "started"
+        if self.is_attached:
+            self._show_state()
 
     # Drafts -----------------------------------------------------------------
 
     @on(TextArea.Changed, "#editor")
     def _edited(self) -> None:
+        text = self.query_one("#editor", TextArea).text
+        if text == self._loaded_text:
+            return                       # the screen filled the editor: not the learner
         self._typing = True
+        self._loaded_text = None
+        if self.phase == "idle":
+            self._begin()
         if self._autosave_timer is not None:
             self._autosave_timer.stop()
         self._autosave_timer = self.set_timer(AUTOSAVE_AFTER, self.save_draft)
@@ -249,52 +367,101 @@ class AssessmentScreen(DataScreen):
     def action_run_tests(self) -> None:
         if self.spec is None:
             return
+        if self.submitting:
+            self.notify("Your submission is being checked: it is recorded in a moment.")
+            return
         self.save_draft()
-        self._run(submit=False)
+        if self.phase == "idle":
+            self._begin()
+        self._run_tests(self.query_one("#editor", TextArea).text)
 
     def action_submit(self) -> None:
         if self.spec is None or self.submitting:
             return
+        if self.phase == "submitted":
+            self.notify("This attempt is already submitted. Press ctrl+n for a new attempt.")
+            return
         self.save_draft()
-        self.submitting = True
-        self._run(submit=True)
+        if self._cancel is not None:        # a practice run gives way to the submission
+            self._cancel.set()
+        self._testing = "submit"
+        self._submit(self.query_one("#editor", TextArea).text, self._begin())
 
-    @work(exclusive=True, group="run")
-    async def _run(self, submit: bool) -> None:
+    async def _tests(self, code: str, kind: str) -> dict | None:
+        """Run the tests in a thread; None when cancelled (esc, or the screen left)."""
         from services.runner import run
 
-        code = self.query_one("#editor", TextArea).text
-        self.query_one("#result-summary", Static).update(Text("Running tests…", style="dim"))
+        cancel = self._cancel = threading.Event()
+        self._testing = kind
+        self.refresh_bindings()
+        self.query_one("#result-summary", Static).update(
+            Text("Running tests… (esc cancels)", style="dim"))
         try:
-            result = await asyncio.to_thread(run, self.spec, code)
+            result = await asyncio.to_thread(run, self.spec, code, cancel)
         except Exception as exc:
-            self.submitting = False
             self.notify(friendly(exc), title="Could not run the tests", severity="error")
-            return
+            return None
+        finally:
+            if self._cancel is cancel:
+                self._cancel = None
+                self._testing = None
+                self.refresh_bindings()
+        if cancel.is_set():
+            return None
         self.last_result = result.to_dict()
         self._show_result(self.last_result)
-        if not submit:
-            return
+        return self.last_result
+
+    @work(exclusive=True, group="run")
+    async def _run_tests(self, code: str) -> None:
+        if await self._tests(code, "run") is None and self.is_attached \
+                and self._testing is None:
+            self.query_one("#result-summary", Static).update(
+                Text("Run cancelled.", style="dim"))
+
+    @work(exclusive=True, group="submit")
+    async def _submit(self, code: str, starting: asyncio.Task | None) -> None:
         try:
-            response = await self.api.submit_attempt(
-                self.assessment_id, code, self.last_result,
-                self.last_result["score"]["percent"], attempt_id=self.attempt_id)
+            if starting is not None:
+                await starting
+            result = await self._tests(code, "submit")
+        finally:
+            if self._testing == "submit":
+                self._testing = None
+        if result is None:
+            if self.is_attached:
+                self.query_one("#result-summary", Static).update(Text(
+                    "Submission cancelled: your attempt is still open (ctrl+s submits).",
+                    style="yellow"))
+            return
+        self.phase = "sending"
+        self._show_state()
+        # Shielded: leaving the screen must not cut a submission in half.
+        sending = asyncio.ensure_future(self.api.submit_attempt(
+            self.assessment_id, code, result, result["score"]["percent"],
+            attempt_id=self.attempt_id))
+        try:
+            response = await asyncio.shield(sending)
+        except asyncio.CancelledError:
+            raise
         except Exception as exc:
-            self.submitting = False
+            self.phase = "started"
+            self._show_state()
             self.notify(friendly(exc), title="Not submitted", severity="error")
             return
-        self.submitting = False
-        self._rate_card(self.last_result["score"]["percent"])
+        self.phase = "submitted"
+        self._rate_card(result["score"]["percent"])
         self.attempt_id = None
         self.deadline = None
+        self._show_state()
         self.app.celebrate(response.achievements)
         if response.get("queued"):  # offline: kept in the outbox, sent when back
-            self.notify(f"Saved on this machine ({self.last_result['score']['percent']}%): "
+            self.notify(f"Saved on this machine ({result['score']['percent']}%): "
                         "it is recorded when the server is back.", title="Attempt queued")
-            return
-        score = response["attempt"]["score"]
-        self.notify(f"Submitted: {float(score):.0f}%. Press ctrl+n for a new attempt.",
-                    title="Attempt recorded")
+        else:
+            score = response["attempt"]["score"]
+            self.notify(f"Submitted: {float(score):.0f}%. Press ctrl+n for a new attempt.",
+                        title="Attempt recorded")
         self.reload(quiet=True)
 
     def _rate_card(self, percent: float) -> None:
@@ -335,22 +502,13 @@ class AssessmentScreen(DataScreen):
                           f"{test.get('duration_ms') or 0:.0f}")
 
     def action_new_attempt(self) -> None:
-        if self.attempt_id is not None:
+        if self.detail is None:
+            return
+        if self.phase in ("starting", "started", "sending"):
             self.notify("You have an attempt in progress.")
             return
-        self._new_attempt()
-
-    @work(exclusive=True, group="attempt")
-    async def _new_attempt(self) -> None:
-        try:
-            result = await self.api.start_attempt(self.assessment_id)
-        except Exception as exc:
-            self.notify(friendly(exc), severity="error")
-            return
-        attempt = result["attempt"]
-        self.attempt_id = attempt["id"]
-        self._start_clock(self.detail.assessment.time_limit if self.detail else None,
-                          attempt.get("started_at"))
+        self.phase = "idle"
+        self._begin()
         self.notify("New attempt started.")
 
     def action_reset(self) -> None:
@@ -362,7 +520,19 @@ class AssessmentScreen(DataScreen):
                        editor.document.end)
         self.notify("Reset to the starter code (ctrl+z brings yours back).")
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "cancel_run":
+            return self._cancel is not None
+        return True
+
+    def action_cancel_run(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+
     def action_back(self) -> None:
+        if self._cancel is not None:        # esc stops the tests that are running first
+            self._cancel.set()
+            return
         self.save_draft()
         self.app.pop_screen()
 

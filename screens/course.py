@@ -29,6 +29,8 @@ class LessonItem(ListItem):
             label.append(f"  {lesson.duration}", style="dim")
         if lesson.time_spent:
             label.append(f"  · {duration(lesson.time_spent)} spent", style="dim")
+        if lesson.pending:
+            label.append("  waiting to sync", style="yellow")
         if not lesson.is_published:
             label.append("  draft", style="italic magenta")
         super().__init__(Static(label))

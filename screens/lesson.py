@@ -75,6 +75,8 @@ class LessonScreen(DataScreen):
         meta.append("  ·  ".join(p for p in parts if p), style="dim")
         if data.progress and data.progress.completed:
             meta.append("   ✓ completed", style="green")
+        if data.progress and data.progress.pending:
+            meta.append("   (waiting to sync)", style="yellow")
         self.query_one("#lesson-meta", Static).update(meta)
         self.query_one("#lesson-content", Markdown).update(lesson.content or "")
         self.query_one("#lesson-explanation", Markdown).update(lesson.explanation or "")
@@ -144,6 +146,11 @@ class LessonScreen(DataScreen):
             return
         seconds, self.unsaved_seconds = self.unsaved_seconds, 0
         lesson_id, position = self.detail.lesson.id, self._position()
+        saved = self.detail.progress.last_position if self.detail.progress else 0
+        if completed is None and not seconds and position == saved:
+            return                  # nothing new to save: queue nothing
+        if self.detail.progress:
+            self.detail.progress.last_position = position
         self.write(lambda: self.api.record_lesson_progress(
             lesson_id, time_spent=seconds, last_position=position, completed=completed),
             then=then)
@@ -157,7 +164,13 @@ class LessonScreen(DataScreen):
 
         def after(result) -> None:
             enrollment = result.get("enrollment") or {}
-            if not done and enrollment:
+            if result.get("already_waiting"):
+                self.notify("Already waiting to sync: nothing new was queued.")
+            elif result.get("queued"):
+                self.notify(("Marked complete" if not done else "Marked not complete")
+                            + " on this machine: it is sent when the server is back.",
+                            title="Waiting to sync")
+            elif not done and enrollment:
                 self.notify(f"Lesson complete — course {float(enrollment['progress']):.0f}% done.")
             self.reload(quiet=True)
 

@@ -120,6 +120,7 @@ class LessonSummary:
     is_published: bool = True
     completed: bool = False
     time_spent: int = 0
+    pending: bool = False      # `completed` comes from a change waiting to be sent
 
 
 @dataclass
@@ -203,6 +204,7 @@ class LessonProgress:
     last_position: int = 0
     completed_at: str | None = None
     lesson_id: str | None = None
+    pending: bool = False      # `completed` comes from a change waiting to be sent
 
 
 @dataclass
@@ -251,6 +253,7 @@ class Attempt:
     completed_at: str | None = None
     time_spent: int | None = None
     submitted_code: str | None = None
+    pending: bool = False      # made on this machine, waiting to be sent (not the server's)
 
     def __post_init__(self) -> None:
         self.score = _float(self.score)
@@ -454,7 +457,14 @@ def new_event_id() -> str:
 
 
 class LearningAPI:
-    """Every answer is made `terminal_safe` here, where it enters the program (the
+    """Typed calls over Backend.call. Over an offline backend (services.offline) the
+    reads show the learner's own writes still waiting to be sent on top of what the
+    server (or the cache) says — a lesson marked complete, an attempt submitted —
+    marked `pending`; once sent, the server's answer is all there is. A write that
+    repeats one still waiting (the same lesson marked complete, the same attempt
+    submitted, the same course enrolled in) queues nothing new.
+
+    Every answer is made `terminal_safe` here, where it enters the program (the
     server's JSON, the offline cache's copy of it, a preview's course folder), so no
     screen can show a control sequence that someone else wrote."""
 
@@ -463,6 +473,16 @@ class LearningAPI:
 
     async def _call(self, fn: str, **args: Any) -> Any:
         return terminal_safe_json(await self.backend.call(fn, **args))
+
+    def _pending(self, fn: str) -> list[Any]:
+        """Queued writes of kind `fn` (OutboxEvent) — none when the backend has no outbox."""
+        source = getattr(self.backend, "pending_writes", None)
+        return source(fn) if callable(source) else []
+
+    @staticmethod
+    def _waiting(event: Any) -> WriteResult:
+        return _write_result({"queued": True, "event_id": event.event_id, "achievements": [],
+                              "already_waiting": True})
 
     # reads -------------------------------------------------------------------
 
@@ -478,33 +498,63 @@ class LearningAPI:
     async def course_detail(self, course_id: str | None = None,
                             slug: str | None = None) -> CourseDetail:
         raw = await self._call("course_detail", p_course_id=course_id, p_slug=slug)
-        return CourseDetail(
+        detail = CourseDetail(
             course=_build(CourseSummary, raw["course"]),
             enrollment=_build(Enrollment, raw.get("enrollment")),
             lessons=[_build(LessonSummary, x) for x in raw["lessons"]],
             assessments=[_build(AssessmentSummary, x) for x in raw["assessments"]],
             my_rating=_build(Rating, raw.get("my_rating")))
+        completed = self._queued_completion()
+        for lesson in detail.lessons:
+            if str(lesson.id) in completed:
+                lesson.completed, lesson.pending = completed[str(lesson.id)], True
+        return detail
 
     async def lesson_detail(self, lesson_id: str) -> LessonDetail:
         raw = await self._call("lesson_detail", p_lesson_id=lesson_id)
-        return LessonDetail(
+        detail = LessonDetail(
             lesson=_build(Lesson, raw["lesson"]), course=_build(Ref, raw["course"]),
             previous=_build(Ref, raw.get("previous")), next=_build(Ref, raw.get("next")),
             progress=_build(LessonProgress, raw.get("progress")),
             enrolled=bool(raw.get("enrolled")),
             assessments=[_build(Ref, x) for x in raw.get("assessments") or []])
+        completed = self._queued_completion().get(str(detail.lesson.id))
+        if completed is not None:
+            progress = detail.progress or LessonProgress(lesson_id=str(detail.lesson.id))
+            progress.completed, progress.pending = completed, True
+            detail.progress = progress
+        return detail
+
+    def _queued_completion(self) -> dict[str, bool]:
+        """lesson id → completed, as the learner's latest waiting change sets it."""
+        found: dict[str, bool] = {}
+        for event in self._pending("record_lesson_progress"):
+            if event.args.get("p_completed") is not None:
+                found[str(event.args["p_lesson_id"])] = bool(event.args["p_completed"])
+        return found
 
     async def assessment_detail(self, assessment_id: str) -> AssessmentDetail:
         raw = await self.backend.call("assessment_detail", p_assessment_id=assessment_id)
         program = {k: raw["assessment"][k] for k in _PROGRAM_DATA if k in raw["assessment"]}
         raw = terminal_safe_json(raw)
-        return AssessmentDetail(
+        detail = AssessmentDetail(
             assessment=_build(Assessment, {**raw["assessment"], **program}),
             course=_build(Ref, raw.get("course")), lesson=_build(Ref, raw.get("lesson")),
             attempts=[_build(Attempt, x) for x in raw.get("attempts") or []],
             best_score=_float(raw.get("best_score")),
             open_attempt=_build(Attempt, {"status": "in-progress", **raw["open_attempt"]})
             if raw.get("open_attempt") else None)
+        waiting = [e for e in self._pending("submit_attempt")
+                   if str(e.args.get("p_assessment_id")) == str(assessment_id)]
+        for event in waiting:      # newest first, as the server lists attempts
+            detail.attempts.insert(0, Attempt(
+                id=event.event_id, status="completed", score=event.args.get("p_score"),
+                completed_at=str(event.args.get("p_occurred_at") or ""),
+                submitted_code=event.args.get("p_code"), pending=True))
+            if detail.open_attempt is not None \
+                    and str(event.args.get("p_attempt_id")) == str(detail.open_attempt.id):
+                detail.open_attempt = None     # submitted here: no longer open
+        return detail
 
     async def dashboard(self) -> Dashboard:
         raw = await self._call("dashboard")
@@ -560,6 +610,9 @@ class LearningAPI:
 
     async def enroll(self, course_id: str, *, event_id: str | None = None,
                      occurred_at: datetime | None = None) -> WriteResult:
+        for event in self._pending("enroll"):
+            if str(event.args.get("p_course_id")) == str(course_id):
+                return self._waiting(event)
         return await self._write("enroll", event_id, occurred_at, p_course_id=course_id)
 
     async def set_enrollment_status(self, course_id: str, status: str, *,
@@ -573,6 +626,15 @@ class LearningAPI:
                                      completed: bool | None = None,
                                      event_id: str | None = None,
                                      occurred_at: datetime | None = None) -> WriteResult:
+        if completed is not None and event_id is None:
+            waiting = [e for e in self._pending("record_lesson_progress")
+                       if str(e.args.get("p_lesson_id")) == str(lesson_id)
+                       and e.args.get("p_completed") is not None]
+            if waiting and bool(waiting[-1].args["p_completed"]) == completed:
+                completed = None        # already waiting to be sent: only time and place
+                if not time_spent and last_position in (
+                        None, waiting[-1].args.get("p_last_position")):
+                    return self._waiting(waiting[-1])
         return await self._write("record_lesson_progress", event_id, occurred_at,
                                  p_lesson_id=lesson_id, p_time_spent=time_spent,
                                  p_last_position=last_position, p_completed=completed)
@@ -586,6 +648,10 @@ class LearningAPI:
                              execution_result: dict[str, Any], score: float, *,
                              attempt_id: str | None = None, event_id: str | None = None,
                              occurred_at: datetime | None = None) -> WriteResult:
+        if attempt_id is not None and event_id is None:
+            for event in self._pending("submit_attempt"):
+                if str(event.args.get("p_attempt_id")) == str(attempt_id):
+                    return self._waiting(event)
         return await self._write("submit_attempt", event_id, occurred_at,
                                  p_assessment_id=assessment_id, p_code=code,
                                  p_execution_result=execution_result, p_score=score,

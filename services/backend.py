@@ -253,6 +253,8 @@ class LocalBackend:
         self._connected = False
         self._head_start = head_start
         self._answers: dict[str, Any] = {}      # fetched by the head start, given once
+        # One line each, for the person at start (the app shows them as toasts).
+        self.start_warnings: list[str] = []
 
     # -- connection ----------------------------------------------------------
 
@@ -288,6 +290,11 @@ class LocalBackend:
         if self._progress:
             self._progress(message)
 
+    def _warn(self, line: str) -> None:
+        log.warning("%s", line)
+        if line not in self.start_warnings:
+            self.start_warnings.append(line)
+
     def _start_and_migrate(self) -> str:
         # services.headstart.SCRIPT checks what this makes sure of (migrations, local
         # compat SQL, bundled courses): a new start-up step belongs in both.
@@ -304,7 +311,7 @@ class LocalBackend:
         elif self._migrate:
             local = not _looks_like_supabase(url)
         if self._migrate:
-            migrate(url, local=local, progress=self._progress)
+            migrate(url, local=local, progress=self._progress, warn=self._warn)
             if self._seed is not None:
                 self._seed(url, self._progress)
         return url

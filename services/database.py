@@ -2,7 +2,10 @@
 
 Migrations are the files in supabase/migrations/, applied in name order, each in its
 own transaction, recorded in `learn_meta.schema_migrations` (version, name, checksum)
-so running again applies only what is new. Local databases first get
+so running again applies only what is new. Applied migrations are frozen: a file whose
+checksum no longer matches what the database recorded was edited after it was applied,
+and the database still has the SQL it ran then. `changed()` finds them; migrate() reports
+them (one line, `warn`) and carries on — see changed_message() for why. Local databases first get
 supabase/local/*.sql, which makes plain PostgreSQL look like Supabase (roles, auth).
 
 Uses psycopg's synchronous API: this runs once at start-up, before any async work.
@@ -104,12 +107,37 @@ def applied_versions(conn) -> dict[str, str]:
     return dict(rows)
 
 
-def is_current(conn, *, local: bool = True, directory: Path | None = None) -> bool:
+def is_current(conn, *, local: bool = True, directory: Path | None = None,
+               done: dict[str, str] | None = None) -> bool:
     """Nothing for migrate() to do: every migration recorded (and, for a database we
     run ourselves, the unchanged local compat SQL)."""
-    done = applied_versions(conn)
+    done = applied_versions(conn) if done is None else done
     return (not local or _compat_current(conn)) and all(
         m.version in done for m in migrations(directory))
+
+
+def changed(conn, directory: Path | None = None,
+            done: dict[str, str] | None = None) -> list[Migration]:
+    """Applied migrations whose file is no longer what the database applied."""
+    done = applied_versions(conn) if done is None else done
+    return [m for m in migrations(directory)
+            if m.version in done and done[m.version] != m.checksum]
+
+
+def changed_message(found: list[Migration]) -> str:
+    """One line: which files, and what to do.
+
+    The app still runs on such a database. The data is intact and the schema is the
+    one the file had when it was applied (every later migration applied on top of it);
+    what differs is SQL the database never ran. Refusing to start would lock a learner
+    out of their own progress for a change they cannot undo; the fix belongs to the
+    release (the file put back, the change made a new migration), which then applies
+    as usual. `learn doctor` shows the same line."""
+    names = ", ".join(m.path.name for m in found)
+    what = "was" if len(found) == 1 else "were"
+    return (f"Migration {names} {what} edited after this database applied it, so the "
+            "database keeps the SQL it ran then: put the file back as it was and make "
+            "the change a new migration in supabase/migrations/.")
 
 
 def pending(conn, directory: Path | None = None) -> list[Migration]:
@@ -118,13 +146,19 @@ def pending(conn, directory: Path | None = None) -> list[Migration]:
 
 
 def migrate(url: str, *, local: bool = True, progress: Progress | None = None,
-            directory: Path | None = None) -> list[Migration]:
-    """Apply what is pending; returns the migrations applied now (may be none)."""
+            directory: Path | None = None, warn: Progress | None = None
+            ) -> list[Migration]:
+    """Apply what is pending; returns the migrations applied now (may be none).
+    `warn(line)` hears about applied migrations whose file changed since (changed())."""
     say = progress or (lambda _msg: None)
     applied: list[Migration] = []
     with connect(url) as conn:
+        done = applied_versions(conn)
+        edited = changed(conn, directory, done)
+        if edited and warn is not None:
+            warn(changed_message(edited))
         # The common case, every start: nothing to do, found with two small reads.
-        if is_current(conn, local=local, directory=directory):
+        if is_current(conn, local=local, directory=directory, done=done):
             return []
         if local:
             apply_local_compat(conn)

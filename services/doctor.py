@@ -65,6 +65,7 @@ def _local_checks(settings: Settings) -> list[Check]:
             checks.append(Check("ok", "database", f"PostgreSQL {version} reachable"))
             done = database.applied_versions(conn)
             pending = database.pending(conn)
+            edited = database.changed(conn, done=done)
     except psycopg.Error as exc:
         checks.append(Check("fail", "database", f"can't connect ({_first_line(exc)})",
                             "is the server running? check DATABASE_URL (`learn config`)"))
@@ -75,6 +76,9 @@ def _local_checks(settings: Settings) -> list[Check]:
                             "start `learn` (or run `learn status`) to apply them"))
     else:
         checks.append(Check("ok", "migrations", f"schema current ({len(done)} applied)"))
+    if edited:
+        checks.append(Check("warn", "migrations", database.changed_message(edited),
+                            "the app still runs: your data is untouched"))
     return checks
 
 

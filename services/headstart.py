@@ -52,7 +52,7 @@ SCRIPT = "\\set ON_ERROR_STOP on\n" + "".join(
     f"\\getenv {name} LEARN_HEADSTART_{name.upper()}\n" for name in NAMES) + rf"""
 begin;
 select (select count(*) from learn_meta.schema_migrations
-        where version = any (:'versions'::text[])) = :'migrations'::int
+        where version || ':' || checksum = any (:'versions'::text[])) = :'migrations'::int
    and exists (select 1 from learn_meta.local_compat where checksum = :'compat')
    and exists (select 1 from learn_meta.bundled_content where digest = :'courses')
    and exists (select 1 from auth.users where id = :'user_id'::uuid and deleted_at is null)
@@ -124,7 +124,8 @@ def launch(pgdata: Path, session_path: Path) -> HeadStart | None:
     if url is None or psql is None or user is None:
         return None
     user_id, email = user
-    versions = [m.version for m in database.migrations()]
+    # version:checksum — an edited migration is not "current": the usual start says so.
+    versions = [f"{m.version}:{m.checksum}" for m in database.migrations()]
     variables = {
         "versions": "{" + ",".join(versions) + "}", "migrations": str(len(versions)),
         "compat": database.local_compat_checksum(),

@@ -607,6 +607,15 @@ class OfflineBackend:
         user = self.current_user
         return self.outbox.count(self.namespace, user.id) if user else 0
 
+    def pending_writes(self, fn: str | None = None) -> list[OutboxEvent]:
+        """The signed-in learner's writes still waiting to be sent (of one kind when
+        `fn` is given), oldest first: what screens show as done, waiting to sync."""
+        user = self.current_user
+        if user is None:
+            return []
+        events = self.outbox.events(self.namespace, user.id, status="queued")
+        return [e for e in events if fn is None or e.fn == fn]
+
     @property
     def refused(self) -> list[OutboxEvent]:
         user = self.current_user

@@ -140,6 +140,8 @@ class LearnApp(App[None]):
                 boot.progress(f"[red]{friendly(exc)}[/red]\n\nPress q to quit.")
             self.notify(friendly(exc), title="Could not start", severity="error", timeout=30)
             return
+        for line in getattr(self.backend, "start_warnings", None) or []:
+            self.notify(line, title="Database", severity="warning", timeout=20)
         if self.backend.current_user is None:
             from screens.first_run import LocalProfileScreen, SignInScreen
 
@@ -494,6 +496,9 @@ class LearnApp(App[None]):
             self.call_later(self._reload_screen)
             if self._live_watch is None:      # it could not start while offline
                 self._start_live()
+        elif status.pending < before.pending:
+            # Sent: the server's answer replaces what the screen showed as waiting.
+            self.call_later(self._reload_screen)
         if status.refused > before.refused:
             self.notify("The server refused a change you made: press y to see why.",
                         title="Not synced", severity="error", timeout=10)

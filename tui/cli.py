@@ -31,7 +31,8 @@ def _status(_args: argparse.Namespace) -> int:
         print(f"Creating the local database in {server.pgdata} …", flush=True)
     try:
         url = server.start()
-        applied = migrate(url, progress=lambda msg: print(f"  {msg}", flush=True))
+        applied = migrate(url, progress=lambda msg: print(f"  {msg}", flush=True),
+                          warn=lambda line: print(f"learn: warning: {line}", file=sys.stderr))
     except MigrationError as exc:
         print(f"learn: {exc}", file=sys.stderr)
         return 1

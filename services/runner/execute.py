@@ -4,13 +4,18 @@
 from a worker thread (`@work(thread=True)`). Call tests run in ONE child process (the
 harness in `_child.py`); each io test runs its own process. A test that times out,
 runs out of memory or floods its output gets its status, the child is killed, and a
-fresh child runs the tests after it, until the run's time budget is spent.
+fresh child runs the tests after it, until the run's time budget is spent — except
+after a timeout: code that loops once will loop again, so the remaining tests are
+reported as not run and the learner hears back within one test's time limit. A run can
+be cancelled from another thread (`cancel`, a threading.Event): its child is killed at
+once and the tests not finished are reported as not run.
 """
 
 from __future__ import annotations
 
 import marshal
 import signal
+import threading
 import time
 from typing import NamedTuple
 
@@ -28,6 +33,7 @@ from .results import (
 from .sandbox import PROGRAMS, STARTUP_S, Child, Workdir, interpreter, rlimits
 from .spec import Assessment, Limits, TestCase
 
+CANCELLED = "not run: the run was cancelled"
 SOURCE_NAMES = {"python": "solution.py", "javascript": "solution.js", "bash": "solution.sh"}
 RUN_BUDGET_S = 20.0  # all tests of one submission, or 3 × time_ms when that is longer
 _SHOWN = 1000  # characters of expected/actual stdout kept in a result
@@ -38,7 +44,7 @@ _OUT_OF_MEMORY = ("MemoryError", "Cannot allocate memory", "cannot allocate",  #
 class ProgramResult(NamedTuple):
     """One run of a program (`run_code`, and each io test)."""
 
-    status: str  # ok | error | timeout | memory_limit | output_limit
+    status: str  # ok | error | timeout | memory_limit | output_limit (| cancelled: internal)
     exit_code: int | None
     stdout: str
     stderr: str
@@ -47,9 +53,11 @@ class ProgramResult(NamedTuple):
     syntax_error: bool = False  # Python could not compile the code (message says where)
 
 
-def run(assessment: Assessment, code: str) -> RunResult:
+def run(assessment: Assessment, code: str, cancel: threading.Event | None = None
+        ) -> RunResult:
     """Run `code` against every test of `assessment`; never raises for anything the code
-    does. Thread-safe."""
+    does. Thread-safe. Setting `cancel` (from any thread) stops the run within a few
+    hundredths of a second: the result then has status "error" and says so."""
     language = assessment.language
     if interpreter(language) is None:
         return _unrunnable(assessment.tests, f"{language} code needs `{PROGRAMS[language]}`, "
@@ -60,12 +68,12 @@ def run(assessment: Assessment, code: str) -> RunResult:
         return _unrunnable(assessment.tests, f"cannot create a temporary folder for the run "
                            f"({e.strerror or e}): check TMPDIR")
     with workdir:
-        runner = _Run(assessment, code, workdir)
+        runner = _Run(assessment, code, workdir, cancel)
         calls = [i for i, t in enumerate(assessment.tests) if t.kind == "call"]
-        while calls and runner.problem is None and not runner.out_of_time():
+        while calls and runner.going():
             calls = runner.call_session(calls)
         for index, test in enumerate(assessment.tests):
-            if test.kind == "io" and runner.problem is None and not runner.out_of_time():
+            if test.kind == "io" and runner.going():
                 runner.io_test(index, test)
     return runner.result()
 
@@ -95,8 +103,11 @@ def run_code(language: str, code: str, stdin: str = "", limits: Limits | None = 
 class _Run:
     """The state of one `run`: results so far, the time budget, a load failure."""
 
-    def __init__(self, assessment: Assessment, code: str, workdir: Workdir) -> None:
+    def __init__(self, assessment: Assessment, code: str, workdir: Workdir,
+                 cancel: threading.Event | None = None) -> None:
         self.assessment = assessment
+        self.cancel = cancel
+        self.stopped: str | None = None  # why the tests left are not run (a timeout…)
         self.code = code
         self.workdir = workdir
         self.limits = assessment.limits
@@ -110,6 +121,16 @@ class _Run:
 
     def out_of_time(self) -> bool:
         return time.monotonic() >= self.ends
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
+    def going(self) -> bool:
+        """More tests may start: nothing stopped the run."""
+        if self.cancelled and self.stopped is None:
+            self.stopped = CANCELLED
+        return self.problem is None and self.stopped is None and not self.out_of_time()
 
     def call_session(self, pending: list[int]) -> list[int]:
         """Run call tests in one harness; returns the tests still to run after a kill."""
@@ -127,7 +148,7 @@ class _Run:
         cap = self.limits.output_kb * 1024
         printed: list[str] = []  # what the running test (or the module) printed
         size = 0
-        with Child(self.workdir, order, output_limit=cap) as child:
+        with Child(self.workdir, order, output_limit=cap, cancel=self.cancel) as child:
             deadline = time.monotonic() + STARTUP_S
             while True:
                 kind, value = child.wait(deadline)
@@ -164,6 +185,9 @@ class _Run:
                 deadline = time.monotonic() + self.time_s
             child.kill()
             stderr = child.stderr.decode("utf-8", "replace")
+        if kind == "cancelled":
+            self.stopped = CANCELLED
+            return []
         if phase == "test" and not queue:
             return []
         status, message = self._stopped(kind, value, stderr)
@@ -180,6 +204,9 @@ class _Run:
         duration = float(self.limits.time_ms) if status == "timeout" else 0.0
         self.results[index] = TestResult(tests[index].name, status, message, output=output,
                                          duration_ms=duration)
+        if status == "timeout" and queue:
+            self.stopped = _after_timeout(self.time_s)
+            return []
         return queue
 
     def _call_result(self, test: TestCase, event: dict, output: str) -> TestResult:
@@ -210,7 +237,12 @@ class _Run:
 
     def io_test(self, index: int, test: TestCase) -> None:
         outcome = _program(self.workdir, self.assessment.language, self.code, test.stdin or "",
-                           self.limits)
+                           self.limits, self.cancel)
+        if outcome.status == "cancelled":
+            self.stopped = CANCELLED
+            return
+        if outcome.status == "timeout":
+            self.stopped = _after_timeout(self.time_s)
         if outcome.syntax_error:
             self.problem = outcome.message
             return
@@ -232,18 +264,20 @@ class _Run:
         results = []
         for test, result in zip(tests, self.results, strict=True):
             if result is None:
-                message = self.problem or (f"not run: the tests used all the "
-                                           f"{self.budget_s:g} s a run may take")
+                message = self.problem or self.stopped or (
+                    f"not run: the tests used all the {self.budget_s:g} s a run may take")
                 result = TestResult(test.name, "error", message)
             results.append(terminal_safe_result(conceal(result) if test.hidden else result))
         if self.problem is not None:
             return RunResult("error", terminal_safe(self.problem), results)
+        if self.stopped == CANCELLED:
+            return RunResult("error", "the run was cancelled", results)
         passed = all(r.status == "pass" for r in results)
         return RunResult("pass" if passed else "fail", None, results)
 
 
-def _program(workdir: Workdir, language: str, code: str, stdin: str, limits: Limits
-             ) -> ProgramResult:
+def _program(workdir: Workdir, language: str, code: str, stdin: str, limits: Limits,
+             cancel: threading.Event | None = None) -> ProgramResult:
     """Run the program in `workdir` (already written there as SOURCE_NAMES[language])."""
     filename = SOURCE_NAMES[language]
     time_s = limits.time_ms / 1000
@@ -255,7 +289,8 @@ def _program(workdir: Workdir, language: str, code: str, stdin: str, limits: Lim
     stdin_path = workdir.write(".stdin", stdin)
     notices: dict[str, str | None] = {}
     started: float | None = None
-    with Child(workdir, order, output_limit=limits.output_kb * 1024, stdin=stdin_path) as child:
+    with Child(workdir, order, output_limit=limits.output_kb * 1024, stdin=stdin_path,
+               cancel=cancel) as child:
         deadline = time.monotonic() + STARTUP_S
         while True:
             kind, value = child.wait(deadline)
@@ -275,6 +310,8 @@ def _program(workdir: Workdir, language: str, code: str, stdin: str, limits: Lim
     def result(status: str, message: str | None = None, syntax: bool = False) -> ProgramResult:
         return ProgramResult(status, exit_code, stdout, stderr, duration, message, syntax)
 
+    if kind == "cancelled":
+        return result("cancelled", "the run was cancelled")
     if "syntax" in notices:
         return result("error", notices["syntax"], syntax=True)
     if kind == "timeout":
@@ -355,6 +392,11 @@ def _timeout_message(time_s: float) -> str:
 
 def _memory_message(limits: Limits) -> str:
     return f"used more than {limits.memory_mb} MB of memory"
+
+
+def _after_timeout(time_s: float) -> str:
+    return (f"not run: an earlier test did not finish within {time_s:g} s "
+            "(fix the loop, then run again)")
 
 
 def _output_message(limits: Limits) -> str:

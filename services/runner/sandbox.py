@@ -60,6 +60,7 @@ FILE_BYTES = 8 << 20  # the biggest file learner code may write
 OPEN_FILES = 256
 PROCESSES = 64  # RLIMIT_NPROC in strong mode (node alone runs ~11 threads)
 STARTUP_S = 15.0  # for an interpreter to start, even on a loaded machine
+_CANCEL_TICK_S = 0.05  # how often a cancellable wait looks at its cancel event
 _TICK_S = 0.02  # how often to look for a finished child where pidfd_open is missing
 
 _ways_lock = threading.Lock()
@@ -214,12 +215,14 @@ class Child:
     `wait(deadline)` returns the next of: ("event", dict) from the child's result pipe;
     ("output_limit", None) once stdout and stderr together pass `output_limit` bytes since
     the last `take_output()` (they are no longer read); ("exit", returncode); ("timeout",
-    None) at `deadline` (time.monotonic()). It never blocks past the deadline.
+    None) at `deadline` (time.monotonic()); ("cancelled", None) within _CANCEL_TICK_S of
+    `cancel` being set. It never blocks past the deadline.
     """
 
     def __init__(self, workdir: Workdir, order: dict[str, Any], *, output_limit: int,
-                 stdin: str | None = None) -> None:
+                 stdin: str | None = None, cancel: threading.Event | None = None) -> None:
         self._workdir, self._order, self._stdin = workdir, order, stdin
+        self._cancel = cancel
         self.output_limit = output_limit
         self._spawn()
 
@@ -283,11 +286,15 @@ class Child:
                 return "output_limit", None
             if self.returncode is not None:
                 return "exit", self.returncode
+            if self._cancel is not None and self._cancel.is_set():
+                return "cancelled", None
             left = deadline - time.monotonic()
             if left <= 0:
                 return "timeout", None
             if self._pidfd is None:
                 left = min(left, _TICK_S)
+            if self._cancel is not None:
+                left = min(left, _CANCEL_TICK_S)
             exited = False
             for key, _ in self._selector.select(left):
                 if key.fd == self._pidfd:

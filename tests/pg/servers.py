@@ -39,6 +39,13 @@ class EmbeddedServer:
         self.pg = EmbeddedPostgres(self.dir / "pgdata")
         self.url = self.pg.start()
 
+    @property
+    def bin_dir(self) -> Path:
+        """The server's programs (pg_dump, psql), as pgserver ships them."""
+        import pgserver
+
+        return Path(pgserver.__file__).parent / "pginstall" / "bin"
+
     def url_for(self, dbname: str) -> str:
         base, _, query = self.url.partition("?")
         return f"{base.rsplit('/', 1)[0]}/{dbname}?{query}"
@@ -53,6 +60,7 @@ class Pg15Server:
     we are root (PostgreSQL refuses to run as root)."""
 
     name = "pg15"
+    bin_dir = PG15_BIN
 
     def __init__(self, root: Path):
         # Not under pytest's tmp dir: the postgres user must be able to reach it.

@@ -38,22 +38,66 @@ def misbehave_then_pass(bad: str, **limits: int) -> list:
     return result.tests
 
 
-def test_an_endless_loop_times_out_and_the_next_test_still_runs(sandbox_mode):
-    bad, _ = misbehave_then_pass("while True:\n    pass", time_ms=300)
-    assert bad.status == "timeout"
+def timeout_then_not_run(bad: str, **limits: int) -> list:
+    """Test 'bad' runs `bad` and times out; test 'good' after it is reported as not run."""
+    code = NEXT_TEST_PASSES.format(bad=bad.replace("\n", "\n        "))
+    result = run(assessment(call("bad", [0], 0), call("good", [1], 1), **limits), code)
+    assert result.tests[0].status == "timeout", result.tests[0].message
+    return result.tests
+
+
+def test_an_endless_loop_times_out_and_the_tests_after_it_are_not_run(sandbox_mode):
+    bad, good = timeout_then_not_run("while True:\n    pass", time_ms=300)
     assert bad.message.startswith("did not finish within 0.3 s")
+    assert (good.status, good.message) == (
+        "error", "not run: an earlier test did not finish within 0.3 s "
+                 "(fix the loop, then run again)")
+
+
+def test_a_looping_submission_of_nine_tests_stops_after_the_first_timeout():
+    code = "def solve(x):\n    while True:\n        pass\n"
+    result = run(assessment(*[call(f"t{i}", [i], i) for i in range(9)], time_ms=300), code)
+    assert [t.status for t in result.tests] == ["timeout"] + ["error"] * 8
+    assert all(t.message.startswith("not run:") for t in result.tests[1:])
+    assert result.to_dict()["score"] == {"passed": 0, "total": 9, "percent": 0}
+
+
+def test_an_io_test_that_times_out_stops_the_io_tests_after_it():
+    result = run(assessment(io("a", "", ""), io("b", "", ""), entry=None, time_ms=300),
+                 "while True: pass\n")
+    assert [t.status for t in result.tests] == ["timeout", "error"]
+    assert result.tests[1].message.startswith("not run: an earlier test did not finish")
 
 
 def test_a_loop_that_catches_base_exception_still_times_out():
     loop = ("while True:\n    try:\n        while True:\n            pass\n"
             "    except BaseException:\n        pass")
-    bad, _ = misbehave_then_pass(loop, time_ms=300)
-    assert bad.status == "timeout"
+    timeout_then_not_run(loop, time_ms=300)
 
 
 def test_a_sleep_times_out():
-    bad, _ = misbehave_then_pass("import time\ntime.sleep(30)", time_ms=300)
-    assert bad.status == "timeout"
+    timeout_then_not_run("import time\ntime.sleep(30)", time_ms=300)
+
+
+def test_a_cancelled_run_kills_its_child_and_reports_the_tests_as_not_run():
+    marker = f"{9000 + os.getpid() % 1000}.{time.time_ns() % 10**6}"
+    code = f"import subprocess\ndef solve(x):\n    subprocess.run(['sleep', '{marker}'])\n"
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    result = run(assessment(call("a", [1], 1), call("b", [2], 2), time_ms=30000), code,
+                 cancel=cancel)
+    assert (result.status, result.message) == ("error", "the run was cancelled")
+    assert [t.message for t in result.tests] == ["not run: the run was cancelled"] * 2
+    assert die_soon(marker)
+
+
+def test_a_cancelled_io_run_stops_the_program():
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    result = run(assessment(io("a", "", ""), entry=None, time_ms=30000),
+                 "import time\ntime.sleep(60)\n", cancel=cancel)
+    assert (result.status, result.tests[0].message) == (
+        "error", "not run: the run was cancelled")
 
 
 def test_an_endless_loop_at_the_top_level_is_a_load_error():

@@ -11,6 +11,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.pg.servers import free_port
@@ -160,6 +161,24 @@ def test_doctor_checks_a_database_url_and_its_migrations(home, capsys, monkeypat
     assert code == 0, out
     assert "ok    database    PostgreSQL" in out
     assert "ok    migrations  schema current" in out
+
+
+def test_doctor_names_a_migration_edited_after_it_was_applied(home, capsys, monkeypatch,
+                                                              db_url):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        checksum = conn.execute("select checksum from learn_meta.schema_migrations"
+                                " where version = '20261124000300'").fetchone()[0]
+        conn.execute("update learn_meta.schema_migrations set checksum = 'x'"
+                     " where version = '20261124000300'")
+        try:
+            code, out, _ = run(capsys, "doctor")
+        finally:
+            conn.execute("update learn_meta.schema_migrations set checksum = %s"
+                         " where version = '20261124000300'", (checksum,))
+    assert code == 0, out
+    assert ("warn  migrations  Migration 20261124000300_progress.sql was edited after this"
+            " database applied it") in out
 
 
 def test_doctor_fails_on_an_unreachable_database(home, capsys, monkeypatch):

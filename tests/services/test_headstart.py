@@ -175,6 +175,22 @@ async def test_no_answer_while_a_migration_is_pending(home):
     assert ready is None
 
 
+async def test_no_answer_when_an_applied_migration_was_edited(home):
+    """The usual start then reports the edited file (services.database.changed)."""
+    with psycopg.connect(home.url, autocommit=True) as conn:
+        version, checksum = conn.execute(
+            "select version, checksum from learn_meta.schema_migrations"
+            " order by version limit 1").fetchone()
+        conn.execute("update learn_meta.schema_migrations set checksum = 'edited'"
+                     " where version = %s", (version,))
+        try:
+            ready = await headstart.launch(home.pgdata, home.session).result()
+        finally:
+            conn.execute("update learn_meta.schema_migrations set checksum = %s"
+                         " where version = %s", (checksum, version))
+    assert ready is None
+
+
 async def test_no_answer_when_the_bundled_courses_changed(home):
     with psycopg.connect(home.url, autocommit=True) as conn:
         rows = conn.execute("delete from learn_meta.bundled_content returning *").fetchall()

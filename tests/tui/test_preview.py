@@ -156,10 +156,12 @@ async def test_preview_runs_the_tests_but_saves_no_submission(folder):
         await nothing_saved(pilot)
 
 
-async def test_preview_shows_the_assessment_countdown(folder):
+async def test_preview_shows_the_assessment_countdown_once_started(folder):
     app = PreviewApp(folder)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_assessment(pilot, "chunk")
+        assert "left" not in screen.sub_title       # as for learners: F5 (or an edit) starts it
+        await pilot.press("f5")
         await wait_for(pilot, lambda: "left" in screen.sub_title, what="the countdown")
 
 
