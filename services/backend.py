@@ -370,7 +370,18 @@ class LocalBackend:
         if self._conn is None or self._conn.closed or self._conn.broken:
             import psycopg
 
-            self._conn = await psycopg.AsyncConnection.connect(self._live_url, autocommit=True)
+            try:
+                self._conn = await psycopg.AsyncConnection.connect(self._live_url,
+                                                                   autocommit=True)
+            except psycopg.OperationalError:
+                if self._server is None:      # not ours to start (a DATABASE_URL)
+                    raise
+                # The embedded server stopped under us (killed, the machine slept):
+                # start it again rather than stay offline until `learn sync`.
+                log.warning("the embedded database is not running: starting it again")
+                self._live_url = await asyncio.to_thread(self._server.restart_if_stopped)
+                self._conn = await psycopg.AsyncConnection.connect(self._live_url,
+                                                                   autocommit=True)
         return self._conn
 
     async def close(self) -> None:

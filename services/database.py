@@ -200,6 +200,16 @@ class EmbeddedPostgres:
         # As pgserver's PostmasterInfo.get_uri() writes it (so it is the same URL).
         return f"postgresql://postgres:@/postgres?host={socket_dir}"
 
+    def restart_if_stopped(self) -> str:
+        """Start the server again if it stopped while we held a handle (killed, the
+        machine slept and something stopped it); returns the URL, which may change."""
+        if self._server is None:
+            return self.start()
+        server = self._server
+        with type(server)._lock:          # pgserver's lock between processes
+            server.ensure_postgres_running()
+        return self.url
+
     @property
     def url(self) -> str:
         if self._server is None:

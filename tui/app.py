@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import threading
 from collections.abc import Callable
 from functools import cached_property
@@ -128,7 +129,9 @@ class LearnApp(App[None]):
             if boot:
                 boot.progress(f"[red]{friendly(exc)}[/red]\n\nPress q to quit.")
             self.notify(friendly(exc), title="Could not start", severity="error", timeout=30)
+            self._show_storage_notices()
             return
+        self._show_storage_notices()
         if self.backend.current_user is None:
             from screens.first_run import LocalProfileScreen, SignInScreen
 
@@ -328,6 +331,12 @@ class LearnApp(App[None]):
 
     # Offline and sync (services.offline.OfflineBackend) ---------------------------------
 
+    def _show_storage_notices(self) -> None:
+        """A damaged queue or cache file moved aside (services.sqlite_store): say so."""
+        store = sys.modules.get("services.sqlite_store")
+        for line in store.take_notices() if store is not None else []:
+            self.notify(line, title="Repaired", severity="warning", timeout=30)
+
     _sync_status: SyncStatus | None = None
 
     def _start_sync(self) -> None:
@@ -349,6 +358,7 @@ class LearnApp(App[None]):
             return
         before, self._sync_status = self._sync_status, status
         self._show_sync_status()
+        self._show_storage_notices()
         if before is None:
             return
         if before.online and not status.online:
