@@ -108,3 +108,12 @@ def setup(level: int = logging.WARNING) -> Path | None:
         logger.setLevel(level)
     _handler = handler
     return path
+
+
+def shutdown() -> None:
+    """Stop writing the log file (tests; a process that changes LEARN_HOME)."""
+    global _handler
+    handler, _handler = _handler, None
+    if handler is not None:
+        logging.getLogger("learn").removeHandler(handler)
+        handler.close()
