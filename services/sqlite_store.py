@@ -146,16 +146,19 @@ class _Handle:
 
     def _open(self) -> None:
         try:
-            conn = self._connect()
-            if not self._healthy(conn):
-                conn.close()
+            try:
+                conn = self._connect()
+                if not self._healthy(conn):
+                    conn.close()
+                    conn = self._replace_damaged()
+            except sqlite3.DatabaseError as exc:
+                if not is_damage(exc):
+                    raise
                 conn = self._replace_damaged()
-        except sqlite3.DatabaseError as exc:
-            if not is_damage(exc):
-                raise LocalStorageError(f"Could not open the {self.what} ({self.path}): "
-                                        f"{exc}.") from exc
-            conn = self._replace_damaged()
-        self._finish_open(conn)
+            self._finish_open(conn)
+        except (sqlite3.Error, OSError) as exc:
+            raise LocalStorageError(f"Could not open the {self.what} ({self.path}): "
+                                    f"{exc}.") from exc
 
     def _finish_open(self, conn: sqlite3.Connection) -> None:
         conn.executescript(self.schema)
@@ -262,12 +265,10 @@ class SharedFile:
             if handle is None:
                 handle = _Handle(self.path, schema, what, salvage)
                 _registry[key] = handle
-            else:
-                with handle.lock:
-                    handle.conn.executescript(schema)   # type: ignore[union-attr]
             handle.refs += 1
         self._key = key
         self._handle: _Handle | None = handle
+        self.read(lambda db: db.executescript(schema))   # a no-op unless the file is new
 
     @property
     def _h(self) -> _Handle:

@@ -4,6 +4,7 @@ SIGKILL, real PostgreSQL (tests/services/outbox_procs.py holds the child program
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 import subprocess
@@ -49,7 +50,7 @@ async def test_two_writers_and_repeated_syncs_killed_20_times_lose_and_double_no
     await drain_and_compare(db_url, home, result)
     print(result.line())
     assert (result.lost, result.doubled, result.stray) == ([], [], []), result.line()
-    with sqlite3.connect(home / "outbox.sqlite3") as conn:
+    with contextlib.closing(sqlite3.connect(home / "outbox.sqlite3")) as conn:
         assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
 
 
@@ -120,8 +121,31 @@ def test_a_damaged_queue_is_moved_aside_with_a_timestamp_and_a_fresh_one_is_used
         assert outbox.get("new") is not None
     finally:
         outbox.close()
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
         assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+
+
+def test_the_events_still_readable_in_a_damaged_queue_are_kept(tmp_path):
+    path = tmp_path / "outbox.sqlite3"
+    _filled(path, 40)
+    # No Outbox has it open in this process now: a plain connection is safe.
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("pragma wal_checkpoint(truncate)")
+        page_size = conn.execute("pragma page_size").fetchone()[0]
+        index_root = conn.execute("select rootpage from sqlite_master"
+                                  " where name = 'events_by_status'").fetchone()[0]
+    with open(path, "r+b") as f:             # the index's page only: the rows are intact
+        f.seek((index_root - 1) * page_size)
+        f.write(b"\xde\xad" * (page_size // 2))
+    take_notices()
+    outbox = Outbox(path)
+    try:
+        [notice] = take_notices()
+        assert "40 entries recovered" in notice
+        assert outbox.count("ns", "u") == 40
+        assert [e.event_id for e in outbox.queued("ns", "u", 50)] == [f"e{i}" for i in range(40)]
+    finally:
+        outbox.close()
 
 
 def test_a_file_that_is_not_a_database_is_moved_aside_not_deleted(tmp_path):

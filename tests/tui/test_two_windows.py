@@ -6,6 +6,7 @@ Real PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sqlite3
@@ -122,7 +123,7 @@ async def test_two_app_windows_saving_at_once_record_every_save_once(seeded_url,
                         and r.stdout.startswith("sent ") for r in runs), runs
     assert db.su_one("select count(*) from public.user_progress where user_id = %s"
                      " and completed", (user,)) == len(lessons)
-    with sqlite3.connect(home / "data" / "outbox.sqlite3") as conn:
+    with contextlib.closing(sqlite3.connect(home / "data" / "outbox.sqlite3")) as conn:
         assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
         statuses = dict(conn.execute("select status, count(*) from events group by status"))
         event_ids = [row[0] for row in conn.execute("select event_id from events")]
