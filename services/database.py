@@ -200,6 +200,21 @@ class EmbeddedPostgres:
         # As pgserver's PostmasterInfo.get_uri() writes it (so it is the same URL).
         return f"postgresql://postgres:@/postgres?host={socket_dir}"
 
+    def stopped(self) -> bool:
+        """Its postmaster is gone (killed, or stopped by something else): a file read and a
+        signal-0, cheap enough to ask before every call."""
+        try:
+            pid = int((self.pgdata / "postmaster.pid").read_text(encoding="utf-8").split()[0])
+        except (OSError, ValueError, IndexError):
+            return True
+        try:
+            os.kill(pid, 0)
+        except PermissionError:     # alive, owned by another user (pgserver's, as root)
+            return False
+        except OSError:
+            return True
+        return False
+
     def restart_if_stopped(self) -> str:
         """Start the server again if it stopped while we held a handle (killed, the
         machine slept and something stopped it); returns the URL, which may change."""
