@@ -104,7 +104,7 @@ def setup(level: int = logging.WARNING) -> Path | None:
     handler.setLevel(level)
     logger = logging.getLogger("learn")
     logger.addHandler(handler)
-    if logger.level == logging.NOTSET or logger.level > level:
+    if logger.getEffectiveLevel() > level:   # only ever lowered: never hide records
         logger.setLevel(level)
     _handler = handler
     return path

@@ -985,21 +985,32 @@ class OfflineBackend:
         hammer a server that is down). Online: send whatever is queued."""
         self._wake = asyncio.Event()
         while True:
-            if not self._online:
-                await asyncio.sleep(max(0.0, self._retry_at - time.monotonic()))
-                self._wake.clear()
-                with contextlib.suppress(LearnError):
-                    await self.probe()
-                continue
-            if self._sign_in_needed and self.inner.current_user is None:
+            try:
+                again = await self._sync_step()
+            except Exception as exc:   # the flusher must outlive any one failure
+                error = errors.from_exception(exc)     # an unexpected one is logged
+                self._last_error = str(error)
+                again = False
+            if not again:
                 await self._sleep(self._idle)
-                continue
-            if self.pending_count:
-                with contextlib.suppress(LearnError):
-                    report = await self.flush()
-                    if report.waiting and self._online and report.stopped is None:
-                        continue
-            await self._sleep(self._idle)
+
+    async def _sync_step(self) -> bool:
+        """One look of the flusher; True to look again at once."""
+        assert self._wake is not None
+        if not self._online:
+            await asyncio.sleep(max(0.0, self._retry_at - time.monotonic()))
+            self._wake.clear()
+            with contextlib.suppress(LearnError):
+                await self.probe()
+            return True
+        if self._sign_in_needed and self.inner.current_user is None:
+            return False
+        if self.pending_count:
+            with contextlib.suppress(LearnError):
+                report = await self.flush()
+                if report.waiting and self._online and report.stopped is None:
+                    return True
+        return False
 
     async def _sleep(self, seconds: float) -> None:
         assert self._wake is not None

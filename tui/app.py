@@ -408,20 +408,33 @@ class LearnApp(App[None]):
             return
 
         def chosen(choice: str | None) -> None:
-            if choice == "retry":
-                backend.retry_refused()
-            elif choice == "dismiss":
-                backend.dismiss_refused()
+            try:
+                if choice == "retry":
+                    backend.retry_refused()
+                elif choice == "dismiss":
+                    backend.dismiss_refused()
+            except Exception as exc:     # the outbox file could not be used
+                self.notify(friendly(exc), title="Not changed", severity="error")
+                return
             if choice in ("sync", "retry"):
                 self._sync_now()
 
         from widgets.sync_status import SyncDialog
 
-        self.push_screen(SyncDialog(backend.status, backend.refused), chosen)
+        try:
+            status, refused = backend.status, backend.refused
+        except Exception as exc:
+            self.notify(friendly(exc), title="Sync status", severity="error")
+            return
+        self.push_screen(SyncDialog(status, refused), chosen)
 
     @work(exclusive=True, group="sync-now")
     async def _sync_now(self) -> None:
-        report = await self.backend.flush()
+        try:
+            report = await self.backend.flush()
+        except Exception as exc:
+            self.notify(friendly(exc), title="Not synced", severity="error")
+            return
         if report.stopped:
             self.notify(report.stopped, title="Not synced", severity="warning")
         else:
