@@ -233,3 +233,53 @@ def test_the_server_records_an_event_once_when_two_processes_replay_it_at_once(d
     with psycopg.connect(db_url) as conn:
         assert conn.execute("select count(*) from public.chat_history where user_id = %s"
                             " and question = 'twice'", (user,)).fetchone()[0] == 1
+
+
+HOLDER = r"""
+import sys
+from services.offline import Outbox
+o = Outbox(sys.argv[1])
+o.append("ns", "u", "log_chat", {"p_event_id": "theirs", "p_occurred_at": sys.argv[2]})
+print("ready", flush=True)
+sys.stdin.readline()
+o.close()
+"""
+
+
+def test_a_queue_moved_aside_by_another_process_is_left_without_harming_the_new_one(
+        tmp_path):
+    """This process has the queue open when another one finds it damaged and moves it
+    aside. Leaving the old file must not delete the new file's WAL (closing the last
+    connection of a file deletes `<name>-wal` by name, unless SQLite sees that the file
+    has moved): the other process's change, still only in that WAL, stays visible."""
+    path = tmp_path / "outbox.sqlite3"
+    mine = Outbox(path)
+    mine.append("ns", "u", "log_chat", {"p_event_id": "mine", "p_occurred_at": T0})
+    # Damaged on disk under us, in a way that still lets our connection checkpoint (and
+    # so delete the WAL by name when it closes): an index page, after a checkpoint.
+    page_size, index_root = mine._file.read(lambda db: (
+        db.execute("pragma wal_checkpoint(truncate)").fetchone(),
+        db.execute("pragma page_size").fetchone()[0],
+        db.execute("select rootpage from sqlite_master where name = 'events_by_status'"
+                   ).fetchone()[0])[1:])
+    with open(path, "r+b") as f:
+        f.seek((index_root - 1) * page_size)
+        f.write(b"\xde\xad" * (page_size // 2))
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path), T0], cwd=ROOT,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == "ready", holder.stderr.read()
+        assert Path(f"{path}-wal").exists()
+        # Our next use notices the file changed, leaves the old one, opens the new one.
+        assert mine.get("theirs") is not None
+        assert Path(f"{path}-wal").exists()
+        code = ("import sys\nfrom services.offline import Outbox\n"
+                f"o = Outbox({str(path)!r})\nprint(o.get('theirs') is not None)\n")
+        other = subprocess.run([sys.executable, "-c", code], cwd=ROOT, text=True,
+                               capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert other.stdout.strip() == "True", other.stderr
+    finally:
+        holder.communicate("\n", timeout=30)
+        mine.close()
