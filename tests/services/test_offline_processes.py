@@ -283,3 +283,42 @@ def test_a_queue_moved_aside_by_another_process_is_left_without_harming_the_new_
     finally:
         holder.communicate("\n", timeout=30)
         mine.close()
+
+
+async def test_two_replays_of_one_queue_at_once_record_each_event_once(db_url, db, tmp_path,
+                                                                        monkeypatch):
+    """Without the replay lock (as if one replay waited for it past REPLAY_LOCK_WAIT):
+    both send the same batches at the same time; the server keeps one of each."""
+    import services.offline as offline
+
+    monkeypatch.setattr(offline, "REPLAY_LOCK_WAIT", 0.0)
+    home = tmp_path / "home"
+    home.mkdir()
+    await _sign_up(db_url, home)
+    backends = [OfflineBackend(LocalBackend(db_url, migrate=False,
+                                            session_path=home / "session.json"),
+                               cache=ReadCache(home / "reads.sqlite3"),
+                               outbox=Outbox(home / "outbox.sqlite3")) for _ in range(2)]
+    try:
+        for backend in backends:
+            await backend.connect()
+        first = backends[0]
+        user = first.current_user.id
+        questions = [f"twice at once {i}" for i in range(200)]
+        for question in questions:
+            first.outbox.append(first.namespace, user, "log_chat", {
+                "p_event_id": str(uuid.uuid4()), "p_occurred_at": T0,
+                "p_question": question, "p_answer": None})
+        reports = await asyncio.gather(*(b.flush() for b in backends))
+        for _ in range(10):
+            if not (await first.flush()).waiting:
+                break
+    finally:
+        for backend in backends:
+            await backend.close()
+    # Both did send (some of) the same events; the server applied each once.
+    assert sum(r.sent + r.already_applied for r in reports) > len(questions), reports
+    assert sum(r.sent for r in reports) <= len(questions)
+    rows = db.su("select question, count(*) as n from public.chat_history"
+                 " where user_id = %s group by question", (user,))
+    assert {r["question"]: r["n"] for r in rows} == dict.fromkeys(questions, 1)
