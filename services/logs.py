@@ -14,7 +14,6 @@ connection strings and the values of the secret settings in the environment.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import re
 from pathlib import Path
@@ -34,7 +33,7 @@ _PATTERNS = [
     (re.compile(r"(?i)\b(password|passwd|pwd|api_key|apikey|refresh_token|access_token"
                 r"|secret)(\s*[=:]\s*|['\"]\s*:\s*['\"])([^\s'\",&]+)"), r"\1\2[hidden]"),
 ]
-_handler: logging.Handler | None = None
+_handler: _LogFile | None = None
 
 
 def log_dir() -> Path:
@@ -55,7 +54,7 @@ def log_file() -> Path:
 
 def current_file() -> Path | None:
     """The log file, if setup() has been called in this process."""
-    return Path(_handler.baseFilename) if _handler is not None else None  # type: ignore
+    return Path(_handler.baseFilename) if _handler is not None else None
 
 
 def redact(text: str) -> str:
@@ -74,34 +73,61 @@ class _Redacting(logging.Formatter):
         return redact(super().format(record))
 
 
-class _PrivateRotatingFile(logging.handlers.RotatingFileHandler):
+def _rotating_file(path: Path) -> logging.Handler:
     """A rotating file created 0600 (and every rotated one). A record that cannot be
     written is dropped quietly: logging must never break the app or garble the screen."""
+    import logging.handlers
 
-    def handleError(self, record: logging.LogRecord) -> None:
-        pass
+    class PrivateRotatingFile(logging.handlers.RotatingFileHandler):
+        def handleError(self, record: logging.LogRecord) -> None:
+            pass
 
-    def _open(self):
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        return os.fdopen(fd, self.mode.replace("w", "a") if "w" in self.mode else self.mode,
-                         encoding=self.encoding, errors=self.errors)
+        def _open(self):
+            fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+    return PrivateRotatingFile(path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
+                               encoding="utf-8", delay=True)
+
+
+class _LogFile(logging.Handler):
+    """The log file, made on the first record: logging.handlers (and what it imports)
+    costs start-up time that a run with nothing to log should not pay."""
+
+    def __init__(self, path: Path, level: int):
+        super().__init__(level)
+        self.baseFilename = str(path)
+        self._file: logging.Handler | None = None
+        self.setFormatter(_Redacting("%(asctime)s %(process)d %(levelname)s %(name)s: "
+                                     "%(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if self._file is None:
+                self._file = _rotating_file(Path(self.baseFilename))
+                self._file.setFormatter(self.formatter)
+            self._file.handle(record)
+        except Exception:       # never break the app over its log
+            pass
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        super().close()
 
 
 def setup(level: int = logging.WARNING) -> Path | None:
     """Send the "learn" loggers' records at `level` and above to the log file. Returns
-    its path, or None if it cannot be written (then nothing is logged: never a crash)."""
+    its path, or None if its folder cannot be made (then nothing is logged: never a
+    crash)."""
     global _handler
     if _handler is not None:
-        return Path(getattr(_handler, "baseFilename", log_file()))
+        return Path(_handler.baseFilename)
     try:
         path = log_file()
-        handler = _PrivateRotatingFile(path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
-                                       encoding="utf-8", delay=True)
     except OSError:
         return None
-    handler.setFormatter(_Redacting("%(asctime)s %(process)d %(levelname)s %(name)s: "
-                                    "%(message)s"))
-    handler.setLevel(level)
+    handler = _LogFile(path, level)
     logger = logging.getLogger("learn")
     logger.addHandler(handler)
     if logger.getEffectiveLevel() > level:   # only ever lowered: never hide records
