@@ -170,10 +170,14 @@ class _Handle:
         fresh one. Called with no connection of ours open on the damaged file."""
         with _movers_lock(self.path):
             # Another process may have moved it and made a fresh file meanwhile.
-            with contextlib.suppress(sqlite3.DatabaseError):
+            conn = None
+            try:
                 conn = self._connect()
                 if self._healthy(conn):
                     return conn
+            except sqlite3.DatabaseError:
+                pass
+            if conn is not None:
                 conn.close()
             stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
             aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
