@@ -153,6 +153,16 @@ class LearnApp(App[None]):
         user = self.backend.current_user
         self.sub_title = (user.email or "") if user else ""
 
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's crash path: the traceback also goes to learn.log, under a reference.
+        (A private hook of Textual's App, checked against Textual 8.2 by
+        tests/tui/test_crash_log.py: Textual has no public one.)"""
+        with contextlib.suppress(Exception):
+            from services.errors import unexpected
+
+            unexpected(error)
+        super()._handle_exception(error)
+
     async def on_unmount(self) -> None:
         closers = [self.backend.close]
         if "tutor" in self.__dict__:          # only if it was ever used
