@@ -38,6 +38,7 @@ from services.errors import (
     LearnError,
     NotFound,
     NotSignedIn,
+    Offline,
     ServerError,
 )
 from services.live import LiveEvent
@@ -388,11 +389,40 @@ class LocalBackend:
             raise RuntimeError("LocalBackend.connect() first")
         if self._attach_pending:
             self._live_url = await asyncio.to_thread(self._attach)
+        elif self._server is not None and self._server.stopped():
+            # The embedded server stopped under us (killed, the machine slept): start it
+            # again before this call, rather than fail it and go offline.
+            log.warning("the embedded database stopped: starting it again")
+            if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    await self._conn.close()
+                self._conn = None
+            self._live_url = await self._restart_server()
         if self._conn is None or self._conn.closed or self._conn.broken:
             import psycopg
 
-            self._conn = await psycopg.AsyncConnection.connect(self._live_url, autocommit=True)
+            try:
+                self._conn = await psycopg.AsyncConnection.connect(self._live_url,
+                                                                   autocommit=True)
+            except psycopg.OperationalError:
+                if self._server is None:      # not ours to start (a DATABASE_URL)
+                    raise
+                # The embedded server stopped under us (killed, the machine slept):
+                # start it again rather than stay offline until `learn sync`.
+                log.warning("the embedded database is not running: starting it again")
+                self._live_url = await self._restart_server()
+                self._conn = await psycopg.AsyncConnection.connect(self._live_url,
+                                                                   autocommit=True)
         return self._conn
+
+    async def _restart_server(self) -> str:
+        """Start the embedded server again; Offline (try again later) if it won't."""
+        try:
+            return await asyncio.to_thread(self._server.restart_if_stopped)
+        except Exception as exc:
+            log.warning("starting the embedded database again failed", exc_info=True)
+            raise Offline("The local database stopped and could not be started again yet; "
+                          f"see {self._server.pgdata / 'log'}.") from exc
 
     async def close(self) -> None:
         if self._head_start is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -234,6 +235,35 @@ class EmbeddedPostgres:
         # As pgserver's PostmasterInfo.get_uri() writes it (so it is the same URL).
         return f"postgresql://postgres:@/postgres?host={socket_dir}"
 
+    def _postmaster_pid(self) -> int | None:
+        try:
+            return int((self.pgdata / "postmaster.pid").read_text(encoding="utf-8").split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def stopped(self) -> bool:
+        """Its postmaster is gone (killed, or stopped by something else): a file read and a
+        signal-0, cheap enough to ask before every call."""
+        pid = self._postmaster_pid()
+        return pid is None or not _alive(pid)
+
+    def restart_if_stopped(self) -> str:
+        """Start the server again if it stopped while we held a handle (killed, the
+        machine slept and something stopped it); returns the URL, which may change."""
+        if self._server is None:
+            return self.start()
+        # A killed postmaster stays a zombie until its parent (often init) reaps it, and
+        # pgserver takes a zombie for a running server: wait a moment for it to go.
+        pid = self._postmaster_pid()
+        deadline = time.monotonic() + 5
+        while pid is not None and _exists(pid) and not _alive(pid) \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server = self._server
+        with type(server)._lock:          # pgserver's lock between processes
+            server.ensure_postgres_running()
+        return self.url
+
     @property
     def url(self) -> str:
         if self._server is None:
@@ -244,3 +274,26 @@ class EmbeddedPostgres:
         if self._server is not None:
             self._server.cleanup()
             self._server = None
+
+
+def _exists(pid: int) -> bool:
+    """A process with this pid exists (running, or a zombie not reaped yet)."""
+    try:
+        os.kill(pid, 0)
+    except PermissionError:     # owned by another user (pgserver's, as root)
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _alive(pid: int) -> bool:
+    """It exists and is not a zombie (Linux: /proc says so; elsewhere: it exists)."""
+    if not _exists(pid):
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")

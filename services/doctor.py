@@ -175,6 +175,39 @@ def _session_check(settings: Settings) -> Check:
                  "start `learn` and give your name, or `learn login --new`")
 
 
+# -- files on this machine ----------------------------------------------------------------
+
+def _files_checks() -> list[Check]:
+    """The offline queue and read cache (opening them moves a damaged one aside, and
+    says so), and the log file."""
+    from services import logs
+    from services.errors import LearnError
+    from services.offline import Outbox, ReadCache
+    from services.sqlite_store import take_notices
+
+    checks: list[Check] = []
+    try:
+        outbox = Outbox()
+        try:
+            rows = outbox.count_by_status()
+        finally:
+            outbox.close()
+        ReadCache().close()
+    except LearnError as exc:
+        checks.append(Check("fail", "offline", str(exc)))
+    else:
+        waiting, refused = rows.get("queued", 0), rows.get("refused", 0)
+        fix = "run `learn sync`" if waiting or refused else None
+        checks.append(Check("warn" if fix else "ok", "offline",
+                            f"{waiting} changes waiting, {refused} refused "
+                            f"({outbox.path})", fix))
+    for line in take_notices():
+        checks.append(Check("warn", "repaired", line))
+    where = logs.current_file() or logs.log_file()
+    checks.append(Check("ok", "log", f"{where} (unexpected errors, with a reference)"))
+    return checks
+
+
 # -- sandbox ---------------------------------------------------------------------------
 
 def _sandbox_check() -> Check:
@@ -259,6 +292,7 @@ async def run(settings: Settings, *, timeout: float = 3.0) -> list[Check]:
     else:
         checks += await asyncio.to_thread(_local_checks, settings)
     checks.append(_session_check(settings))
+    checks += _files_checks()
     checks.append(_sandbox_check())
     checks.append(await _ai_check(settings, timeout))
     return checks

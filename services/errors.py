@@ -10,7 +10,9 @@ network failures — into these kinds, so both backends fail the same way.
 
 from __future__ import annotations
 
+import logging
 import re
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -84,6 +86,45 @@ class AuthError(LearnError):
 
 class ConfigError(LearnError):
     default = "The configuration is not valid: see `learn config` and `learn doctor`."
+
+
+class LocalStorageError(LearnError):
+    """A file of this machine (the offline queue, the read cache) could not be used."""
+
+    default = "A file on this machine could not be used: run `learn doctor`."
+
+
+class UnexpectedError(LearnError):
+    """A failure nobody planned for (a bug): logged with its traceback under `ref`.
+
+    Not a sign that the server is unreachable: the app stays online."""
+
+    default = "Unexpected error: run `learn doctor` to see where the log is."
+
+    def __init__(self, message: str | None = None, *, ref: str | None = None, **kw: Any):
+        super().__init__(message, **kw)
+        self.ref = ref
+
+
+def unexpected(exc: BaseException) -> UnexpectedError:
+    """An UnexpectedError for `exc`, its traceback logged once with a short reference
+    (services.logs writes the log file; the reference is what the learner quotes)."""
+    ref = getattr(exc, "_learn_ref", None)
+    if ref is None:
+        ref = secrets.token_hex(3)
+        try:
+            exc._learn_ref = ref  # type: ignore[attr-defined]
+        except AttributeError:
+            pass
+        logging.getLogger("learn.unexpected").error(
+            "unexpected error, ref %s: %s", ref, type(exc).__name__,
+            exc_info=(type(exc), exc, exc.__traceback__))
+    from services import logs
+
+    where = logs.current_file()
+    return UnexpectedError(f"Unexpected error ({type(exc).__name__}), ref {ref}: the details "
+                           f"are in {where or 'the log file (`learn doctor` shows where)'}.",
+                           ref=ref)
 
 
 _SESSION_EXPIRED = ("Your session has expired or is no longer valid: sign in again with "
@@ -165,7 +206,7 @@ def from_psycopg(exc: BaseException, *, signed_in: bool) -> LearnError:
             column=getattr(diag, "column_name", None))
     if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError, OSError)):
         return Offline("The database is unreachable: is it running? Run `learn doctor`.")
-    return ServerError(f"The database failed: {type(exc).__name__}")
+    return unexpected(exc)
 
 
 # ---------------------------------------------------------------------------
@@ -326,7 +367,24 @@ def from_exception(exc: BaseException, *, signed_in: bool = False) -> LearnError
                     "NetworkError", "TimeoutException", "ProxyError"):
             return Offline(f"Can't reach the server{_host_of(exc)}; check your connection "
                            "and try again.")
-        return ServerError(f"The request failed: {name}.")
+        return unexpected(exc)
     if isinstance(exc, (ConnectionError, TimeoutError)):
         return Offline()
-    return ServerError(f"Unexpected error: {name}.")
+    if isinstance(exc, OSError) and exc.errno is not None:
+        import errno
+
+        if exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN,
+                         errno.EHOSTDOWN):
+            return Offline()
+    if type(exc).__name__ == "gaierror":        # socket.gaierror: DNS
+        return Offline("Can't find the server (DNS); check your connection and try again.")
+    return unexpected(exc)
+
+
+def is_unreachable(error: LearnError) -> bool:
+    """The backend could not answer: the network, DNS, a timeout, a lost PostgreSQL
+    connection (Offline) or an HTTP 5xx. Not a bug of ours (UnexpectedError), not a
+    database error with an answer (ServerError without a 5xx status)."""
+    if isinstance(error, Offline):
+        return True
+    return isinstance(error, ServerError) and (error.status or 0) >= 500

@@ -43,7 +43,6 @@ import logging
 import os
 import random
 import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -65,10 +64,17 @@ from services.errors import (
     Offline,
     PermissionDenied,
     ServerError,
+    UnexpectedError,
 )
+from services.sqlite_store import SharedFile
 
 if TYPE_CHECKING:
     from services.api import LearningAPI
+
+try:  # POSIX
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger("learn.offline")
 
@@ -107,12 +113,19 @@ EVENT_LABELS = {
 MAX_SERVER_ERRORS = 8
 # Writes replayed per transaction when the backend takes batches (LocalBackend).
 REPLAY_BATCH = 50
+# Seconds a replay waits for another process's replay of the same queue to finish.
+REPLAY_LOCK_WAIT = 10.0
 
 # The read the background flusher uses to see whether the backend is back.
 PROBE_CALL = ("catalog", {"p_limit": 1})
 
 _REFUSED = (PermissionDenied, InvalidInput, NotFound, Conflict)
 _SESSION = (AuthError, NotSignedIn, ConfigError)
+
+
+def _counts(error: LearnError) -> bool:
+    """A failure that counts towards refusing an event after MAX_SERVER_ERRORS tries."""
+    return isinstance(error, (ServerError, UnexpectedError))
 
 
 def utcnow() -> datetime:
@@ -134,20 +147,9 @@ def canonical_json(value: Any) -> str:
 
 
 def is_unreachable(error: LearnError) -> bool:
-    """The backend could not answer (network, server down, 5xx): try again later."""
-    return isinstance(error, (Offline, ServerError))
-
-
-def _open_sqlite(path: Path, *, synchronous: str) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    os.close(fd)
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    conn.row_factory = sqlite3.Row
-    conn.execute("pragma journal_mode = wal")
-    conn.execute(f"pragma synchronous = {synchronous}")
-    conn.execute("pragma busy_timeout = 30000")
-    return conn
+    """The backend could not answer (network, DNS, timeouts, HTTP 5xx, a lost PostgreSQL
+    connection): try again later. A bug of ours (UnexpectedError) is not."""
+    return errors.is_unreachable(error)
 
 
 # ---------------------------------------------------------------------------
@@ -166,67 +168,68 @@ class ReadCache:
     `scope` is the backend's namespace and the user id (or "anon"), so one learner
     never sees another's cached data, and two backends never mix."""
 
+    SCHEMA = """
+        create table if not exists reads (
+          scope text not null, fn text not null, args text not null,
+          result text not null, fetched_at text not null,
+          primary key (scope, fn, args)) without rowid;
+        create table if not exists meta (key text primary key, value text not null);
+    """
+
     def __init__(self, path: Path | None = None):
         self.path = path or paths.cache_dir() / "reads.sqlite3"
-        self._lock = threading.Lock()
-        self._db = _open_sqlite(self.path, synchronous="NORMAL")
-        self._db.executescript("""
-            create table if not exists reads (
-              scope text not null, fn text not null, args text not null,
-              result text not null, fetched_at text not null,
-              primary key (scope, fn, args)) without rowid;
-            create table if not exists meta (key text primary key, value text not null);
-        """)
+        self._file = SharedFile(self.path, schema=self.SCHEMA, what="read cache")
+
+    def _one(self, sql: str, params: tuple = ()) -> sqlite3.Row | None:
+        return self._file.read(lambda db: db.execute(sql, params).fetchone())
+
+    def _run(self, sql: str, params: tuple = ()) -> None:
+        # A cache: a write lost in a power cut only means a fetch again.
+        self._file.write(lambda db: db.execute(sql, params), durable=False)
 
     def get(self, scope: str, fn: str, args: dict[str, Any]) -> CachedRead | None:
-        with self._lock:
-            row = self._db.execute(
-                "select result, fetched_at from reads where scope = ? and fn = ? and args = ?",
-                (scope, fn, canonical_json(args))).fetchone()
+        row = self._one(
+            "select result, fetched_at from reads where scope = ? and fn = ? and args = ?",
+            (scope, fn, canonical_json(args)))
         if row is None:
             return None
         return CachedRead(json.loads(row["result"]), _parse(row["fetched_at"]))
 
     def put(self, scope: str, fn: str, args: dict[str, Any], result: Any,
             fetched_at: datetime | None = None) -> None:
-        with self._lock:
-            self._db.execute(
-                "insert into reads (scope, fn, args, result, fetched_at) values (?, ?, ?, ?, ?)"
-                " on conflict (scope, fn, args) do update set result = excluded.result,"
-                " fetched_at = excluded.fetched_at",
-                (scope, fn, canonical_json(args), canonical_json(result),
-                 _iso(fetched_at or utcnow())))
+        self._run(
+            "insert into reads (scope, fn, args, result, fetched_at) values (?, ?, ?, ?, ?)"
+            " on conflict (scope, fn, args) do update set result = excluded.result,"
+            " fetched_at = excluded.fetched_at",
+            (scope, fn, canonical_json(args), canonical_json(result),
+             _iso(fetched_at or utcnow())))
 
     def count(self, scope: str | None = None) -> int:
-        with self._lock:
-            if scope is None:
-                return self._db.execute("select count(*) from reads").fetchone()[0]
-            return self._db.execute("select count(*) from reads where scope = ?",
-                                    (scope,)).fetchone()[0]
+        if scope is None:
+            row = self._one("select count(*) from reads")
+        else:
+            row = self._one("select count(*) from reads where scope = ?", (scope,))
+        return row[0] if row else 0
 
     def clear(self, scope: str | None = None) -> None:
-        with self._lock:
-            if scope is None:
-                self._db.execute("delete from reads")
-            else:
-                self._db.execute("delete from reads where scope = ?", (scope,))
+        if scope is None:
+            self._run("delete from reads")
+        else:
+            self._run("delete from reads where scope = ?", (scope,))
 
     def get_meta(self, key: str) -> str | None:
-        with self._lock:
-            row = self._db.execute("select value from meta where key = ?", (key,)).fetchone()
+        row = self._one("select value from meta where key = ?", (key,))
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str | None) -> None:
-        with self._lock:
-            if value is None:
-                self._db.execute("delete from meta where key = ?", (key,))
-            else:
-                self._db.execute("insert into meta values (?, ?) on conflict (key) do update"
-                                 " set value = excluded.value", (key, value))
+        if value is None:
+            self._run("delete from meta where key = ?", (key,))
+        else:
+            self._run("insert into meta values (?, ?) on conflict (key) do update"
+                      " set value = excluded.value", (key, value))
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._file.close()
 
 
 # ---------------------------------------------------------------------------
@@ -268,15 +271,18 @@ class OutboxEvent:
 class Outbox:
     """Writes waiting for the server, in the order the learner made them.
 
-    Every state change is one SQLite transaction (one statement, autocommit) in WAL
-    mode. `append` commits with synchronous=FULL: once it returns, the learner's write
-    survives a crash or a power cut. The marks after a reply (sent, refused, a failed
-    try) commit with synchronous=NORMAL, on a second connection: they survive a killed
-    process, and a power cut can at worst lose the last few of them — which only means
-    those events are sent again, and the server answers `replayed: true` (or refuses
-    again) without applying anything twice. That halves the fsyncs of a replay.
-    Several processes may share the file (the app and `learn sync`): the server's
-    idempotency makes a double delivery harmless too."""
+    Every state change is one SQLite transaction (BEGIN IMMEDIATE) in WAL mode, on the
+    one connection this process has to the file (services.sqlite_store): any number of
+    `learn` processes share the queue, and an event queued by one is seen by the others
+    at once. `append` commits with synchronous=FULL: once it returns, the learner's
+    write survives a crash or a power cut. The marks after a reply (sent, refused, a
+    failed try) commit with synchronous=NORMAL: they survive a killed process, and a
+    power cut can at worst lose the last few of them — which only means those events
+    are sent again, and the server answers `replayed: true` (or refuses again) without
+    applying anything twice. That halves the fsyncs of a replay.
+
+    A damaged file is moved aside (services.sqlite_store); the events still readable in
+    it are copied into the fresh one."""
 
     SCHEMA = """
         create table if not exists events (
@@ -304,20 +310,44 @@ class Outbox:
 
     def __init__(self, path: Path | None = None):
         self.path = path or paths.data_dir() / "outbox.sqlite3"
-        self._lock = threading.Lock()
-        self._db = _open_sqlite(self.path, synchronous="FULL")
-        self._db.executescript(self.SCHEMA)
-        self._db.execute("delete from events where status = 'sent' and updated_at < ?",
-                         (_iso(utcnow() - self.KEEP_SENT),))
-        self._marks = _open_sqlite(self.path, synchronous="NORMAL")
+        self._file = SharedFile(self.path, schema=self.SCHEMA, what="offline queue",
+                                salvage=_salvage_events)
+        self._run("delete from events where status = 'sent' and updated_at < ?",
+                  (_iso(utcnow() - self.KEEP_SENT),), durable=False)
+        self._replay_lock_fd: int | None = None
 
     def _one(self, sql: str, params: tuple = ()) -> sqlite3.Row | None:
-        with self._lock:
-            return self._db.execute(sql, params).fetchone()
+        return self._file.read(lambda db: db.execute(sql, params).fetchone())
+
+    def _all(self, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]:
+        return self._file.read(lambda db: db.execute(sql, params).fetchall())
 
     def _run(self, sql: str, params: tuple = (), *, durable: bool = True) -> None:
-        with self._lock:
-            (self._db if durable else self._marks).execute(sql, params)
+        self._file.write(lambda db: db.execute(sql, params), durable=durable)
+
+    # -- one replay at a time, across processes ---------------------------------------
+
+    def try_lock_replay(self) -> bool:
+        """Take the replay lock (an flock on `<outbox>.replay`) if no other process holds
+        it. Two replays at once would be safe (the server keeps one result per event
+        id) but send everything twice; one at a time sends each event once."""
+        if fcntl is None:
+            return True
+        if self._replay_lock_fd is not None:
+            return True
+        fd = os.open(f"{self.path}.replay", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._replay_lock_fd = fd
+        return True
+
+    def unlock_replay(self) -> None:
+        fd, self._replay_lock_fd = self._replay_lock_fd, None
+        if fd is not None:
+            os.close(fd)      # closing releases the flock
 
     def append(self, scope: str, user_id: str, fn: str, args: dict[str, Any]) -> OutboxEvent:
         """Store a write (args must hold p_event_id and p_occurred_at). Appending an
@@ -343,10 +373,9 @@ class Outbox:
 
     def queued(self, scope: str, user_id: str, limit: int) -> list[OutboxEvent]:
         """The next `limit` queued events, oldest first."""
-        with self._lock:
-            rows = self._db.execute(
-                "select * from events where scope = ? and user_id = ? and status = 'queued'"
-                " order by seq limit ?", (scope, user_id, limit)).fetchall()
+        rows = self._all(
+            "select * from events where scope = ? and user_id = ? and status = 'queued'"
+            " order by seq limit ?", (scope, user_id, limit))
         return [OutboxEvent.from_row(row) for row in rows]
 
     def mark_sent(self, event: OutboxEvent, result: Any) -> None:
@@ -364,8 +393,9 @@ class Outbox:
                    event.event_id), durable=False)
 
     def note_failure(self, event: OutboxEvent, error: LearnError) -> int:
-        """A try that failed for a passing reason; returns the ServerErrors so far."""
-        counts = isinstance(error, ServerError)
+        """A try that failed for a passing reason; returns the failures so far that count
+        towards MAX_SERVER_ERRORS (server errors and unexpected ones, not the network)."""
+        counts = _counts(error)
         self._run("update events set attempts = attempts + ?, reason = ?, updated_at = ?"
                   " where event_id = ? and status = 'queued'",
                   (int(counts), str(error), _iso(utcnow()), event.event_id), durable=False)
@@ -382,6 +412,12 @@ class Outbox:
         row = self._one(sql, params)
         return row[0] if row else 0
 
+    def count_by_status(self) -> dict[str, int]:
+        """Events of every learner and backend by status (refused: not dismissed)."""
+        rows = self._all("select status, count(*) from events"
+                         " where status != 'refused' or not dismissed group by status")
+        return {row[0]: row[1] for row in rows}
+
     def events(self, scope: str, user_id: str | None = None, *,
                status: str | None = None, include_dismissed: bool = False
                ) -> list[OutboxEvent]:
@@ -394,32 +430,59 @@ class Outbox:
             params.append(status)
         if not include_dismissed:
             sql += " and not dismissed"
-        with self._lock:
-            rows = self._db.execute(sql + " order by seq", params).fetchall()
-        return [OutboxEvent.from_row(r) for r in rows]
+        return [OutboxEvent.from_row(r) for r in self._all(sql + " order by seq", params)]
 
     def refused(self, scope: str, user_id: str | None = None) -> list[OutboxEvent]:
         return self.events(scope, user_id, status="refused")
 
     def dismiss(self, event_ids: list[str]) -> None:
         """The learner has read why these were refused: stop listing them (they stay)."""
-        with self._lock:
-            self._db.executemany("update events set dismissed = 1, updated_at = ?"
-                                 " where event_id = ? and status = 'refused'",
-                                 [(_iso(utcnow()), e) for e in event_ids])
+        rows = [(_iso(utcnow()), e) for e in event_ids]
+        self._file.write(lambda db: db.executemany(
+            "update events set dismissed = 1, updated_at = ? where event_id = ?"
+            " and status = 'refused'", rows))
 
     def requeue(self, event_ids: list[str]) -> None:
         """Try refused events again (in their original place in the order)."""
-        with self._lock:
-            self._db.executemany("update events set status = 'queued', attempts = 0,"
-                                 " dismissed = 0, updated_at = ? where event_id = ?"
-                                 " and status = 'refused'",
-                                 [(_iso(utcnow()), e) for e in event_ids])
+        rows = [(_iso(utcnow()), e) for e in event_ids]
+        self._file.write(lambda db: db.executemany(
+            "update events set status = 'queued', attempts = 0, dismissed = 0,"
+            " updated_at = ? where event_id = ? and status = 'refused'", rows))
 
     def close(self) -> None:
-        with self._lock:
-            self._marks.close()
-            self._db.close()
+        self.unlock_replay()
+        self._file.close()
+
+
+def _salvage_events(fresh: sqlite3.Connection, damaged: Path) -> int:
+    """Copy the events still readable in a damaged outbox into the fresh one (row by row,
+    skipping what cannot be read); returns how many were copied."""
+    old = sqlite3.connect(f"file:{damaged}?mode=ro", uri=True)
+    copied = 0
+    try:
+        old.row_factory = sqlite3.Row
+        cursor = old.execute("select * from events order by seq")
+        columns = [c[0] for c in cursor.description]
+        marks = ", ".join("?" * len(columns))
+        fresh.execute("begin immediate")
+        try:
+            while True:
+                try:
+                    row = cursor.fetchone()
+                except sqlite3.DatabaseError:
+                    break
+                if row is None:
+                    break
+                copied += fresh.execute(
+                    f"insert into events ({', '.join(columns)}) values ({marks})"
+                    " on conflict do nothing", tuple(row)).rowcount
+            fresh.execute("commit")
+        except BaseException:
+            fresh.execute("rollback")
+            raise
+    finally:
+        old.close()
+    return copied
 
 
 # ---------------------------------------------------------------------------
@@ -756,7 +819,7 @@ class OfflineBackend:
             result = await self.inner.call(fn, **args)
         except Exception as exc:
             error = errors.from_exception(exc, signed_in=self.current_user is not None)
-            if isinstance(error, Offline):
+            if is_unreachable(error):
                 self._went_offline(error)
             _reraise(error, exc)
         self._went_online()
@@ -794,11 +857,26 @@ class OfflineBackend:
             self._flush_lock = asyncio.Lock()
         report = _Flush()
         async with self._flush_lock:
-            await self._replay(report, until)
+            await self._wait_for_replay_lock()
+            try:
+                await self._replay(report, until)
+            finally:
+                self.outbox.unlock_replay()
         user = self.current_user
         report.waiting = self.outbox.count(self.namespace, user.id) if user else 0
         self._notify()
         return report
+
+    async def _wait_for_replay_lock(self) -> None:
+        """Wait (up to REPLAY_LOCK_WAIT) while another process sends this queue, so each
+        event goes once; then go ahead regardless: the server keeps one result per event
+        id, so a replay at the same time as another costs time, never a double record."""
+        deadline = time.monotonic() + REPLAY_LOCK_WAIT
+        while not self.outbox.try_lock_replay():
+            if time.monotonic() >= deadline:
+                log.info("another process holds the replay lock: sending anyway")
+                return
+            await asyncio.sleep(0.05)
 
     async def _replay(self, report: _Flush, until: str | None) -> None:
         try:
@@ -848,12 +926,16 @@ class OfflineBackend:
                 self._last_error = str(error)
                 report.stopped = str(error)
                 return True
-            if isinstance(error, _REFUSED) or (
-                    isinstance(error, ServerError)
+            unreachable = is_unreachable(error)
+            mine = event.event_id == until
+            # A failure the server answered (not a sign that it is unreachable) refuses
+            # the caller's own event at once: "not saved" is then true, and nothing of it
+            # is sent behind the learner's back later.
+            if isinstance(error, _REFUSED) or (mine and not unreachable) or (
+                    _counts(error)
                     and self.outbox.note_failure(event, error) >= MAX_SERVER_ERRORS):
                 # The caller waiting for this very event is told at once; anything
                 # else is listed for the learner.
-                mine = event.event_id == until
                 self.outbox.mark_refused(event, error, dismissed=mine)
                 log.info("event %s (%s) refused: %s", event.event_id, event.fn, error)
                 if mine:
@@ -861,10 +943,16 @@ class OfflineBackend:
                     return True
                 report.refused.append(self.outbox.get(event.event_id) or event)
                 return False
-            if isinstance(error, Offline):
+            report.stopped = str(error)
+            if not unreachable:
+                # A database error with an answer, or a bug of ours: the event stays
+                # queued (counted towards MAX_SERVER_ERRORS) for the next try; the app
+                # stays online.
+                self._last_error = str(error)
+                return True
+            if not _counts(error):
                 self.outbox.note_failure(event, error)
             self._went_offline(error)
-            report.stopped = str(error)
             return True
         self.outbox.mark_sent(event, outcome)
         if isinstance(outcome, dict) and outcome.get("replayed"):
@@ -909,21 +997,32 @@ class OfflineBackend:
         hammer a server that is down). Online: send whatever is queued."""
         self._wake = asyncio.Event()
         while True:
-            if not self._online:
-                await asyncio.sleep(max(0.0, self._retry_at - time.monotonic()))
-                self._wake.clear()
-                with contextlib.suppress(LearnError):
-                    await self.probe()
-                continue
-            if self._sign_in_needed and self.inner.current_user is None:
+            try:
+                again = await self._sync_step()
+            except Exception as exc:   # the flusher must outlive any one failure
+                error = errors.from_exception(exc)     # an unexpected one is logged
+                self._last_error = str(error)
+                again = False
+            if not again:
                 await self._sleep(self._idle)
-                continue
-            if self.pending_count:
-                with contextlib.suppress(LearnError):
-                    report = await self.flush()
-                    if report.waiting and self._online and report.stopped is None:
-                        continue
-            await self._sleep(self._idle)
+
+    async def _sync_step(self) -> bool:
+        """One look of the flusher; True to look again at once."""
+        assert self._wake is not None
+        if not self._online:
+            await asyncio.sleep(max(0.0, self._retry_at - time.monotonic()))
+            self._wake.clear()
+            with contextlib.suppress(LearnError):
+                await self.probe()
+            return True
+        if self._sign_in_needed and self.inner.current_user is None:
+            return False
+        if self.pending_count:
+            with contextlib.suppress(LearnError):
+                report = await self.flush()
+                if report.waiting and self._online and report.stopped is None:
+                    return True
+        return False
 
     async def _sleep(self, seconds: float) -> None:
         assert self._wake is not None
@@ -955,7 +1054,8 @@ class _Flush(FlushReport):
 
 _ERROR_KINDS: dict[str, type[LearnError]] = {
     cls.__name__: cls for cls in (PermissionDenied, InvalidInput, NotFound, Conflict,
-                                  ServerError, AuthError, NotSignedIn, Offline)}
+                                  ServerError, AuthError, NotSignedIn, Offline,
+                                  UnexpectedError)}
 
 
 def _error_of(event: OutboxEvent) -> LearnError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import threading
 from collections.abc import Callable
 from functools import cached_property
@@ -139,9 +140,11 @@ class LearnApp(App[None]):
             if boot:
                 boot.progress(f"[red]{friendly(exc)}[/red]\n\nPress q to quit.")
             self.notify(friendly(exc), title="Could not start", severity="error", timeout=30)
+            self._show_storage_notices()
             return
         for line in getattr(self.backend, "start_warnings", None) or []:
             self.notify(line, title="Database", severity="warning", timeout=20)
+        self._show_storage_notices()
         if self.backend.current_user is None:
             from screens.first_run import LocalProfileScreen, SignInScreen
 
@@ -166,6 +169,16 @@ class LearnApp(App[None]):
         if self._start == "review":
             self._start = None
             self.open_review()
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's crash path: the traceback also goes to learn.log, under a reference.
+        (A private hook of Textual's App, checked against Textual 8.2 by
+        tests/tui/test_crash_log.py: Textual has no public one.)"""
+        with contextlib.suppress(Exception):
+            from services.errors import unexpected
+
+            unexpected(error)
+        super()._handle_exception(error)
 
     async def on_unmount(self) -> None:
         closers = [self._stop_live, self.backend.close]
@@ -465,6 +478,12 @@ class LearnApp(App[None]):
 
     # Offline and sync (services.offline.OfflineBackend) ---------------------------------
 
+    def _show_storage_notices(self) -> None:
+        """A damaged queue or cache file moved aside (services.sqlite_store): say so."""
+        store = sys.modules.get("services.sqlite_store")
+        for line in store.take_notices() if store is not None else []:
+            self.notify(line, title="Repaired", severity="warning", timeout=30)
+
     _sync_status: SyncStatus | None = None
 
     def _start_sync(self) -> None:
@@ -486,6 +505,7 @@ class LearnApp(App[None]):
             return
         before, self._sync_status = self._sync_status, status
         self._show_sync_status()
+        self._show_storage_notices()
         if before is None:
             return
         if before.online and not status.online:
@@ -540,20 +560,33 @@ class LearnApp(App[None]):
             return
 
         def chosen(choice: str | None) -> None:
-            if choice == "retry":
-                backend.retry_refused()
-            elif choice == "dismiss":
-                backend.dismiss_refused()
+            try:
+                if choice == "retry":
+                    backend.retry_refused()
+                elif choice == "dismiss":
+                    backend.dismiss_refused()
+            except Exception as exc:     # the outbox file could not be used
+                self.notify(friendly(exc), title="Not changed", severity="error")
+                return
             if choice in ("sync", "retry"):
                 self._sync_now()
 
         from widgets.sync_status import SyncDialog
 
-        self.push_screen(SyncDialog(backend.status, backend.refused), chosen)
+        try:
+            status, refused = backend.status, backend.refused
+        except Exception as exc:
+            self.notify(friendly(exc), title="Sync status", severity="error")
+            return
+        self.push_screen(SyncDialog(status, refused), chosen)
 
     @work(exclusive=True, group="sync-now")
     async def _sync_now(self) -> None:
-        report = await self.backend.flush()
+        try:
+            report = await self.backend.flush()
+        except Exception as exc:
+            self.notify(friendly(exc), title="Not synced", severity="error")
+            return
         if report.stopped:
             self.notify(report.stopped, title="Not synced", severity="warning")
         else:

@@ -331,8 +331,10 @@ def _guarded(handler, args: argparse.Namespace) -> int:
     """Run a command: a LearnError is one line on stderr and exit 1, never a traceback."""
     import os
 
-    from services.errors import LearnError
+    from services import logs
+    from services.errors import LearnError, unexpected
 
+    logs.setup()
     try:
         return handler(args)
     except LearnError as exc:
@@ -347,9 +349,18 @@ def _guarded(handler, args: argparse.Namespace) -> int:
     except Exception as exc:
         if os.environ.get("LEARN_DEBUG"):
             raise
-        print(f"learn: unexpected error: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
-              " (set LEARN_DEBUG=1 for details)", file=sys.stderr)
+        print(f"learn: {unexpected(exc)}", file=sys.stderr)   # traceback → the log file
         return 1
+    finally:
+        _print_notices()
+
+
+def _print_notices() -> None:
+    """What the shared files said (a damaged queue moved aside, …): one line each."""
+    store = sys.modules.get("services.sqlite_store")
+    if store is not None:
+        for line in store.take_notices():
+            print(f"learn: {line}", file=sys.stderr)
 
 
 def _add_account_commands(sub, supabase_flag) -> None:

@@ -107,7 +107,9 @@ def test_network_failures_are_offline_and_name_only_the_host():
         is e.Offline
 
 
-def test_learn_errors_pass_through_and_unknown_ones_are_server_errors():
+def test_learn_errors_pass_through_and_unknown_ones_are_unexpected_with_a_reference():
     original = e.NotFound("gone")
     assert e.from_exception(original) is original
-    assert type(e.from_exception(RuntimeError("x"))) is e.ServerError
+    error = e.from_exception(RuntimeError("x"))
+    assert type(error) is e.UnexpectedError and error.ref and error.ref in str(error)
+    assert not e.is_unreachable(error)
