@@ -69,6 +69,8 @@ class DashboardScreen(DataScreen):
         Binding("enter", "continue_course", "Continue", id="dashboard.continue"),
         Binding("o", "open_course", "Open course", id="dashboard.open"),
         Binding("r", "review", "Review", id="dashboard.review"),
+        # r is Review here (issue #18): the screen's refresh moves to R
+        Binding("R", "reload", "Refresh", id="dashboard.reload", show=False),
     ]
 
     def compose(self) -> ComposeResult:

@@ -17,6 +17,11 @@ DEFINER_EXECUTABLE_BY_API_ROLES: set[str] = {
     "private.is_enrolled(uuid)",
     "private.begin_write(text,uuid,timestamp with time zone)",
     "private.end_write(uuid,jsonb)",
+    # the review writes' cores (migration 20261205003000): the caller's own cards and logs
+    "private.apply_review(uuid,uuid,integer,timestamp with time zone,integer,jsonb,"
+    "timestamp with time zone,text,uuid)",
+    "private.apply_rebuild(uuid,jsonb,integer,timestamp with time zone)",
+    "private.apply_review_session(timestamp with time zone,uuid)",
 }
 
 _NOT_FROM_EXTENSION = ("not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass"

@@ -713,6 +713,7 @@ UPDATED_AT = {
     "user_streaks": ("current_streak", "current_streak", "user_id = %(uid)s"),
     "user_feedback": ("feedback_text", "'x'", "user_id = %(uid)s"),
     "course_stats": ("rating_count", "rating_count", "course_id = %(course)s"),
+    "review_cards": ("prompt", "'x'", "user_id = %(uid)s"),
 }
 
 
@@ -727,6 +728,8 @@ def one_of_each(db):
                  " values (auth.uid(), %s)", (assessment,))
     run(db, uid, "insert into user_feedback (user_id, course_id, rating, feedback_type)"
                  " values (auth.uid(), %s, 4, 'course_rating')", (course.id,))
+    db.su("insert into review_cards (user_id, lesson_id, key_point_index, prompt)"
+          " values (%s, %s, 0, 'A key point')", (uid, course.lessons[0]))
     return {"uid": uid, "course": course.id}
 
 

@@ -40,6 +40,8 @@ LIMITED = {
     "notifications": ["title", "message", "type", "action_url"],
     "user_feedback": ["feedback_text", "feedback_type"],
     "applied_events": ["fn", "result"],
+    "review_cards": ["prompt"],
+    "review_logs": ["source"],
 }
 UNLIMITED_BY_DESIGN = {"audit_log"}
 JSON_OBJECTS = {"limits", "metadata"}
@@ -64,6 +66,10 @@ def rows(db) -> dict[str, str]:
                  " values (auth.uid(), %s, 4, 'course_rating')", (course.id,))
     db.su("insert into applied_events (user_id, event_id, fn) values (%s, gen_random_uuid(),"
           " 'enroll')", (uid,))
+    card = db.su_one("insert into review_cards (user_id, lesson_id, key_point_index, prompt)"
+                     " values (%s, %s, 0, 'A key point') returning id", (uid, course.lessons[0]))
+    db.su("insert into review_logs (user_id, card_id, rating, reviewed_at, event_id)"
+          " values (%s, %s, 3, now(), gen_random_uuid())", (uid, card))
     return {"uid": uid, "author": author, "course": course.id, "lesson": course.lessons[0],
             "assessment": assessment}
 

@@ -77,7 +77,7 @@ def test_postgrest_insufficient_privilege_depends_on_sign_in():
     (429, "over_email_send_rate_limit", e.ServerError, "wait a minute"),
     (0, None, e.Offline, "connection"),
     (500, None, e.ServerError, "server"),
-    (401, None, e.ConfigError, "anon key"),
+    (401, None, e.ConfigError, "API key"),
 ])
 def test_gotrue_errors_map_to_kinds(status, code, kind, text):
     message = "Invalid API key" if status == 401 else "Password should be at least 6 characters."

@@ -199,8 +199,11 @@ async def test_a_finished_review_session_counts_for_the_streak_only_with_reviews
     _api, reviews, _lesson = await _learner_with_cards(backend)
     user = backend.current_user.id
     yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).date()
+    # A 4-day run up to yesterday, as the streak rules keep it (20261205001100_streaks.sql).
     db.su("update user_streaks set current_streak = 4, longest_streak = 4,"
-          " last_activity_date = %s where user_id = %s", (yesterday, user))
+          " last_activity_date = %s, last_activity_at = now() - interval '1 day',"
+          " streak_started_at = now() - interval '4 days' where user_id = %s",
+          (yesterday, user))
     started = datetime.now(timezone.utc)
     empty = await reviews.finish_session(started)
     assert empty.get("counted") is False

@@ -97,7 +97,7 @@ async def test_home_screen_that_failed_to_load_says_so_and_fetches_again_on_refr
                              "error toast")
         assert backend.calls["dashboard"] == 1
         backend.fail.clear()
-        await pilot.press("r")
+        await pilot.press("R")                  # the dashboard's refresh (r is Review)
         await wait_for(pilot, lambda: screen.dashboard is not None, what="dashboard")
         assert backend.calls["dashboard"] == 2
 

@@ -57,7 +57,7 @@ async def test_offline_indicator_appears_when_the_backend_goes_and_disappears_wh
         await first_run(pilot)
         assert indicator_text(app) == ""
         proxy.stop()
-        await pilot.press("r")
+        await pilot.press("R")                            # refresh the dashboard
         shown = await wait_for(pilot, lambda: indicator_text(app), what="offline indicator")
         assert shown.startswith("offline — as of ")
         assert app.screen.dashboard is not None          # still showing the saved data
