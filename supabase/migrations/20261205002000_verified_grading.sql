@@ -379,7 +379,7 @@ begin
       state = 'running', tries = j.tries + 1, lease = gen_random_uuid(),
       locked_by = left(coalesce(p_worker, 'grader'), 200),
       locked_until = clock_timestamp()
-                     + make_interval(secs => greatest(5, least(coalesce(p_lease_seconds, 60), 3600)))
+                     + make_interval(secs => greatest(1, least(coalesce(p_lease_seconds, 60), 3600)))
     from picked where j.attempt_id = picked.attempt_id
     returning j.attempt_id, j.lease, j.tries
   )
