@@ -30,11 +30,29 @@ def add_command(sub) -> None:
     grader.add_argument("--quiet", action="store_true", help="print nothing per job")
 
 
+def sandbox_refusal() -> str | None:
+    """Why this grader must not run learners' code here, if it must not: as root without
+    the namespace sandbox, learner code could read every process's memory and files,
+    the grader's credentials included."""
+    import os
+
+    from services.runner import sandbox_strength
+
+    if sandbox_strength() == "basic" and hasattr(os, "geteuid") and os.geteuid() == 0:
+        return ("the grader will not run learners' code as root without the namespace "
+                "sandbox (`unshare` missing or refused): run it as its own non-root user, "
+                "or where unprivileged user namespaces work")
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from services.errors import ConfigError
     from services.grader import Grader, hide_credentials
 
     url = hide_credentials()
+    refusal = sandbox_refusal()
+    if refusal:
+        raise ConfigError(refusal)
     if url is None:
         from services import config
 

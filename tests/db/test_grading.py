@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 
 from tests.db.helpers import result_json, run, sqlstate
 
-SECRET = 982451653  # a hidden test's expected value: must never reach a learner
+SECRET = 982451654  # a hidden test's expected value: must never reach a learner
 
 
 def course_payload(slug: str, *, secret: int = SECRET) -> dict:
@@ -25,7 +25,7 @@ def course_payload(slug: str, *, secret: int = SECRET) -> dict:
             "slug": "double", "title": "Double", "language": "python", "entry": "double",
             "starter_code": "def double(x):\n    ...\n",
             "test_cases": [{"name": "visible", "args": [2], "expected": 4},
-                           {"name": "secret", "args": [secret // 2 + 1], "expected": secret,
+                           {"name": "secret", "args": [secret // 2], "expected": secret,
                             "hidden": True}],
             "solution": "def double(x):\n    return 2 * x\n"}]}
 

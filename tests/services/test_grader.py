@@ -108,9 +108,10 @@ def test_two_graders_never_grade_one_attempt_twice(db, course):
                          (attempts,)) == len(attempts)
 
 
-def _running_job(db, attempt: str):
+def _running_job(db, attempt: str, tries: int = 1):
     return db.su_one("select locked_by from private.grading_jobs where attempt_id = %s"
-                     " and state = 'running'", (attempt,))
+                     " and state = 'running' and tries = %s and locked_until > now()",
+                     (attempt, tries))
 
 
 def test_killed_grader_releases_its_attempt_after_the_lease(db, course):
@@ -135,9 +136,9 @@ def test_killed_grader_releases_its_attempt_after_the_lease(db, course):
 def test_poison_submission_is_an_error_after_three_tries_and_blocks_nothing(db, course):
     clear_queue(db)
     poison = submit(db, course, SLOW_START)     # each grader that takes it dies (SIGKILL)
-    for _ in range(3):
+    for tries in (1, 2, 3):
         proc = grader(db.url, "--lease", "1")
-        wait_until(lambda: _running_job(db, poison))
+        wait_until(lambda: _running_job(db, poison, tries))
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=10)
         wait_until(lambda: db.su_one("select locked_until < now() from private.grading_jobs"
@@ -180,3 +181,15 @@ def test_learner_code_cannot_read_the_graders_database_url(db, course, url_in_ar
                        (attempt,))
     output = result["tests"][0]["output"] or ""
     assert output.startswith("CLEAN") and int(output.split()[1]) > 0, (output, err)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the refusal is for root")
+def test_grader_as_root_without_the_namespace_sandbox_refuses_to_start(db, course, tmp_path):
+    """No `unshare` on PATH: learner code would share /proc with a root grader."""
+    clear_queue(db)
+    attempt = submit(db, course, PROBE)
+    proc = grader(db.url, "--once", env={"PATH": str(tmp_path)})
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and "non-root user" in err
+    assert db.su_one("select status from assessment_attempts where id = %s",
+                     (attempt,)) == "submitted"
