@@ -13,6 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import DataTable, Header, Markdown, Static, TextArea
 
 from screens.base import DataScreen, friendly
@@ -27,6 +28,16 @@ STATUS_ICONS = {"pass": ("✓", "green"), "fail": ("✗", "red"), "error": ("!",
                 "output_limit": ("…", "yellow")}
 WARN_AT = 60          # seconds left when the countdown turns red and warns
 AUTOSAVE_AFTER = 0.8  # seconds of quiet typing before the draft is written
+
+
+GRADER_RECENT_S = 30  # a grader seen this recently is taken to be running
+
+
+def _grader_recent(seen_at) -> bool:
+    if not seen_at:
+        return False
+    seen = datetime.fromisoformat(str(seen_at).replace("Z", "+00:00"))
+    return (datetime.now(timezone.utc) - seen).total_seconds() < GRADER_RECENT_S
 
 
 def _clip(value, width: int = 40) -> str:
@@ -68,6 +79,7 @@ class AssessmentScreen(DataScreen):
                 yield TextArea.code_editor("", language="python", id="editor",
                                            soft_wrap=False, tab_behavior="indent")
                 yield Static(id="result-summary")
+                yield Static(id="grading-status")
                 yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
         yield KeyBar()
 
@@ -77,6 +89,7 @@ class AssessmentScreen(DataScreen):
         table.add_columns(" ", "Test", "Expected", "Actual", "Output", "ms")
         self.query_one("#result-summary", Static).update(
             Text("ctrl+r runs the tests · ctrl+s submits your attempt", style="dim"))
+        self.query_one("#grading-status", Static).display = False
         self.set_interval(1, self._tick)
 
     async def fetch(self) -> AssessmentDetail:
@@ -244,6 +257,9 @@ class AssessmentScreen(DataScreen):
             self.notify(f"Saved on this machine ({self.last_result['score']['percent']}%): "
                         "it is recorded when the server is back.", title="Attempt queued")
             return
+        if response["attempt"].get("status") == "submitted":   # a grader decides the score
+            self._await_grade(response["attempt"]["id"])
+            return
         score = response["attempt"]["score"]
         self.notify(f"Submitted: {float(score):.0f}%. Press ctrl+n for a new attempt.",
                     title="Attempt recorded")
@@ -269,6 +285,57 @@ class AssessmentScreen(DataScreen):
                           _clip(test.get("expected"), 24), _clip(actual, 24),
                           _clip(test.get("output"), 20),
                           f"{test.get('duration_ms') or 0:.0f}")
+
+    # Verified grading: the submission waits for a grader --------------------------
+
+    class GradeRecorded(Message):
+        """The grader recorded the verified result of an attempt submitted here."""
+
+        def __init__(self, result: dict) -> None:
+            super().__init__()
+            self.result = result
+
+    def _grading_line(self, text: str, style: str = "dim") -> None:
+        line = self.query_one("#grading-status", Static)
+        line.update(Text(text, style=style))
+        line.display = bool(text)
+
+    @work(exclusive=True, group="grade")
+    async def _await_grade(self, attempt_id: str) -> None:
+        """Poll the attempt until a grader has recorded it (fast at first: on the
+        embedded database the in-process grader answers within a second)."""
+        self._grading_line("grading… the result above ran on this machine and is unverified")
+        started = time.monotonic()
+        while True:
+            waited = time.monotonic() - started
+            await asyncio.sleep(0.2 if waited < 5 else 1.0 if waited < 60 else 3.0)
+            try:
+                result = await self.api.attempt_result(attempt_id)
+            except Exception:        # offline for a moment: keep waiting, visibly
+                self._grading_line("grading… (cannot reach the server; still waiting)")
+                continue
+            if result["attempt"]["status"] != "submitted":
+                self.post_message(self.GradeRecorded(result))
+                return
+            if waited > 3 and not _grader_recent(result.get("grader_seen_at")):
+                self._grading_line("waiting for a grader (none seen recently) — the result "
+                                   "above is unverified", "yellow")
+
+    @on(GradeRecorded)
+    def _grade_recorded(self, message: GradeRecorded) -> None:
+        attempt = message.result["attempt"]
+        verdict = attempt.get("execution_result") or {}
+        if attempt.get("grading") == "error":
+            self._grading_line(f"not graded: {verdict.get('message') or 'grader error'}", "red")
+        else:
+            if verdict.get("score"):
+                self.last_result = verdict
+                self._show_result(verdict)
+            self._grading_line(f"verified: {float(attempt.get('score') or 0):.0f}%", "green")
+            self.notify(f"Verified: {float(attempt.get('score') or 0):.0f}%. "
+                        "Press ctrl+n for a new attempt.", title="Attempt graded")
+        self.app.celebrate(message.result.get("achievements") or [])
+        self.reload(quiet=True)
 
     def action_new_attempt(self) -> None:
         if self.attempt_id is not None:

@@ -566,6 +566,13 @@ class LearningAPI:
         return await self._write("start_attempt", event_id, occurred_at,
                                  p_assessment_id=assessment_id)
 
+    async def attempt_result(self, attempt_id: str) -> dict[str, Any]:
+        """One of my attempts as grading sees it: {attempt: {status, grading, score,
+        execution_result, …}, job: {state, tries} | None, grader_seen_at, achievements}."""
+        raw = dict(await self.backend.call("attempt_result", p_attempt_id=attempt_id) or {})
+        raw["achievements"] = [_build(Achievement, a) for a in raw.get("achievements") or []]
+        return raw
+
     async def submit_attempt(self, assessment_id: str, code: str,
                              execution_result: dict[str, Any], score: float, *,
                              attempt_id: str | None = None, event_id: str | None = None,

@@ -352,6 +352,19 @@ class LocalBackend:
 
         return url
 
+    def grading_url(self) -> str | None:
+        """The URL for an in-process grader (services.grader), or None: the embedded
+        database only — a DATABASE_URL may be shared by many learners, who then run
+        `learn grader`. Blocking (it takes a handle on the server): call from a thread."""
+        if self._url is not None:
+            return None
+        from services.database import EmbeddedPostgres
+
+        server = EmbeddedPostgres(self._pgdata)
+        url = server.start()
+        self._grading_server = server       # held while the app runs
+        return url
+
     async def warm(self) -> None:
         """Open the connection now, in the background, if a head start left it for
         later; a failure is left for the next call to report."""

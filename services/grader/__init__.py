@@ -14,6 +14,6 @@ credentials out of learner code's reach).
 
 from .isolation import hide_credentials
 from .jobs import grade_job
-from .worker import GRADER_ROLE, Grader, GradeEvent
+from .worker import GRADER_ROLE, GradeEvent, Grader
 
 __all__ = ["GRADER_ROLE", "GradeEvent", "Grader", "grade_job", "hide_credentials"]

@@ -525,7 +525,13 @@ begin
                                   'submitted_at', t.submitted_at,
                                   'completed_at', t.completed_at),
     'job', private.attempt_grading(t.id),
-    'grader_seen_at', private.grading_overview() -> 'grader_seen_at');
+    'grader_seen_at', private.grading_overview() -> 'grader_seen_at',
+    'achievements', coalesce((
+      select jsonb_agg(jsonb_build_object('id', a.id, 'type', a.type, 'title', a.title,
+                                          'description', a.description, 'points', a.points,
+                                          'earned_at', a.earned_at) order by a.earned_at)
+      from public.achievements a
+      where a.user_id = auth.uid() and a.metadata ->> 'attempt_id' = t.id::text), '[]'::jsonb));
 end;
 $$;
 

@@ -78,7 +78,7 @@ def wait_until(predicate, timeout: float = 20.0):
 def test_grader_once_records_verified_scores_with_hidden_tests(db, course):
     clear_queue(db)
     right, half = submit(db, course, RIGHT), submit(db, course, VISIBLE_ONLY)
-    out, err = grader(db.url, "--once").communicate(timeout=60)
+    _out, err = grader(db.url, "--once").communicate(timeout=60)
     scores = {str(r["id"]): (r["score"], r["grading"]) for r in db.su(
         "select id, score, grading from assessment_attempts where id in (%s, %s)", (right, half))}
     assert scores == {right: (100, "verified"), half: (50, "verified")}, err
@@ -138,13 +138,13 @@ def test_poison_submission_is_an_error_after_three_tries_and_blocks_nothing(db, 
     poison = submit(db, course, SLOW_START)     # each grader that takes it dies (SIGKILL)
     for tries in (1, 2, 3):
         proc = grader(db.url, "--lease", "1")
-        wait_until(lambda: _running_job(db, poison, tries))
+        wait_until(lambda tries=tries: _running_job(db, poison, tries))
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=10)
         wait_until(lambda: db.su_one("select locked_until < now() from private.grading_jobs"
                                      " where attempt_id = %s", (poison,)))
     healthy = submit(db, course, RIGHT)
-    out, err = grader(db.url, "--once").communicate(timeout=60)
+    _out, err = grader(db.url, "--once").communicate(timeout=60)
     rows = {str(r["id"]): (r["status"], r["grading"]) for r in db.su(
         "select id, status, grading from assessment_attempts where id in (%s, %s)",
         (poison, healthy))}
@@ -176,7 +176,7 @@ def test_learner_code_cannot_read_the_graders_database_url(db, course, url_in_ar
     clear_queue(db)
     attempt = submit(db, course, PROBE)
     url = db.url + ("&" if "?" in db.url else "?") + "application_name=gradersecret"
-    out, err = grader(url, "--once", url_in_argv=url_in_argv).communicate(timeout=60)
+    _out, err = grader(url, "--once", url_in_argv=url_in_argv).communicate(timeout=60)
     result = db.su_one("select execution_result from assessment_attempts where id = %s",
                        (attempt,))
     output = result["tests"][0]["output"] or ""
@@ -189,7 +189,7 @@ def test_grader_as_root_without_the_namespace_sandbox_refuses_to_start(db, cours
     clear_queue(db)
     attempt = submit(db, course, PROBE)
     proc = grader(db.url, "--once", env={"PATH": str(tmp_path)})
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1 and "non-root user" in err
     assert db.su_one("select status from assessment_attempts where id = %s",
                      (attempt,)) == "submitted"
