@@ -100,8 +100,8 @@ as $$
 $$;
 
 -- BEFORE insert/update of an assessment: the public row keeps a hidden test's name and
--- the revision of the hidden tests (so an upsert sees a change when only a hidden test
--- changed, and nothing when nothing did: publishing twice still changes nothing). The
+-- the revision of the hidden tests (so publish_course's upsert sees a change when only a
+-- hidden test changed, and none when nothing did: publishing twice changes nothing). The
 -- whole list goes to the AFTER trigger through a transaction-local setting keyed by
 -- course and slug (the private row can only be written once the assessment row exists,
 -- and an upsert's BEFORE UPDATE sees the stripped proposal, not the author's list).
@@ -165,9 +165,6 @@ begin
     action := '';
   end if;
 
-  if tg_op = 'UPDATE' and action = '' and new is not distinct from old then
-    return null;                         -- nothing changed at all
-  end if;
   perform set_config(key, action, true);
   return new;
 end;
