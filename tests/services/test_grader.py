@@ -193,3 +193,16 @@ def test_grader_as_root_without_the_namespace_sandbox_refuses_to_start(db, cours
     assert proc.returncode == 1 and "non-root user" in err
     assert db.su_one("select status from assessment_attempts where id = %s",
                      (attempt,)) == "submitted"
+
+
+def test_grader_works_through_its_dedicated_login_role(db, course):
+    from psycopg.conninfo import make_conninfo
+
+    clear_queue(db)
+    attempt = submit(db, course, RIGHT)
+    url = make_conninfo(db.url, user="learn_grader_login")
+    proc = grader(url, "--once")
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert db.su_one("select grading from assessment_attempts where id = %s",
+                     (attempt,)) == "verified"
