@@ -132,7 +132,8 @@ class AssessmentScreen(DataScreen):
         self.spec = assessment_from_row(a.__dict__)
         meta = Text(a.title + "\n", style="bold")
         parts = [a.difficulty or "", f"{a.time_limit} min" if a.time_limit else "untimed",
-                 a.language, f"{len(a.test_cases)} tests"]
+                 a.language, f"{len(a.test_cases)} tests",
+                 {"verified": "verified grading", "self": "self-graded"}.get(a.grading or "", "")]
         meta.append("  ·  ".join(p for p in parts if p), style="dim")
         if data.course:
             meta.append(f"\n{data.course.title}" + (f" — {data.lesson.title}"
@@ -168,6 +169,9 @@ class AssessmentScreen(DataScreen):
         for attempt in finished[:5]:
             when = (attempt.completed_at or "")[:16].replace("T", " ")
             text.append(f"{when}  {attempt.score or 0:.0f}%", style="")
+            if attempt.grading in ("self", "error"):
+                text.append(" self-reported" if attempt.grading == "self" else " not graded",
+                            style="yellow")
             if attempt.time_spent is not None:
                 text.append(f"  {attempt.time_spent // 60}m{attempt.time_spent % 60:02d}s",
                             style="dim")

@@ -231,6 +231,7 @@ class Assessment:
     course_id: str | None = None
     lesson_id: str | None = None
     is_published: bool = True
+    grading: str | None = None   # the course's: verified (a grader scores) | self
 
 
 @dataclass
@@ -244,6 +245,7 @@ class Attempt:
     completed_at: str | None = None
     time_spent: int | None = None
     submitted_code: str | None = None
+    grading: str | None = None   # self | pending | verified | error (None: not submitted)
 
     def __post_init__(self) -> None:
         self.score = _float(self.score)

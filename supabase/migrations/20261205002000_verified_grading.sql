@@ -579,6 +579,58 @@ end;
 $$;
 
 -- ---------------------------------------------------------------------------
+-- The assessment screen shows how each attempt was graded, and the course's mode.
+-- Redefined from 20261124000700_api.sql: only 'grading' (attempts, assessment) added.
+-- ---------------------------------------------------------------------------
+
+create or replace function public.assessment_detail(p_assessment_id uuid)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  a public.assessments;
+  uid uuid := auth.uid();
+begin
+  select * into a from public.assessments where id = p_assessment_id;
+  if not found then
+    raise exception 'assessment not found' using errcode = 'P0002';
+  end if;
+  return jsonb_build_object(
+    'assessment', jsonb_build_object(
+      'id', a.id, 'slug', a.slug, 'title', a.title, 'description', a.description,
+      'difficulty', a.difficulty, 'time_limit', a.time_limit, 'instructions', a.instructions,
+      'starter_code', a.starter_code, 'test_cases', a.test_cases,
+      'expected_output', a.expected_output, 'language', a.language, 'entry', a.entry,
+      'limits', a.limits, 'course_id', a.course_id, 'lesson_id', a.lesson_id,
+      'is_published', a.is_published,
+      'grading', (select c.grading from public.courses c where c.id = a.course_id)),
+    'course', (select jsonb_build_object('id', c.id, 'slug', c.slug, 'title', c.title)
+               from public.courses c where c.id = a.course_id),
+    'lesson', (select jsonb_build_object('id', l.id, 'title', l.title)
+               from public.lessons l where l.id = a.lesson_id),
+    'attempts', coalesce((
+      select jsonb_agg(jsonb_build_object('id', t.id, 'status', t.status, 'score', t.score,
+                                          'grading', t.grading,
+                                          'started_at', t.started_at,
+                                          'completed_at', t.completed_at,
+                                          'time_spent', t.time_spent)
+                       order by t.started_at desc)
+      from (select * from public.assessment_attempts t
+            where t.assessment_id = a.id and t.user_id = uid
+            order by t.started_at desc limit 20) t), '[]'::jsonb),
+    'best_score', (select max(t.score) from public.assessment_attempts t
+                   where t.assessment_id = a.id and t.user_id = uid and t.status = 'completed'),
+    'open_attempt', (select jsonb_build_object('id', t.id, 'started_at', t.started_at,
+                                               'submitted_code', t.submitted_code)
+                     from public.assessment_attempts t
+                     where t.assessment_id = a.id and t.user_id = uid and t.status = 'in-progress'
+                     order by t.started_at desc limit 1));
+end;
+$$;
+
+-- ---------------------------------------------------------------------------
 -- Privileges
 -- ---------------------------------------------------------------------------
 

@@ -76,7 +76,8 @@ async def test_submission_shows_grading_then_the_verified_result(make_app):
         screen.query_one("#editor").load_text(SOLUTION)
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "grading" in _grading_line(screen), what="grading…")
-        await wait_for(pilot, lambda: _grading_line(screen).startswith("verified"), what="verified")
+        await wait_for(pilot, lambda: _grading_line(screen).startswith("verified"), what="verified",
+                       timeout=40)
         assert screen.last_result["score"] == {"passed": 9, "total": 9, "percent": 100}
 
 
@@ -90,7 +91,8 @@ async def test_verified_score_counts_the_hidden_tests_the_local_run_cannot(make_
         assert local["score"]["percent"] == 100
         screen.last_result = None
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: _grading_line(screen).startswith("verified"), what="verified")
+        await wait_for(pilot, lambda: _grading_line(screen).startswith("verified"), what="verified",
+                       timeout=40)
         assert screen.detail.best_score is not None and screen.detail.best_score < 100
 
 
