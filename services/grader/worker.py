@@ -60,17 +60,19 @@ class Grader:
         self._grade = grade
         self._stop = threading.Event()
         self._wake = threading.Condition()
+        self._woken = False      # a wake-up no thread has taken yet (set under _wake)
         self.graded = 0
         self._count_lock = threading.Lock()
 
     def stop(self) -> None:
         self._stop.set()
-        with self._wake:
-            self._wake.notify_all()
+        self.wake()
 
     def wake(self) -> None:
-        """A job may be waiting (an in-process submit calls this; NOTIFY does it too)."""
+        """A job may be waiting (NOTIFY on the channel calls this). Kept until a thread
+        takes it, so a NOTIFY between an empty claim and the wait is not lost."""
         with self._wake:
+            self._woken = True
             self._wake.notify_all()
 
     def connect(self):
@@ -127,7 +129,9 @@ class Grader:
                 if once:
                     break
                 with self._wake:
-                    self._wake.wait(self.poll_s)
+                    if not self._woken:
+                        self._wake.wait(self.poll_s)
+                    self._woken = False
                 continue
             for job in jobs:
                 conn = self._finish(conn, job, worker)
