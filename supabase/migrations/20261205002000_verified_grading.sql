@@ -353,6 +353,9 @@ begin
   insert into private.grader_heartbeats as h (worker, seen_at)
   values (left(coalesce(p_worker, 'grader'), 200), now())
   on conflict (worker) do update set seen_at = excluded.seen_at;
+  if random() < 0.01 then                -- graders that stopped a week ago: forget them
+    delete from private.grader_heartbeats where seen_at < now() - interval '7 days';
+  end if;
 
   for poisoned in
     select j.attempt_id from private.grading_jobs j
