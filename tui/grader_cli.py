@@ -87,4 +87,7 @@ def run(args: argparse.Namespace) -> int:
     n = grader.run(once=args.once)
     if args.once and not args.quiet:
         print(f"graded {n}", file=sys.stderr, flush=True)
+    if grader.problem:
+        print(f"learn: the grader lost the database: {grader.problem}", file=sys.stderr)
+        return 1
     return 0

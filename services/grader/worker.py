@@ -62,6 +62,7 @@ class Grader:
         self._wake = threading.Condition()
         self._woken = False      # a wake-up no thread has taken yet (set under _wake)
         self.graded = 0
+        self.problem: str | None = None   # why a `run(once=True)` could not claim
         self._count_lock = threading.Lock()
 
     def stop(self) -> None:
@@ -122,6 +123,8 @@ class Grader:
                 log.warning("grader %s cannot claim jobs: %s", worker, e)
                 conn = _close(conn)
                 if once:
+                    self.problem = str(e).strip().splitlines()[0][:200] if str(e) else \
+                        type(e).__name__
                     return
                 self._stop.wait(self.poll_s)
                 continue
