@@ -138,6 +138,18 @@ def check_baseline(codes: list[str], tmp: Path) -> float:
     return (time.monotonic() - started) / len(files)
 
 
+def runner_baseline(codes: list[str]) -> float:
+    """The sandbox alone, in this process (what the grader does between claim and record)."""
+    from services.runner import run
+
+    folder = next(p for p in bundled_courses() if p.name == "python-foundations")
+    spec = load_assessment(folder / "assessments" / f"{ASSESSMENT}.toml")
+    started = time.monotonic()
+    for code in codes:
+        run(spec, code)
+    return (time.monotonic() - started) / len(codes)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=500, help="submissions per backlog run")
@@ -171,6 +183,9 @@ def main() -> int:
                 per_check = check_baseline(codes[: args.check_n], Path(tmp))
                 print(f"learn check, one process per submission: {per_check * 1000:.0f} ms "
                       f"a submission ({1 / per_check:.1f}/s)")
+                per_run = runner_baseline(codes[: args.check_n])
+                print(f"the sandbox alone (services.runner.run in-process): "
+                      f"{per_run * 1000:.0f} ms a submission")
                 one = backlog(url, conn, assessment, learners, codes, 1)
                 two = backlog(url, conn, assessment, learners, codes, 2)
                 for label, (rate, per, p50, p95) in (("1 grader ", one), ("2 graders", two)):
@@ -180,6 +195,8 @@ def main() -> int:
                 print(f"grader per submission / learn check per submission: "
                       f"{one[1] / per_check:.2f}×")
                 print(f"2 graders / 1 grader throughput: {two[0] / one[0]:.2f}×")
+                print(f"queue overhead per submission (1 grader − sandbox alone): "
+                      f"{(one[1] - per_run) * 1000:.0f} ms")
                 waits = live(url, conn, assessment, learners, codes[: args.live])
                 print(f"live, one at a time, 1 grader: submit→verified p50 "
                       f"{statistics.median(waits) * 1000:.0f} ms, p95 "
