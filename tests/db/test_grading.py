@@ -329,3 +329,14 @@ def test_attempt_result_of_another_learner_is_not_found(db, verified):
     attempt = submit(db, db.new_user(), verified[1])["attempt"]["id"]
     assert sqlstate(db, db.new_user(), "select public.attempt_result(%s)",
                     (attempt,)) == "P0002"
+
+
+def test_offline_submission_graded_later_counts_when_it_was_submitted(db, verified):
+    drain(db)
+    learner = db.new_user()
+    run(db, learner, "select public.submit_attempt(%s, 'code', '{}'::jsonb, null, null,"
+                     " gen_random_uuid(), now() - interval '3 hours')", (verified[1],))
+    record(db, claim(db)[0], 2, 2)
+    hours = db.su_one("select extract(epoch from now() - completed_at) / 3600"
+                      " from assessment_attempts where user_id = %s", (learner,))
+    assert 2.9 < float(hours) < 3.1
