@@ -117,7 +117,7 @@ def _running_job(db, attempt: str, tries: int = 1):
 def test_killed_grader_releases_its_attempt_after_the_lease(db, course):
     clear_queue(db)
     attempt = submit(db, course, SLOW_START)
-    first = grader(db.url, "--lease", "3", "--name", "doomed")
+    first = grader(db.url, "--lease", "6", "--name", "doomed")
     wait_until(lambda: _running_job(db, attempt))
     os.killpg(first.pid, signal.SIGKILL)
     first.communicate(timeout=10)
