@@ -141,6 +141,9 @@ class AssessmentScreen(DataScreen):
         self.query_one("#assessment-meta", Static).update(meta)
         self.query_one("#instructions", Markdown).update(a.instructions or a.description or "")
         self._show_attempts()
+        waiting = next((x for x in data.attempts if x.status == "submitted"), None)
+        if first and waiting is not None:       # submitted before: its grade may come now
+            self._await_grade(waiting.id)
         if first:
             editor = self.query_one("#editor", TextArea)
             editor.language = a.language if a.language in ("python", "javascript", "bash") \
@@ -163,10 +166,13 @@ class AssessmentScreen(DataScreen):
         if data.best_score is not None:
             text.append(f"   best {data.best_score:.0f}%", style="green")
         text.append("\n")
-        finished = [x for x in data.attempts if x.status == "completed"]
+        finished = [x for x in data.attempts if x.status in ("completed", "submitted")]
         if not finished:
             text.append("none submitted yet", style="dim")
         for attempt in finished[:5]:
+            if attempt.status == "submitted":          # waiting for a grader
+                text.append("submitted  grading…\n", style="dim")
+                continue
             when = (attempt.completed_at or "")[:16].replace("T", " ")
             text.append(f"{when}  {attempt.score or 0:.0f}%", style="")
             if attempt.grading in ("self", "error"):

@@ -145,3 +145,20 @@ async def test_reset_restores_the_starter_code(make_app):
         await pilot.press("f2")
         await pilot.pause()
         assert screen.query_one("#editor").text == starter
+
+
+async def test_reopening_shows_the_submission_still_waiting_for_a_grader(make_app, seeded_url):
+    import psycopg
+
+    with psycopg.connect(seeded_url, autocommit=True) as conn:
+        conn.execute("delete from private.grader_heartbeats")
+    async with make_app(in_process_grader=False).run_test(size=(120, 40)) as pilot:
+        await first_run(pilot)
+        screen = await open_slug_assessment(pilot)
+        screen.query_one("#editor").load_text(SOLUTION)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "grading" in _grading_line(screen), what="grading…")
+        await pilot.press("escape")
+        screen = await open_slug_assessment(pilot)
+        await wait_for(pilot, lambda: "grading" in _grading_line(screen), what="resumed")
+        assert "grading…" in str(screen.query_one("#attempts").render())
