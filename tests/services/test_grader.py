@@ -206,3 +206,19 @@ def test_grader_works_through_its_dedicated_login_role(db, course):
     assert proc.returncode == 0, err
     assert db.su_one("select grading from assessment_attempts where id = %s",
                      (attempt,)) == "verified"
+
+
+def test_running_grader_grades_new_submissions_and_stops_on_sigterm(db, course):
+    clear_queue(db)
+    proc = grader(db.url, "--name", "resident")
+    try:
+        wait_until(lambda: db.su_one("select 1 from private.grader_heartbeats"
+                                     " where worker like 'resident:%%'"))
+        attempt = submit(db, course, RIGHT)
+        wait_until(lambda: db.su_one("select grading from assessment_attempts where id = %s",
+                                     (attempt,)) == "verified")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert [ln[:2] for ln in graded_lines(out)] == [["pass", attempt]]
