@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import DataTable, Header, Markdown, Static, TextArea
 
 from screens.base import DataScreen, friendly
@@ -36,6 +37,16 @@ def _elapsed(started_at: str | None) -> float:
         return 0.0
     started = datetime.fromisoformat(str(started_at).replace("Z", "+00:00"))
     return max(0.0, (datetime.now(timezone.utc) - started).total_seconds())
+
+
+GRADER_RECENT_S = 30  # a grader seen this recently is taken to be running
+
+
+def _grader_recent(seen_at) -> bool:
+    if not seen_at:
+        return False
+    seen = datetime.fromisoformat(str(seen_at).replace("Z", "+00:00"))
+    return (datetime.now(timezone.utc) - seen).total_seconds() < GRADER_RECENT_S
 
 
 def _clip(value, width: int = 40) -> str:
@@ -100,6 +111,7 @@ class AssessmentScreen(DataScreen):
                 yield TextArea.code_editor("", language="python", id="editor",
                                            soft_wrap=False, tab_behavior="indent")
                 yield Static(id="result-summary")
+                yield Static(id="grading-status")
                 yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
         yield KeyBar()
 
@@ -109,6 +121,7 @@ class AssessmentScreen(DataScreen):
         table.add_columns(" ", "Test", "Expected", "Actual", "Output", "ms")
         self.query_one("#result-summary", Static).update(
             Text("ctrl+r runs the tests · ctrl+s submits your attempt", style="dim"))
+        self.query_one("#grading-status", Static).display = False
         self.set_interval(1, self._tick)
         self.set_interval(1, self._pick_up_outside_edits)
 
@@ -139,7 +152,8 @@ class AssessmentScreen(DataScreen):
         self.spec = assessment_from_row(a.__dict__)
         meta = Text(a.title + "\n", style="bold")
         parts = [a.difficulty or "", f"{a.time_limit} min" if a.time_limit else "untimed",
-                 a.language, f"{len(a.test_cases)} tests"]
+                 a.language, f"{len(a.test_cases)} tests",
+                 {"verified": "verified grading", "self": "self-graded"}.get(a.grading or "", "")]
         meta.append("  ·  ".join(p for p in parts if p), style="dim")
         if data.course:
             meta.append(f"\n{data.course.title}" + (f" — {data.lesson.title}"
@@ -147,6 +161,9 @@ class AssessmentScreen(DataScreen):
         self.query_one("#assessment-meta", Static).update(meta)
         self.query_one("#instructions", Markdown).update(a.instructions or a.description or "")
         self._show_attempts()
+        waiting = next((x for x in data.attempts if x.status == "submitted"), None)
+        if first and waiting is not None:       # submitted before: its grade may come now
+            self._await_grade(waiting.id)
         if first:
             editor = self.query_one("#editor", TextArea)
             editor.language = a.language if a.language in ("python", "javascript", "bash") \
@@ -190,12 +207,18 @@ class AssessmentScreen(DataScreen):
         if data.best_score is not None:
             text.append(f"   best {data.best_score:.0f}%", style="green")
         text.append("\n")
-        finished = [x for x in data.attempts if x.status == "completed"]
+        finished = [x for x in data.attempts if x.status in ("completed", "submitted")]
         if not finished:
             text.append("none submitted yet", style="dim")
         for attempt in finished[:5]:
+            if attempt.status == "submitted":          # waiting for a grader
+                text.append("submitted  grading…\n", style="dim")
+                continue
             when = (attempt.completed_at or "")[:16].replace("T", " ")
             text.append(f"{when}  {attempt.score or 0:.0f}%", style="")
+            if attempt.grading in ("self", "error"):
+                text.append(" self-reported" if attempt.grading == "self" else " not graded",
+                            style="yellow")
             if attempt.time_spent is not None:
                 text.append(f"  {attempt.time_spent // 60}m{attempt.time_spent % 60:02d}s",
                             style="dim")
@@ -458,6 +481,9 @@ class AssessmentScreen(DataScreen):
         if response.get("queued"):  # offline: kept in the outbox, sent when back
             self.notify(f"Saved on this machine ({result['score']['percent']}%): "
                         "it is recorded when the server is back.", title="Attempt queued")
+        elif response["attempt"].get("status") == "submitted":   # a grader decides the score
+            self._await_grade(response["attempt"]["id"])
+            return
         else:
             score = response["attempt"]["score"]
             self.notify(f"Submitted: {float(score):.0f}%. Press ctrl+n for a new attempt.",
@@ -500,6 +526,57 @@ class AssessmentScreen(DataScreen):
                           _clip(test.get("expected"), 24), _clip(actual, 24),
                           _clip(test.get("output"), 20),
                           f"{test.get('duration_ms') or 0:.0f}")
+
+    # Verified grading: the submission waits for a grader --------------------------
+
+    class GradeRecorded(Message):
+        """The grader recorded the verified result of an attempt submitted here."""
+
+        def __init__(self, result: dict) -> None:
+            super().__init__()
+            self.result = result
+
+    def _grading_line(self, text: str, style: str = "dim") -> None:
+        line = self.query_one("#grading-status", Static)
+        line.update(Text(text, style=style))
+        line.display = bool(text)
+
+    @work(exclusive=True, group="grade")
+    async def _await_grade(self, attempt_id: str) -> None:
+        """Poll the attempt until a grader has recorded it (fast at first: on the
+        embedded database the in-process grader answers within a second)."""
+        self._grading_line("grading… the result above ran on this machine and is unverified")
+        started = time.monotonic()
+        while True:
+            waited = time.monotonic() - started
+            await asyncio.sleep(0.2 if waited < 5 else 1.0 if waited < 60 else 3.0)
+            try:
+                result = await self.api.attempt_result(attempt_id)
+            except Exception:        # offline for a moment: keep waiting, visibly
+                self._grading_line("grading… (cannot reach the server; still waiting)")
+                continue
+            if result["attempt"]["status"] != "submitted":
+                self.post_message(self.GradeRecorded(result))
+                return
+            if waited > 3 and not _grader_recent(result.get("grader_seen_at")):
+                self._grading_line("waiting for a grader (none seen recently) — the result "
+                                   "above is unverified", "yellow")
+
+    @on(GradeRecorded)
+    def _grade_recorded(self, message: GradeRecorded) -> None:
+        attempt = message.result["attempt"]
+        verdict = attempt.get("execution_result") or {}
+        if attempt.get("grading") == "error":
+            self._grading_line(f"not graded: {verdict.get('message') or 'grader error'}", "red")
+        else:
+            if verdict.get("score"):
+                self.last_result = verdict
+                self._show_result(verdict)
+            self._grading_line(f"verified: {float(attempt.get('score') or 0):.0f}%", "green")
+            self.notify(f"Verified: {float(attempt.get('score') or 0):.0f}%. "
+                        "Press ctrl+n for a new attempt.", title="Attempt graded")
+        self.app.celebrate(message.result.get("achievements") or [])
+        self.reload(quiet=True)
 
     def action_new_attempt(self) -> None:
         if self.detail is None:

@@ -240,6 +240,7 @@ class Assessment:
     course_id: str | None = None
     lesson_id: str | None = None
     is_published: bool = True
+    grading: str | None = None   # the course's: verified (a grader scores) | self
 
 
 @dataclass
@@ -254,6 +255,7 @@ class Attempt:
     time_spent: int | None = None
     submitted_code: str | None = None
     pending: bool = False      # made on this machine, waiting to be sent (not the server's)
+    grading: str | None = None   # self | pending | verified | error (None: not submitted)
 
     def __post_init__(self) -> None:
         self.score = _float(self.score)
@@ -643,6 +645,13 @@ class LearningAPI:
                             occurred_at: datetime | None = None) -> WriteResult:
         return await self._write("start_attempt", event_id, occurred_at,
                                  p_assessment_id=assessment_id)
+
+    async def attempt_result(self, attempt_id: str) -> dict[str, Any]:
+        """One of my attempts as grading sees it: {attempt: {status, grading, score,
+        execution_result, …}, job: {state, tries} | None, grader_seen_at, achievements}."""
+        raw = dict(await self.backend.call("attempt_result", p_attempt_id=attempt_id) or {})
+        raw["achievements"] = [_build(Achievement, a) for a in raw.get("achievements") or []]
+        return raw
 
     async def submit_attempt(self, assessment_id: str, code: str,
                              execution_result: dict[str, Any], score: float, *,

@@ -169,8 +169,11 @@ class AuthoringAPI:
     async def publish(self, course: CourseSource, *, draft: bool = False) -> PublishResult:
         raw = await self._call("publish_course", p_course=course.payload(),
                                       p_draft=draft)
+        grading = await self.backend.call("set_course_grading", p_course_id=raw["course_id"],
+                                          p_grading=course.grading)
         return PublishResult(course_id=str(raw["course_id"]), slug=raw["slug"],
-                             created=bool(raw["created"]), changed=int(raw["changed"]),
+                             created=bool(raw["created"]),
+                             changed=int(raw["changed"]) + int(bool(grading.get("changed"))),
                              published=bool(raw["published"]))
 
     async def set_published(self, course_id: str, published: bool) -> dict[str, Any]:

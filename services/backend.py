@@ -236,7 +236,8 @@ class LocalBackend:
                  migrate: bool = True, session_path: Path | None = None,
                  pgdata: Path | None = None,
                  seed: Callable[[str, Progress | None], None] | None = None,
-                 head_start: HeadStart | None = None):
+                 head_start: HeadStart | None = None,
+                 in_process_grader: bool | None = None):
         """`head_start` (services.headstart): a psql already checking the database and
         fetching the dashboard, whose answer connect() takes."""
         self._url = url
@@ -253,6 +254,10 @@ class LocalBackend:
         self._user: CurrentUser | None = None
         self._connected = False
         self._head_start = head_start
+        # Grade verified submissions in this process (the app does): by default only on
+        # the embedded database; a DATABASE_URL may be shared, and has `learn grader`.
+        self._in_process_grader = url is None if in_process_grader is None \
+            else in_process_grader
         self._answers: dict[str, Any] = {}      # fetched by the head start, given once
         # One line each, for the person at start (the app shows them as toasts).
         self.start_warnings: list[str] = []
@@ -372,6 +377,21 @@ class LocalBackend:
         self._server = server
         import psycopg  # noqa: F401
 
+        return url
+
+    def grading_url(self) -> str | None:
+        """The URL for an in-process grader (services.grader), or None when this backend
+        does not grade in-process (see `in_process_grader`). Blocking (it takes a handle
+        on the embedded server): call from a thread."""
+        if not self._in_process_grader:
+            return None
+        if self._url is not None:
+            return self._url
+        from services.database import EmbeddedPostgres
+
+        server = EmbeddedPostgres(self._pgdata)
+        url = server.start()
+        self._grading_server = server       # held while the app runs
         return url
 
     async def warm(self) -> None:

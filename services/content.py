@@ -42,7 +42,8 @@ SECTION = re.compile(r"^## +(Explanation|Code example) *$", re.IGNORECASE)
 FENCE_OPEN = re.compile(r"^(`{3,}|~{3,})")
 
 COURSE_KEYS = ("title", "description", "short_description", "duration", "difficulty_level",
-               "estimated_hours", "tags", "thumbnail_url")
+               "estimated_hours", "tags", "thumbnail_url", "grading")
+GRADINGS = ("verified", "self")  # verified: a grader runs every test; self: the learner's score
 LESSON_KEYS = ("title", "duration", "difficulty", "key_points")
 ASSESSMENT_KEYS = ("title", "description", "difficulty", "time_limit", "instructions",
                    "starter_code", "language", "entry", "limits", "tests", "solution", "lesson")
@@ -136,6 +137,7 @@ class CourseSource:
     path: Path
     thumbnail_url: str | None = None
     problems: list[Problem] = field(default_factory=list)
+    grading: str = "verified"
 
     @property
     def errors(self) -> list[Problem]:
@@ -147,7 +149,7 @@ class CourseSource:
             "slug": self.slug, "title": self.title, "description": self.description,
             "short_description": self.short_description, "duration": self.duration,
             "difficulty_level": self.difficulty_level, "estimated_hours": self.estimated_hours,
-            "tags": self.tags, "thumbnail_url": self.thumbnail_url,
+            "tags": self.tags, "thumbnail_url": self.thumbnail_url, "grading": self.grading,
             "lessons": [{
                 "slug": x.slug, "title": x.title, "content": x.content,
                 "explanation": x.explanation, "code_example": x.code_example,
@@ -546,6 +548,12 @@ def load_course(directory: Path | str) -> CourseSource:
         tags=source.string_list(data, "tags", MAX_TAGS, MAX_TAG_CHARS),
         thumbnail_url=source.text_value(data, "thumbnail_url", "course.thumbnail_url"),
         lessons=[], assessments=[], path=directory, problems=problems)
+    grading = data.get("grading", "verified")
+    if grading not in GRADINGS:
+        source.add(source.line("grading"), '`grading` must be "verified" (a grader runs every '
+                   'test, hidden ones included) or "self" (the learner\'s own score)')
+    else:
+        course.grading = grading
     source.unknown_keys(data, COURSE_KEYS)
     if broken:          # the checks of an empty table would only add noise
         problems = course.problems = reported
@@ -700,7 +708,7 @@ def write_course(data: dict[str, Any], directory: Path | str, *,
 def course_toml(data: dict[str, Any]) -> str:
     out = []
     for key in ("title", "short_description", "duration", "difficulty_level",
-                "estimated_hours", "tags", "thumbnail_url"):
+                "estimated_hours", "tags", "thumbnail_url", "grading"):
         value = data.get(key)
         if value is not None and not (key == "tags" and not value):
             out.append(f"{key} = {toml_value(value)}")

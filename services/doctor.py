@@ -76,10 +76,46 @@ def _local_checks(settings: Settings) -> list[Check]:
                             "start `learn` (or run `learn status`) to apply them"))
     else:
         checks.append(Check("ok", "migrations", f"schema current ({len(done)} applied)"))
+        try:
+            with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
+                overview = conn.execute("select private.grading_overview()").fetchone()[0]
+            checks.append(grader_check(overview, in_process=not settings.database_url))
+        except psycopg.Error as exc:
+            checks.append(Check("warn", "grader", f"could not be asked ({_first_line(exc)})"))
     if edited:
         checks.append(Check("warn", "migrations", database.changed_message(edited),
                             "the app still runs: your data is untouched"))
     return checks
+
+
+GRADER_RECENT_S = 60  # a heartbeat (every claim, ~2 s when idle) this recent: running
+
+
+def grader_check(overview: dict[str, Any], *, in_process: bool = False) -> Check:
+    """Whether a grader (`learn grader`) has been seen recently, from grading_status()."""
+    from datetime import datetime, timezone
+
+    pending = int(overview.get("pending") or 0)
+    waiting = f"; {pending} submission{'s' if pending != 1 else ''} waiting" if pending else ""
+    seen = overview.get("grader_seen_at")
+    if in_process:
+        return Check("ok", "grader", f"in-process: the app grades verified submissions{waiting}")
+    if not seen:
+        return Check("warn", "grader", f"none seen yet{waiting}",
+                     "verified courses wait for one: run `learn grader` (see README)")
+    when = datetime.fromisoformat(str(seen).replace("Z", "+00:00"))
+    ago = (datetime.now(timezone.utc) - when).total_seconds()
+    if ago <= GRADER_RECENT_S:
+        return Check("ok", "grader", f"seen {ago:.0f} s ago{waiting}")
+    return Check("warn", "grader", f"last seen {_ago(ago)} ago{waiting}",
+                 "verified courses wait for one: run `learn grader` (see README)")
+
+
+def _ago(seconds: float) -> str:
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"
 
 
 async def _supabase_checks(settings: Settings, timeout: float) -> list[Check]:
@@ -117,6 +153,7 @@ async def _supabase_checks(settings: Settings, timeout: float) -> list[Check]:
     code = _json(probe).get("code") if probe.status_code >= 400 else None
     if probe.status_code == 200:
         checks.append(Check("ok", "database", "API functions answer"))
+        checks.append(await _supabase_grader_check(url, headers, timeout))
     elif code == "PGRST202":
         checks.append(Check("fail", "migrations", "the API functions are missing",
                             "push the migrations: `supabase link` then `supabase db push`"))
@@ -140,6 +177,21 @@ def _key_check(key: str) -> Check:
                      "then `learn config supabase_key sb_publishable_…`")
     return Check("warn", "api key", KEY_KINDS.get(kind, kind),
                  "use the project's publishable key (sb_publishable_…)")
+
+
+async def _supabase_grader_check(url: str, headers: dict[str, str], timeout: float) -> Check:
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(timeout=timeout) as http:
+            answer = await http.post(f"{url}/rest/v1/rpc/grading_status", json={},
+                                     headers=headers)
+    except httpx.HTTPError as exc:
+        return Check("warn", "grader", f"could not be asked ({type(exc).__name__})")
+    if answer.status_code != 200:
+        return Check("warn", "grader", f"could not be asked (HTTP {answer.status_code})",
+                     "push the migrations: `supabase db push`")
+    return grader_check(_json(answer))
 
 
 def _json(response: Any) -> dict[str, Any]:

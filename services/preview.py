@@ -32,7 +32,7 @@ PREVIEW_USER = CurrentUser(id=str(uuid.uuid5(_NAMESPACE, "preview")), email=None
 WRITES = frozenset({"enroll", "set_enrollment_status", "record_lesson_progress",
                     "start_attempt", "submit_attempt", "log_chat", "log_ai_interaction",
                     "mark_notifications_read", "submit_feedback", "update_profile",
-                    "publish_course", "set_course_published"})
+                    "publish_course", "set_course_published", "set_course_grading"})
 
 
 class PreviewReadOnly(LearnError):

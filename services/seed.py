@@ -61,6 +61,8 @@ def seed_bundled(url: str, progress: Callable[[str], None] | None = None) -> int
                 result = conn.execute("select public.publish_course(%s::jsonb)",
                                       (json.dumps(course.payload()),)).fetchone()[0]
                 changed += int(result["changed"])
+                conn.execute("select public.set_course_grading(%s, %s)",
+                             (result["course_id"], course.grading))
         conn.execute("insert into learn_meta.bundled_content (digest) values (%s)"
                      " on conflict do nothing", (digest,))
     return changed

@@ -153,6 +153,7 @@ class LearnApp(App[None]):
         await self.show_home()
         self._start_sync()
         self._start_live()
+        self._start_local_grader()
         warm = getattr(self.backend, "warm", None)
         if warm is not None:      # a head start left the connection for later: open it
             self.call_after_refresh(lambda: self.run_worker(warm, group="warm"))
@@ -181,6 +182,8 @@ class LearnApp(App[None]):
         super()._handle_exception(error)
 
     async def on_unmount(self) -> None:
+        if self._local_grader is not None:
+            self._local_grader.stop()
         closers = [self._stop_live, self.backend.close]
         if "tutor" in self.__dict__:          # only if it was ever used
             closers.insert(0, self.tutor.aclose)
@@ -359,6 +362,34 @@ class LearnApp(App[None]):
                 then(result)
             except Exception:  # the screen that asked may be gone
                 pass
+
+    # Verified grading on the embedded database (services.grader) -----------------------
+
+    _local_grader: Any = None
+
+    def _start_local_grader(self) -> None:
+        """On the embedded database, grade verified submissions in-process, as the role
+        learn_grader (exactly what `learn grader` may do), woken by NOTIFY."""
+        if getattr(self.backend, "kind", None) != "local" \
+                or not hasattr(self.backend, "grading_url"):
+            return
+
+        def grade_forever() -> None:
+            import logging
+            import os
+
+            try:
+                url = self.backend.grading_url()
+                if url is None:
+                    return
+                from services.grader import Grader
+
+                self._local_grader = Grader(url, poll_s=1.0, name=f"in-process:{os.getpid()}")
+                self._local_grader.run()
+            except Exception:
+                logging.getLogger("learn.grader").exception("the in-process grader stopped")
+
+        threading.Thread(target=grade_forever, daemon=True, name="local-grader").start()
 
     def celebrate(self, achievements) -> None:
         for achievement in achievements:

@@ -479,6 +479,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_author_commands(sub, lambda cmd: cmd.add_argument(
         "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help))
+    from tui.grader_cli import add_command as add_grader_command
+
+    add_grader_command(sub)
     return parser
 
 
@@ -487,7 +490,12 @@ def main(argv: list[str] | None = None) -> int:
 
     # pgserver asks platformdirs for a runtime dir, which warns on hosts without XDG.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    whole_process = argv is None
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["grader"] and whole_process:
+        from services.grader.isolation import reexec_without_url_argument
+
+        reexec_without_url_argument(argv)   # the URL must not stay in /proc/<pid>/cmdline
     args = None
     if argv[:1] != ["check"]:
         args = build_parser().parse_args(argv) if argv else APP_DEFAULTS
@@ -530,6 +538,10 @@ def _dispatch(argv: list[str], args: argparse.Namespace | None) -> int:
         return _guarded(REVIEW_COMMANDS[args.command], args)
     if args.command == "status":
         return _status(args)
+    if args.command == "grader":
+        from tui.grader_cli import run as run_grader
+
+        return _guarded(run_grader, args)
     return _guarded(_run_app, args)
 
 

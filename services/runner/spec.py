@@ -163,7 +163,9 @@ def parse_assessment(text: str, source_name: str) -> Assessment:
 
 def assessment_from_row(row: Mapping[str, Any]) -> Assessment:
     """An `Assessment` from a database row (`test_cases` JSONB; `limits` and `entry` when the
-    table has them; without `entry`, the first function defined in `starter_code`)."""
+    table has them; without `entry`, the first function defined in `starter_code`).
+    Hidden tests withheld by the database (name only) are left out: they run on the
+    grader."""
     source = f"assessment {row.get('id') or row.get('title') or '(no id)'}"
     data: dict[str, Any] = {}
     for key in ("title", "description", "difficulty", "time_limit", "instructions",
@@ -181,6 +183,8 @@ def assessment_from_row(row: Mapping[str, Any]) -> Assessment:
     except ValueError as e:
         raise AssessmentError(source, None, f"test_cases or limits is not valid JSON ({e})") \
             from None
+    if isinstance(tests, list):
+        tests = [t for t in tests if not is_withheld_stub(t)]
     if tests is not None:
         data["tests"] = tests
     if "entry" not in data:
@@ -188,6 +192,13 @@ def assessment_from_row(row: Mapping[str, Any]) -> Assessment:
         if entry:
             data["entry"] = entry
     return _build(data, source, lambda table, key: None)
+
+
+def is_withheld_stub(test: Any) -> bool:
+    """A hidden test as learners read it from the database: its name only (the inputs
+    and expectations are where only authors and graders read them)."""
+    return (isinstance(test, dict) and test.get("hidden") is True
+            and not any(k in test for k in ("args", "stdin", "expected", "expected_stdout")))
 
 
 def _first_function(code: str) -> str | None:

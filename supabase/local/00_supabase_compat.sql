@@ -101,3 +101,20 @@ $$;
 
 grant execute on function auth.uid(), auth.role(), auth.email(), auth.jwt()
   to anon, authenticated, service_role;
+
+-- The grader's login path on local databases and in the tests: learn_grader_login may
+-- only `SET ROLE learn_grader` (NOINHERIT: nothing before it). The role learn_grader
+-- and its privileges come from the migrations (it is created here first when missing,
+-- for the grant). On Supabase the operator creates the login role: see README,
+-- "Verified grading".
+do $$
+begin
+  if not exists (select 1 from pg_roles where rolname = 'learn_grader') then
+    create role learn_grader nologin noinherit;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = 'learn_grader_login') then
+    create role learn_grader_login login noinherit;
+  end if;
+end
+$$;
+grant learn_grader to learn_grader_login;

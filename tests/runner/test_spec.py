@@ -82,6 +82,20 @@ def test_test_cases_json_is_the_files_tests_list_and_reads_back_from_a_row():
     assert back.tests == a.tests and back.limits == a.limits and back.entry == "solve"
 
 
+def test_a_row_leaves_out_hidden_tests_the_database_withheld():
+    row = {"title": "t", "entry": "f", "test_cases": [
+        {"name": "shown", "args": [1], "expected": 2},
+        {"name": "secret", "hidden": True, "revision": 1}]}
+    assert [t.name for t in assessment_from_row(row).tests] == ["shown"]
+
+
+def test_a_row_keeps_hidden_tests_that_carry_their_expectations():
+    row = {"title": "t", "entry": "f", "test_cases": [
+        {"name": "shown", "args": [1], "expected": 2},
+        {"name": "secret", "args": [2], "expected": 4, "hidden": True}]}
+    assert [t.hidden for t in assessment_from_row(row).tests] == [False, True]
+
+
 def test_a_row_without_entry_calls_the_first_function_of_the_starter_code():
     row = {"title": "t", "starter_code": "import math\n\ndef area(r):\n    ...\n",
            "test_cases": json.dumps([{"name": "one", "args": [1], "expected": 3.14159,

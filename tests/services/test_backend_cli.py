@@ -181,6 +181,28 @@ def test_doctor_names_a_migration_edited_after_it_was_applied(home, capsys, monk
             " database applied it") in out
 
 
+def test_doctor_says_no_grader_has_been_seen_on_a_database_url(home, capsys, monkeypatch,
+                                                               db_url):
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("delete from private.grader_heartbeats")
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    _code, out, _ = run(capsys, "doctor")
+    assert "warn  grader      none seen yet — verified courses wait for one" in out
+
+
+def test_doctor_says_when_a_grader_was_seen(home, capsys, monkeypatch, db_url):
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("set role learn_grader")
+        conn.execute("select private.claim_grading_jobs('doctor-test', 1, 60)")
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    _code, out, _ = run(capsys, "doctor")
+    assert "ok    grader      seen " in out
+
+
 def test_doctor_fails_on_an_unreachable_database(home, capsys, monkeypatch):
     monkeypatch.setenv("DATABASE_URL",
                        f"postgresql://u:hunter2@127.0.0.1:{free_port()}/x?connect_timeout=2")
@@ -197,6 +219,8 @@ def test_doctor_checks_supabase_auth_api_and_session(on_supabase, capsys):
     assert "ok    api key     a publishable key\n" in out
     assert "ok    auth        Supabase Auth reachable" in out
     assert "ok    database    API functions answer" in out
+    assert " grader      " in out                      # asked through grading_status()
+    assert "could not be asked" not in out
     assert "warn  session     not signed in — run `learn login`" in out
     assert on_supabase.anon_key not in out
 

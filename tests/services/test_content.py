@@ -119,6 +119,22 @@ def test_unknown_course_key_is_reported_at_its_line(course):
     assert "unknown key `dificulty`" in only(course)[2]
 
 
+def test_unknown_grading_is_reported_at_its_line(course):
+    (course / "course.toml").write_text('title = "T"\ndifficulty_level = "Beginner"\n'
+                                        'grading = "honour"\n', encoding="utf-8")
+    assert only(course)[:2] == ("course.toml", 3)
+    assert '"verified"' in only(course)[2]
+
+
+def test_grading_is_verified_unless_the_course_says_self(course):
+    toml = course / "course.toml"
+    toml.write_text('title = "T"\ndifficulty_level = "Beginner"\n', encoding="utf-8")
+    assert load_course(course).grading == "verified"
+    toml.write_text('title = "T"\ndifficulty_level = "Beginner"\ngrading = "self"\n',
+                    encoding="utf-8")
+    assert load_course(course).grading == "self"
+
+
 def test_estimated_hours_out_of_range_is_reported_at_its_line(course):
     (course / "course.toml").write_text('title = "T"\ndifficulty_level = "Beginner"\n'
                                         "estimated_hours = -3\n", encoding="utf-8")

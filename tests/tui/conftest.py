@@ -21,9 +21,11 @@ def make_app(seeded_url, tmp_path, monkeypatch):
     """A LearnApp on the test database with its own session file (a new learner)."""
     monkeypatch.setenv("LEARN_HOME", str(tmp_path / "home"))
 
-    def make(**kwargs) -> LearnApp:
-        # As `learn` runs it: the backend behind the offline cache and outbox (in LEARN_HOME).
+    def make(*, in_process_grader: bool = True, **kwargs) -> LearnApp:
+        # As `learn` runs it: the backend behind the offline cache and outbox (in LEARN_HOME),
+        # grading verified submissions in-process as on the embedded database.
         return LearnApp(lambda progress: OfflineBackend(LocalBackend(
-            seeded_url, progress=progress, session_path=tmp_path / "session.json")), **kwargs)
+            seeded_url, progress=progress, session_path=tmp_path / "session.json",
+            in_process_grader=in_process_grader)), **kwargs)
 
     return make

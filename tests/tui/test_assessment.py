@@ -39,7 +39,8 @@ async def test_running_the_starter_code_shows_failing_tests(make_app):
         await pilot.press("ctrl+r")
         result = await wait_for(pilot, lambda: screen.last_result, what="results")
         assert result["status"] == "fail"
-        assert screen.query_one("#results").row_count == len(result["tests"]) == 9
+        # the visible tests: the 2 hidden ones run on the grader
+        assert screen.query_one("#results").row_count == len(result["tests"]) == 7
 
 
 async def test_submitting_a_solution_records_the_attempt_and_best_score(make_app):
@@ -52,6 +53,63 @@ async def test_submitting_a_solution_records_the_attempt_and_best_score(make_app
         assert screen.last_result["score"]["percent"] == 100
         assert [a.status for a in screen.detail.attempts][:1] == ["completed"]
         assert any("Perfect score" in str(n.title) for n in pilot.app._notifications)
+
+
+HIDDEN_ONLY_WRONG = SOLUTION + '''
+_real = make_slug
+
+
+def make_slug(title: str) -> str:
+    return "x" if "東" in title else _real(title)   # only a hidden test has it
+'''
+
+
+def _grading_line(screen) -> str:
+    line = screen.query_one("#grading-status")
+    return str(line.render()) if line.display else ""
+
+
+async def test_submission_shows_grading_then_the_verified_result(make_app):
+    async with make_app().run_test(size=(120, 40)) as pilot:
+        await first_run(pilot)
+        screen = await open_slug_assessment(pilot)
+        screen.query_one("#editor").load_text(SOLUTION)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "grading" in _grading_line(screen), what="grading…")
+        await wait_for(pilot, lambda: _grading_line(screen).startswith("verified"), what="verified",
+                       timeout=40)
+        assert screen.last_result["score"] == {"passed": 9, "total": 9, "percent": 100}
+
+
+async def test_verified_score_counts_the_hidden_tests_the_local_run_cannot(make_app):
+    async with make_app().run_test(size=(120, 40)) as pilot:
+        await first_run(pilot)
+        screen = await open_slug_assessment(pilot)
+        screen.query_one("#editor").load_text(HIDDEN_ONLY_WRONG)
+        await pilot.press("ctrl+r")
+        local = await wait_for(pilot, lambda: screen.last_result, what="local run")
+        assert local["score"]["percent"] == 100
+        screen.last_result = None
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: _grading_line(screen).startswith("verified"), what="verified",
+                       timeout=40)
+        assert screen.detail.best_score is not None and screen.detail.best_score < 100
+
+
+async def test_without_a_grader_the_submission_waits_visibly(make_app, seeded_url):
+    import psycopg
+
+    with psycopg.connect(seeded_url, autocommit=True) as conn:   # no grader seen, ever
+        conn.execute("delete from private.grader_heartbeats")
+    async with make_app(in_process_grader=False).run_test(size=(120, 40)) as pilot:
+        await first_run(pilot)
+        screen = await open_slug_assessment(pilot)
+        screen.query_one("#editor").load_text(SOLUTION)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "waiting for a grader" in _grading_line(screen),
+                       what="waiting for a grader", timeout=15)
+        assert "unverified" in _grading_line(screen)
+        assert screen.detail.best_score is None
 
 
 async def test_at_zero_the_attempt_is_submitted_as_it_stands(make_app):
@@ -265,3 +323,20 @@ async def test_saves_from_learn_practice_show_up_in_the_editor(make_app):
         drafts.save(screen.assessment_id, "# saved in my own editor\n")
         await wait_for(pilot, lambda: screen.query_one("#editor").text
                        == "# saved in my own editor\n", what="picked up")
+
+
+async def test_reopening_shows_the_submission_still_waiting_for_a_grader(make_app, seeded_url):
+    import psycopg
+
+    with psycopg.connect(seeded_url, autocommit=True) as conn:
+        conn.execute("delete from private.grader_heartbeats")
+    async with make_app(in_process_grader=False).run_test(size=(120, 40)) as pilot:
+        await first_run(pilot)
+        screen = await open_slug_assessment(pilot)
+        screen.query_one("#editor").load_text(SOLUTION)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "grading" in _grading_line(screen), what="grading…")
+        await pilot.press("escape")
+        screen = await open_slug_assessment(pilot)
+        await wait_for(pilot, lambda: "grading" in _grading_line(screen), what="resumed")
+        assert "grading…" in str(screen.query_one("#attempts").render())
