@@ -91,6 +91,9 @@ class AssessmentScreen(DataScreen):
         self._testing: str | None = None
         self._autosave_timer = None
         self.used_hint = False              # the tutor answered here: a pass rates Hard
+        self._submitted_after: float | None = None   # seconds into the timed attempt
+        self._graded_here: str | None = None    # the attempt submitted here, being graded
+        self._awaiting: str | None = None       # the attempt whose grade is awaited
         self._typing = False                # edits not yet saved to the draft
         self._draft_seen: float | None = None   # the draft's mtime this editor last knew
 
@@ -162,8 +165,8 @@ class AssessmentScreen(DataScreen):
         self.query_one("#instructions", Markdown).update(a.instructions or a.description or "")
         self._show_attempts()
         waiting = next((x for x in data.attempts if x.status == "submitted"), None)
-        if first and waiting is not None:       # submitted before: its grade may come now
-            self._await_grade(waiting.id)
+        if waiting is not None and waiting.id != self._awaiting:
+            self._await_grade(waiting.id)       # submitted (here, before, or from the outbox)
         if first:
             editor = self.query_one("#editor", TextArea)
             editor.language = a.language if a.language in ("python", "javascript", "bash") \
@@ -473,7 +476,12 @@ class AssessmentScreen(DataScreen):
             self.notify(friendly(exc), title="Not submitted", severity="error")
             return
         self.phase = "submitted"
-        self._rate_card(result["score"]["percent"])
+        limit, left = self._limit_minutes(), self.remaining()
+        self._submitted_after = limit * 60 - left if limit and left is not None else None
+        graded_later = not response.get("queued") \
+            and response["attempt"].get("status") == "submitted"
+        if not graded_later:          # else the verified score rates it (_grade_recorded)
+            self._rate_card(result["score"]["percent"])
         self.attempt_id = None
         self.deadline = None
         self._show_state()
@@ -482,6 +490,7 @@ class AssessmentScreen(DataScreen):
             self.notify(f"Saved on this machine ({result['score']['percent']}%): "
                         "it is recorded when the server is back.", title="Attempt queued")
         elif response["attempt"].get("status") == "submitted":   # a grader decides the score
+            self._graded_here = response["attempt"]["id"]
             self._await_grade(response["attempt"]["id"])
             return
         else:
@@ -495,11 +504,9 @@ class AssessmentScreen(DataScreen):
         in under half the time limit Easy, else Good (services.review)."""
         from services.review import Reviews, assessment_rating
 
-        limit = self.detail.assessment.time_limit if self.detail else None
-        left = self.remaining()
-        seconds = limit * 60 - left if limit and left is not None else None
+        limit = self._limit_minutes()
         rating = assessment_rating(passed=percent >= 70, used_hint=self.used_hint,
-                                   seconds=seconds, time_limit_minutes=limit)
+                                   seconds=self._submitted_after, time_limit_minutes=limit)
         reviews, assessment_id = Reviews(self.api), self.assessment_id
         self.app.run_write(lambda: reviews.rate_assessment(assessment_id, rating))
 
@@ -545,6 +552,7 @@ class AssessmentScreen(DataScreen):
     async def _await_grade(self, attempt_id: str) -> None:
         """Poll the attempt until a grader has recorded it (fast at first: on the
         embedded database the in-process grader answers within a second)."""
+        self._awaiting = attempt_id
         self._grading_line("grading… the result above ran on this machine and is unverified")
         started = time.monotonic()
         while True:
@@ -557,6 +565,7 @@ class AssessmentScreen(DataScreen):
                 continue
             if result["attempt"]["status"] != "submitted":
                 self.post_message(self.GradeRecorded(result))
+                self._awaiting = None
                 return
             if waited > 3 and not _grader_recent(result.get("grader_seen_at")):
                 self._grading_line("waiting for a grader (none seen recently) — the result "
@@ -573,6 +582,8 @@ class AssessmentScreen(DataScreen):
                 self.last_result = verdict
                 self._show_result(verdict)
             self._grading_line(f"verified: {float(attempt.get('score') or 0):.0f}%", "green")
+            if attempt.get("id") == self._graded_here:
+                self._rate_card(float(attempt.get("score") or 0))
             self.notify(f"Verified: {float(attempt.get('score') or 0):.0f}%. "
                         "Press ctrl+n for a new attempt.", title="Attempt graded")
         self.app.celebrate(message.result.get("achievements") or [])

@@ -649,7 +649,7 @@ class LearningAPI:
     async def attempt_result(self, attempt_id: str) -> dict[str, Any]:
         """One of my attempts as grading sees it: {attempt: {status, grading, score,
         execution_result, …}, job: {state, tries} | None, grader_seen_at, achievements}."""
-        raw = dict(await self.backend.call("attempt_result", p_attempt_id=attempt_id) or {})
+        raw = dict(await self._call("attempt_result", p_attempt_id=attempt_id) or {})
         raw["achievements"] = [_build(Achievement, a) for a in raw.get("achievements") or []]
         return raw
 

@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from services.api import _build, _parse_dt, _write_result, new_event_id
+from services.text import terminal_safe_json
 
 if TYPE_CHECKING:
     import fsrs
@@ -255,20 +256,24 @@ class Reviews:
         self.api = api
         self.backend = api.backend
 
+    async def _call(self, fn: str, **args: Any) -> Any:
+        """backend.call, its answer made terminal_safe (cards quote authors' key points)."""
+        return terminal_safe_json(await self.backend.call(fn, **args))
+
     async def summary(self) -> ReviewSummary:
-        return _build(ReviewSummary, await self.backend.call("review_summary"))
+        return _build(ReviewSummary, await self._call("review_summary"))
 
     async def card_for_assessment(self, assessment_id: str) -> ReviewCard | None:
-        raw = await self.backend.call("review_card", p_card_id=None,
+        raw = await self._call("review_card", p_card_id=None,
                                       p_assessment_id=assessment_id)
         return _build(ReviewCard, raw) if raw else None
 
     async def queue(self, limit: int = 100, *, rebuild: bool = True) -> ReviewQueue:
         """Due cards, oldest due first; stale cards rebuilt first when online, and the
         reviews still waiting in the outbox applied on top of what the server said."""
-        raw = await self.backend.call("review_queue", p_limit=limit)
+        raw = await self._call("review_queue", p_limit=limit)
         if rebuild and raw.get("stale") and await self.rebuild_stale(raw["stale"]):
-            raw = await self.backend.call("review_queue", p_limit=limit)
+            raw = await self._call("review_queue", p_limit=limit)
         cards = [_build(ReviewCard, c) for c in raw.get("due") or []]
         summary = _build(ReviewSummary, raw.get("summary") or {})
         pending = self._pending_states()
@@ -300,7 +305,7 @@ class Reviews:
         the write waits in the outbox)."""
         reviewed_at = reviewed_at or utcnow()
         state = next_state(card, rating, reviewed_at)
-        raw = await self.backend.call(
+        raw = await self._call(
             "record_review", p_rating=int(rating), p_reviewed_at=reviewed_at.isoformat(),
             p_new_state=state, p_card_id=card.id, p_assessment_id=None,
             p_basis=card.last_review.isoformat() if card.last_review else None,
@@ -330,7 +335,7 @@ class Reviews:
                 return None          # a failed submission with no card: nothing to rate
             card = ReviewCard(id="", prompt="", assessment_id=assessment_id, due=reviewed_at)
         state = next_state(card, rating, reviewed_at)
-        raw = await self.backend.call(
+        raw = await self._call(
             "record_review", p_rating=int(rating), p_reviewed_at=reviewed_at.isoformat(),
             p_new_state=state, p_card_id=card.id or None, p_assessment_id=assessment_id,
             p_basis=card.last_review.isoformat() if card.last_review else None,
@@ -348,7 +353,7 @@ class Reviews:
             state = rebuilt_state(logs)
             last = max((_parse_dt(g["reviewed_at"]) for g in logs), default=None)
             try:
-                result = await self.backend.call(
+                result = await self._call(
                     "rebuild_review_card", p_card_id=raw["id"], p_new_state=state,
                     p_log_count=len(logs), p_last_reviewed_at=last.isoformat() if last else None)
             except Exception:        # offline: the next load tries again
@@ -358,7 +363,7 @@ class Reviews:
 
     async def finish_session(self, started_at: datetime) -> WriteResult:
         """A finished session; the database counts it for the streak if it had reviews."""
-        raw = await self.backend.call("finish_review_session",
+        raw = await self._call("finish_review_session",
                                       p_started_at=started_at.isoformat(),
                                       p_event_id=new_event_id(),
                                       p_occurred_at=utcnow().isoformat())

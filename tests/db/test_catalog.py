@@ -22,6 +22,10 @@ DEFINER_EXECUTABLE_BY_API_ROLES: set[str] = {
     "timestamp with time zone,text,uuid)",
     "private.apply_rebuild(uuid,jsonb,integer,timestamp with time zone)",
     "private.apply_review_session(timestamp with time zone,uuid)",
+    # verified grading (migration 20261205002000): the state of the caller's own attempt's
+    # job, and queue-wide counts with the last grader heartbeat (no learner's data)
+    "private.attempt_grading(uuid)",
+    "private.grading_overview()",
 }
 
 _NOT_FROM_EXTENSION = ("not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass"

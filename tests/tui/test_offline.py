@@ -34,7 +34,8 @@ def make_offline_app(proxy, tmp_path, monkeypatch):
     def make() -> LearnApp:
         return LearnApp(lambda progress: OfflineBackend(
             LocalBackend(proxy.url, progress=progress, migrate=False,
-                         session_path=tmp_path / "session.json"),
+                         session_path=tmp_path / "session.json",
+                         in_process_grader=True),    # as on the embedded database
             backoff=(0.1, 0.3)))
 
     yield make
