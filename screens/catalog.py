@@ -12,6 +12,7 @@ from screens.base import DataScreen
 from services.api import Catalog
 from widgets.cards import CourseCard
 from widgets.keybar import KeyBar
+from widgets.lists import refill
 from widgets.status import StateMessage
 
 DIFFICULTIES = [("Any level", ""), ("Beginner", "Beginner"), ("Intermediate", "Intermediate"),
@@ -67,12 +68,10 @@ class CatalogScreen(DataScreen):
                 tag.value = current if current in data.tags else ""
         courses = self.query_one("#courses", ListView)
         index = courses.index
-        courses.clear()
+        refill(courses, [CourseCard(c) for c in data.courses], index)
         empty = self.query_one("#empty", StateMessage)
         if data.courses:
             empty.clear()
-            courses.extend(CourseCard(c) for c in data.courses)
-            courses.index = min(index or 0, len(data.courses) - 1)
         else:
             empty.show_empty("No course matches. Try fewer words or another filter.")
 

@@ -17,6 +17,7 @@ from services.tutor import TutorContext
 from widgets.cards import DIFFICULTY_STYLE
 from widgets.chat import ChatPane
 from widgets.keybar import KeyBar
+from widgets.lists import refill
 from widgets.progress import bar, duration, stars
 from widgets.sync_status import DownloadBar
 
@@ -110,17 +111,12 @@ class CourseScreen(DataScreen):
             course.description or course.short_description or "")
         lessons = self.query_one("#lessons", ListView)
         index = lessons.index
-        lessons.clear()
-        lessons.extend(LessonItem(lesson, i + 1) for i, lesson in enumerate(data.lessons))
-        if data.lessons:
-            nxt = data.next_lesson
-            lessons.index = index if index is not None else (
-                data.lessons.index(nxt) if nxt in data.lessons else 0)
+        nxt = data.next_lesson
+        refill(lessons, [LessonItem(lesson, i + 1) for i, lesson in enumerate(data.lessons)],
+               index if index is not None else
+               data.lessons.index(nxt) if nxt in data.lessons else 0)
         assessments = self.query_one("#assessments", ListView)
-        assessments.clear()
-        assessments.extend(AssessmentItem(a) for a in data.assessments)
-        if data.assessments:
-            assessments.index = 0
+        refill(assessments, [AssessmentItem(a) for a in data.assessments], assessments.index)
         assessments.display = bool(data.assessments)
         self.query_one(".section-title").display = bool(data.assessments)
         for pane in self.query(ChatPane):

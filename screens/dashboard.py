@@ -16,6 +16,7 @@ from services.api import Dashboard
 from widgets.cards import AchievementList, EnrolledCourseItem
 from widgets.heatmap import ActivityHeatmap
 from widgets.keybar import KeyBar
+from widgets.lists import refill
 from widgets.status import StateMessage
 
 
@@ -86,12 +87,10 @@ class DashboardScreen(DataScreen):
                  style="bold" if unread else "dim"))
         self.query_one(AchievementList).show(data.achievements)
         courses = self.query_one("#courses", ListView)
-        courses.clear()
+        refill(courses, [EnrolledCourseItem(c) for c in data.enrollments], courses.index)
         empty = self.query_one("#courses-empty", StateMessage)
         if data.enrollments:
             empty.clear()
-            courses.extend(EnrolledCourseItem(c) for c in data.enrollments)
-            courses.index = 0
         else:
             empty.show_empty("You are not enrolled in any course yet.\n"
                              "Press c to browse the catalog.")

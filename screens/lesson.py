@@ -41,6 +41,7 @@ class LessonScreen(DataScreen):
         self.last_input = time.monotonic()
         self.app_focused = True
         self._last_scroll = 0.0
+        self._from_neighbour = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -100,13 +101,21 @@ class LessonScreen(DataScreen):
         if data.next:
             nav.append("      " if data.previous else "")
             nav.append(f"{data.next.title} → ]", style="dim")
-        if not (data.progress and data.progress.completed):
+        if not data.enrolled:
+            nav.append("\n\nEnroll in this course (on its page, e) to track your progress.",
+                       style="yellow")
+        elif not (data.progress and data.progress.completed):
             nav.append("\n\nPress m to mark this lesson complete.", style="yellow")
         self.query_one("#lesson-footer", Static).update(nav)
-        if first and data.progress and data.progress.last_position:
+        if first:
+            # Opened from a list: where the learner left off; by ] or [: at its top.
             body = self.query_one("#body", VerticalScroll)
-            self.call_after_refresh(body.scroll_to, y=data.progress.last_position,
-                                    animate=False)
+            position = data.progress.last_position if data.progress else 0
+            if position and not self._from_neighbour:
+                self.call_after_refresh(body.scroll_to, y=position, animate=False)
+            else:
+                self.call_after_refresh(body.scroll_home, animate=False)
+            self._from_neighbour = False
         for pane in self.query(ChatPane):
             pane.refresh_context()
 
@@ -153,6 +162,10 @@ class LessonScreen(DataScreen):
     def action_complete(self) -> None:
         if self.detail is None:
             return
+        if not self.detail.enrolled:
+            self.notify(f"Enroll in {self.detail.course.title} to mark lessons complete: "
+                        "esc to the course, then e.", title="Not enrolled", severity="warning")
+            return
         done = bool(self.detail.progress and self.detail.progress.completed)
 
         def after(result) -> None:
@@ -170,6 +183,7 @@ class LessonScreen(DataScreen):
         self.save_progress()
         self.lesson_id = target.id
         self.detail = None
+        self._from_neighbour = True
         self.query_one("#body", VerticalScroll).scroll_home(animate=False)
         self.reload()
 

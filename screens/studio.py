@@ -25,6 +25,7 @@ from services.authoring import (
     StudioCourse,
 )
 from widgets.keybar import KeyBar
+from widgets.lists import refill
 from widgets.progress import bar, stars
 
 EMPTY = ("You have no courses yet.\n\nWrite one as a folder (content/courses/ holds "
@@ -213,15 +214,14 @@ class StudioScreen(DataScreen):
     def show(self, data: list[StudioCourse]) -> None:
         self.courses = data
         listing = self.query_one("#studio-list", ListView)
-        listing.clear()
-        listing.extend(StudioCourseItem(c) for c in data)
+        ids = [c.id for c in data]
+        refill(listing, [StudioCourseItem(c) for c in data],
+               ids.index(self._selected) if self._selected in ids else 0)
         self.query_one("#studio-empty").display = not data
         listing.display = bool(data)
         if not data:
             self.query_one("#studio-analytics").display = False
             return
-        ids = [c.id for c in data]
-        listing.index = ids.index(self._selected) if self._selected in ids else 0
         self._select(data[listing.index or 0])
 
     @property

@@ -1,0 +1,78 @@
+"""What a new learner notices in the first minutes: where the cursor is, where a
+lesson opens, keys that explain themselves. Fixed data (tests/tui/fixed_backend.py):
+these are about the screens, not the database."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from textual.widgets import ListView
+
+from tests.tui.fixed_backend import COURSE, DATA, LESSONS, FixedBackend
+from tests.tui.helpers import wait_for, wait_for_toast
+from tui.app import LearnApp
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEARN_HOME", str(tmp_path))
+
+
+def make_app() -> LearnApp:
+    return LearnApp(lambda progress: FixedBackend(progress))
+
+
+async def start(pilot) -> None:
+    await wait_for(pilot, lambda: getattr(pilot.app.screen, "dashboard", None),
+                   what="dashboard")
+
+
+def highlighted(list_view: ListView) -> list[int]:
+    return [i for i, item in enumerate(list_view.children) if item.highlighted]
+
+
+async def open_course(pilot):
+    pilot.app.open_course(COURSE)
+    await wait_for(pilot, lambda: getattr(pilot.app.screen, "detail", None), what="course")
+    return pilot.app.screen
+
+
+async def test_course_lists_show_a_highlighted_item_after_a_reload():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot)
+        screen = await open_course(pilot)
+        screen.reload(quiet=True)          # as on returning from a lesson
+        lessons, assessments = screen.query_one("#lessons"), screen.query_one("#assessments")
+        await wait_for(pilot, lambda: highlighted(lessons) and highlighted(assessments),
+                       what="highlighted items")
+        assert highlighted(lessons) == [lessons.index]
+        assert highlighted(assessments) == [0]          # a one-item list too
+
+
+async def test_next_lesson_opens_at_its_top_even_with_a_saved_position(monkeypatch):
+    lesson = copy.deepcopy(DATA["lesson_detail"])
+    lesson["progress"]["last_position"] = 8
+    monkeypatch.setitem(DATA, "lesson_detail", lesson)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start(pilot)
+        app.open_lesson(LESSONS[1])
+        body = await wait_for(pilot, lambda: app.screen.query_one("#body").scroll_y == 8
+                              and app.screen.query_one("#body"), what="restored position")
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: app.screen.detail is not None, what="next lesson")
+        await pilot.pause(0.2)
+        assert body.scroll_y == 0
+
+
+async def test_marking_a_lesson_of_a_course_you_are_not_in_says_why(monkeypatch):
+    monkeypatch.setitem(DATA, "lesson_detail", {**DATA["lesson_detail"], "enrolled": False})
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot)
+        app.open_lesson(LESSONS[2])
+        await wait_for(pilot, lambda: getattr(app.screen, "detail", None), what="lesson")
+        await pilot.press("m")
+        await wait_for_toast(pilot, lambda n: "Enroll in" in n.message, "why not")
