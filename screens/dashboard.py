@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Header, ListView, Static
 
 from screens.base import DataScreen
-from services.api import Dashboard
+from services.api import Dashboard, OpenAssessment
 from widgets.cards import AchievementList, EnrolledCourseItem
 from widgets.heatmap import ActivityHeatmap
 from widgets.keybar import KeyBar
@@ -45,7 +45,8 @@ class DashboardScreen(DataScreen):
 
     AUTO_FOCUS = "#courses"
     BINDINGS = [
-        Binding("enter", "continue_course", "Continue", id="dashboard.continue"),
+        Binding("space", "resume", "Continue", id="dashboard.resume"),
+        Binding("enter", "continue_course", "Next lesson", id="dashboard.continue"),
         Binding("o", "open_course", "Open course", id="dashboard.open"),
     ]
 
@@ -58,6 +59,7 @@ class DashboardScreen(DataScreen):
                     yield ActivityHeatmap(id="heatmap")
             with Horizontal(id="dash-bottom"):
                 with Vertical(id="courses-panel", classes="panel"):
+                    yield Static(id="continue")
                     yield StateMessage(id="courses-empty")
                     yield ListView(id="courses")
                 with Vertical(id="side-panel", classes="panel"):
@@ -71,6 +73,8 @@ class DashboardScreen(DataScreen):
         self.query_one("#activity").border_title = "Activity — last 365 days"
         self.query_one("#courses-panel").border_title = "Your courses"
         self.query_one("#side-panel").border_title = "Achievements"
+
+    open_assessment: OpenAssessment | None = None
 
     async def fetch(self) -> Dashboard:
         return await self.api.dashboard()
@@ -88,12 +92,57 @@ class DashboardScreen(DataScreen):
         self.query_one(AchievementList).show(data.achievements)
         courses = self.query_one("#courses", ListView)
         refill(courses, [EnrolledCourseItem(c) for c in data.enrollments], courses.index)
+        self._show_continue()
+        self._find_open_assessment()
         empty = self.query_one("#courses-empty", StateMessage)
         if data.enrollments:
             empty.clear()
         else:
             empty.show_empty("You are not enrolled in any course yet.\n"
                              "Press c to browse the catalog.")
+
+    # Continue where you left off ---------------------------------------------------
+
+    @work(exclusive=True, group="resume")
+    async def _find_open_assessment(self) -> None:
+        """Asked after the dashboard shows, so that start-up does not wait for it."""
+        try:
+            found = await self.api.open_assessment()
+        except Exception:       # offline and never asked: the next lesson will do
+            return
+        self.open_assessment = found
+        self._show_continue()
+
+    def _resume_target(self) -> tuple[str, str, str] | None:
+        """(kind, id, what) to continue: the assessment in progress, else the next lesson
+        of the first course that has one (the list puts the latest active one first)."""
+        if self.open_assessment is not None:
+            a = self.open_assessment
+            return ("assessment", a.id, f"“{a.title}” — assessment in progress")
+        dashboard = getattr(self, "dashboard", None)
+        for course in dashboard.enrollments if dashboard else []:
+            if course.status == "active" and course.next_lesson:
+                return ("lesson", course.next_lesson.id,
+                        f"“{course.next_lesson.title}” — {course.title}")
+        return None
+
+    def _show_continue(self) -> None:
+        target = self._resume_target()
+        line = self.query_one("#continue", Static)
+        line.display = target is not None
+        if target is not None:
+            line.update(Text.assemble(("▶ ", "bold green"), ("space", "bold"),
+                                      " continue ", target[2], no_wrap=True,
+                                      overflow="ellipsis"))
+
+    def action_resume(self) -> None:
+        target = self._resume_target()
+        if target is None:
+            self.notify("Nothing to continue yet: press c to find a course.")
+        elif target[0] == "assessment":
+            self.app.open_assessment(target[1])
+        else:
+            self.app.open_lesson(target[1])
 
     def _selected_course(self):
         courses = self.query_one("#courses", ListView)

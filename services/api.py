@@ -328,6 +328,18 @@ class EnrolledCourse:
 
 
 @dataclass
+class OpenAssessment:
+    """An assessment attempt the learner started and has not submitted."""
+
+    id: str
+    title: str
+    time_limit: int | None = None
+    course_id: str | None = None
+    course_title: str | None = None
+    started_at: str | None = None
+
+
+@dataclass
 class Profile:
     """The learner's profile."""
 
@@ -498,6 +510,11 @@ class LearningAPI:
             achievements=[_build(Achievement, x) for x in raw["achievements"]],
             points=int(raw["points"]), unread_notifications=int(raw["unread_notifications"]),
             activity=[_build(DayActivity, x) for x in raw["activity"]])
+
+    async def open_assessment(self) -> OpenAssessment | None:
+        """The assessment attempt in progress (the latest), for "continue"."""
+        raw = await self.backend.call("resume_point")
+        return _build(OpenAssessment, (raw or {}).get("assessment"))
 
     async def my_profile(self) -> ProfilePage:
         raw = await self.backend.call("my_profile")

@@ -76,3 +76,31 @@ async def test_marking_a_lesson_of_a_course_you_are_not_in_says_why(monkeypatch)
         await wait_for(pilot, lambda: getattr(app.screen, "detail", None), what="lesson")
         await pilot.press("m")
         await wait_for_toast(pilot, lambda n: "Enroll in" in n.message, "why not")
+
+
+async def test_space_on_the_dashboard_continues_the_assessment_in_progress():
+    from screens.assessment import AssessmentScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot)
+        await wait_for(pilot, lambda: "Make a URL slug" in str(
+            app.screen.query_one("#continue").render()), what="continue line")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: isinstance(app.screen, AssessmentScreen), what="opened")
+
+
+async def test_space_on_the_dashboard_opens_the_next_lesson_with_nothing_in_progress(
+        monkeypatch):
+    from screens.lesson import LessonScreen
+
+    monkeypatch.setitem(DATA, "resume_point", {"assessment": None})
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot)
+        await wait_for(pilot, lambda: "Working with strings" in str(
+            app.screen.query_one("#continue").render()), what="continue line")
+        await pilot.press("space")
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen)
+                                and app.screen, what="lesson")
+        assert screen.lesson_id == LESSONS[2]
