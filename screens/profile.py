@@ -11,6 +11,7 @@ from textual.widgets import Button, Header, Input, Label, Select, Static, TextAr
 
 from screens.base import DataScreen
 from services.api import ProfilePage
+from services.timezones import timezone_problem
 from widgets.cards import AchievementList
 from widgets.keybar import KeyBar
 
@@ -82,6 +83,11 @@ class ProfileScreen(DataScreen):
 
     def action_save(self) -> None:
         changes = self.changes()
+        problem = timezone_problem(changes["timezone"])
+        if problem:
+            self.notify(problem, title="Not saved", severity="error")
+            self.query_one("#timezone", Input).focus()
+            return
         self.write(lambda: self.api.update_profile(changes), success="Profile saved.",
                    then=lambda _r: self.reload(quiet=True))
 

@@ -104,3 +104,19 @@ async def test_space_on_the_dashboard_opens_the_next_lesson_with_nothing_in_prog
         screen = await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen)
                                 and app.screen, what="lesson")
         assert screen.lesson_id == LESSONS[2]
+
+
+async def test_first_run_refuses_an_unknown_time_zone_as_the_profile_screen_does():
+    from screens.first_run import LocalProfileScreen
+
+    app = LearnApp(lambda progress: FixedBackend(progress, signed_in=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, LocalProfileScreen)
+                                and app.screen, what="first run")
+        screen.query_one("#name").value = "Ada"
+        screen.query_one("#timezone").value = "Mars/Olympus"
+        await pilot.press("ctrl+s")
+        await wait_for_toast(pilot, lambda n: 'unknown time zone "Mars/Olympus"' in n.message,
+                             "time zone error")
+        assert app.backend.current_user is None and app.screen is screen
+        assert app.focused is screen.query_one("#timezone")
