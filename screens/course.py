@@ -102,8 +102,10 @@ class CourseScreen(DataScreen):
         if data.enrollment:
             meta.append_text(bar(data.enrollment.progress, 24))
             meta.append(f"   {data.enrollment.status}\n", style="dim")
-        else:
+        elif self.app.SAVES:
             meta.append("Not enrolled — press e to enroll\n", style="yellow")
+        else:
+            meta.append("Preview — as learners see it before they enroll\n", style="yellow")
         if data.my_rating and data.my_rating.rating:
             meta.append(f"Your rating: {'★' * data.my_rating.rating}\n", style="dim")
         self.query_one("#course-meta", Static).update(meta)
@@ -121,6 +123,7 @@ class CourseScreen(DataScreen):
         self.query_one(".section-title").display = bool(data.assessments)
         for pane in self.query(ChatPane):
             pane.refresh_context()
+        self.refresh_bindings()
 
     @on(ListView.Selected)
     def _chosen(self, event: ListView.Selected) -> None:
@@ -133,6 +136,16 @@ class CourseScreen(DataScreen):
         focused = self.focused
         if isinstance(focused, ListView) and focused.highlighted_child is not None:
             focused.action_select_cursor()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only the keys that do something now: enroll before, pause/drop/rate after
+        (a rating needs an enrollment); none of them in a preview (nothing is saved)."""
+        if action not in ("enroll", "pause", "drop", "rate"):
+            return True
+        if self.detail is None or not self.app.SAVES:
+            return False
+        enrolled = self._status() not in (None, "dropped")
+        return not enrolled if action == "enroll" else enrolled
 
     def _status(self) -> str | None:
         return self.detail.enrollment.status if self.detail and self.detail.enrollment else None

@@ -130,10 +130,21 @@ class DashboardScreen(DataScreen):
         target = self._resume_target()
         line = self.query_one("#continue", Static)
         line.display = target is not None
+        self.refresh_bindings()
         if target is not None:
             line.update(Text.assemble(("▶ ", "bold green"), ("space", "bold"),
                                       " continue ", target[2], no_wrap=True,
                                       overflow="ellipsis"))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Continue shows when there is something to continue; the course keys when
+        there is a course."""
+        if action == "resume":
+            return self._resume_target() is not None
+        if action in ("continue_course", "open_course"):
+            dashboard = getattr(self, "dashboard", None)
+            return bool(dashboard and dashboard.enrollments)
+        return True
 
     def action_resume(self) -> None:
         target = self._resume_target()

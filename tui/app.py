@@ -56,6 +56,7 @@ class LearnApp(App[None]):
     """Browse courses, read lessons, solve assessments, ask the tutor."""
 
     TITLE = "learn"
+    SAVES = True          # False: a preview, where nothing is written (keys that write hide)
     CSS_PATH = Path(__file__).with_name("app.tcss")
     COMMANDS = App.COMMANDS | {LearnCommands, ContentCommands}
     BINDINGS = [

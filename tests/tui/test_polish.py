@@ -120,3 +120,30 @@ async def test_first_run_refuses_an_unknown_time_zone_as_the_profile_screen_does
                              "time zone error")
         assert app.backend.current_user is None and app.screen is screen
         assert app.focused is screen.query_one("#timezone")
+
+
+async def test_course_footer_offers_enroll_before_and_pause_and_rate_after(monkeypatch):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot)
+        screen = await open_course(pilot)          # the fixed learner is enrolled
+        keys = set(screen.active_bindings)
+        assert {"p", "s"} <= keys and "e" not in keys
+        monkeypatch.setitem(DATA, "course_detail", {**DATA["course_detail"],
+                                                    "enrollment": None, "my_rating": None})
+        screen.reload(quiet=True)
+        await wait_for(pilot, lambda: screen.detail.enrollment is None, what="not enrolled")
+        keys = set(screen.active_bindings)
+        assert "e" in keys and not {"p", "s", "x"} & keys
+
+
+async def test_dashboard_footer_hides_continue_and_course_keys_with_nothing_to_open(
+        monkeypatch):
+    monkeypatch.setitem(DATA, "dashboard", {**DATA["dashboard"], "enrollments": []})
+    monkeypatch.setitem(DATA, "resume_point", {"assessment": None})
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot)
+        await pilot.pause(0.2)
+        keys = set(app.screen.active_bindings)
+        assert not {"space", "o"} & keys and "c" in keys

@@ -51,7 +51,7 @@ async def test_preview_starts_on_the_course_screen_without_signing_in(folder):
     async with app.run_test(size=(120, 40)) as pilot:
         course = await open_course(pilot)
         assert course.detail.course.title == "Python Foundations"
-        assert "Not enrolled — press e to enroll" in screen_text(pilot)
+        assert "Preview — as learners see it before they enroll" in screen_text(pilot)
 
 
 @pytest.mark.parametrize("name", sorted(BUNDLED))
@@ -126,12 +126,14 @@ async def test_preview_reports_the_folders_problems(folder):
                              "the problem toast")
 
 
-async def test_preview_refuses_to_enroll_politely(folder):
+async def test_preview_footer_offers_no_enroll_rate_or_dashboard(folder):
     app = PreviewApp(folder)
     async with app.run_test(size=(120, 40)) as pilot:
-        await open_course(pilot)
-        await pilot.press("e")
-        await nothing_saved(pilot)
+        course = await open_course(pilot)
+        actions = {b.binding.action for b in course.active_bindings.values()}
+        assert not actions & {"enroll", "pause", "rate", "drop", "goto('dashboard')",
+                              "goto('catalog')"}
+        assert "q" in course.active_bindings
 
 
 async def test_preview_refuses_to_mark_a_lesson_complete_politely(folder):
