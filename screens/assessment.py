@@ -35,6 +35,15 @@ def _clip(value, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _why(test: dict, entry: str | None) -> str:
+    """A test's message without the call the Test column already names:
+    "returned 'hello world', expected 'hello-world'"."""
+    message = test.get("message") or ("passed" if test["status"] == "pass" else "")
+    if entry and message.startswith(f"{entry}(") and ") returned " in message:
+        return "returned " + message.split(") returned ", 1)[1]
+    return message
+
+
 class AssessmentScreen(DataScreen):
     BINDINGS = [
         Binding("ctrl+r", "run_tests", "Run tests", id="assessment.run"),
@@ -74,7 +83,7 @@ class AssessmentScreen(DataScreen):
     def on_mount(self) -> None:
         self.query_one("#assessment-left").border_title = "Instructions"
         table = self.query_one("#results", DataTable)
-        table.add_columns(" ", "Test", "Expected", "Actual", "Output", "ms")
+        table.add_columns(" ", "Test", "ms", "Result")
         self.query_one("#result-summary", Static).update(
             Text("ctrl+r runs the tests · ctrl+s submits your attempt", style="dim"))
         self.set_interval(1, self._tick)
@@ -258,17 +267,38 @@ class AssessmentScreen(DataScreen):
         if result.get("message"):
             summary.append(f"\n{result['message']}", style="red")
         self.query_one("#result-summary", Static).update(summary)
+        # The explanation `learn check` prints, wrapped in what the table has room for
+        # (up to three lines); enter on a row shows everything.
         table = self.query_one("#results", DataTable)
-        table.clear()
-        for test in result["tests"]:
+        table.clear(columns=True)
+        name_width = min(20, max([4, *(len(t["name"]) for t in result["tests"])]))
+        room = max(16, (table.size.width or 72) - name_width - 16)
+        table.add_column(" ", width=1)
+        table.add_column("Test", width=name_width)
+        table.add_column("ms", width=4)
+        table.add_column("Result (enter: details)", width=room)
+        for index, test in enumerate(result["tests"]):
             icon, style = STATUS_ICONS.get(test["status"], ("?", ""))
-            actual = test.get("actual")
-            if test["status"] not in ("pass", "fail") and test.get("message"):
-                actual = test["message"]
-            table.add_row(Text(icon, style=style), _clip(test["name"], 32),
-                          _clip(test.get("expected"), 24), _clip(actual, 24),
-                          _clip(test.get("output"), 20),
-                          f"{test.get('duration_ms') or 0:.0f}")
+            why = _why(test, self.spec.entry if self.spec else None)
+            table.add_row(Text(icon, style=style), _clip(test["name"], name_width),
+                          Text(f"{test.get('duration_ms') or 0:.0f}", justify="right"),
+                          Text(_clip(why, 3 * room - 4), style="dim"
+                               if test["status"] == "pass" else ""),
+                          key=str(index), height=None)
+
+    @on(DataTable.RowSelected, "#results")
+    def _result_chosen(self, event: DataTable.RowSelected) -> None:
+        from screens.result_detail import ResultDetail, test_code
+
+        if self.last_result is None or event.row_key.value is None:
+            return
+        index = int(event.row_key.value)
+        result = self.last_result["tests"][index]
+        tests = self.spec.tests if self.spec is not None else []
+        test = next((t for t in tests if t.name == result["name"]), None)
+        self.app.push_screen(ResultDetail(result, test_code(test, self.spec.entry
+                                                             if self.spec else None),
+                                          dark=self.app.current_theme.dark))
 
     def action_new_attempt(self) -> None:
         if self.attempt_id is not None:

@@ -9,7 +9,7 @@ import copy
 import pytest
 from textual.widgets import ListView
 
-from tests.tui.fixed_backend import COURSE, DATA, LESSONS, FixedBackend
+from tests.tui.fixed_backend import ASSESSMENT, COURSE, DATA, LESSONS, FixedBackend
 from tests.tui.helpers import wait_for, wait_for_toast
 from tui.app import LearnApp
 
@@ -26,6 +26,16 @@ def make_app() -> LearnApp:
 async def start(pilot) -> None:
     await wait_for(pilot, lambda: getattr(pilot.app.screen, "dashboard", None),
                    what="dashboard")
+
+
+def rendered(renderable) -> str:
+    import io
+
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=100, color_system=None)
+    console.print(renderable)
+    return console.file.getvalue()
 
 
 def highlighted(list_view: ListView) -> list[int]:
@@ -147,3 +157,37 @@ async def test_dashboard_footer_hides_continue_and_course_keys_with_nothing_to_o
         await pilot.pause(0.2)
         keys = set(app.screen.active_bindings)
         assert not {"space", "o"} & keys and "c" in keys
+
+
+async def open_fixed_assessment(pilot):
+    from screens.assessment import AssessmentScreen
+
+    pilot.app.open_assessment(ASSESSMENT)
+    return await wait_for(pilot, lambda: isinstance(pilot.app.screen, AssessmentScreen)
+                          and pilot.app.screen.spec and pilot.app.screen, what="assessment")
+
+
+async def test_the_results_table_explains_a_failure_and_enter_shows_the_whole_test():
+    from screens.result_detail import ResultDetail
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start(pilot)
+        screen = await open_fixed_assessment(pilot)
+        screen.query_one("#editor").load_text(
+            "def make_slug(title):\n    return title.lower()\n")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: screen.query_one("#results").row_count, what="results")
+        table = screen.query_one("#results")
+        why = str(table.get_row_at(0)[3])
+        assert "returned 'hello world', expected 'hello-world'" in why
+        table.focus()
+        await pilot.press("enter")
+        detail = await wait_for(pilot, lambda: isinstance(app.screen, ResultDetail)
+                                and app.screen, what="detail view")
+        shown = rendered(detail.query_one("#result-body").content)
+        for part in ("make_slug('Hello World') == 'hello-world'", "Expected\n'hello-world'",
+                     "Actual\n'hello world'", "returned 'hello world'"):
+            assert part in shown
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="back to the editor")
