@@ -20,6 +20,7 @@ from services import drafts
 from services.api import AssessmentDetail
 from services.tutor import TutorContext
 from widgets.chat import ChatPane
+from widgets.editor import CodeEditor
 from widgets.keybar import KeyBar
 
 STATUS_ICONS = {"pass": ("✓", "green"), "fail": ("✗", "red"), "error": ("!", "red"),
@@ -74,8 +75,7 @@ class AssessmentScreen(DataScreen):
                     yield Markdown(id="instructions")
                 yield Static(id="attempts")
             with Vertical(id="assessment-right"):
-                yield TextArea.code_editor("", language="python", id="editor",
-                                           soft_wrap=False, tab_behavior="indent")
+                yield CodeEditor(id="editor")
                 yield Static(id="result-summary")
                 yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
         yield KeyBar()
@@ -331,6 +331,25 @@ class AssessmentScreen(DataScreen):
     def action_back(self) -> None:
         self.save_draft()
         self.app.pop_screen()
+
+    @on(CodeEditor.ExternalEditRequested)
+    def _edit_externally(self, event: CodeEditor.ExternalEditRequested) -> None:
+        """ctrl+e: the code in the learner's own editor ($VISUAL, $EDITOR), the app
+        suspended meanwhile; what they save comes back as one undoable edit."""
+        from screens.external_editor import edit_in_external_editor
+
+        editor = event.editor
+        self.save_draft()
+        try:
+            text = edit_in_external_editor(self.app, editor.text,
+                                           suffix=".py" if editor.language == "python"
+                                           else ".txt")
+        except Exception as exc:     # no editor, no terminal to hand over, …
+            self.notify(friendly(exc), title="Could not open your editor", severity="error")
+            return
+        if text is not None and text != editor.text:
+            editor.replace(text, editor.document.start, editor.document.end)
+            self.notify("Loaded what you saved in your editor (ctrl+z undoes it).")
 
     # The tutor's view of this screen ----------------------------------------
 

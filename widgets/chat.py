@@ -40,7 +40,7 @@ leaves earlier runs' garbage to be collected mid-answer); one render from histor
 from 410 ms to ~170 ms.
 
 Keys: enter sends, esc stops a running answer (and closes the pane when nothing
-runs), ctrl+y copies the last answer. `toggle_chat(screen, tutor, context)` mounts
+runs), f4 copies the last answer (ctrl+y is the editor's redo). `toggle_chat(screen, tutor, context)` mounts
 the pane on first use and toggles it after; opening focuses the question, closing
 returns focus to where it was.
 """
@@ -319,7 +319,7 @@ class ChatPane(Widget):
     BINDINGS = [
         Binding("escape", "stop", "Stop answer", id="chat.stop"),
         Binding("escape", "close", "Close tutor", id="chat.close", show=False),
-        Binding("ctrl+y", "copy_answer", "Copy answer", id="chat.copy"),
+        Binding("f4", "copy_answer", "Copy answer", id="chat.copy"),
     ]
 
     # -- messages ------------------------------------------------------------------------

@@ -191,3 +191,55 @@ async def test_the_results_table_explains_a_failure_and_enter_shows_the_whole_te
             assert part in shown
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen, what="back to the editor")
+
+
+async def test_enter_keeps_the_indentation_and_indents_after_a_colon_and_tab_indents():
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start(pilot)
+        screen = await open_fixed_assessment(pilot)
+        editor = screen.query_one("#editor")
+        editor.load_text("def make_slug(title):")
+        editor.move_cursor((0, 21))
+        await pilot.press("enter", *"if title:", "enter", *"return 1", "enter", "tab", "x")
+        assert editor.text == ("def make_slug(title):\n    if title:\n        return 1\n"
+                               "            x")
+
+
+async def test_escape_in_the_editor_goes_back_as_the_footer_says():
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start(pilot)
+        screen = await open_fixed_assessment(pilot)
+        assert app.focused is screen.query_one("#editor")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is not screen, what="left the assessment")
+
+
+async def test_ctrl_e_edits_the_code_in_the_learners_editor_and_loads_it_back(
+        tmp_path, monkeypatch):
+    import contextlib
+
+    script = tmp_path / "fake-editor"
+    script.write_text('#!/bin/sh\nprintf "    return title.lower()\\n" >> "$1"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("VISUAL", str(script))
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start(pilot)
+        monkeypatch.setattr(app, "suspend", contextlib.nullcontext)   # no terminal here
+        screen = await open_fixed_assessment(pilot)
+        editor = screen.query_one("#editor")
+        editor.load_text("def make_slug(title):\n")
+        await pilot.press("ctrl+e")
+        await wait_for(pilot, lambda: "return title.lower()" in editor.text, what="reloaded")
+        assert editor.text == "def make_slug(title):\n    return title.lower()\n"
+
+
+async def test_ctrl_e_without_a_terminal_to_hand_over_says_so():
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start(pilot)
+        await open_fixed_assessment(pilot)
+        await pilot.press("ctrl+e")
+        await wait_for_toast(pilot, lambda n: "cannot be handed" in n.message, "why not")
