@@ -25,7 +25,8 @@ class DataScreen(Screen):
     Textual calls `on_mount` of every class in the MRO, this one after the subclass's:
     a subclass's on_mount must not call super().on_mount() (it would load twice)."""
 
-    BINDINGS = [Binding("r", "reload", "Refresh", id="reload", show=False)]
+    BINDINGS = [Binding("r", "reload", "Refresh", id="reload", show=False),
+                Binding("escape", "back", "Back", id="back")]
 
     class Loaded(Message):
         def __init__(self, data: Any) -> None:
@@ -65,6 +66,16 @@ class DataScreen(Screen):
             self._fresh = False
         elif getattr(self, "_shown_once", False):
             self.reload(quiet=True)
+
+    def action_back(self) -> None:
+        """Esc: the screen below (the dashboard is the bottom one and has none)."""
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            return len(self.app.screen_stack) > 2
+        return True
 
     def action_reload(self) -> None:
         self.reload()

@@ -22,7 +22,7 @@ DIFFICULTIES = [("Any level", ""), ("Beginner", "Beginner"), ("Intermediate", "I
 class CatalogScreen(DataScreen):
     AUTO_FOCUS = "#courses"
     BINDINGS = [
-        Binding("escape", "leave_search", "Back to the list", id="catalog.list", show=False),
+        Binding("escape", "leave_search", "Back", id="catalog.list"),
         Binding("slash", "focus_search", "Search", id="catalog.search"),
         Binding("e", "enroll", "Enroll", id="catalog.enroll"),
         Binding("enter", "open", "Open", id="catalog.open", show=False),
@@ -90,7 +90,11 @@ class CatalogScreen(DataScreen):
         self.query_one("#courses", ListView).focus()
 
     def action_leave_search(self) -> None:
-        self.query_one("#courses", ListView).focus()
+        """Esc leaves the search box for the list, and the list for the dashboard."""
+        if isinstance(self.focused, Input):
+            self.query_one("#courses", ListView).focus()
+        else:
+            self.action_back()
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()

@@ -141,7 +141,7 @@ class CourseScreen(DataScreen):
         """Only the keys that do something now: enroll before, pause/drop/rate after
         (a rating needs an enrollment); none of them in a preview (nothing is saved)."""
         if action not in ("enroll", "pause", "drop", "rate"):
-            return True
+            return super().check_action(action, parameters)
         if self.detail is None or not self.app.SAVES:
             return False
         enrolled = self._status() not in (None, "dropped")

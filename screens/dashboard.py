@@ -144,7 +144,7 @@ class DashboardScreen(DataScreen):
         if action in ("continue_course", "open_course"):
             dashboard = getattr(self, "dashboard", None)
             return bool(dashboard and dashboard.enrollments)
-        return True
+        return super().check_action(action, parameters)
 
     def action_resume(self) -> None:
         target = self._resume_target()

@@ -243,3 +243,36 @@ async def test_ctrl_e_without_a_terminal_to_hand_over_says_so():
         await open_fixed_assessment(pilot)
         await pilot.press("ctrl+e")
         await wait_for_toast(pilot, lambda n: "cannot be handed" in n.message, "why not")
+
+
+@pytest.mark.parametrize("key", ["c", "u", "n"])
+async def test_every_section_has_a_back_key_to_the_dashboard(key):
+    from screens.dashboard import DashboardScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot)
+        assert "escape" not in app.screen.active_bindings       # home: nowhere to go back
+        await pilot.press(key)
+        await wait_for(pilot, lambda: not isinstance(app.screen, DashboardScreen),
+                       what="the section")
+        await pilot.pause(0.2)
+        app.screen.set_focus(None)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen),
+                       what="back on the dashboard")
+
+
+async def test_escape_in_the_catalog_search_leaves_the_field_first():
+    from screens.catalog import CatalogScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot)
+        await pilot.press("c")
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, CatalogScreen)
+                                and app.screen, what="catalog")
+        await pilot.press("slash", *"py", "escape")
+        assert app.screen is screen and app.focused is screen.query_one("#courses")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is not screen, what="back")
