@@ -544,10 +544,13 @@ class LearningAPI:
         return [_build(Passage, x) for x in raw]
 
     async def navigation_index(self) -> list[tuple[str, str, str, str]]:
-        """(kind, id, title, context) for every course and lesson the caller can open."""
+        """(kind, id, title, context) for every course, lesson and assessment the caller
+        can open."""
         raw = await self.backend.call("navigation")
         entries = [("course", c["id"], c["title"], "") for c in raw["courses"]]
         entries += [("lesson", x["id"], x["title"], x["course_title"]) for x in raw["lessons"]]
+        entries += [("assessment", x["id"], x["title"], x["course_title"])
+                    for x in raw.get("assessments") or []]
         return entries
 
     # writes ------------------------------------------------------------------

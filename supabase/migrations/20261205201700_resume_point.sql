@@ -1,6 +1,7 @@
 -- Continue where you left off: the dashboard's one key needs the assessment attempt the
 -- learner has open, if any (the dashboard's own payload, which the start-up head start
 -- prefetches, is left as it is: the app asks for this once the home screen shows).
+-- And the command palette's index (navigation) names assessments too.
 create or replace function public.resume_point()
 returns jsonb
 language plpgsql
@@ -29,3 +30,26 @@ $$;
 
 revoke all on function public.resume_point() from public, anon;
 grant execute on function public.resume_point() to authenticated, service_role;
+
+-- The command palette reaches assessments too (ctrl+p, then part of a title).
+create or replace function public.navigation()
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  select jsonb_build_object(
+    'courses', coalesce((select jsonb_agg(jsonb_build_object('id', c.id, 'title', c.title)
+                                          order by c.title)
+                         from public.courses c), '[]'::jsonb),
+    'lessons', coalesce((select jsonb_agg(jsonb_build_object('id', l.id, 'title', l.title,
+                                                             'course_title', c.title)
+                                          order by c.title, l.order_index)
+                         from public.lessons l join public.courses c on c.id = l.course_id
+                         where l.is_published or c.created_by = auth.uid()), '[]'::jsonb),
+    'assessments', coalesce((select jsonb_agg(jsonb_build_object('id', a.id, 'title', a.title,
+                                                                 'course_title', c.title)
+                                              order by c.title, a.title)
+                             from public.assessments a join public.courses c on c.id = a.course_id
+                             where a.is_published or c.created_by = auth.uid()), '[]'::jsonb))
+$$;

@@ -171,7 +171,9 @@ DATA: dict[str, Any] = {
                                     "started_at": "2026-11-24T09:50:00+00:00"}},
     "navigation": {"courses": [{"id": COURSE, "title": "Python Foundations"}],
                    "lessons": [{"id": LESSONS[0], "title": _titles[0],
-                                "course_title": "Python Foundations"}]},
+                                "course_title": "Python Foundations"}],
+                   "assessments": [{"id": ASSESSMENT, "title": "Make a URL slug",
+                                    "course_title": "Python Foundations"}]},
 }
 
 

@@ -276,3 +276,30 @@ async def test_escape_in_the_catalog_search_leaves_the_field_first():
         assert app.screen is screen and app.focused is screen.query_one("#courses")
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is not screen, what="back")
+
+
+async def test_the_palette_opens_an_assessment_by_title():
+    from screens.assessment import AssessmentScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"url slug")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, AssessmentScreen), what="opened")
+
+
+async def test_the_palette_on_the_welcome_screen_offers_only_what_works_there():
+    from tui.commands import LearnCommands
+
+    app = LearnApp(lambda progress: FixedBackend(progress, signed_in=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        from screens.first_run import LocalProfileScreen
+
+        await wait_for(pilot, lambda: isinstance(app.screen, LocalProfileScreen), what="welcome")
+        names = [c[0] for c in LearnCommands(app.screen)._commands()]
+        assert "Go to dashboard" not in names and "Sign out" not in names
+        assert "Quit" in names and "Help" in names
