@@ -83,29 +83,108 @@ class RateCourseDialog(ModalScreen[tuple[int, str] | None]):
         self.action_submit()
 
 
+# What the focused widget is, to a learner: the group its keys are listed under.
+WIDGET_NAMES = {"CodeEditor": "The editor", "TextArea": "The text box",
+                "Input": "The text field", "ListView": "The list", "DataTable": "The table",
+                "ChatPane": "The tutor", "Select": "The menu", "Markdown": "The text",
+                "VerticalScroll": "The panel", "Button": "The button"}
+
+
+def _widget_name(node) -> str:
+    for cls in type(node).__mro__:
+        if cls.__name__ in WIDGET_NAMES:
+            return WIDGET_NAMES[cls.__name__]
+    return "The focused part"
+
+
+def help_groups(app) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The keys that work now, once each, grouped by what they act on: this screen,
+    the focused widget (the editor, the list, …), then the app. A key the screen also
+    binds is listed with the screen's meaning (enter: "Next lesson", not "Select");
+    keys with one meaning in one group share a row ("q ^q  Quit")."""
+    from textual.screen import Screen
+
+    screen = app.screen
+    screen_meaning: dict[str, str] = {}
+    for cls in type(screen).__mro__:          # the screen's own first, in their order
+        if cls is Screen:
+            break
+        for binding in getattr(cls, "BINDINGS", None) or []:
+            if isinstance(binding, Binding) and binding.description:
+                for key in binding.key.split(","):
+                    screen_meaning.setdefault(key.strip(), binding.description)
+    order = list(dict.fromkeys(screen_meaning.values()))
+    groups: dict[str, dict[str, list[str]]] = {}
+    for key, active in screen.active_bindings.items():
+        binding, node = active.binding, active.node
+        if key in screen_meaning:
+            group, description = "This screen", screen_meaning[key]
+        elif node is app or node is screen:        # the app's, and Textual's own
+            group, description = "Everywhere", binding.description
+        else:
+            group, description = _widget_name(node), binding.description
+        if description == "palette":
+            description = "Command palette"
+        if description:
+            keys = groups.setdefault(group, {}).setdefault(description, [])
+            display = app.get_key_display(binding)
+            if display not in keys:
+                keys.append(display)
+    if "This screen" in groups:
+        mine = groups["This screen"]
+        groups["This screen"] = {d: mine[d] for d in sorted(
+            mine, key=lambda d: order.index(d) if d in order else len(order))}
+    widget_groups = [g for g in groups if g not in ("This screen", "Everywhere")]
+    return [(g, [(" ".join(keys), d) for d, keys in groups[g].items()])
+            for g in ["This screen", *widget_groups, "Everywhere"] if g in groups]
+
+
 class HelpScreen(ModalScreen[None]):
-    """Every binding of the screen underneath (its widgets', its own and the app's)."""
+    """The keys of the screen underneath, grouped (help_groups), with a filter."""
 
-    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close", id="help.close")]
+    BINDINGS = [Binding("escape,f1", "dismiss", "Close", id="help.close")]
 
-    def __init__(self, title: str, rows: list[tuple[str, str]]) -> None:
+    def __init__(self, title: str, groups: list[tuple[str, list[tuple[str, str]]]]) -> None:
         super().__init__()
         self.help_title = title
-        self.rows = rows
+        self.groups = groups
+
+    @property
+    def rows(self) -> list[tuple[str, str]]:
+        return [row for _group, rows in self.groups for row in rows]
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help", classes="dialog"):
+        with Vertical(id="help", classes="dialog"):
             yield Label(f"Keys — {self.help_title}", classes="dialog-title")
-            yield Static(self._table())
+            yield Input(placeholder="Type to find a key (what it does, or the key)",
+                        id="help-filter")
+            with VerticalScroll(id="help-keys"):
+                yield Static(self._table(""), id="help-table")
             yield Label("esc closes · ctrl+p opens the command palette", classes="dim")
 
-    def _table(self) -> Table:
-        table = Table(box=None, show_header=False, padding=(0, 2))
-        table.add_column(style="bold cyan", no_wrap=True)
+    def _table(self, query: str) -> Table:
+        words = query.lower().split()
+        table = Table(box=None, show_header=False, padding=(0, 2), expand=True)
+        table.add_column(style="bold cyan", no_wrap=True, width=12)
         table.add_column()
-        for key, description in self.rows:
-            table.add_row(key, description)
+        shown = 0
+        for group, rows in self.groups:
+            rows = [(k, d) for k, d in rows
+                    if all(w in f"{k} {d} {group}".lower() for w in words)]
+            if not rows:
+                continue
+            table.add_row(Text(group, style="bold"), "", end_section=False)
+            for key, description in rows:
+                table.add_row(key, description)
+                shown += 1
+            table.add_row("", "")
+        if not shown:
+            table.add_row("", Text(f"No key does “{query}” here.", style="dim"))
         return table
+
+    @on(Input.Changed, "#help-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self.query_one("#help-table", Static).update(self._table(event.value))
 
     def action_dismiss(self) -> None:
         self.dismiss(None)

@@ -229,27 +229,12 @@ class LearnApp(App[None]):
     # Commands ---------------------------------------------------------------
 
     def action_help(self) -> None:
-        from screens.dialogs import HelpScreen
+        from screens.dialogs import HelpScreen, help_groups
 
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
-        rows: list[tuple[str, str]] = []
-        seen: set[tuple[str, str]] = set()
-
-        def add(binding) -> None:
-            if binding.description and (binding.key, binding.description) not in seen:
-                seen.add((binding.key, binding.description))
-                rows.append((self.get_key_display(binding), binding.description))
-
-        # What the focused widget does first, then the screen's own keys, then the app's.
-        for active in self.screen.active_bindings.values():
-            add(active.binding)
-        for namespace in (self.screen, self):
-            for bindings in namespace._bindings.key_to_bindings.values():
-                for binding in bindings:
-                    add(binding)
-        self.push_screen(HelpScreen(self.screen.title or "learn", rows))
+        self.push_screen(HelpScreen(self.screen.title or "learn", help_groups(self)))
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"

@@ -303,3 +303,41 @@ async def test_the_palette_on_the_welcome_screen_offers_only_what_works_there():
         names = [c[0] for c in LearnCommands(app.screen)._commands()]
         assert "Go to dashboard" not in names and "Sign out" not in names
         assert "Quit" in names and "Help" in names
+
+
+async def test_help_groups_keys_by_what_they_act_on_and_lists_each_once():
+    from screens.dialogs import HelpScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot)
+        await pilot.pause(0.2)
+        await pilot.press("f1")
+        help_screen = await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen)
+                                     and app.screen, what="help")
+        groups = dict(help_screen.groups)
+        assert [g for g, _rows in help_screen.groups] == ["This screen", "The list",
+                                                          "Everywhere"]
+        assert ("⏎", "Next lesson") in groups["This screen"]
+        descriptions = [d for _k, d in help_screen.rows]
+        assert "Select" not in descriptions
+        assert len(descriptions) == len(set(descriptions))
+
+
+async def test_help_finds_a_key_by_what_it_does():
+    from screens.dialogs import HelpScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot)
+        await open_fixed_assessment(pilot)
+        await pilot.press("f1")
+        help_screen = await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen)
+                                     and app.screen, what="help")
+        assert [g for g, _rows in help_screen.groups][:2] == ["This screen", "The editor"]
+        await pilot.press(*"redo")
+        await pilot.pause(0.1)
+        shown = rendered(help_screen.query_one("#help-table").content)
+        assert "Redo" in shown and "Run tests" not in shown and "The editor" in shown
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen), what="closed")
