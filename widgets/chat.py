@@ -40,9 +40,9 @@ leaves earlier runs' garbage to be collected mid-answer); one render from histor
 from 410 ms to ~170 ms.
 
 Keys: enter sends, esc stops a running answer (and closes the pane when nothing
-runs), f4 copies the last answer (ctrl+y is the editor's redo). `toggle_chat(screen, tutor, context)` mounts
-the pane on first use and toggles it after; opening focuses the question, closing
-returns focus to where it was.
+runs), f4 copies the last answer (ctrl+y is the editor's redo).
+`toggle_chat(screen, tutor, context)` mounts the pane on first use and toggles it
+after; opening focuses the question, closing returns focus to where it was.
 """
 
 from __future__ import annotations
