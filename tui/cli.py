@@ -24,6 +24,7 @@ APP_DEFAULTS = SimpleNamespace(command=None, supabase=False, theme=None)
 def _status(_args: argparse.Namespace) -> int:
     """Start the local database (creating and migrating it on first run); print its state."""
     from services.database import EmbeddedPostgres, MigrationError, migrate
+    from services.seed import BUNDLED_AUTHOR_EMAIL
 
     server = EmbeddedPostgres()
     first = not server.is_initialised
@@ -43,7 +44,9 @@ def _status(_args: argparse.Namespace) -> int:
 
     with psycopg.connect(url) as conn:
         courses = conn.execute("select count(*) from public.courses").fetchone()[0]
-        learners = conn.execute("select count(*) from public.profiles").fetchone()[0]
+        learners = conn.execute(   # not the account that owns the bundled courses
+            "select count(*) from public.profiles where email is distinct from %s",
+            (BUNDLED_AUTHOR_EMAIL,)).fetchone()[0]
         version = conn.execute("show server_version").fetchone()[0]
     print(f"local database: PostgreSQL {version} at {server.pgdata}")
     print(f"migrations: {len(applied)} applied now, schema current")
