@@ -19,6 +19,7 @@ from screens.base import DataScreen, friendly
 from services import drafts
 from services.api import AssessmentDetail
 from services.tutor import TutorContext
+from services.words import plural
 from widgets.chat import ChatPane
 from widgets.editor import CodeEditor
 from widgets.keybar import KeyBar
@@ -128,7 +129,7 @@ class AssessmentScreen(DataScreen):
         self.spec = assessment_from_row(a.__dict__)
         meta = Text(a.title + "\n", style="bold")
         parts = [a.difficulty or "", f"{a.time_limit} min" if a.time_limit else "untimed",
-                 a.language, f"{len(a.test_cases)} tests"]
+                 a.language, plural(len(a.test_cases), "test")]
         meta.append("  ·  ".join(p for p in parts if p), style="dim")
         if data.course:
             meta.append(f"\n{data.course.title}" + (f" — {data.lesson.title}"

@@ -14,6 +14,7 @@ from screens.base import DataScreen, friendly
 from screens.dialogs import RateCourseDialog
 from services.api import AssessmentSummary, CourseDetail, LessonSummary
 from services.tutor import TutorContext
+from services.words import plural
 from widgets.cards import DIFFICULTY_STYLE
 from widgets.chat import ChatPane
 from widgets.keybar import KeyBar
@@ -216,7 +217,8 @@ class CourseScreen(DataScreen):
         except Exception as exc:
             self.notify(friendly(exc), title="Not available offline", severity="error")
         else:
-            self.notify(f"{report.lessons} lessons and {report.assessments} assessments are "
+            self.notify(f"{plural(report.lessons, 'lesson')} and "
+                        f"{plural(report.assessments, 'assessment')} are "
                         "available offline.", title=report.title)
         finally:
             await progress.remove()

@@ -13,6 +13,7 @@ from textual.widgets import Header, ListView, Static
 
 from screens.base import DataScreen
 from services.api import Dashboard, OpenAssessment
+from services.words import plural
 from widgets.cards import AchievementList, EnrolledCourseItem
 from widgets.heatmap import ActivityHeatmap
 from widgets.keybar import KeyBar
@@ -27,7 +28,8 @@ def streak_text(dashboard: Dashboard) -> Text:
     text.append("★ " if streak.current else "☆ ", style="bold orange1" if streak.current else "dim")
     text.append(f"{streak.current}", style="bold orange1" if streak.current else "bold")
     text.append(f" {unit}{'s' if streak.current != 1 else ''} streak\n")
-    text.append(f"longest {streak.longest}   ·   {dashboard.points} points\n\n", style="dim")
+    text.append(f"longest {streak.longest}   ·   {plural(dashboard.points, 'point')}\n\n",
+                style="dim")
     if streak.active_today:
         text.append("✓ You learned today. See you tomorrow!" if unit == "day"
                     else "✓ You learned this week.", style="green")

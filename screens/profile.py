@@ -12,6 +12,7 @@ from textual.widgets import Button, Header, Input, Label, Select, Static, TextAr
 from screens.base import DataScreen
 from services.api import ProfilePage
 from services.timezones import timezone_problem
+from services.words import plural
 from widgets.cards import AchievementList
 from widgets.keybar import KeyBar
 
@@ -66,7 +67,8 @@ class ProfileScreen(DataScreen):
         self.query_one("#timezone", Input).value = p.timezone
         self.query_one("#streak_type", Select).value = data.streak.streak_type
         self.query_one("#points", Static).update(
-            f"[b]{data.points}[/b] points · {len(data.achievements)} achievements · "
+            f"[b]{data.points}[/b] {'point' if data.points == 1 else 'points'} · "
+            f"{plural(len(data.achievements), 'achievement')} · "
             f"longest streak {data.streak.longest}\n")
         self.query_one(AchievementList).show(data.achievements)
 

@@ -24,6 +24,7 @@ from services.authoring import (
     RatingStats,
     StudioCourse,
 )
+from services.words import plural
 from widgets.keybar import KeyBar
 from widgets.lists import refill
 from widgets.progress import bar, stars
@@ -135,8 +136,8 @@ class StudioCourseItem(ListItem):
             label.append("published", style="green")
         else:
             label.append("draft", style="italic magenta")
-        label.append(f" · {course.lesson_count} lessons · {course.assessment_count} "
-                     "assessments", style="dim")
+        label.append(f" · {plural(course.lesson_count, 'lesson')} · "
+                     f"{plural(course.assessment_count, 'assessment')}", style="dim")
         if course.unpublished_lessons:
             label.append(f" · {course.unpublished_lessons} unpublished", style="dim")
         if course.rating_count:
@@ -258,7 +259,7 @@ class StudioScreen(DataScreen):
         weeks = [w.count for w in a.enrollments_by_week]
         self.query_one("#an-enrollments-title", Static).update(
             f"Enrollments per week: {weeks[-1] if weeks else 0} this week, {sum(weeks)} in "
-            f"the last {len(weeks)} weeks")
+            f"the last {plural(len(weeks), 'week')}")
         self.query_one("#an-enrollments", Sparkline).data = weeks
         self.query_one("#an-funnel", Static).update(render_funnel(a.funnel,
                                                                   a.enrollments.total))

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from services.words import plural
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -79,7 +81,7 @@ class ContentError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__(str(problems[0]) if len(problems) == 1
-                         else f"{len(problems)} problems, first: {problems[0]}")
+                         else f"{plural(len(problems), 'problem')}, first: {problems[0]}")
 
 
 @dataclass

@@ -21,6 +21,8 @@ import os
 import sys
 from pathlib import Path
 
+from services.words import plural
+
 SERVICE_ROLE_ENV = "SUPABASE_SERVICE_ROLE_KEY"
 
 
@@ -64,8 +66,8 @@ def _validate(args: argparse.Namespace) -> int:
         return code
     checked = "" if args.no_run else \
         "; every reference solution passes and every starter fails a test"
-    print(f"ok: “{course.title}” ({course.slug}): {len(course.lessons)} lessons, "
-          f"{len(course.assessments)} assessments{checked}")
+    print(f"ok: “{course.title}” ({course.slug}): {plural(len(course.lessons), 'lesson')}, "
+          f"{plural(len(course.assessments), 'assessment')}{checked}")
     return 0
 
 
@@ -146,6 +148,19 @@ def course_main(args: argparse.Namespace) -> int:
 
 
 # -- learn admin report ----------------------------------------------------------------
+
+def _days(value: str) -> int:
+    """--days: a whole number of days the report can show, or a one-line error."""
+    import argparse
+
+    try:
+        days = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of days") from None
+    if not 1 <= days <= 366:
+        raise argparse.ArgumentTypeError(f"{days} is not between 1 and 366 days")
+    return days
+
 
 def admin_report_data(args: argparse.Namespace) -> dict:
     """The report: through the Supabase API with the service-role key when it and the
@@ -257,8 +272,8 @@ def add_commands(sub, supabase_flag) -> None:
         f"achievements (with {SERVICE_ROLE_ENV} through the Supabase API, else the local "
         "database)")
     report.add_argument("--json", action="store_true", help="print the report as JSON")
-    report.add_argument("--days", type=int, default=30, help="days of daily figures "
-                        "(default 30)")
+    report.add_argument("--days", type=_days, default=30, help="days of daily figures, "
+                        "1 to 366 (default 30)")
     report.add_argument("--local", action="store_true", help="read the local database "
                         "(or DATABASE_URL) even when a service-role key is set")
     supabase_flag(report)

@@ -7,6 +7,7 @@ from textual.message import Message
 from textual.widgets import ListItem, Static
 
 from services.api import Achievement, CourseSummary, EnrolledCourse
+from services.words import plural
 from widgets.progress import bar, stars
 
 DIFFICULTY_STYLE = {"Beginner": "green", "Intermediate": "yellow", "Advanced": "red"}
@@ -39,7 +40,7 @@ class CourseCard(ListItem):
                     style=DIFFICULTY_STYLE.get(course.difficulty_level, ""))
         details = [course.duration or "",
                    f"{course.estimated_hours:g} h" if course.estimated_hours else "",
-                   f"{course.lesson_count} lessons",
+                   plural(course.lesson_count, "lesson"),
                    stars(course.rating_avg, course.rating_count)]
         text.append("  ·  " + "  ·  ".join(d for d in details if d), style="dim")
         if course.tags:
