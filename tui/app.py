@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 
@@ -235,6 +235,23 @@ class LearnApp(App[None]):
             self.pop_screen()
             return
         self.push_screen(HelpScreen(self.screen.title or "learn", help_groups(self)))
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """Textual saves to ~/Downloads and fails when it does not exist: pick a folder
+        that exists (services.paths.screenshots_dir)."""
+        if path is None:
+            from services.paths import screenshots_dir
+
+            path = str(screenshots_dir())
+        return super().deliver_screenshot(filename, path, time_format)
+
+    @on(events.DeliveryFailed)
+    def _screenshot_failed(self, event: events.DeliveryFailed) -> None:
+        """Say why, and where it tried (Textual says "Failed to save screenshot")."""
+        if event.name == "screenshot":
+            event.prevent_default()
+            self.notify(f"{event.exception}", title="Screenshot not saved", severity="error")
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"

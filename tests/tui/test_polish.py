@@ -341,3 +341,20 @@ async def test_help_finds_a_key_by_what_it_does():
         assert "Redo" in shown and "Run tests" not in shown and "The editor" in shown
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen), what="closed")
+
+
+async def test_a_screenshot_without_a_downloads_folder_is_saved_and_says_where(
+        tmp_path, monkeypatch):
+    home = tmp_path / "person"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_DOWNLOAD_DIR", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))    # no user-dirs.dirs
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot)
+        app.action_screenshot()
+        await wait_for_toast(pilot, lambda n: n.title == "Screenshot", "saved")
+        saved = list((home / "Downloads").glob("*.svg"))
+        assert len(saved) == 1
+        assert any(str(saved[0]) in n.message for n in app._notifications)
