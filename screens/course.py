@@ -101,7 +101,7 @@ class CourseScreen(DataScreen):
                  stars(course.rating_avg, course.rating_count)]
         meta.append("  ·  " + "  ·  ".join(p for p in parts if p) + "\n", style="dim")
         if data.enrollment:
-            meta.append_text(bar(data.enrollment.progress, 24))
+            meta.append_text(bar(data.enrollment.progress, 24, self.app.current_theme))
             meta.append(f"   {data.enrollment.status}\n", style="dim")
         elif self.app.SAVES:
             meta.append("Not enrolled — press e to enroll\n", style="yellow")

@@ -45,7 +45,7 @@ def _count_bar(value: int, top: int, width: int = 16) -> Text:
     return text
 
 
-def render_head(a: CourseAnalytics) -> Text:
+def render_head(a: CourseAnalytics, theme=None) -> Text:
     e = a.enrollments
     text = Text(a.course.title, style="bold")
     text.append("   published" if a.course.is_published else "   draft",
@@ -58,20 +58,20 @@ def render_head(a: CourseAnalytics) -> Text:
     if a.completion_rate is None:
         text.append("no enrollments yet", style="dim")
     else:
-        text.append_text(bar(a.completion_rate, 24))
+        text.append_text(bar(a.completion_rate, 24, theme))
     if e.average_progress is not None:
         text.append(f"   average progress {e.average_progress:.0f}%", style="dim")
     return text
 
 
-def render_funnel(steps: list[FunnelStep], enrolled: int) -> Text:
+def render_funnel(steps: list[FunnelStep], enrolled: int, theme=None) -> Text:
     text = Text()
     if not steps:
         return Text("No published lessons.", style="dim")
     for number, step in enumerate(steps, start=1):
         title = step.title if len(step.title) <= 30 else step.title[:29] + "…"
         text.append(f"{number:>2}. {title:<30} ", style="")
-        text.append_text(bar(step.rate or 0, 20))
+        text.append_text(bar(step.rate or 0, 20, theme))
         text.append(f"  {step.completed}/{enrolled}", style="dim")
         if step.started > step.completed:
             text.append(f"  ({step.started - step.completed} reading)", style="dim")
@@ -80,7 +80,7 @@ def render_funnel(steps: list[FunnelStep], enrolled: int) -> Text:
     return text
 
 
-def render_assessments(stats: list[AssessmentStats]) -> Text:
+def render_assessments(stats: list[AssessmentStats], theme=None) -> Text:
     if not stats:
         return Text("No published assessments.", style="dim")
     text = Text()
@@ -91,7 +91,7 @@ def render_assessments(stats: list[AssessmentStats]) -> Text:
             text.append("no submissions yet\n", style="dim")
             continue
         text.append("pass ", style="dim")
-        text.append_text(bar(s.pass_rate or 0, 16))
+        text.append_text(bar(s.pass_rate or 0, 16, theme))
         text.append(f"  avg {s.average_score or 0:.0f}", style="bold")
         text.append(f"  {s.attempts} attempt{'' if s.attempts == 1 else 's'} by "
                     f"{s.learners}\n", style="dim")
@@ -255,15 +255,17 @@ class StudioScreen(DataScreen):
             return
         self.analytics = a
         self.query_one("#studio-analytics").display = True
-        self.query_one("#an-head", Static).update(render_head(a))
+        self.query_one("#an-head", Static).update(render_head(a, self.app.current_theme))
         weeks = [w.count for w in a.enrollments_by_week]
         self.query_one("#an-enrollments-title", Static).update(
             f"Enrollments per week: {weeks[-1] if weeks else 0} this week, {sum(weeks)} in "
             f"the last {plural(len(weeks), 'week')}")
         self.query_one("#an-enrollments", Sparkline).data = weeks
+        theme = self.app.current_theme
         self.query_one("#an-funnel", Static).update(render_funnel(a.funnel,
-                                                                  a.enrollments.total))
-        self.query_one("#an-assessments", Static).update(render_assessments(a.assessments))
+                                                                  a.enrollments.total, theme))
+        self.query_one("#an-assessments", Static).update(render_assessments(a.assessments,
+                                                                            theme))
         self.query_one("#an-rating", Static).update(render_rating(a.rating))
         self.query_one("#an-feedback", Static).update(render_feedback(a.feedback))
         tutor = Text(f"{a.tutor.questions}", style="bold")

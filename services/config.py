@@ -8,6 +8,7 @@
     openai_base_url = "http://127.0.0.1:11434/v1"
     openai_api_key = "…"
     model = "qwen2.5-coder:7b"
+    theme = "nord"                    # the app's colour theme, saved when you change it
 
 Environment variables win over the file: SUPABASE_URL, SUPABASE_ANON_KEY,
 DATABASE_URL, OPENAI_API_KEY, OPENAI_BASE_URL, LEARN_MODEL, LEARN_BACKEND.
@@ -40,6 +41,7 @@ ENV = {
     "openai_api_key": "OPENAI_API_KEY",
     "openai_base_url": "OPENAI_BASE_URL",
     "model": "LEARN_MODEL",
+    "theme": "LEARN_THEME",
 }
 SECRETS = frozenset({"supabase_anon_key", "openai_api_key"})
 DESCRIPTIONS = {
@@ -50,6 +52,7 @@ DESCRIPTIONS = {
     "openai_api_key": "API key for the AI tutor's OpenAI-compatible server",
     "openai_base_url": "OpenAI-compatible base URL (OpenAI, Ollama, LM Studio, vLLM)",
     "model": "model name for the AI tutor",
+    "theme": "the app's colour theme (ctrl+p → Change theme; kept across restarts)",
 }
 
 
@@ -62,6 +65,7 @@ class Settings:
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     model: str | None = None
+    theme: str | None = None
     # where each value came from: "env", "file" or "default"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     path: Path | None = field(default=None, compare=False)
@@ -145,6 +149,8 @@ def validate(key: str, value: str) -> str:
         raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, not {value!r}.")
     if key in ("supabase_url", "openai_base_url") and not re.match(r"^https?://[^\s/]+", value):
         raise ConfigError(f"{key} must be an http:// or https:// URL.")
+    if key == "theme" and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", value):
+        raise ConfigError(f"theme must be a theme's name such as textual-dark, not {value!r}.")
     if key == "database_url" and not re.match(r"^postgres(ql)?://", value):
         raise ConfigError("database_url must start with postgresql:// (or postgres://).")
     if any(ord(c) < 32 and c != "\t" for c in value):

@@ -80,8 +80,9 @@ class LearnApp(App[None]):
         super().__init__()
         self._backend_factory = backend_factory
         self.backend: Any = _NotStarted()
-        if theme:
-            self.theme = theme
+        chosen = theme or _saved_theme()
+        if chosen and chosen in self.available_themes:
+            self.theme = chosen
 
     @cached_property
     def api(self):
@@ -107,6 +108,13 @@ class LearnApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(BootScreen())
         self.boot()
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme) -> None:
+        """Keep the choice for the next start, and redraw what has colours in it."""
+        self.run_worker(lambda: _save_theme(theme.name), thread=True, group="theme",
+                        exit_on_error=False)
+        self.call_after_refresh(self._reload_screen)
 
     @work(exclusive=True, group="boot")
     async def boot(self) -> None:
@@ -420,6 +428,23 @@ class LearnApp(App[None]):
         else:
             self.notify(f"Sent {report.sent + report.already_applied}; "
                         f"{report.waiting} waiting.", title="Synced")
+
+
+def _saved_theme() -> str | None:
+    """The theme chosen last time (config.toml's `theme`, or LEARN_THEME)."""
+    from services import config
+
+    try:
+        return config.load().theme
+    except Exception:       # a broken config file is `learn config`'s to report
+        return None
+
+
+def _save_theme(name: str) -> None:
+    from services import config
+
+    if config.load().theme != name:
+        config.set_value("theme", name)
 
 
 def _queued(result: Any) -> bool:

@@ -22,11 +22,11 @@ class CourseCard(ListItem):
     """
 
     def __init__(self, course: CourseSummary) -> None:
-        super().__init__(Static(self.describe(course)))
+        super().__init__(Static(self.describe(course, self.app.current_theme)))
         self.course = course
 
     @staticmethod
-    def describe(course: CourseSummary) -> Text:
+    def describe(course: CourseSummary, theme=None) -> Text:
         text = Text()
         text.append(course.title, style="bold")
         if not course.is_published:
@@ -47,7 +47,7 @@ class CourseCard(ListItem):
             text.append("\n" + " ".join(f"#{t}" for t in course.tags), style="dim italic")
         if course.enrolled and course.progress is not None:
             text.append("\n")
-            text.append_text(bar(course.progress, 24))
+            text.append_text(bar(course.progress, 24, theme))
         return text
 
 
@@ -59,17 +59,17 @@ class EnrolledCourseItem(ListItem):
     """
 
     def __init__(self, course: EnrolledCourse) -> None:
-        super().__init__(Static(self.describe(course)))
+        super().__init__(Static(self.describe(course, self.app.current_theme)))
         self.course = course
 
     @staticmethod
-    def describe(course: EnrolledCourse) -> Text:
+    def describe(course: EnrolledCourse, theme=None) -> Text:
         text = Text()
         text.append(course.title, style="bold")
         if course.status != "active":
             text.append(f"  {course.status}", style="italic dim")
         text.append("\n")
-        text.append_text(bar(course.progress, 20))
+        text.append_text(bar(course.progress, 20, theme))
         if course.next_lesson:
             text.append("   → next: ", style="dim")
             text.append(course.next_lesson.title)

@@ -358,3 +358,24 @@ async def test_a_screenshot_without_a_downloads_folder_is_saved_and_says_where(
         saved = list((home / "Downloads").glob("*.svg"))
         assert len(saved) == 1
         assert any(str(saved[0]) in n.message for n in app._notifications)
+
+
+async def test_the_chosen_theme_survives_a_restart():
+    from services import config
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot)
+        app.theme = "nord"
+        await wait_for(pilot, lambda: config.load().theme == "nord", what="saved theme")
+    assert make_app().theme == "nord"
+
+
+def test_progress_bars_take_the_themes_colours():
+    from textual.theme import BUILTIN_THEMES
+
+    from widgets.progress import bar
+
+    nord = BUILTIN_THEMES["nord"]
+    assert bar(50, 10, nord).spans[0].style == nord.primary
+    assert bar(100, 10, nord).spans[0].style == nord.success
