@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from textual.color import Color
 from textual.app import App, ComposeResult
+from textual.color import Color
 from textual.widget import Widget
 
 from tests.tui.helpers import screen_cells
