@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -12,8 +12,17 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 
+class StarPicker(Static, can_focus=True):
+    """The stars: focused first, so 1–5 and ←/→ choose (in the comment box they type)."""
+
+    DEFAULT_CSS = """
+    StarPicker { height: 1; padding: 0 1; }
+    StarPicker:focus { background: $boost; text-style: bold; }
+    """
+
+
 class RateCourseDialog(ModalScreen[tuple[int, str] | None]):
-    """1–5 stars (keys 1–5 or ←/→) and optional text."""
+    """1–5 stars (keys 1–5 or ←/→ while the stars have focus) and optional text."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="rate.cancel"),
@@ -33,7 +42,7 @@ class RateCourseDialog(ModalScreen[tuple[int, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
             yield Label(f"Rate “{self.course_title}”", classes="dialog-title")
-            yield Static(id="stars")
+            yield StarPicker(id="stars")
             yield Input(self.text, placeholder="What worked, what didn't? (optional)",
                         max_length=5000, id="feedback")
             with Horizontal(classes="dialog-buttons"):
@@ -41,12 +50,24 @@ class RateCourseDialog(ModalScreen[tuple[int, str] | None]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
+        self.query_one("#stars").focus()
+        self._show_stars()
+
+    @on(events.DescendantFocus)
+    @on(events.DescendantBlur)
+    def _focus_moved(self) -> None:
         self._show_stars()
 
     def _show_stars(self) -> None:
         text = Text("★" * self.stars, style="bold yellow")
         text.append("☆" * (5 - self.stars), style="dim")
-        text.append("   press 1–5" if not self.stars else f"   {self.stars} of 5", style="dim")
+        if self.stars:
+            text.append(f"   {self.stars} of 5", style="dim")
+        # Say what works where the focus is: in the comment box, digits are text.
+        if self.focused is self.query_one("#stars"):
+            text.append("   press 1–5 or ←/→", style="dim")
+        else:
+            text.append("   shift+tab back here to change them", style="dim")
         self.query_one("#stars", Static).update(text)
 
     def action_set_stars(self, n: int) -> None:

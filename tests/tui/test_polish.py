@@ -379,3 +379,22 @@ def test_progress_bars_take_the_themes_colours():
     nord = BUILTIN_THEMES["nord"]
     assert bar(50, 10, nord).spans[0].style == nord.primary
     assert bar(100, 10, nord).spans[0].style == nord.success
+
+
+async def test_rating_digits_choose_stars_and_in_the_comment_box_they_are_text():
+    from screens.dialogs import RateCourseDialog
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot)
+        await open_course(pilot)
+        await pilot.press("s")
+        dialog = await wait_for(pilot, lambda: isinstance(app.screen, RateCourseDialog)
+                                and app.screen, what="rating dialog")
+        await pilot.press("3")
+        assert dialog.stars == 3
+        assert "press 1–5" in str(dialog.query_one("#stars").render())
+        await pilot.press("tab", "5")
+        feedback = dialog.query_one("#feedback")
+        assert dialog.stars == 3 and feedback.value.endswith("5")
+        assert "press 1–5" not in str(dialog.query_one("#stars").render())
