@@ -352,6 +352,14 @@ class AssessmentScreen(DataScreen):
             editor.replace(text, editor.document.start, editor.document.end)
             self.notify("Loaded what you saved in your editor (ctrl+z undoes it).")
 
+    def leave_warning(self) -> str | None:
+        if not self.timer_running:
+            return None
+        minutes = int((self.remaining() or 0) // 60)
+        return (f"The clock of your timed attempt keeps running while learn is closed "
+                f"({plural(minutes, 'minute')} left). If it runs out, your code is submitted "
+                "as it stands when you next open this assessment.")
+
     # The tutor's view of this screen ----------------------------------------
 
     def tutor_context(self) -> TutorContext:

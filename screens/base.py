@@ -77,6 +77,10 @@ class DataScreen(Screen):
             return len(self.app.screen_stack) > 2
         return True
 
+    def leave_warning(self) -> str | None:
+        """What quitting now would interrupt (the app asks before quitting), or None."""
+        return None
+
     def action_reload(self) -> None:
         self.reload()
 

@@ -104,6 +104,39 @@ class RateCourseDialog(ModalScreen[tuple[int, str] | None]):
         self.action_submit()
 
 
+class ConfirmDialog(ModalScreen[bool]):
+    """A question with a consequence: y (or the button) goes ahead, n or esc does not."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, title: str, message: str, yes: str) -> None:
+        super().__init__()
+        self.question_title = title
+        self.message = message
+        self.yes = yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm", classes="dialog"):
+            yield Label(self.question_title, classes="dialog-title")
+            yield Static(self.message)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self.yes} (y)", variant="error", id="yes")
+                yield Button("Cancel (n)", variant="primary", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()      # the safe answer is the default
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
 # What the focused widget is, to a learner: the group its keys are listed under.
 WIDGET_NAMES = {"CodeEditor": "The editor", "TextArea": "The text box",
                 "Input": "The text field", "ListView": "The list", "DataTable": "The table",

@@ -282,9 +282,28 @@ class StudioScreen(DataScreen):
         if course is None:
             return
         publish = not course.is_published
-        self.write(lambda: self.authoring.set_published(course.id, publish),
-                   success=f"“{course.title}” is {'published' if publish else 'a draft again'}.",
-                   then=lambda _r: self.reload(quiet=True))
+
+        def go(yes: bool | None = True) -> None:
+            if yes:
+                self.write(lambda: self.authoring.set_published(course.id, publish),
+                           success=f"“{course.title}” is "
+                                   f"{'published' if publish else 'a draft again'}.",
+                           then=lambda _r: self.reload(quiet=True))
+
+        analytics = self.analytics if self.analytics and \
+            self.analytics.course.id == course.id else None
+        learners = analytics.enrollments.total - analytics.enrollments.dropped \
+            if analytics else 0
+        if publish or not learners:
+            go()
+            return
+        from screens.dialogs import ConfirmDialog
+
+        self.app.push_screen(ConfirmDialog(
+            f"Unpublish “{course.title}”?",
+            f"{plural(learners, 'learner')} enrolled will no longer see its lessons and "
+            "assessments until you publish it again. Their progress is kept.",
+            "Unpublish"), go)
 
     def action_preview(self) -> None:
         course = self.selected

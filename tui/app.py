@@ -261,6 +261,25 @@ class LearnApp(App[None]):
             event.prevent_default()
             self.notify(f"{event.exception}", title="Screenshot not saved", severity="error")
 
+    async def action_quit(self) -> None:
+        """Quit, after asking when the screen says quitting would interrupt something
+        (a timed attempt)."""
+        from screens.base import DataScreen
+        from screens.dialogs import ConfirmDialog
+
+        screen = self.screen
+        warning = screen.leave_warning() if isinstance(screen, DataScreen) else None
+        if warning is None:
+            await super().action_quit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(ConfirmDialog("Quit during a timed attempt?", warning, "Quit"),
+                         answered)
+
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 

@@ -398,3 +398,42 @@ async def test_rating_digits_choose_stars_and_in_the_comment_box_they_are_text()
         feedback = dialog.query_one("#feedback")
         assert dialog.stars == 3 and feedback.value.endswith("5")
         assert "press 1–5" not in str(dialog.query_one("#stars").render())
+
+
+async def test_quitting_during_a_timed_attempt_asks_first(monkeypatch):
+    from datetime import datetime, timezone
+
+    from screens.dialogs import ConfirmDialog
+
+    detail = copy.deepcopy(DATA["assessment_detail"])
+    detail["assessment"]["time_limit"] = 20
+    detail["open_attempt"] = {"id": "t2", "submitted_code": None,
+                              "started_at": datetime.now(timezone.utc).isoformat()}
+    monkeypatch.setitem(DATA, "assessment_detail", detail)
+    app = make_app()
+    exits = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot)
+        screen = await open_fixed_assessment(pilot)
+        await wait_for(pilot, lambda: screen.timer_running, what="the clock")
+        monkeypatch.setattr(app, "exit", lambda *a, **k: exits.append(True))
+        await pilot.press("ctrl+q")
+        dialog = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog)
+                                and app.screen, what="the question")
+        assert "minutes left" in dialog.message
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.screen is screen, what="back to the attempt")
+        assert not exits
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="asked")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: exits, what="quit")
+
+
+async def test_quitting_with_no_timed_attempt_does_not_ask():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot)
+        await open_fixed_assessment(pilot)
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: app.return_code is not None, what="quit")
