@@ -18,4 +18,4 @@ def test_starting_the_embedded_database_without_xdg_runtime_dir_prints_no_warnin
     done = subprocess.run([sys.executable, "-W", "default", "-c", code], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.stdout.strip() == "True", done.stderr
-    assert "XDG_RUNTIME_DIR" not in done.stderr
+    assert "XDG_RUNTIME_DIR" not in done.stderr, done.stderr
