@@ -23,6 +23,7 @@ from services.words import plural
 from widgets.chat import ChatPane
 from widgets.editor import CodeEditor
 from widgets.keybar import KeyBar
+from widgets.transcripts import mark_transcripts
 
 STATUS_ICONS = {"pass": ("✓", "green"), "fail": ("✗", "red"), "error": ("!", "red"),
                 "timeout": ("⏱", "yellow"), "memory_limit": ("M", "yellow"),
@@ -135,7 +136,8 @@ class AssessmentScreen(DataScreen):
             meta.append(f"\n{data.course.title}" + (f" — {data.lesson.title}"
                                                      if data.lesson else ""), style="dim")
         self.query_one("#assessment-meta", Static).update(meta)
-        self.query_one("#instructions", Markdown).update(a.instructions or a.description or "")
+        self.query_one("#instructions", Markdown).update(
+            mark_transcripts(a.instructions or a.description or ""))
         self._show_attempts()
         if first:
             editor = self.query_one("#editor", TextArea)

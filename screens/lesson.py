@@ -20,6 +20,7 @@ from services.tutor import TutorContext
 from widgets.chat import ChatPane
 from widgets.keybar import KeyBar
 from widgets.progress import duration
+from widgets.transcripts import is_transcript, mark_transcripts
 
 IDLE_AFTER = 120          # seconds without a key, click or scroll: the learner stepped away
 SAVE_EVERY = 30           # seconds between progress saves while reading
@@ -77,8 +78,9 @@ class LessonScreen(DataScreen):
         if data.progress and data.progress.completed:
             meta.append("   ✓ completed", style="green")
         self.query_one("#lesson-meta", Static).update(meta)
-        self.query_one("#lesson-content", Markdown).update(lesson.content or "")
-        self.query_one("#lesson-explanation", Markdown).update(lesson.explanation or "")
+        self.query_one("#lesson-content", Markdown).update(mark_transcripts(lesson.content or ""))
+        self.query_one("#lesson-explanation", Markdown).update(
+            mark_transcripts(lesson.explanation or ""))
         for widget_id, present in (("lesson-explanation", lesson.explanation),
                                    ("lesson-code", lesson.code_example),
                                    ("lesson-key-points", lesson.key_points)):
@@ -87,8 +89,10 @@ class LessonScreen(DataScreen):
             index = list(widget.parent.children).index(widget)
             widget.parent.children[index - 1].display = bool(present)
         if lesson.code_example:
+            code = lesson.code_example
             self.query_one("#lesson-code", Static).update(Syntax(
-                lesson.code_example, "python", line_numbers=True, word_wrap=True,
+                code, "pycon" if is_transcript(code) else "python",
+                line_numbers=not is_transcript(code), word_wrap=True,
                 theme="ansi_light" if not self.app.current_theme.dark else "monokai"))
         points = Text()
         for point in lesson.key_points:

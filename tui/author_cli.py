@@ -139,8 +139,29 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new(args: argparse.Namespace) -> int:
+    from services.errors import LearnError
+    from services.scaffold import new_course
+
+    parent = Path(args.dir)
+    try:
+        files = new_course(parent, args.slug)
+    except LearnError as exc:
+        _say(f"learn course new: {exc}")
+        return 2
+    folder = parent / args.slug
+    print(f"Created the course folder {folder}:")
+    for path in files:
+        print(f"  {path.relative_to(folder)}")
+    print(f"\nNext: learn course preview {folder}   (it reloads as you edit)\n"
+          f"      learn course validate {folder}\n"
+          f"      learn course publish {folder}\n"
+          "The folder format: docs/authoring.md.")
+    return 0
+
+
 COURSE_COMMANDS = {"validate": _validate, "preview": _preview, "publish": _publish,
-                   "export": _export}
+                   "export": _export, "new": _new}
 
 
 def course_main(args: argparse.Namespace) -> int:
@@ -242,6 +263,11 @@ def add_commands(sub, supabase_flag) -> None:
     course = sub.add_parser("course", help="write courses as folders: validate, preview, "
                             "publish, export")
     commands = course.add_subparsers(dest="course_command", metavar="COMMAND", required=True)
+    new = commands.add_parser("new", help="start a course: a folder with one lesson and one "
+                              "assessment that validates and previews as it is")
+    new.add_argument("slug", metavar="SLUG", help="the course's slug and folder name "
+                     "(lowercase letters, digits, dashes)")
+    new.add_argument("--dir", default=".", help="where to create SLUG/ (default: here)")
     validate = commands.add_parser("validate", help="check a course folder: every problem "
                                    "with its file and line (exit 0 valid, 1 invalid, 2 not "
                                    "a course folder)")

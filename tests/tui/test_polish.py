@@ -437,3 +437,28 @@ async def test_quitting_with_no_timed_attempt_does_not_ask():
         await open_fixed_assessment(pilot)
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: app.return_code is not None, what="quit")
+
+
+def test_a_repl_block_is_marked_as_a_transcript_and_a_program_is_not():
+    from widgets.transcripts import mark_transcripts
+
+    markdown = ("```python\n>>> type(None)\n<class 'NoneType'>\n```\n\n"
+                "```python\nprint('>>> not a prompt')\n```\n")
+    assert mark_transcripts(markdown) == (
+        "```pycon\n>>> type(None)\n<class 'NoneType'>\n```\n\n"
+        "```python\nprint('>>> not a prompt')\n```\n")
+
+
+async def test_the_lesson_shows_a_repl_block_as_a_transcript(monkeypatch):
+    from textual.widgets.markdown import MarkdownFence
+
+    lesson = copy.deepcopy(DATA["lesson_detail"])
+    lesson["lesson"]["content"] = "Try it:\n\n```python\n>>> 7 / 2\n3.5\n```\n"
+    monkeypatch.setitem(DATA, "lesson_detail", lesson)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot)
+        app.open_lesson(LESSONS[2])
+        await wait_for(pilot, lambda: app.screen.query(MarkdownFence), what="the code block")
+        fence = app.screen.query_one("#lesson-content").query_one(MarkdownFence)
+        assert fence.lexer == "pycon"
