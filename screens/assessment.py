@@ -54,7 +54,15 @@ class AssessmentScreen(DataScreen):
         Binding("f2", "reset", "Reset to starter", id="assessment.reset"),
         Binding("ctrl+n", "new_attempt", "New attempt", id="assessment.new", show=False),
         Binding("escape", "back", "Back", id="assessment.back"),
+        Binding("alt+left", "split(-10)", "Narrower instructions", id="assessment.narrower",
+                show=False),
+        Binding("alt+right", "split(10)", "Wider instructions", id="assessment.wider",
+                show=False),
     ]
+    SPLITS = (20, 70)      # the instructions' share of the width, in percent: lowest, highest
+    split = 45             # as app.tcss has it
+    # Under 100 columns the tutor takes the instructions' place (it knows them).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     def __init__(self, assessment_id: str) -> None:
         super().__init__()
@@ -353,6 +361,12 @@ class AssessmentScreen(DataScreen):
         if text is not None and text != editor.text:
             editor.replace(text, editor.document.start, editor.document.end)
             self.notify("Loaded what you saved in your editor (ctrl+z undoes it).")
+
+    def action_split(self, delta: int) -> None:
+        """alt+←/→: move the divider between the instructions and the editor."""
+        low, high = self.SPLITS
+        self.split = max(low, min(high, self.split + delta))
+        self.query_one("#assessment-left").styles.width = f"{self.split}%"
 
     def leave_warning(self) -> str | None:
         if not self.timer_running:

@@ -69,6 +69,7 @@ class LearnApp(App[None]):
                 show=False),
         Binding("w", "studio", "Author studio", id="app.studio", show=False),
         Binding("ctrl+t", "toggle_theme", "Theme", id="app.theme", show=False),
+        Binding("f8", "zoom", "Zoom pane", id="app.zoom", show=False),
         Binding("y", "sync", "Sync status", id="app.sync", show=False),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
@@ -279,6 +280,22 @@ class LearnApp(App[None]):
 
         self.push_screen(ConfirmDialog("Quit during a timed attempt?", warning, "Quit"),
                          answered)
+
+    def action_zoom(self) -> None:
+        """f8: the pane with the focus fills the screen (the editor, the tutor, a list);
+        f8 again, or esc, puts it back."""
+        from widgets.chat import ChatPane
+
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        focused = screen.focused
+        if focused is None:
+            return
+        pane = next((node for node in focused.ancestors_with_self
+                     if isinstance(node, ChatPane) or node.has_class("panel")), focused)
+        screen.maximized = pane
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"

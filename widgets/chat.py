@@ -320,7 +320,17 @@ class ChatPane(Widget):
         Binding("escape", "stop", "Stop answer", id="chat.stop"),
         Binding("escape", "close", "Close tutor", id="chat.close", show=False),
         Binding("f4", "copy_answer", "Copy answer", id="chat.copy"),
+        Binding("alt+left", "resize(10)", "Wider tutor", id="chat.wider", show=False),
+        Binding("alt+right", "resize(-10)", "Narrower tutor", id="chat.narrower", show=False),
     ]
+    WIDTHS = (25, 75)      # the pane's share of the screen, in percent: lowest, highest
+    share = 40             # as DEFAULT_CSS has it
+
+    def action_resize(self, delta: int) -> None:
+        """alt+←/→ move the pane's left edge (it sits at the right of the screen)."""
+        low, high = self.WIDTHS
+        self.share = max(low, min(high, self.share + delta))
+        self.styles.width = f"{self.share}%"
 
     # -- messages ------------------------------------------------------------------------
 
@@ -427,6 +437,7 @@ class ChatPane(Widget):
         if focused is not None and self not in focused.ancestors_with_self:
             self._return_focus = focused
         self.display = True
+        self.screen.add_class("-tutor-open")     # narrow screens make room (app.tcss)
         self._sync_context()
         self.input.focus()
         if not self._prepared:
@@ -436,6 +447,7 @@ class ChatPane(Widget):
     def close(self) -> None:
         """Hide the pane (a running answer carries on) and give focus back."""
         self.display = False
+        self.screen.remove_class("-tutor-open")
         target = self._return_focus
         self._return_focus = None
         if target is not None and target.is_attached and target.focusable:

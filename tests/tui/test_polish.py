@@ -462,3 +462,43 @@ async def test_the_lesson_shows_a_repl_block_as_a_transcript(monkeypatch):
         await wait_for(pilot, lambda: app.screen.query(MarkdownFence), what="the code block")
         fence = app.screen.query_one("#lesson-content").query_one(MarkdownFence)
         assert fence.lexer == "pycon"
+
+
+async def test_alt_arrows_move_the_divider_and_f8_zooms_the_focused_pane():
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start(pilot)
+        screen = await open_fixed_assessment(pilot)
+        left = screen.query_one("#assessment-left")
+        before = left.size.width
+        await pilot.press("alt+right")
+        await pilot.pause()
+        assert left.size.width > before and screen.split == 55
+        await pilot.press("alt+left", "alt+left")
+        await pilot.pause()
+        assert screen.split == 35 and left.size.width < before
+        await pilot.press("f8")
+        await pilot.pause()
+        assert screen.maximized is screen.query_one("#editor")
+        await pilot.press("f8")
+        assert screen.maximized is None
+
+
+async def test_the_tutor_pane_can_be_widened_and_takes_the_instructions_place_when_narrow():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start(pilot)
+        screen = await open_fixed_assessment(pilot)
+        assert screen.query_one("#assessment-left").display
+        await pilot.press("ctrl+o")
+        pane = await wait_for(pilot, lambda: screen.query("ChatPane")
+                              and screen.query_one("ChatPane"), what="tutor")
+        await pilot.pause()
+        assert not screen.query_one("#assessment-left").display   # no one-word lines
+        before = pane.outer_size.width
+        await pilot.press("alt+left")
+        await pilot.pause()
+        assert pane.share == 50 and pane.outer_size.width == 40 > before
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert screen.query_one("#assessment-left").display
