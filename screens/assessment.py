@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Header, Markdown, Static, TextArea
 
 from screens.base import DataScreen, friendly
@@ -23,6 +23,7 @@ from services.words import plural
 from widgets.chat import ChatPane
 from widgets.editor import CodeEditor
 from widgets.keybar import KeyBar
+from widgets.panels import ScrollPanel
 from widgets.transcripts import mark_transcripts
 
 STATUS_ICONS = {"pass": ("✓", "green"), "fail": ("✗", "red"), "error": ("!", "red"),
@@ -80,7 +81,7 @@ class AssessmentScreen(DataScreen):
         yield Header()
         with Horizontal(id="body"):
             with Vertical(id="assessment-left", classes="panel"):
-                with VerticalScroll(id="instructions-scroll"):
+                with ScrollPanel(id="instructions-scroll"):
                     yield Static(id="assessment-meta")
                     yield Markdown(id="instructions")
                 yield Static(id="attempts")

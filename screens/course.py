@@ -7,7 +7,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Header, ListItem, ListView, Markdown, Static
 
 from screens.base import DataScreen, friendly
@@ -19,6 +19,7 @@ from widgets.cards import DIFFICULTY_STYLE
 from widgets.chat import ChatPane
 from widgets.keybar import KeyBar
 from widgets.lists import refill
+from widgets.panels import ScrollPanel
 from widgets.progress import bar, duration, stars
 from widgets.sync_status import DownloadBar
 
@@ -72,7 +73,7 @@ class CourseScreen(DataScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="body"):
-            with VerticalScroll(id="course-about", classes="panel"):
+            with ScrollPanel(id="course-about", classes="panel"):
                 yield Static(id="course-meta")
                 yield Markdown(id="course-description")
             with Vertical(id="course-content", classes="panel"):

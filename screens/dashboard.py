@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Header, ListView, Static
 
 from screens.base import DataScreen
@@ -18,6 +18,7 @@ from widgets.cards import AchievementList, EnrolledCourseItem
 from widgets.heatmap import ActivityHeatmap
 from widgets.keybar import KeyBar
 from widgets.lists import refill
+from widgets.panels import ScrollPanel
 from widgets.status import StateMessage
 
 
@@ -54,7 +55,7 @@ class DashboardScreen(DataScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with VerticalScroll(id="body"):
+        with ScrollPanel(id="body"):
             with Horizontal(id="dash-top"):
                 yield Static(id="streak", classes="panel")
                 with Vertical(id="activity", classes="panel"):

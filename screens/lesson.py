@@ -11,7 +11,6 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.widgets import Header, Markdown, Static
 
 from screens.base import DataScreen
@@ -19,6 +18,7 @@ from services.api import LessonDetail
 from services.tutor import TutorContext
 from widgets.chat import ChatPane
 from widgets.keybar import KeyBar
+from widgets.panels import ScrollPanel
 from widgets.progress import duration
 from widgets.transcripts import is_transcript, mark_transcripts
 
@@ -46,7 +46,7 @@ class LessonScreen(DataScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with VerticalScroll(id="body"):
+        with ScrollPanel(id="body"):
             yield Static(id="lesson-meta")
             yield Markdown(id="lesson-content")
             yield Static("Explanation", classes="section-title")
@@ -113,15 +113,23 @@ class LessonScreen(DataScreen):
         self.query_one("#lesson-footer", Static).update(nav)
         if first:
             # Opened from a list: where the learner left off; by ] or [: at its top.
-            body = self.query_one("#body", VerticalScroll)
+            body = self.query_one("#body", ScrollPanel)
             position = data.progress.last_position if data.progress else 0
             if position and not self._from_neighbour:
                 self.call_after_refresh(body.scroll_to, y=position, animate=False)
             else:
                 self.call_after_refresh(body.scroll_home, animate=False)
             self._from_neighbour = False
+            self.call_after_refresh(self._focus_body)
         for pane in self.query(ChatPane):
             pane.refresh_context()
+
+    def _focus_body(self) -> None:
+        """The text takes the keys (arrows, page up/down) once it is long enough to
+        scroll; until it is loaded there is nothing to focus."""
+        body = self.query_one("#body", ScrollPanel)
+        if self.focused is None and body.focusable:
+            body.focus()
 
     # Time tracking --------------------------------------------------------------
 
@@ -140,7 +148,7 @@ class LessonScreen(DataScreen):
     def _tick(self) -> None:
         if self.detail is None or not self.is_current:
             return
-        scroll = self.query_one("#body", VerticalScroll).scroll_y
+        scroll = self.query_one("#body", ScrollPanel).scroll_y
         if scroll != self._last_scroll:
             self._last_scroll = scroll
             self.last_input = time.monotonic()
@@ -150,7 +158,7 @@ class LessonScreen(DataScreen):
                 self.save_progress()
 
     def _position(self) -> int:
-        return int(self.query_one("#body", VerticalScroll).scroll_y)
+        return int(self.query_one("#body", ScrollPanel).scroll_y)
 
     def save_progress(self, completed: bool | None = None, then=None) -> None:
         if self.detail is None:
@@ -188,7 +196,7 @@ class LessonScreen(DataScreen):
         self.lesson_id = target.id
         self.detail = None
         self._from_neighbour = True
-        self.query_one("#body", VerticalScroll).scroll_home(animate=False)
+        self.query_one("#body", ScrollPanel).scroll_home(animate=False)
         self.reload()
 
     def action_next(self) -> None:

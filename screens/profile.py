@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Header, Input, Label, Select, Static, TextArea
 
 from screens.base import DataScreen
@@ -15,6 +15,7 @@ from services.timezones import timezone_problem
 from services.words import plural
 from widgets.cards import AchievementList
 from widgets.keybar import KeyBar
+from widgets.panels import ScrollPanel
 
 LANGUAGES = [("English", "en"), ("Deutsch", "de"), ("Español", "es"), ("Français", "fr"),
              ("Italiano", "it"), ("Português", "pt"), ("Nederlands", "nl"), ("Polski", "pl"),
@@ -27,7 +28,7 @@ class ProfileScreen(DataScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="body"):
-            with VerticalScroll(id="profile-form", classes="panel"):
+            with ScrollPanel(id="profile-form", classes="panel"):
                 yield Label("Name")
                 yield Input(id="full_name", max_length=200)
                 yield Label("Bio")

@@ -502,3 +502,28 @@ async def test_the_tutor_pane_can_be_widened_and_takes_the_instructions_place_wh
         await pilot.press("ctrl+o")
         await pilot.pause()
         assert screen.query_one("#assessment-left").display
+
+
+async def test_tab_skips_panels_with_nothing_to_scroll():
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await start(pilot)
+        screen = await open_course(pilot)
+        await pilot.pause(0.2)
+        chain = [w.id for w in screen.focus_chain]
+        assert chain == ["lessons", "assessments"]      # not the short "About" panel
+
+
+async def test_a_long_lesson_takes_the_arrow_keys_at_once(monkeypatch):
+    lesson = copy.deepcopy(DATA["lesson_detail"])
+    lesson["lesson"]["content"] = "\n\n".join(f"Paragraph {i}." for i in range(60))
+    monkeypatch.setitem(DATA, "lesson_detail", lesson)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start(pilot)
+        app.open_lesson(LESSONS[2])
+        body = await wait_for(pilot, lambda: app.focused is app.screen.query_one("#body")
+                              and app.focused, what="the lesson focused")
+        await pilot.press("down", "down")
+        await pilot.pause()
+        assert body.scroll_y > 0
