@@ -3,6 +3,7 @@ error states; errors as toasts with what to do, never a traceback."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from textual import on, work
@@ -39,6 +40,13 @@ class DataScreen(Screen):
             self.error = error
 
     _preloaded: tuple[bool, Any] | None = None
+    as_of: datetime | None = None      # shown from the read cache, until fresh data comes
+
+    def preset(self, data: Any, as_of: datetime) -> None:
+        """Mount with data saved earlier (the read cache), labelled "as of …" in the
+        header until the screen's own load replaces it in place."""
+        self._preloaded = (True, data)
+        self.as_of = as_of
 
     async def preload(self) -> None:
         """Fetch before the screen is pushed, so it mounts with its data: one layout,
@@ -58,6 +66,9 @@ class DataScreen(Screen):
         if ok:
             self._shown_once = True
             self.show(value)
+            if self.as_of is not None:
+                local = self.as_of.astimezone()
+                self.sub_title = f"as of {local:%H:%M} · updating…"
         else:
             self.show_error(value)
 
@@ -120,6 +131,9 @@ class DataScreen(Screen):
     def _on_loaded(self, message: Loaded) -> None:
         self.set_loading(False)
         self._shown_once = True
+        if self.as_of is not None:         # fresh data replaces the cached one
+            self.as_of = None
+            self.sub_title = None
         self.show(message.data)
 
     @on(Failed)

@@ -83,6 +83,7 @@ class DashboardScreen(DataScreen):
         return await self.api.dashboard()
 
     def show(self, data: Dashboard) -> None:
+        before = getattr(self, "dashboard", None)
         self.dashboard = data
         self.query_one("#streak", Static).update(streak_text(data))
         heatmap = self.query_one(ActivityHeatmap)
@@ -94,9 +95,11 @@ class DashboardScreen(DataScreen):
                  style="bold" if unread else "dim"))
         self.query_one(AchievementList).show(data.achievements)
         courses = self.query_one("#courses", ListView)
-        refill(courses, [EnrolledCourseItem(c) for c in data.enrollments], courses.index)
+        if before is None or before.enrollments != data.enrollments:  # else: no flicker
+            refill(courses, [EnrolledCourseItem(c) for c in data.enrollments], courses.index)
         self._show_continue()
-        self._find_open_assessment()
+        if self.as_of is None:      # from the cache, the backend may not be up yet
+            self._find_open_assessment()
         empty = self.query_one("#courses-empty", StateMessage)
         if data.enrollments:
             empty.clear()

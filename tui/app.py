@@ -129,6 +129,7 @@ class LearnApp(App[None]):
         try:
             if isinstance(self.backend, _NotStarted):
                 self.backend = self._backend_factory(self._progress)
+            await self._show_cached_home()
             connecting = asyncio.ensure_future(self.backend.connect())
             await asyncio.sleep(0)       # it starts, and waits on a thread or the network:
             _top_level("dashboard")      # meanwhile, import what the home screen needs
@@ -142,6 +143,9 @@ class LearnApp(App[None]):
         if self.backend.current_user is None:
             from screens.first_run import LocalProfileScreen, SignInScreen
 
+            if not isinstance(self.screen, BootScreen):   # a cached home: not theirs now
+                await self.switch_screen(BootScreen())
+
             screen = LocalProfileScreen() if self.backend.kind == "local" else SignInScreen()
             await self.push_screen_wait(screen)
         await self.show_home()
@@ -150,7 +154,35 @@ class LearnApp(App[None]):
         if warm is not None:      # a head start left the connection for later: open it
             self.call_after_refresh(lambda: self.run_worker(warm, group="warm"))
 
+    async def _show_cached_home(self) -> None:
+        """The home screen as it was last seen (the read cache), at once, while the
+        backend starts (a cold embedded database takes ~0.5 s): labelled "as of …",
+        refreshed in place when the backend answers (show_home)."""
+        from services.offline import OfflineBackend
+
+        backend = self.backend
+        found = backend.cached("dashboard") if isinstance(backend, OfflineBackend) else None
+        if found is None or not isinstance(self.screen, BootScreen):
+            return
+        from services.api import LearningAPI
+
+        try:
+            data = await LearningAPI(_Replay({"dashboard": found.result})).dashboard()
+        except Exception:          # a cache from another version: start the usual way
+            return
+        home = _top_level("dashboard")()
+        home.preset(data, found.fetched_at)
+        await self.switch_screen(home)
+
     async def show_home(self) -> None:
+        top = self.screen
+        if len(self.screen_stack) == 2 and isinstance(top, _top_level("dashboard")) \
+                and top.as_of is not None:
+            top.reload(quiet=True)          # painted from the cache: refresh in place
+            self.refresh_bindings()
+            user = self.backend.current_user
+            self.sub_title = (user.email or "") if user else ""
+            return
         home = _top_level("dashboard")()
         await home.preload()          # so it appears with its data, not a loading state
         while len(self.screen_stack) > 1:
@@ -464,6 +496,17 @@ class LearnApp(App[None]):
         else:
             self.notify(f"Sent {report.sent + report.already_applied}; "
                         f"{report.waiting} waiting.", title="Synced")
+
+
+class _Replay:
+    """A backend that answers calls with results saved earlier (LearningAPI parses them
+    exactly as it parses the server's)."""
+
+    def __init__(self, results: dict[str, Any]) -> None:
+        self.results = results
+
+    async def call(self, fn: str, **_args: Any) -> Any:
+        return self.results[fn]
 
 
 def _saved_theme() -> str | None:

@@ -527,3 +527,36 @@ async def test_a_long_lesson_takes_the_arrow_keys_at_once(monkeypatch):
         await pilot.press("down", "down")
         await pilot.pause()
         assert body.scroll_y > 0
+
+
+class SlowStart(FixedBackend):
+    """FixedBackend whose connect waits until released: a cold database starting."""
+
+    def __init__(self, progress=None, **kw):
+        super().__init__(progress, **kw)
+        self.release = None
+
+    async def connect(self) -> None:
+        import asyncio
+
+        self.release = asyncio.Event()
+        await self.release.wait()
+
+
+async def test_start_paints_the_cached_dashboard_then_refreshes_it_in_place(monkeypatch):
+    from services.offline import OfflineBackend
+
+    first = LearnApp(lambda progress: OfflineBackend(FixedBackend(progress)))
+    async with first.run_test(size=(120, 40)) as pilot:      # fills the read cache
+        await start(pilot)
+    monkeypatch.setitem(DATA, "dashboard", {**DATA["dashboard"], "points": 99})
+    inner = SlowStart()
+    app = LearnApp(lambda progress: OfflineBackend(inner))
+    async with app.run_test(size=(120, 40)) as pilot:
+        home = await wait_for(pilot, lambda: getattr(app.screen, "dashboard", None)
+                              and app.screen, what="the cached dashboard")
+        assert inner.release is not None and not inner.release.is_set()   # still starting
+        assert home.dashboard.points == 25 and home.sub_title.startswith("as of ")
+        inner.release.set()
+        await wait_for(pilot, lambda: home.dashboard.points == 99, what="fresh data")
+        assert app.screen is home and not home.sub_title
