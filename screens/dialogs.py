@@ -196,7 +196,13 @@ def help_groups(app) -> list[tuple[str, list[tuple[str, str]]]]:
 class HelpScreen(ModalScreen[None]):
     """The keys of the screen underneath, grouped (help_groups), with a filter."""
 
-    BINDINGS = [Binding("escape,f1", "dismiss", "Close", id="help.close")]
+    BINDINGS = [
+        Binding("escape,f1", "dismiss", "Close", id="help.close"),
+        Binding("down", "scroll(1)", "Scroll down", show=False, id="help.down"),
+        Binding("up", "scroll(-1)", "Scroll up", show=False, id="help.up"),
+        Binding("pagedown", "scroll(10)", "Page down", show=False, id="help.pagedown"),
+        Binding("pageup", "scroll(-10)", "Page up", show=False, id="help.pageup"),
+    ]
 
     def __init__(self, title: str, groups: list[tuple[str, list[tuple[str, str]]]]) -> None:
         super().__init__()
@@ -214,13 +220,14 @@ class HelpScreen(ModalScreen[None]):
                         id="help-filter")
             with VerticalScroll(id="help-keys"):
                 yield Static(self._table(""), id="help-table")
-            yield Label("esc closes · ctrl+p opens the command palette", classes="dim")
+            yield Label("esc closes · ↑ ↓ scroll · ctrl+p opens the command palette",
+                        classes="dim")
 
     def _table(self, query: str) -> Table:
         words = query.lower().split()
         table = Table(box=None, show_header=False, padding=(0, 2), expand=True)
-        table.add_column(style="bold cyan", no_wrap=True, width=12)
-        table.add_column()
+        table.add_column(style="bold cyan", no_wrap=True, min_width=10)
+        table.add_column(ratio=1)
         shown = 0
         for group, rows in self.groups:
             rows = [(k, d) for k, d in rows
@@ -239,6 +246,11 @@ class HelpScreen(ModalScreen[None]):
     @on(Input.Changed, "#help-filter")
     def _filter(self, event: Input.Changed) -> None:
         self.query_one("#help-table", Static).update(self._table(event.value))
+
+    def action_scroll(self, lines: int) -> None:
+        """The list scrolls while the filter keeps the focus."""
+        keys = self.query_one("#help-keys", VerticalScroll)
+        keys.scroll_to(y=keys.scroll_y + lines, animate=False)
 
     def action_dismiss(self) -> None:
         self.dismiss(None)

@@ -377,7 +377,7 @@ def test_progress_bars_take_the_themes_colours():
     from widgets.progress import bar
 
     nord = BUILTIN_THEMES["nord"]
-    assert bar(50, 10, nord).spans[0].style == nord.primary
+    assert bar(50, 10, nord).spans[0].style == nord.accent
     assert bar(100, 10, nord).spans[0].style == nord.success
 
 
