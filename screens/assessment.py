@@ -24,6 +24,7 @@ from widgets.chat import ChatPane
 from widgets.editor import CodeEditor
 from widgets.keybar import KeyBar
 from widgets.panels import ScrollPanel
+from widgets.results import ResultsTable
 from widgets.transcripts import mark_transcripts
 
 STATUS_ICONS = {"pass": ("✓", "green"), "fail": ("✗", "red"), "error": ("!", "red"),
@@ -88,7 +89,7 @@ class AssessmentScreen(DataScreen):
             with Vertical(id="assessment-right"):
                 yield CodeEditor(id="editor")
                 yield Static(id="result-summary")
-                yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+                yield ResultsTable(id="results", cursor_type="row", zebra_stripes=True)
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -297,6 +298,11 @@ class AssessmentScreen(DataScreen):
                           Text(_clip(why, 3 * room - 4), style="dim"
                                if test["status"] == "pass" else ""),
                           key=str(index), height=None)
+
+    @on(ResultsTable.Resized)
+    def _rewrap_results(self) -> None:
+        if self.last_result is not None:
+            self._show_result(self.last_result)
 
     @on(DataTable.RowSelected, "#results")
     def _result_chosen(self, event: DataTable.RowSelected) -> None:

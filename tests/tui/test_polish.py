@@ -560,3 +560,19 @@ async def test_start_paints_the_cached_dashboard_then_refreshes_it_in_place(monk
         inner.release.set()
         await wait_for(pilot, lambda: home.dashboard.points == 99, what="fresh data")
         assert app.screen is home and not home.sub_title
+
+
+async def test_the_results_rewrap_when_the_tutor_opens_beside_them():
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start(pilot)
+        screen = await open_fixed_assessment(pilot)
+        screen.query_one("#editor").load_text(
+            "def make_slug(title):\n    return title.lower()\n")
+        await pilot.press("ctrl+r")
+        table = screen.query_one("#results")
+        await wait_for(pilot, lambda: table.row_count, what="results")
+        wide = table.ordered_columns[3].width
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: table.ordered_columns[3].width < wide, what="rewrapped")
+        assert sum(c.get_render_width(table) for c in table.ordered_columns) <= table.size.width
