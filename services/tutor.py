@@ -604,7 +604,7 @@ def _origin(settings: Settings) -> str:
         return "set by OPENAI_BASE_URL in the environment"
     if source == "file":
         return f"set in {settings.path or 'the config file'}"
-    return "OpenAI's, the default with an API key"
+    return ""                       # OpenAI's own address, the default
 
 
 @dataclass(frozen=True)
