@@ -79,8 +79,13 @@ class DataScreen(Screen):
             self.reload(quiet=True)
 
     def action_back(self) -> None:
-        """Esc: the screen below (the dashboard is the bottom one and has none)."""
-        if len(self.app.screen_stack) > 2:
+        """Esc: out of a text field first (what was typed stays), then the screen below
+        (the dashboard is the bottom one and has none)."""
+        from textual.widgets import Input, TextArea
+
+        if isinstance(self.focused, (Input, TextArea)):
+            self.set_focus(None)
+        elif len(self.app.screen_stack) > 2:
             self.app.pop_screen()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

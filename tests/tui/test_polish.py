@@ -576,3 +576,22 @@ async def test_the_results_rewrap_when_the_tutor_opens_beside_them():
         await pilot.press("ctrl+o")
         await wait_for(pilot, lambda: table.ordered_columns[3].width < wide, what="rewrapped")
         assert sum(c.get_render_width(table) for c in table.ordered_columns) <= table.size.width
+
+
+async def test_escape_leaves_a_profile_field_first_and_keeps_what_was_typed():
+    from screens.profile import ProfileScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot)
+        await pilot.press("u")
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, ProfileScreen)
+                                and app.screen.query_one("#full_name").value and app.screen,
+                                what="profile")
+        screen.query_one("#full_name").focus()
+        await pilot.press("end", *" K")
+        await pilot.press("escape")
+        assert app.screen is screen and app.focused is None
+        assert screen.query_one("#full_name").value.endswith(" K")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is not screen, what="back")
