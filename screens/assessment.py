@@ -13,7 +13,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Header, Markdown, Static, TextArea
 
@@ -21,8 +21,13 @@ from screens.base import DataScreen, friendly
 from services import drafts
 from services.api import AssessmentDetail
 from services.tutor import TutorContext
+from services.words import plural
 from widgets.chat import ChatPane
+from widgets.editor import CodeEditor
 from widgets.keybar import KeyBar
+from widgets.panels import ScrollPanel
+from widgets.results import ResultsTable
+from widgets.transcripts import mark_transcripts
 
 STATUS_ICONS = {"pass": ("✓", "green"), "fail": ("✗", "red"), "error": ("!", "red"),
                 "timeout": ("⏱", "yellow"), "memory_limit": ("M", "yellow"),
@@ -55,6 +60,15 @@ def _clip(value, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _why(test: dict, entry: str | None) -> str:
+    """A test's message without the call the Test column already names:
+    "returned 'hello world', expected 'hello-world'"."""
+    message = test.get("message") or ("passed" if test["status"] == "pass" else "")
+    if entry and message.startswith(f"{entry}(") and ") returned " in message:
+        return "returned " + message.split(") returned ", 1)[1]
+    return message
+
+
 class AssessmentScreen(DataScreen):
     """An attempt's life: "idle" (opened, nothing recorded) → "starting" → "started"
     (timed when the assessment has a time limit) → "sending" → "submitted". The clock
@@ -68,11 +82,19 @@ class AssessmentScreen(DataScreen):
         Binding("f5", "start", "Start", id="assessment.start"),
         Binding("f2", "reset", "Reset to starter", id="assessment.reset"),
         Binding("ctrl+n", "new_attempt", "New attempt", id="assessment.new", show=False),
-        Binding("ctrl+e", "practice", "Practise in your editor", id="assessment.practice"),
+        Binding("f6", "practice", "Practise in your editor", id="assessment.practice"),
         Binding("escape", "back", "Back", id="assessment.back"),
         # Before the editor sees esc, but only while tests run (check_action).
         Binding("escape", "cancel_run", "Cancel run", id="assessment.cancel", priority=True),
+        Binding("alt+left", "split(-10)", "Narrower instructions", id="assessment.narrower",
+                show=False),
+        Binding("alt+right", "split(10)", "Wider instructions", id="assessment.wider",
+                show=False),
     ]
+    SPLITS = (20, 70)      # the instructions' share of the width, in percent: lowest, highest
+    split = 45             # as app.tcss has it
+    # Under 100 columns the tutor takes the instructions' place (it knows them).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     def __init__(self, assessment_id: str) -> None:
         super().__init__()
@@ -105,23 +127,22 @@ class AssessmentScreen(DataScreen):
         yield Header()
         with Horizontal(id="body"):
             with Vertical(id="assessment-left", classes="panel"):
-                with VerticalScroll(id="instructions-scroll"):
+                with ScrollPanel(id="instructions-scroll"):
                     yield Static(id="assessment-meta")
                     yield Markdown(id="instructions")
                 yield Static(id="attempts")
             with Vertical(id="assessment-right"):
                 yield Static(id="attempt-state")
-                yield TextArea.code_editor("", language="python", id="editor",
-                                           soft_wrap=False, tab_behavior="indent")
+                yield CodeEditor(id="editor")
                 yield Static(id="result-summary")
                 yield Static(id="grading-status")
-                yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+                yield ResultsTable(id="results", cursor_type="row", zebra_stripes=True)
         yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#assessment-left").border_title = "Instructions"
         table = self.query_one("#results", DataTable)
-        table.add_columns(" ", "Test", "Expected", "Actual", "Output", "ms")
+        table.add_columns(" ", "Test", "ms", "Result")
         self.query_one("#result-summary", Static).update(
             Text("ctrl+r runs the tests · ctrl+s submits your attempt", style="dim"))
         self.query_one("#grading-status", Static).display = False
@@ -155,14 +176,15 @@ class AssessmentScreen(DataScreen):
         self.spec = assessment_from_row(a.__dict__)
         meta = Text(a.title + "\n", style="bold")
         parts = [a.difficulty or "", f"{a.time_limit} min" if a.time_limit else "untimed",
-                 a.language, f"{len(a.test_cases)} tests",
+                 a.language, plural(len(a.test_cases), "test"),
                  {"verified": "verified grading", "self": "self-graded"}.get(a.grading or "", "")]
         meta.append("  ·  ".join(p for p in parts if p), style="dim")
         if data.course:
             meta.append(f"\n{data.course.title}" + (f" — {data.lesson.title}"
                                                      if data.lesson else ""), style="dim")
         self.query_one("#assessment-meta", Static).update(meta)
-        self.query_one("#instructions", Markdown).update(a.instructions or a.description or "")
+        self.query_one("#instructions", Markdown).update(
+            mark_transcripts(a.instructions or a.description or ""))
         self._show_attempts()
         waiting = next((x for x in data.attempts if x.status == "submitted"), None)
         if waiting is not None and waiting.id != self._awaiting:
@@ -522,17 +544,43 @@ class AssessmentScreen(DataScreen):
         if result.get("message"):
             summary.append(f"\n{result['message']}", style="red")
         self.query_one("#result-summary", Static).update(summary)
+        # The explanation `learn check` prints, wrapped in what the table has room for
+        # (up to three lines); enter on a row shows everything.
         table = self.query_one("#results", DataTable)
-        table.clear()
-        for test in result["tests"]:
+        table.clear(columns=True)
+        name_width = min(20, max([4, *(len(t["name"]) for t in result["tests"])]))
+        room = max(16, (table.size.width or 72) - name_width - 16)
+        table.add_column(" ", width=1)
+        table.add_column("Test", width=name_width)
+        table.add_column("ms", width=4)
+        table.add_column("Result (enter: details)", width=room)
+        for index, test in enumerate(result["tests"]):
             icon, style = STATUS_ICONS.get(test["status"], ("?", ""))
-            actual = test.get("actual")
-            if test["status"] not in ("pass", "fail") and test.get("message"):
-                actual = test["message"]
-            table.add_row(Text(icon, style=style), _clip(test["name"], 32),
-                          _clip(test.get("expected"), 24), _clip(actual, 24),
-                          _clip(test.get("output"), 20),
-                          f"{test.get('duration_ms') or 0:.0f}")
+            why = _why(test, self.spec.entry if self.spec else None)
+            table.add_row(Text(icon, style=style), _clip(test["name"], name_width),
+                          Text(f"{test.get('duration_ms') or 0:.0f}", justify="right"),
+                          Text(_clip(why, 3 * room - 4), style="dim"
+                               if test["status"] == "pass" else ""),
+                          key=str(index), height=None)
+
+    @on(ResultsTable.Resized)
+    def _rewrap_results(self) -> None:
+        if self.last_result is not None:
+            self._show_result(self.last_result)
+
+    @on(DataTable.RowSelected, "#results")
+    def _result_chosen(self, event: DataTable.RowSelected) -> None:
+        from screens.result_detail import ResultDetail, test_code
+
+        if self.last_result is None or event.row_key.value is None:
+            return
+        index = int(event.row_key.value)
+        result = self.last_result["tests"][index]
+        tests = self.spec.tests if self.spec is not None else []
+        test = next((t for t in tests if t.name == result["name"]), None)
+        self.app.push_screen(ResultDetail(result, test_code(test, self.spec.entry
+                                                             if self.spec else None),
+                                          dark=self.app.current_theme.dark))
 
     # Verified grading: the submission waits for a grader --------------------------
 
@@ -623,6 +671,39 @@ class AssessmentScreen(DataScreen):
             return
         self.save_draft()
         self.app.pop_screen()
+
+    @on(CodeEditor.ExternalEditRequested)
+    def _edit_externally(self, event: CodeEditor.ExternalEditRequested) -> None:
+        """ctrl+e: the code in the learner's own editor ($VISUAL, $EDITOR), the app
+        suspended meanwhile; what they save comes back as one undoable edit."""
+        from screens.external_editor import edit_in_external_editor
+
+        editor = event.editor
+        self.save_draft()
+        try:
+            text = edit_in_external_editor(self.app, editor.text,
+                                           suffix=".py" if editor.language == "python"
+                                           else ".txt")
+        except Exception as exc:     # no editor, no terminal to hand over, …
+            self.notify(friendly(exc), title="Could not open your editor", severity="error")
+            return
+        if text is not None and text != editor.text:
+            editor.replace(text, editor.document.start, editor.document.end)
+            self.notify("Loaded what you saved in your editor (ctrl+z undoes it).")
+
+    def action_split(self, delta: int) -> None:
+        """alt+←/→: move the divider between the instructions and the editor."""
+        low, high = self.SPLITS
+        self.split = max(low, min(high, self.split + delta))
+        self.query_one("#assessment-left").styles.width = f"{self.split}%"
+
+    def leave_warning(self) -> str | None:
+        if not self.timer_running:
+            return None
+        minutes = int((self.remaining() or 0) // 60)
+        return (f"The clock of your timed attempt keeps running while learn is closed "
+                f"({plural(minutes, 'minute')} left). If it runs out, your code is submitted "
+                "as it stands when you next open this assessment.")
 
     # The tutor's view of this screen ----------------------------------------
 

@@ -3,6 +3,7 @@ error states; errors as toasts with what to do, never a traceback."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from textual import on, work
@@ -25,7 +26,8 @@ class DataScreen(Screen):
     Textual calls `on_mount` of every class in the MRO, this one after the subclass's:
     a subclass's on_mount must not call super().on_mount() (it would load twice)."""
 
-    BINDINGS = [Binding("r", "reload", "Refresh", id="reload", show=False)]
+    BINDINGS = [Binding("r", "reload", "Refresh", id="reload", show=False),
+                Binding("escape", "back", "Back", id="back")]
 
     class Loaded(Message):
         def __init__(self, data: Any) -> None:
@@ -38,6 +40,13 @@ class DataScreen(Screen):
             self.error = error
 
     _preloaded: tuple[bool, Any] | None = None
+    as_of: datetime | None = None      # shown from the read cache, until fresh data comes
+
+    def preset(self, data: Any, as_of: datetime) -> None:
+        """Mount with data saved earlier (the read cache), labelled "as of …" in the
+        header until the screen's own load replaces it in place."""
+        self._preloaded = (True, data)
+        self.as_of = as_of
 
     async def preload(self) -> None:
         """Fetch before the screen is pushed, so it mounts with its data: one layout,
@@ -57,6 +66,9 @@ class DataScreen(Screen):
         if ok:
             self._shown_once = True
             self.show(value)
+            if self.as_of is not None:
+                local = self.as_of.astimezone()
+                self.sub_title = f"as of {local:%H:%M} · updating…"
         else:
             self.show_error(value)
 
@@ -65,6 +77,25 @@ class DataScreen(Screen):
             self._fresh = False
         elif getattr(self, "_shown_once", False):
             self.reload(quiet=True)
+
+    def action_back(self) -> None:
+        """Esc: out of a text field first (what was typed stays), then the screen below
+        (the dashboard is the bottom one and has none)."""
+        from textual.widgets import Input, TextArea
+
+        if isinstance(self.focused, (Input, TextArea)):
+            self.set_focus(None)
+        elif len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            return len(self.app.screen_stack) > 2
+        return True
+
+    def leave_warning(self) -> str | None:
+        """What quitting now would interrupt (the app asks before quitting), or None."""
+        return None
 
     def action_reload(self) -> None:
         self.reload()
@@ -105,6 +136,9 @@ class DataScreen(Screen):
     def _on_loaded(self, message: Loaded) -> None:
         self.set_loading(False)
         self._shown_once = True
+        if self.as_of is not None:         # fresh data replaces the cached one
+            self.as_of = None
+            self.sub_title = None
         self.show(message.data)
 
     @on(Failed)

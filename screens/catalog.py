@@ -12,6 +12,7 @@ from screens.base import DataScreen
 from services.api import Catalog
 from widgets.cards import CourseCard
 from widgets.keybar import KeyBar
+from widgets.lists import refill
 from widgets.status import StateMessage
 
 DIFFICULTIES = [("Any level", ""), ("Beginner", "Beginner"), ("Intermediate", "Intermediate"),
@@ -21,7 +22,7 @@ DIFFICULTIES = [("Any level", ""), ("Beginner", "Beginner"), ("Intermediate", "I
 class CatalogScreen(DataScreen):
     AUTO_FOCUS = "#courses"
     BINDINGS = [
-        Binding("escape", "leave_search", "Back to the list", id="catalog.list", show=False),
+        Binding("escape", "leave_search", "Back", id="catalog.list"),
         Binding("slash", "focus_search", "Search", id="catalog.search"),
         Binding("e", "enroll", "Enroll", id="catalog.enroll"),
         Binding("enter", "open", "Open", id="catalog.open", show=False),
@@ -67,12 +68,10 @@ class CatalogScreen(DataScreen):
                 tag.value = current if current in data.tags else ""
         courses = self.query_one("#courses", ListView)
         index = courses.index
-        courses.clear()
+        refill(courses, [CourseCard(c) for c in data.courses], index)
         empty = self.query_one("#empty", StateMessage)
         if data.courses:
             empty.clear()
-            courses.extend(CourseCard(c) for c in data.courses)
-            courses.index = min(index or 0, len(data.courses) - 1)
         else:
             empty.show_empty("No course matches. Try fewer words or another filter.")
 
@@ -91,7 +90,11 @@ class CatalogScreen(DataScreen):
         self.query_one("#courses", ListView).focus()
 
     def action_leave_search(self) -> None:
-        self.query_one("#courses", ListView).focus()
+        """Esc leaves the search box for the list, and the list for the dashboard."""
+        if isinstance(self.focused, Input):
+            self.query_one("#courses", ListView).focus()
+        else:
+            self.action_back()
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()

@@ -7,16 +7,19 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Header, ListItem, ListView, Markdown, Static
 
 from screens.base import DataScreen, friendly
 from screens.dialogs import RateCourseDialog
 from services.api import AssessmentSummary, CourseDetail, LessonSummary
 from services.tutor import TutorContext
+from services.words import plural
 from widgets.cards import DIFFICULTY_STYLE
 from widgets.chat import ChatPane
 from widgets.keybar import KeyBar
+from widgets.lists import refill
+from widgets.panels import ScrollPanel
 from widgets.progress import bar, duration, stars
 from widgets.sync_status import DownloadBar
 
@@ -72,7 +75,7 @@ class CourseScreen(DataScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="body"):
-            with VerticalScroll(id="course-about", classes="panel"):
+            with ScrollPanel(id="course-about", classes="panel"):
                 yield Static(id="course-meta")
                 yield Markdown(id="course-description")
             with Vertical(id="course-content", classes="panel"):
@@ -101,10 +104,12 @@ class CourseScreen(DataScreen):
                  stars(course.rating_avg, course.rating_count)]
         meta.append("  ·  " + "  ·  ".join(p for p in parts if p) + "\n", style="dim")
         if data.enrollment:
-            meta.append_text(bar(data.enrollment.progress, 24))
+            meta.append_text(bar(data.enrollment.progress, 24, self.app.current_theme))
             meta.append(f"   {data.enrollment.status}\n", style="dim")
-        else:
+        elif self.app.SAVES:
             meta.append("Not enrolled — press e to enroll\n", style="yellow")
+        else:
+            meta.append("Preview — as learners see it before they enroll\n", style="yellow")
         if data.my_rating and data.my_rating.rating:
             meta.append(f"Your rating: {'★' * data.my_rating.rating}\n", style="dim")
         self.query_one("#course-meta", Static).update(meta)
@@ -112,21 +117,17 @@ class CourseScreen(DataScreen):
             course.description or course.short_description or "")
         lessons = self.query_one("#lessons", ListView)
         index = lessons.index
-        lessons.clear()
-        lessons.extend(LessonItem(lesson, i + 1) for i, lesson in enumerate(data.lessons))
-        if data.lessons:
-            nxt = data.next_lesson
-            lessons.index = index if index is not None else (
-                data.lessons.index(nxt) if nxt in data.lessons else 0)
+        nxt = data.next_lesson
+        refill(lessons, [LessonItem(lesson, i + 1) for i, lesson in enumerate(data.lessons)],
+               index if index is not None else
+               data.lessons.index(nxt) if nxt in data.lessons else 0)
         assessments = self.query_one("#assessments", ListView)
-        assessments.clear()
-        assessments.extend(AssessmentItem(a) for a in data.assessments)
-        if data.assessments:
-            assessments.index = 0
+        refill(assessments, [AssessmentItem(a) for a in data.assessments], assessments.index)
         assessments.display = bool(data.assessments)
         self.query_one(".section-title").display = bool(data.assessments)
         for pane in self.query(ChatPane):
             pane.refresh_context()
+        self.refresh_bindings()
 
     @on(ListView.Selected)
     def _chosen(self, event: ListView.Selected) -> None:
@@ -139,6 +140,16 @@ class CourseScreen(DataScreen):
         focused = self.focused
         if isinstance(focused, ListView) and focused.highlighted_child is not None:
             focused.action_select_cursor()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only the keys that do something now: enroll before, pause/drop/rate after
+        (a rating needs an enrollment); none of them in a preview (nothing is saved)."""
+        if action not in ("enroll", "pause", "drop", "rate"):
+            return super().check_action(action, parameters)
+        if self.detail is None or not self.app.SAVES:
+            return False
+        enrolled = self._status() not in (None, "dropped")
+        return not enrolled if action == "enroll" else enrolled
 
     def _status(self) -> str | None:
         return self.detail.enrollment.status if self.detail and self.detail.enrollment else None
@@ -209,7 +220,8 @@ class CourseScreen(DataScreen):
         except Exception as exc:
             self.notify(friendly(exc), title="Not available offline", severity="error")
         else:
-            self.notify(f"{report.lessons} lessons and {report.assessments} assessments are "
+            self.notify(f"{plural(report.lessons, 'lesson')} and "
+                        f"{plural(report.assessments, 'assessment')} are "
                         "available offline.", title=report.title)
         finally:
             await progress.remove()

@@ -8,14 +8,17 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Header, ListView, Static
 
 from screens.base import DataScreen
-from services.api import Dashboard
+from services.api import Dashboard, OpenAssessment
+from services.words import plural
 from widgets.cards import AchievementList, EnrolledCourseItem
 from widgets.heatmap import ActivityHeatmap
 from widgets.keybar import KeyBar
+from widgets.lists import refill
+from widgets.panels import ScrollPanel
 from widgets.status import StateMessage
 
 
@@ -26,7 +29,8 @@ def streak_text(dashboard: Dashboard) -> Text:
     text.append("★ " if streak.current else "☆ ", style="bold orange1" if streak.current else "dim")
     text.append(f"{streak.current}", style="bold orange1" if streak.current else "bold")
     text.append(f" {unit}{'s' if streak.current != 1 else ''} streak\n")
-    text.append(f"longest {streak.longest}   ·   {dashboard.points} points\n\n", style="dim")
+    text.append(f"longest {streak.longest}   ·   {plural(dashboard.points, 'point')}\n\n",
+                style="dim")
     if streak.active_today:
         text.append("✓ You learned today. See you tomorrow!" if unit == "day"
                     else "✓ You learned this week.", style="green")
@@ -66,7 +70,8 @@ class DashboardScreen(DataScreen):
 
     AUTO_FOCUS = "#courses"
     BINDINGS = [
-        Binding("enter", "continue_course", "Continue", id="dashboard.continue"),
+        Binding("space", "resume", "Continue", id="dashboard.resume"),
+        Binding("enter", "continue_course", "Next lesson", id="dashboard.continue"),
         Binding("o", "open_course", "Open course", id="dashboard.open"),
         Binding("r", "review", "Review", id="dashboard.review"),
         # r is Review here (issue #18): the screen's refresh moves to R
@@ -75,13 +80,14 @@ class DashboardScreen(DataScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with VerticalScroll(id="body"):
+        with ScrollPanel(id="body"):
             with Horizontal(id="dash-top"):
                 yield Static(id="streak", classes="panel")
                 with Vertical(id="activity", classes="panel"):
                     yield ActivityHeatmap(id="heatmap")
             with Horizontal(id="dash-bottom"):
                 with Vertical(id="courses-panel", classes="panel"):
+                    yield Static(id="continue")
                     yield StateMessage(id="courses-empty")
                     yield ListView(id="courses")
                 with Vertical(id="side-panel", classes="panel"):
@@ -97,10 +103,13 @@ class DashboardScreen(DataScreen):
         self.query_one("#courses-panel").border_title = "Your courses"
         self.query_one("#side-panel").border_title = "Reviews · Achievements"
 
+    open_assessment: OpenAssessment | None = None
+
     async def fetch(self) -> Dashboard:
         return await self.api.dashboard()
 
     def show(self, data: Dashboard) -> None:
+        before = getattr(self, "dashboard", None)
         self.dashboard = data
         self.query_one("#streak", Static).update(streak_text(data))
         heatmap = self.query_one(ActivityHeatmap)
@@ -113,12 +122,14 @@ class DashboardScreen(DataScreen):
         self.query_one(AchievementList).show(data.achievements)
         self._load_reviews()
         courses = self.query_one("#courses", ListView)
-        courses.clear()
+        if before is None or before.enrollments != data.enrollments:  # else: no flicker
+            refill(courses, [EnrolledCourseItem(c) for c in data.enrollments], courses.index)
+        self._show_continue()
+        if self.as_of is None:      # from the cache, the backend may not be up yet
+            self._find_open_assessment()
         empty = self.query_one("#courses-empty", StateMessage)
         if data.enrollments:
             empty.clear()
-            courses.extend(EnrolledCourseItem(c) for c in data.enrollments)
-            courses.index = 0
         else:
             empty.show_empty("You are not enrolled in any course yet.\n"
                              "Press c to browse the catalog.")
@@ -137,6 +148,60 @@ class DashboardScreen(DataScreen):
 
     def action_review(self) -> None:
         self.app.open_review()
+
+    # Continue where you left off ---------------------------------------------------
+
+    @work(exclusive=True, group="resume")
+    async def _find_open_assessment(self) -> None:
+        """Asked after the dashboard shows, so that start-up does not wait for it."""
+        try:
+            found = await self.api.open_assessment()
+        except Exception:       # offline and never asked: the next lesson will do
+            return
+        self.open_assessment = found
+        self._show_continue()
+
+    def _resume_target(self) -> tuple[str, str, str] | None:
+        """(kind, id, what) to continue: the assessment in progress, else the next lesson
+        of the first course that has one (the list puts the latest active one first)."""
+        if self.open_assessment is not None:
+            a = self.open_assessment
+            return ("assessment", a.id, f"“{a.title}” — assessment in progress")
+        dashboard = getattr(self, "dashboard", None)
+        for course in dashboard.enrollments if dashboard else []:
+            if course.status == "active" and course.next_lesson:
+                return ("lesson", course.next_lesson.id,
+                        f"“{course.next_lesson.title}” — {course.title}")
+        return None
+
+    def _show_continue(self) -> None:
+        target = self._resume_target()
+        line = self.query_one("#continue", Static)
+        line.display = target is not None
+        self.refresh_bindings()
+        if target is not None:
+            line.update(Text.assemble(("▶ ", "bold green"), ("space", "bold"),
+                                      " continue ", target[2], no_wrap=True,
+                                      overflow="ellipsis"))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Continue shows when there is something to continue; the course keys when
+        there is a course."""
+        if action == "resume":
+            return self._resume_target() is not None
+        if action in ("continue_course", "open_course"):
+            dashboard = getattr(self, "dashboard", None)
+            return bool(dashboard and dashboard.enrollments)
+        return super().check_action(action, parameters)
+
+    def action_resume(self) -> None:
+        target = self._resume_target()
+        if target is None:
+            self.notify("Nothing to continue yet: press c to find a course.")
+        elif target[0] == "assessment":
+            self.app.open_assessment(target[1])
+        else:
+            self.app.open_lesson(target[1])
 
     def _selected_course(self):
         courses = self.query_one("#courses", ListView)

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 
 from screens.base import friendly
-from services.timezones import detect_timezone
+from services.timezones import detect_timezone, timezone_problem
 from widgets.keybar import KeyBar
 
 
@@ -92,6 +92,11 @@ class LocalProfileScreen(Screen[None]):
         if not name:
             self.notify("Type your name first.", severity="warning")
             self.query_one("#name", Input).focus()
+            return
+        problem = timezone_problem(timezone)
+        if problem:     # the database would use UTC without a word: say it now
+            self.notify(problem, title="Time zone", severity="error")
+            self.query_one("#timezone", Input).focus()
             return
         self._create(name, timezone)
 

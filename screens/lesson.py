@@ -11,7 +11,6 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.widgets import Header, Markdown, Static
 
 from screens.base import DataScreen
@@ -19,7 +18,9 @@ from services.api import LessonDetail
 from services.tutor import TutorContext
 from widgets.chat import ChatPane
 from widgets.keybar import KeyBar
+from widgets.panels import ScrollPanel
 from widgets.progress import duration
+from widgets.transcripts import is_transcript, mark_transcripts
 
 IDLE_AFTER = 120          # seconds without a key, click or scroll: the learner stepped away
 SAVE_EVERY = 30           # seconds between progress saves while reading
@@ -41,10 +42,11 @@ class LessonScreen(DataScreen):
         self.last_input = time.monotonic()
         self.app_focused = True
         self._last_scroll = 0.0
+        self._from_neighbour = False
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with VerticalScroll(id="body"):
+        with ScrollPanel(id="body"):
             yield Static(id="lesson-meta")
             yield Markdown(id="lesson-content")
             yield Static("Explanation", classes="section-title")
@@ -78,8 +80,9 @@ class LessonScreen(DataScreen):
         if data.progress and data.progress.pending:
             meta.append("   (waiting to sync)", style="yellow")
         self.query_one("#lesson-meta", Static).update(meta)
-        self.query_one("#lesson-content", Markdown).update(lesson.content or "")
-        self.query_one("#lesson-explanation", Markdown).update(lesson.explanation or "")
+        self.query_one("#lesson-content", Markdown).update(mark_transcripts(lesson.content or ""))
+        self.query_one("#lesson-explanation", Markdown).update(
+            mark_transcripts(lesson.explanation or ""))
         for widget_id, present in (("lesson-explanation", lesson.explanation),
                                    ("lesson-code", lesson.code_example),
                                    ("lesson-key-points", lesson.key_points)):
@@ -88,8 +91,10 @@ class LessonScreen(DataScreen):
             index = list(widget.parent.children).index(widget)
             widget.parent.children[index - 1].display = bool(present)
         if lesson.code_example:
+            code = lesson.code_example
             self.query_one("#lesson-code", Static).update(Syntax(
-                lesson.code_example, "python", line_numbers=True, word_wrap=True,
+                code, "pycon" if is_transcript(code) else "python",
+                line_numbers=not is_transcript(code), word_wrap=True,
                 theme="ansi_light" if not self.app.current_theme.dark else "monokai"))
         points = Text()
         for point in lesson.key_points:
@@ -102,15 +107,31 @@ class LessonScreen(DataScreen):
         if data.next:
             nav.append("      " if data.previous else "")
             nav.append(f"{data.next.title} → ]", style="dim")
-        if not (data.progress and data.progress.completed):
+        if not data.enrolled and self.app.SAVES:
+            nav.append("\n\nEnroll in this course (on its page, e) to track your progress.",
+                       style="yellow")
+        elif not (data.progress and data.progress.completed):
             nav.append("\n\nPress m to mark this lesson complete.", style="yellow")
         self.query_one("#lesson-footer", Static).update(nav)
-        if first and data.progress and data.progress.last_position:
-            body = self.query_one("#body", VerticalScroll)
-            self.call_after_refresh(body.scroll_to, y=data.progress.last_position,
-                                    animate=False)
+        if first:
+            # Opened from a list: where the learner left off; by ] or [: at its top.
+            body = self.query_one("#body", ScrollPanel)
+            position = data.progress.last_position if data.progress else 0
+            if position and not self._from_neighbour:
+                self.call_after_refresh(body.scroll_to, y=position, animate=False)
+            else:
+                self.call_after_refresh(body.scroll_home, animate=False)
+            self._from_neighbour = False
+            self.call_after_refresh(self._focus_body)
         for pane in self.query(ChatPane):
             pane.refresh_context()
+
+    def _focus_body(self) -> None:
+        """The text takes the keys (arrows, page up/down) once it is long enough to
+        scroll; until it is loaded there is nothing to focus."""
+        body = self.query_one("#body", ScrollPanel)
+        if self.focused is None and body.focusable:
+            body.focus()
 
     # Time tracking --------------------------------------------------------------
 
@@ -129,7 +150,7 @@ class LessonScreen(DataScreen):
     def _tick(self) -> None:
         if self.detail is None or not self.is_current:
             return
-        scroll = self.query_one("#body", VerticalScroll).scroll_y
+        scroll = self.query_one("#body", ScrollPanel).scroll_y
         if scroll != self._last_scroll:
             self._last_scroll = scroll
             self.last_input = time.monotonic()
@@ -139,7 +160,7 @@ class LessonScreen(DataScreen):
                 self.save_progress()
 
     def _position(self) -> int:
-        return int(self.query_one("#body", VerticalScroll).scroll_y)
+        return int(self.query_one("#body", ScrollPanel).scroll_y)
 
     def save_progress(self, completed: bool | None = None, then=None) -> None:
         if self.detail is None:
@@ -159,6 +180,10 @@ class LessonScreen(DataScreen):
 
     def action_complete(self) -> None:
         if self.detail is None:
+            return
+        if not self.detail.enrolled and self.app.SAVES:
+            self.notify(f"Enroll in {self.detail.course.title} to mark lessons complete: "
+                        "esc to the course, then e.", title="Not enrolled", severity="warning")
             return
         done = bool(self.detail.progress and self.detail.progress.completed)
 
@@ -183,7 +208,8 @@ class LessonScreen(DataScreen):
         self.save_progress()
         self.lesson_id = target.id
         self.detail = None
-        self.query_one("#body", VerticalScroll).scroll_home(animate=False)
+        self._from_neighbour = True
+        self.query_one("#body", ScrollPanel).scroll_home(animate=False)
         self.reload()
 
     def action_next(self) -> None:

@@ -12,6 +12,7 @@ from textual.widgets import Header, ListItem, ListView, Static
 from screens.base import DataScreen
 from services.api import Notification, Notifications
 from widgets.keybar import KeyBar
+from widgets.lists import refill
 from widgets.status import StateMessage
 
 
@@ -53,14 +54,12 @@ class NotificationsScreen(DataScreen):
         self.sub_title = f"{data.unread} unread"
         items = self.query_one("#notifications", ListView)
         index = items.index
-        items.clear()
+        refill(items, [NotificationItem(n) for n in data.notifications], index)
         empty = self.query_one("#empty", StateMessage)
         if not data.notifications:
             empty.show_empty("Nothing here yet. Achievements and news will show up here.")
             return
         empty.clear()
-        items.extend(NotificationItem(n) for n in data.notifications)
-        items.index = min(index or 0, len(data.notifications) - 1)
 
     def _selected(self) -> Notification | None:
         item = self.query_one("#notifications", ListView).highlighted_child

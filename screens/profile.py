@@ -6,13 +6,16 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Header, Input, Label, Select, Static, TextArea
 
 from screens.base import DataScreen
 from services.api import ProfilePage
+from services.timezones import timezone_problem
+from services.words import plural
 from widgets.cards import AchievementList
 from widgets.keybar import KeyBar
+from widgets.panels import ScrollPanel
 
 LANGUAGES = [("English", "en"), ("Deutsch", "de"), ("Español", "es"), ("Français", "fr"),
              ("Italiano", "it"), ("Português", "pt"), ("Nederlands", "nl"), ("Polski", "pl"),
@@ -25,7 +28,7 @@ class ProfileScreen(DataScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="body"):
-            with VerticalScroll(id="profile-form", classes="panel"):
+            with ScrollPanel(id="profile-form", classes="panel"):
                 yield Label("Name")
                 yield Input(id="full_name", max_length=200)
                 yield Label("Bio")
@@ -65,7 +68,8 @@ class ProfileScreen(DataScreen):
         self.query_one("#timezone", Input).value = p.timezone
         self.query_one("#streak_type", Select).value = data.streak.streak_type
         self.query_one("#points", Static).update(
-            f"[b]{data.points}[/b] points · {len(data.achievements)} achievements · "
+            f"[b]{data.points}[/b] {'point' if data.points == 1 else 'points'} · "
+            f"{plural(len(data.achievements), 'achievement')} · "
             f"longest streak {data.streak.longest}\n")
         self.query_one(AchievementList).show(data.achievements)
 
@@ -82,6 +86,11 @@ class ProfileScreen(DataScreen):
 
     def action_save(self) -> None:
         changes = self.changes()
+        problem = timezone_problem(changes["timezone"])
+        if problem:
+            self.notify(problem, title="Not saved", severity="error")
+            self.query_one("#timezone", Input).focus()
+            return
         self.write(lambda: self.api.update_profile(changes), success="Profile saved.",
                    then=lambda _r: self.reload(quiet=True))
 

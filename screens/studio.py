@@ -24,7 +24,9 @@ from services.authoring import (
     RatingStats,
     StudioCourse,
 )
+from services.words import plural
 from widgets.keybar import KeyBar
+from widgets.lists import refill
 from widgets.progress import bar, stars
 
 EMPTY = ("You have no courses yet.\n\nWrite one as a folder (content/courses/ holds "
@@ -46,7 +48,7 @@ def _count_bar(value: int, top: int, width: int = 16) -> Text:
     return text
 
 
-def render_head(a: CourseAnalytics) -> Text:
+def render_head(a: CourseAnalytics, theme=None) -> Text:
     e = a.enrollments
     text = Text(a.course.title, style="bold")
     text.append("   published" if a.course.is_published else "   draft",
@@ -64,13 +66,13 @@ def render_head(a: CourseAnalytics) -> Text:
     elif a.completion_rate is None:
         text.append("no enrollments yet", style="dim")
     else:
-        text.append_text(bar(a.completion_rate, 24))
+        text.append_text(bar(a.completion_rate, 24, theme))
     if e.average_progress is not None:
         text.append(f"   average progress {e.average_progress:.0f}%", style="dim")
     return text
 
 
-def render_funnel(steps: list[FunnelStep], enrolled: int) -> Text:
+def render_funnel(steps: list[FunnelStep], enrolled: int, theme=None) -> Text:
     text = Text()
     if not steps:
         return Text("No published lessons.", style="dim")
@@ -80,7 +82,7 @@ def render_funnel(steps: list[FunnelStep], enrolled: int) -> Text:
     for number, step in enumerate(steps, start=1):
         title = step.title if len(step.title) <= 30 else step.title[:29] + "…"
         text.append(f"{number:>2}. {title:<30} ", style="")
-        text.append_text(bar(step.rate or 0, 20))
+        text.append_text(bar(step.rate or 0, 20, theme))
         text.append(f"  {step.completed}/{enrolled}", style="dim")
         if step.started > step.completed:
             text.append(f"  ({step.started - step.completed} reading)", style="dim")
@@ -89,7 +91,7 @@ def render_funnel(steps: list[FunnelStep], enrolled: int) -> Text:
     return text
 
 
-def render_assessments(stats: list[AssessmentStats]) -> Text:
+def render_assessments(stats: list[AssessmentStats], theme=None) -> Text:
     if not stats:
         return Text("No published assessments.", style="dim")
     text = Text()
@@ -104,7 +106,7 @@ def render_assessments(stats: list[AssessmentStats]) -> Text:
                         f"{s.learners}: {WITHHELD}\n", style="dim")
             continue
         text.append("pass ", style="dim")
-        text.append_text(bar(s.pass_rate or 0, 16))
+        text.append_text(bar(s.pass_rate or 0, 16, theme))
         text.append(f"  avg {s.average_score or 0:.0f}", style="bold")
         text.append(f"  {s.attempts} attempt{'' if s.attempts == 1 else 's'} by "
                     f"{s.learners}\n", style="dim")
@@ -152,8 +154,8 @@ class StudioCourseItem(ListItem):
             label.append("published", style="green")
         else:
             label.append("draft", style="italic magenta")
-        label.append(f" · {course.lesson_count} lessons · {course.assessment_count} "
-                     "assessments", style="dim")
+        label.append(f" · {plural(course.lesson_count, 'lesson')} · "
+                     f"{plural(course.assessment_count, 'assessment')}", style="dim")
         if course.unpublished_lessons:
             label.append(f" · {course.unpublished_lessons} unpublished", style="dim")
         if course.rating_count:
@@ -231,15 +233,14 @@ class StudioScreen(DataScreen):
     def show(self, data: list[StudioCourse]) -> None:
         self.courses = data
         listing = self.query_one("#studio-list", ListView)
-        listing.clear()
-        listing.extend(StudioCourseItem(c) for c in data)
+        ids = [c.id for c in data]
+        refill(listing, [StudioCourseItem(c) for c in data],
+               ids.index(self._selected) if self._selected in ids else 0)
         self.query_one("#studio-empty").display = not data
         listing.display = bool(data)
         if not data:
             self.query_one("#studio-analytics").display = False
             return
-        ids = [c.id for c in data]
-        listing.index = ids.index(self._selected) if self._selected in ids else 0
         self._select(data[listing.index or 0])
 
     @property
@@ -272,15 +273,17 @@ class StudioScreen(DataScreen):
             return
         self.analytics = a
         self.query_one("#studio-analytics").display = True
-        self.query_one("#an-head", Static).update(render_head(a))
+        self.query_one("#an-head", Static).update(render_head(a, self.app.current_theme))
         weeks = [w.count for w in a.enrollments_by_week]
         self.query_one("#an-enrollments-title", Static).update(
             f"Enrollments per week: {weeks[-1] if weeks else 0} this week, {sum(weeks)} in "
-            f"the last {len(weeks)} weeks")
+            f"the last {plural(len(weeks), 'week')}")
         self.query_one("#an-enrollments", Sparkline).data = weeks
+        theme = self.app.current_theme
         self.query_one("#an-funnel", Static).update(render_funnel(a.funnel,
-                                                                  a.enrollments.total))
-        self.query_one("#an-assessments", Static).update(render_assessments(a.assessments))
+                                                                  a.enrollments.total, theme))
+        self.query_one("#an-assessments", Static).update(render_assessments(a.assessments,
+                                                                            theme))
         self.query_one("#an-rating", Static).update(render_rating(a.rating))
         self.query_one("#an-feedback", Static).update(render_feedback(a.feedback))
         tutor = Text(f"{a.tutor.questions}", style="bold")
@@ -297,9 +300,28 @@ class StudioScreen(DataScreen):
         if course is None:
             return
         publish = not course.is_published
-        self.write(lambda: self.authoring.set_published(course.id, publish),
-                   success=f"“{course.title}” is {'published' if publish else 'a draft again'}.",
-                   then=lambda _r: self.reload(quiet=True))
+
+        def go(yes: bool | None = True) -> None:
+            if yes:
+                self.write(lambda: self.authoring.set_published(course.id, publish),
+                           success=f"“{course.title}” is "
+                                   f"{'published' if publish else 'a draft again'}.",
+                           then=lambda _r: self.reload(quiet=True))
+
+        analytics = self.analytics if self.analytics and \
+            self.analytics.course.id == course.id else None
+        learners = analytics.enrollments.total - analytics.enrollments.dropped \
+            if analytics else 0
+        if publish or not learners:
+            go()
+            return
+        from screens.dialogs import ConfirmDialog
+
+        self.app.push_screen(ConfirmDialog(
+            f"Unpublish “{course.title}”?",
+            f"{plural(learners, 'learner')} enrolled will no longer see its lessons and "
+            "assessments until you publish it again. Their progress is kept.",
+            "Unpublish"), go)
 
     def action_preview(self) -> None:
         course = self.selected

@@ -340,6 +340,18 @@ class EnrolledCourse:
 
 
 @dataclass
+class OpenAssessment:
+    """An assessment attempt the learner started and has not submitted."""
+
+    id: str
+    title: str
+    time_limit: int | None = None
+    course_id: str | None = None
+    course_title: str | None = None
+    started_at: str | None = None
+
+
+@dataclass
 class Profile:
     """The learner's profile."""
 
@@ -567,6 +579,11 @@ class LearningAPI:
             points=int(raw["points"]), unread_notifications=int(raw["unread_notifications"]),
             activity=[_build(DayActivity, x) for x in raw["activity"]])
 
+    async def open_assessment(self) -> OpenAssessment | None:
+        """The assessment attempt in progress (the latest), for "continue"."""
+        raw = await self.backend.call("resume_point")
+        return _build(OpenAssessment, (raw or {}).get("assessment"))
+
     async def my_profile(self) -> ProfilePage:
         raw = await self._call("my_profile")
         return ProfilePage(profile=_build(Profile, raw["profile"]),
@@ -595,10 +612,13 @@ class LearningAPI:
         return [_build(Passage, x) for x in raw]
 
     async def navigation_index(self) -> list[tuple[str, str, str, str]]:
-        """(kind, id, title, context) for every course and lesson the caller can open."""
+        """(kind, id, title, context) for every course, lesson and assessment the caller
+        can open."""
         raw = await self._call("navigation")
         entries = [("course", c["id"], c["title"], "") for c in raw["courses"]]
         entries += [("lesson", x["id"], x["title"], x["course_title"]) for x in raw["lessons"]]
+        entries += [("assessment", x["id"], x["title"], x["course_title"])
+                    for x in raw.get("assessments") or []]
         return entries
 
     # writes ------------------------------------------------------------------

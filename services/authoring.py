@@ -17,6 +17,7 @@ from services.api import Caller, _build, _float
 from services.content import ContentError, CourseSource, validate, write_course
 from services.errors import NotSignedIn
 from services.text import terminal_safe_json
+from services.words import plural
 
 
 @dataclass
@@ -287,7 +288,7 @@ def report_text(report: dict[str, Any]) -> str:
     """`admin_report()` as the lines `learn admin report` prints."""
     days = report.get("days", 30)
     when = str(report.get("generated_at", ""))[:16].replace("T", " ")
-    out = [f"learn — platform report, {when} UTC (last {days} days)",
+    out = [f"learn — platform report, {when} UTC (last {plural(days, 'day')})",
            f"Learners: {report.get('learners', 0)}", ""]
 
     daily = report.get("daily_active") or []
@@ -333,7 +334,7 @@ def report_text(report: dict[str, Any]) -> str:
     if any(d["requests"] for d in ai_daily):
         out.append(f"  {spark([d['requests'] for d in ai_daily])}  requests per day "
                    f"(peak {max(d['requests'] for d in ai_daily)}, "
-                   f"{sum(d['tokens'] for d in ai_daily):,} tokens in {days} days)")
+                   f"{sum(d['tokens'] for d in ai_daily):,} tokens in {plural(days, 'day')})")
     if by_type:
         out.append(f"  {'type':<22} {'requests':>8} {'learners':>8} {'tokens':>10} "
                    f"{'avg tok':>8} {'avg ms':>8} {'p95 ms':>8}")

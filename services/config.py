@@ -9,6 +9,7 @@
     openai_api_key = "…"
     model = "qwen2.5-coder:7b"
     practice_dir = "~/learn"          # where `learn practice` writes your files
+    theme = "nord"                    # the app's colour theme, saved when you change it
 
 Environment variables win over the file: SUPABASE_URL, SUPABASE_PUBLISHABLE_KEY
 (or SUPABASE_KEY, or the legacy SUPABASE_ANON_KEY), DATABASE_URL, OPENAI_API_KEY,
@@ -52,6 +53,7 @@ ENV = {
     "openai_base_url": "OPENAI_BASE_URL",
     "model": "LEARN_MODEL",
     "practice_dir": "LEARN_PRACTICE_DIR",
+    "theme": "LEARN_THEME",
 }
 # Further environment variables read (in this order, after the one above) for a key.
 ENV_ALIASES = {"supabase_key": ("SUPABASE_KEY", "SUPABASE_ANON_KEY")}
@@ -67,6 +69,7 @@ DESCRIPTIONS = {
     "openai_base_url": "OpenAI-compatible base URL (OpenAI, Ollama, LM Studio, vLLM)",
     "model": "model name for the AI tutor",
     "practice_dir": "folder `learn practice` writes assessments to (default ~/learn)",
+    "theme": "the app's colour theme (ctrl+p → Change theme; kept across restarts)",
 }
 
 
@@ -80,6 +83,7 @@ class Settings:
     openai_base_url: str | None = None
     model: str | None = None
     practice_dir: str | None = None
+    theme: str | None = None
     # where each value came from: "env", "file" or "default"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     path: Path | None = field(default=None, compare=False)
@@ -227,6 +231,8 @@ def validate(key: str, value: str) -> str:
         raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, not {value!r}.")
     if key in ("supabase_url", "openai_base_url") and not re.match(r"^https?://[^\s/]+", value):
         raise ConfigError(f"{key} must be an http:// or https:// URL.")
+    if key == "theme" and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", value):
+        raise ConfigError(f"theme must be a theme's name such as textual-dark, not {value!r}.")
     if key == "database_url" and not re.match(r"^postgres(ql)?://", value):
         raise ConfigError("database_url must start with postgresql:// (or postgres://).")
     if any(ord(c) < 32 and c != "\t" for c in value):

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from services.text import CONTROL, control_characters, describe, terminal_safe
+from services.words import plural
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -83,7 +84,7 @@ class ContentError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__(str(problems[0]) if len(problems) == 1
-                         else f"{len(problems)} problems, first: {problems[0]}")
+                         else f"{plural(len(problems), 'problem')}, first: {problems[0]}")
 
 
 @dataclass

@@ -208,11 +208,18 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or attach to) the server; returns a connection URL."""
-        import pgserver
+        import warnings
 
-        self.pgdata.mkdir(parents=True, exist_ok=True)
-        self._server = pgserver.get_server(
-            self.pgdata, cleanup_mode=None if self.keep_running else "stop")
+        with warnings.catch_warnings():
+            # pgserver asks platformdirs for a runtime folder, which warns (on the
+            # terminal, under the TUI's first frame) where XDG_RUNTIME_DIR is unset, as
+            # on servers and in containers; it falls back to /tmp, which is fine here.
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+            import pgserver
+
+            self.pgdata.mkdir(parents=True, exist_ok=True)
+            self._server = pgserver.get_server(
+                self.pgdata, cleanup_mode=None if self.keep_running else "stop")
         return self.url
 
     def running_url(self) -> str | None:

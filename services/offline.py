@@ -710,6 +710,14 @@ class OfflineBackend:
             except Exception:  # a listener's failure must not break a call
                 log.exception("sync status listener failed")
 
+    def cached(self, fn: str, **args: Any) -> CachedRead | None:
+        """The last result of a read for the learner signed in here, without asking the
+        backend: what start-up paints while the backend starts (labelled "as of …")."""
+        user = self.inner.current_user or self._remembered_user()
+        if user is None or fn not in CACHED_READS:
+            return None
+        return self.cache.get(f"{self.namespace}|{user.id}", fn, args)
+
     def dismiss_refused(self, event_ids: list[str] | None = None) -> None:
         ids = event_ids if event_ids is not None else [e.event_id for e in self.refused]
         self.outbox.dismiss(ids)

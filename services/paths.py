@@ -44,6 +44,23 @@ def cache_dir() -> Path:
     return _dir("cache")
 
 
+def screenshots_dir() -> Path:
+    """Where screenshots go: the Downloads folder (created when missing, as on a fresh
+    server account), else the home folder, else the temporary folder."""
+    import tempfile
+
+    import platformdirs
+
+    for folder in (Path(platformdirs.user_downloads_dir()), Path.home()):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            return folder
+    return Path(tempfile.gettempdir())
+
+
 def config_file() -> Path:
     return config_dir() / "config.toml"
 

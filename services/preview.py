@@ -231,7 +231,10 @@ class FolderBackend:
     def _navigation(self) -> dict[str, Any]:
         return {"courses": [{"id": self.course_id, "title": self.course.title}],
                 "lessons": [{"id": i, "title": x.title, "course_title": self.course.title}
-                            for i, x in self._lessons.items()]}
+                            for i, x in self._lessons.items()],
+                "assessments": [{"id": i, "title": x.title,
+                                 "course_title": self.course.title}
+                                for i, x in self._assessments.items()]}
 
     def _catalog(self, **_args: Any) -> dict[str, Any]:
         course = {**self._course_json(), "lesson_count": len(self._lessons),

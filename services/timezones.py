@@ -24,3 +24,20 @@ def detect_timezone() -> str:
     except OSError:
         pass
     return "UTC"
+
+
+def timezone_problem(name: str) -> str | None:
+    """Why `name` cannot be a profile's time zone, in the database's words (its
+    profiles_check trigger decides for every write; this only says it before one):
+    None when it is a time zone this machine knows, or when it knows none at all."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+    if name == "UTC":
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        if available_timezones():      # no tz database on this machine: the server decides
+            return (f'unknown time zone "{name}": use an IANA name such as '
+                    "Europe/Berlin or UTC")
+    return None

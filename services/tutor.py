@@ -73,6 +73,41 @@ SETUP_HELP = (
     "any OpenAI-compatible server: `learn config openai_base_url http://HOST:PORT/v1`, "
     "`learn config model NAME` and, if it needs one, `learn config openai_api_key KEY`.")
 EXCERPTS_HEADING = "Course excerpts (not AI)"
+NO_MODEL_LEAD = "**No AI model is set up.**"     # how every course-excerpt answer starts
+
+_SENTENCE_END = re.compile(r"[.!?:](?:\*\*)?[\"')\]]?\s+(?=[\"'(`*]*[A-Z0-9])")
+
+
+def clean_excerpt(excerpt: str) -> str:
+    """A search excerpt (ts_headline fragments joined by " … ", matches in **…**) as
+    Markdown that renders cleanly: it starts at a sentence (or with "…"), a code span
+    cut in half loses its stray backtick, bold inside code (where it would show as
+    literal asterisks) is dropped."""
+    texts: list[str] = []
+    cut_start = cut_end = False
+    for fragment in " ".join(excerpt.split()).split(" … "):
+        fragment = fragment.strip()
+        if not fragment:
+            continue
+        if fragment[0].islower() or fragment[0] in ",;)":
+            boundary = _SENTENCE_END.search(fragment)
+            if boundary and boundary.end() < len(fragment) * 0.7:
+                fragment = fragment[boundary.end():]
+            elif not texts:
+                cut_start = True
+        parts = fragment.split("`")
+        if len(parts) % 2 == 0:             # an odd backtick: a code span cut off
+            parts = [*parts[:-2], parts[-2] + parts[-1]]
+        # parts at odd indexes are inside code spans
+        fragment = "`".join(part.replace("**", "") if i % 2 else part
+                            for i, part in enumerate(parts))
+        if fragment.count("**") % 2:
+            fragment = fragment.replace("**", "")
+        texts.append(fragment)
+        cut_end = fragment[-1] not in ".!?:"
+    if not texts:
+        return ""
+    return ("…" if cut_start else "") + " … ".join(texts) + ("…" if cut_end else "")
 
 
 # ---------------------------------------------------------------------------
@@ -412,13 +447,16 @@ def _tutoring_rules(context: TutorContext, guidance: Guidance) -> str:
 
 
 def _turns(history: Iterable[Any]) -> list[tuple[str, str]]:
+    """The earlier exchanges a model sees: the model's own answers, not the course
+    excerpts shown while there was no model (they are not its words, and they would
+    count as rungs of the hint ladder)."""
     turns: list[tuple[str, str]] = []
     for entry in history:
         if isinstance(entry, tuple):
             question, answer = entry
         else:
             question, answer = getattr(entry, "question", ""), getattr(entry, "answer", "")
-        if question and answer:
+        if question and answer and not str(answer).startswith(NO_MODEL_LEAD):
             turns.append((str(question), str(answer)))
     return turns[-HISTORY_TURNS:]
 
@@ -510,8 +548,14 @@ def map_error(exc: BaseException, endpoint: Endpoint | None = None, *,
         if mid_stream:
             return TutorError("The connection to the AI server dropped mid-answer: press "
                               "enter to ask again.", kind="dropped")
-        hint = ("start it with `ollama serve`" if endpoint and endpoint.source == "ollama"
-                else "start it, or fix the address with `learn config openai_base_url …`")
+        if endpoint and endpoint.source == "ollama":
+            hint = "start it with `ollama serve`"
+        elif endpoint and endpoint.origin:
+            hint = (f"start it, or fix the address ({endpoint.origin}): "
+                    + ("change or unset OPENAI_BASE_URL" if "OPENAI_BASE_URL" in endpoint.origin
+                       else "`learn config openai_base_url …`"))
+        else:
+            hint = "start it, or fix the address with `learn config openai_base_url …`"
         return TutorError(f"Can't reach the AI server at {where}: is it running? "
                           f"{hint[0].upper()}{hint[1:]}, then press enter to ask again.",
                           kind="network")
@@ -554,12 +598,23 @@ def map_error(exc: BaseException, endpoint: Endpoint | None = None, *,
 # Where the model is
 # ---------------------------------------------------------------------------
 
+def _origin(settings: Settings) -> str:
+    """Where the AI server's address was set: the environment or the config file."""
+    source = settings.sources.get("openai_base_url") if settings.sources else None
+    if source == "env":
+        return "set by OPENAI_BASE_URL in the environment"
+    if source == "file":
+        return f"set in {settings.path or 'the config file'}"
+    return ""                       # OpenAI's own address, the default
+
+
 @dataclass(frozen=True)
 class Endpoint:
     base_url: str
     api_key: str = field(repr=False)
     model: str
     source: str                     # "config" (file or environment) | "ollama"
+    origin: str = ""                # where the address was set, for error messages
 
     def describe(self) -> str:
         where = "Ollama" if self.source == "ollama" else _where(self.base_url)
@@ -768,13 +823,17 @@ class Answer:
         """No model: say so, and answer with the course passages that match."""
         self.source = "course"
         started = time.perf_counter()
-        yield self._emit(f"**No AI model is set up.** {self.tutor.unavailable}\n\n")
+        yield self._emit(f"{NO_MODEL_LEAD} {self.tutor.unavailable}\n\n")
         passages = await self.tutor.course_passages(self.question, self.context)
         lines = [f"### {EXCERPTS_HEADING}\n"]
+        elsewhere = bool(passages) and bool(self.context.course_id) and all(
+            p.course_id != self.context.course_id for p in passages)
+        if elsewhere:
+            lines.append("*Nothing in this course matches; from other courses:*\n")
         if passages:
             for passage in passages:
-                excerpt = " ".join(passage.excerpt.split())
-                lines.append(f"**{passage.title}** · {passage.course_title}\n\n> {excerpt}\n")
+                lines.append(f"**{passage.title}** · {passage.course_title}\n\n"
+                             f"> {clean_excerpt(passage.excerpt)}\n")
         else:
             lines.append("No lesson matches this question; try other words.")
         yield self._emit("\n".join(lines))
@@ -831,7 +890,7 @@ class Tutor:
             key = settings.openai_api_key or "not-needed"
             model = settings.model or (OPENAI_DEFAULT_MODEL if base == OPENAI_URL
                                        else await self._first_model(base, key))
-            self._endpoint = Endpoint(base, key, model, "config")
+            self._endpoint = Endpoint(base, key, model, "config", _origin(settings))
             return self._endpoint
         names = await probe_ollama(self.ollama_url, timeout=self.probe_timeout)
         if names is None:
@@ -952,11 +1011,13 @@ class Tutor:
         queries = [question] + ([" or ".join(words)] if len(words) > 1 else [])
         scopes = [context.course_id, None] if context.course_id else [None]
         try:
-            for query in queries:
-                for course_id in scopes:
+            # This course with the question, then with any of its words, and only then
+            # the other courses; the lesson on screen first.
+            for course_id in scopes:
+                for query in queries:
                     found = await self.api.search_lessons(query, course_id=course_id)
                     if found:
-                        return found
+                        return sorted(found, key=lambda p: p.lesson_id != context.lesson_id)
         except LearnError as exc:
             log.info("course search failed: %s", exc)
         return []

@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 
@@ -58,6 +58,7 @@ class LearnApp(App[None]):
     """Browse courses, read lessons, solve assessments, ask the tutor."""
 
     TITLE = "learn"
+    SAVES = True          # False: a preview, where nothing is written (keys that write hide)
     CSS_PATH = Path(__file__).with_name("app.tcss")
     COMMANDS = App.COMMANDS | {LearnCommands, ContentCommands}
     BINDINGS = [
@@ -70,6 +71,7 @@ class LearnApp(App[None]):
                 show=False),
         Binding("w", "studio", "Author studio", id="app.studio", show=False),
         Binding("ctrl+t", "toggle_theme", "Theme", id="app.theme", show=False),
+        Binding("f8", "zoom", "Zoom pane", id="app.zoom", show=False),
         Binding("y", "sync", "Sync status", id="app.sync", show=False),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
@@ -83,8 +85,9 @@ class LearnApp(App[None]):
         self._backend_factory = backend_factory
         self._start = start
         self.backend: Any = _NotStarted()
-        if theme:
-            self.theme = theme
+        chosen = theme or _saved_theme()
+        if chosen and chosen in self.available_themes:
+            self.theme = chosen
 
     @cached_property
     def api(self):
@@ -118,6 +121,13 @@ class LearnApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(BootScreen())
         self.boot()
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme) -> None:
+        """Keep the choice for the next start, and redraw what has colours in it."""
+        self.run_worker(lambda: _save_theme(theme.name), thread=True, group="theme",
+                        exit_on_error=False)
+        self.call_after_refresh(self._reload_screen)
 
     @work(exclusive=True, group="boot")
     async def boot(self) -> None:
@@ -131,6 +141,7 @@ class LearnApp(App[None]):
         try:
             if isinstance(self.backend, _NotStarted):
                 self.backend = self._backend_factory(self._progress)
+            await self._show_cached_home()
             connecting = asyncio.ensure_future(self.backend.connect())
             await asyncio.sleep(0)       # it starts, and waits on a thread or the network:
             _top_level("dashboard")      # meanwhile, import what the home screen needs
@@ -148,6 +159,9 @@ class LearnApp(App[None]):
         if self.backend.current_user is None:
             from screens.first_run import LocalProfileScreen, SignInScreen
 
+            if not isinstance(self.screen, BootScreen):   # a cached home: not theirs now
+                await self.switch_screen(BootScreen())
+
             screen = LocalProfileScreen() if self.backend.kind == "local" else SignInScreen()
             await self.push_screen_wait(screen)
         await self.show_home()
@@ -158,7 +172,35 @@ class LearnApp(App[None]):
         if warm is not None:      # a head start left the connection for later: open it
             self.call_after_refresh(lambda: self.run_worker(warm, group="warm"))
 
+    async def _show_cached_home(self) -> None:
+        """The home screen as it was last seen (the read cache), at once, while the
+        backend starts (a cold embedded database takes ~0.5 s): labelled "as of …",
+        refreshed in place when the backend answers (show_home)."""
+        from services.offline import OfflineBackend
+
+        backend = self.backend
+        found = backend.cached("dashboard") if isinstance(backend, OfflineBackend) else None
+        if found is None or not isinstance(self.screen, BootScreen):
+            return
+        from services.api import LearningAPI
+
+        try:
+            data = await LearningAPI(_Replay({"dashboard": found.result})).dashboard()
+        except Exception:          # a cache from another version: start the usual way
+            return
+        home = _top_level("dashboard")()
+        home.preset(data, found.fetched_at)
+        await self.switch_screen(home)
+
     async def show_home(self) -> None:
+        top = self.screen
+        if len(self.screen_stack) == 2 and isinstance(top, _top_level("dashboard")) \
+                and top.as_of is not None:
+            top.reload(quiet=True)          # painted from the cache: refresh in place
+            self.refresh_bindings()
+            user = self.backend.current_user
+            self.sub_title = (user.email or "") if user else ""
+            return
         home = _top_level("dashboard")()
         await home.preload()          # so it appears with its data, not a loading state
         while len(self.screen_stack) > 1:
@@ -269,27 +311,64 @@ class LearnApp(App[None]):
     # Commands ---------------------------------------------------------------
 
     def action_help(self) -> None:
-        from screens.dialogs import HelpScreen
+        from screens.dialogs import HelpScreen, help_groups
 
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
-        rows: list[tuple[str, str]] = []
-        seen: set[tuple[str, str]] = set()
+        self.push_screen(HelpScreen(self.screen.title or "learn", help_groups(self)))
 
-        def add(binding) -> None:
-            if binding.description and (binding.key, binding.description) not in seen:
-                seen.add((binding.key, binding.description))
-                rows.append((self.get_key_display(binding), binding.description))
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """Textual saves to ~/Downloads and fails when it does not exist: pick a folder
+        that exists (services.paths.screenshots_dir)."""
+        if path is None:
+            from services.paths import screenshots_dir
 
-        # What the focused widget does first, then the screen's own keys, then the app's.
-        for active in self.screen.active_bindings.values():
-            add(active.binding)
-        for namespace in (self.screen, self):
-            for bindings in namespace._bindings.key_to_bindings.values():
-                for binding in bindings:
-                    add(binding)
-        self.push_screen(HelpScreen(self.screen.title or "learn", rows))
+            path = str(screenshots_dir())
+        return super().deliver_screenshot(filename, path, time_format)
+
+    @on(events.DeliveryFailed)
+    def _screenshot_failed(self, event: events.DeliveryFailed) -> None:
+        """Say why, and where it tried (Textual says "Failed to save screenshot")."""
+        if event.name == "screenshot":
+            event.prevent_default()
+            self.notify(f"{event.exception}", title="Screenshot not saved", severity="error")
+
+    async def action_quit(self) -> None:
+        """Quit, after asking when the screen says quitting would interrupt something
+        (a timed attempt)."""
+        from screens.base import DataScreen
+        from screens.dialogs import ConfirmDialog
+
+        screen = self.screen
+        warning = screen.leave_warning() if isinstance(screen, DataScreen) else None
+        if warning is None:
+            await super().action_quit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(ConfirmDialog("Quit during a timed attempt?", warning, "Quit"),
+                         answered)
+
+    def action_zoom(self) -> None:
+        """f8: the pane with the focus fills the screen (the editor, the tutor, a list);
+        f8 again, or esc, puts it back."""
+        from widgets.chat import ChatPane
+
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        focused = screen.focused
+        if focused is None:
+            return
+        pane = next((node for node in focused.ancestors_with_self
+                     if isinstance(node, ChatPane) or node.has_class("panel")), focused)
+        screen.maximized = pane
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
@@ -623,6 +702,34 @@ class LearnApp(App[None]):
         else:
             self.notify(f"Sent {report.sent + report.already_applied}; "
                         f"{report.waiting} waiting.", title="Synced")
+
+
+class _Replay:
+    """A backend that answers calls with results saved earlier (LearningAPI parses them
+    exactly as it parses the server's)."""
+
+    def __init__(self, results: dict[str, Any]) -> None:
+        self.results = results
+
+    async def call(self, fn: str, **_args: Any) -> Any:
+        return self.results[fn]
+
+
+def _saved_theme() -> str | None:
+    """The theme chosen last time (config.toml's `theme`, or LEARN_THEME)."""
+    from services import config
+
+    try:
+        return config.load().theme
+    except Exception:       # a broken config file is `learn config`'s to report
+        return None
+
+
+def _save_theme(name: str) -> None:
+    from services import config
+
+    if config.load().theme != name:
+        config.set_value("theme", name)
 
 
 def _queued(result: Any) -> bool:

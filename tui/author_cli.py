@@ -21,6 +21,8 @@ import os
 import sys
 from pathlib import Path
 
+from services.words import plural
+
 SERVICE_ROLE_ENV = "SUPABASE_SERVICE_ROLE_KEY"
 
 
@@ -64,8 +66,8 @@ def _validate(args: argparse.Namespace) -> int:
         return code
     checked = "" if args.no_run else \
         "; every reference solution passes and every starter fails a test"
-    print(f"ok: “{course.title}” ({course.slug}): {len(course.lessons)} lessons, "
-          f"{len(course.assessments)} assessments{checked}")
+    print(f"ok: “{course.title}” ({course.slug}): {plural(len(course.lessons), 'lesson')}, "
+          f"{plural(len(course.assessments), 'assessment')}{checked}")
     return 0
 
 
@@ -137,8 +139,29 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new(args: argparse.Namespace) -> int:
+    from services.errors import LearnError
+    from services.scaffold import new_course
+
+    parent = Path(args.dir)
+    try:
+        files = new_course(parent, args.slug)
+    except LearnError as exc:
+        _say(f"learn course new: {exc}")
+        return 2
+    folder = parent / args.slug
+    print(f"Created the course folder {folder}:")
+    for path in files:
+        print(f"  {path.relative_to(folder)}")
+    print(f"\nNext: learn course preview {folder}   (it reloads as you edit)\n"
+          f"      learn course validate {folder}\n"
+          f"      learn course publish {folder}\n"
+          "The folder format: docs/authoring.md.")
+    return 0
+
+
 COURSE_COMMANDS = {"validate": _validate, "preview": _preview, "publish": _publish,
-                   "export": _export}
+                   "export": _export, "new": _new}
 
 
 def course_main(args: argparse.Namespace) -> int:
@@ -146,6 +169,19 @@ def course_main(args: argparse.Namespace) -> int:
 
 
 # -- learn admin report ----------------------------------------------------------------
+
+def _days(value: str) -> int:
+    """--days: a whole number of days the report can show, or a one-line error."""
+    import argparse
+
+    try:
+        days = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of days") from None
+    if not 1 <= days <= 366:
+        raise argparse.ArgumentTypeError(f"{days} is not between 1 and 366 days")
+    return days
+
 
 def admin_report_data(args: argparse.Namespace) -> dict:
     """The report: through the Supabase API with the service-role key when it and the
@@ -229,6 +265,11 @@ def add_commands(sub, supabase_flag) -> None:
     course = sub.add_parser("course", help="write courses as folders: validate, preview, "
                             "publish, export")
     commands = course.add_subparsers(dest="course_command", metavar="COMMAND", required=True)
+    new = commands.add_parser("new", help="start a course: a folder with one lesson and one "
+                              "assessment that validates and previews as it is")
+    new.add_argument("slug", metavar="SLUG", help="the course's slug and folder name "
+                     "(lowercase letters, digits, dashes)")
+    new.add_argument("--dir", default=".", help="where to create SLUG/ (default: here)")
     validate = commands.add_parser("validate", help="check a course folder: every problem "
                                    "with its file and line (exit 0 valid, 1 invalid, 2 not "
                                    "a course folder)")
@@ -259,8 +300,8 @@ def add_commands(sub, supabase_flag) -> None:
         f"achievements (with {SERVICE_ROLE_ENV} through the Supabase API, else the local "
         "database)")
     report.add_argument("--json", action="store_true", help="print the report as JSON")
-    report.add_argument("--days", type=int, default=30, help="days of daily figures "
-                        "(default 30)")
+    report.add_argument("--days", type=_days, default=30, help="days of daily figures, "
+                        "1 to 366 (default 30)")
     report.add_argument("--local", action="store_true", help="read the local database "
                         "(or DATABASE_URL) even when a service-role key is set")
     supabase_flag(report)

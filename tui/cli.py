@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from services import paths
+from services.words import plural
 
 if TYPE_CHECKING:
     import argparse
@@ -24,6 +25,7 @@ APP_DEFAULTS = SimpleNamespace(command=None, supabase=False, theme=None)
 def _status(_args: argparse.Namespace) -> int:
     """Start the local database (creating and migrating it on first run); print its state."""
     from services.database import EmbeddedPostgres, MigrationError, migrate
+    from services.seed import BUNDLED_AUTHOR_EMAIL
 
     server = EmbeddedPostgres()
     first = not server.is_initialised
@@ -44,7 +46,9 @@ def _status(_args: argparse.Namespace) -> int:
 
     with psycopg.connect(url) as conn:
         courses = conn.execute("select count(*) from public.courses").fetchone()[0]
-        learners = conn.execute("select count(*) from public.profiles").fetchone()[0]
+        learners = conn.execute(   # not the account that owns the bundled courses
+            "select count(*) from public.profiles where email is distinct from %s",
+            (BUNDLED_AUTHOR_EMAIL,)).fetchone()[0]
         version = conn.execute("show server_version").fetchone()[0]
     print(f"local database: PostgreSQL {version} at {server.pgdata}")
     print(f"migrations: {len(applied)} applied now, schema current")
@@ -274,7 +278,8 @@ def _sync(args: argparse.Namespace) -> int:
         if report.stopped:
             print(f"stopped: {report.stopped}")
         if user is None and others:
-            print(f"{others} changes wait for an account that is not signed in here: "
+            waits = "waits" if others == 1 else "wait"
+            print(f"{plural(others, 'change')} {waits} for an account that is not signed in here: "
                   "sign in (learn login) to send them.")
         left = report.waiting + (0 if args.dismiss else len(refused))
         return 1 if left or (user is None and others) else 0
@@ -304,8 +309,8 @@ def _download(args: argparse.Namespace) -> int:
             report = await download_course(backend, args.course, progress)
         finally:
             await backend.close()
-        print(f"Available offline: {report.title} — {report.lessons} lessons, "
-              f"{report.assessments} assessments.")
+        print(f"Available offline: {report.title} — {plural(report.lessons, 'lesson')}, "
+              f"{plural(report.assessments, 'assessment')}.")
         return 0
 
     return asyncio.run(run())
@@ -435,7 +440,8 @@ def _courses(args: argparse.Namespace) -> int:
     for c in catalog.courses:
         hours = f"{c.estimated_hours:g} h" if c.estimated_hours else ""
         mine = ("  (yours)" if c.is_mine else "") + ("  (enrolled)" if c.enrolled else "")
-        print(f"{address(c):<{width}}  {c.difficulty_level:<12} {c.lesson_count:>3} lessons"
+        unit = f"{c.lesson_count:>3} {'lesson ' if c.lesson_count == 1 else 'lessons'}"
+        print(f"{address(c):<{width}}  {c.difficulty_level:<12} {unit}"
               f"  {hours:>6}  {c.title}{mine}")
     return 0
 
@@ -444,12 +450,38 @@ ACCOUNT_COMMANDS = {"doctor": _doctor, "config": _config, "login": _login, "logo
                     "courses": _courses}
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("learn-terminal")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _VersionAction(*args, **kwargs):
+    """argparse's "version" action, asking the installed package only when used."""
+    import argparse
+
+    class Action(argparse.Action):
+        def __init__(self, option_strings, dest, help=None):
+            super().__init__(option_strings, dest, nargs=0, help=help,
+                             default=argparse.SUPPRESS)
+
+        def __call__(self, parser, namespace, values, option_string=None):
+            print(f"learn {_version()}")
+            parser.exit()
+
+    return Action(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     import argparse
 
     parser = argparse.ArgumentParser(
         prog="learn", description="Learn in your terminal: courses, lessons, coding "
         "assessments and an AI tutor.")
+    parser.add_argument("--version", action=_VersionAction, help="print the version")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("status", help="start the local database and print its state")
     courses = sub.add_parser("courses", help="the catalog: learn courses [--json] "

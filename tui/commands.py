@@ -11,6 +11,17 @@ class LearnCommands(Provider):
     """App commands: screens, theme, sign out, settings."""
 
     def _commands(self):
+        """The commands that do something now: before anyone is signed in (the welcome
+        screen) only help, theme, settings and quit."""
+        app = self.app
+        signed_in = app.backend.current_user is not None
+        every = self._every_command()
+        if signed_in:
+            return every
+        return [c for c in every if c[0] in ("Toggle light/dark theme", "Settings", "Help",
+                                             "Quit")]
+
+    def _every_command(self):
         app = self.app
         goto = app.action_goto
         return [
@@ -62,7 +73,7 @@ class ContentCommands(Provider):
             label = f"{title}" if kind == "course" else f"{title} — {context}"
             score = matcher.match(label)
             if score > 0:
-                action = (partial(self.app.open_course, ident) if kind == "course"
-                          else partial(self.app.open_lesson, ident))
-                yield Hit(score, matcher.highlight(label), action,
-                          help="Open course" if kind == "course" else "Open lesson")
+                opener = {"course": self.app.open_course, "lesson": self.app.open_lesson,
+                          "assessment": self.app.open_assessment}[kind]
+                yield Hit(score, matcher.highlight(label), partial(opener, ident),
+                          help=f"Open {kind}")

@@ -22,6 +22,13 @@ class PreviewApp(LearnApp):
     """LearnApp on a FolderBackend, starting on the course screen."""
 
     TITLE = "learn — preview"
+    SAVES = False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The dashboard, catalog, studio and sync are not part of a preview."""
+        if action in ("goto", "studio", "sync"):
+            return False
+        return super().check_action(action, parameters)
 
     def __init__(self, directory: Path | str, *, theme: str | None = None) -> None:
         self.directory = Path(directory)

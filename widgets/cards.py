@@ -7,6 +7,7 @@ from textual.message import Message
 from textual.widgets import ListItem, Static
 
 from services.api import Achievement, CourseSummary, EnrolledCourse
+from services.words import plural
 from widgets.progress import bar, stars
 
 DIFFICULTY_STYLE = {"Beginner": "green", "Intermediate": "yellow", "Advanced": "red"}
@@ -21,11 +22,11 @@ class CourseCard(ListItem):
     """
 
     def __init__(self, course: CourseSummary) -> None:
-        super().__init__(Static(self.describe(course)))
+        super().__init__(Static(self.describe(course, self.app.current_theme)))
         self.course = course
 
     @staticmethod
-    def describe(course: CourseSummary) -> Text:
+    def describe(course: CourseSummary, theme=None) -> Text:
         text = Text()
         text.append(course.title, style="bold")
         if not course.is_published:
@@ -39,14 +40,14 @@ class CourseCard(ListItem):
                     style=DIFFICULTY_STYLE.get(course.difficulty_level, ""))
         details = [course.duration or "",
                    f"{course.estimated_hours:g} h" if course.estimated_hours else "",
-                   f"{course.lesson_count} lessons",
+                   plural(course.lesson_count, "lesson"),
                    stars(course.rating_avg, course.rating_count)]
         text.append("  ·  " + "  ·  ".join(d for d in details if d), style="dim")
         if course.tags:
             text.append("\n" + " ".join(f"#{t}" for t in course.tags), style="dim italic")
         if course.enrolled and course.progress is not None:
             text.append("\n")
-            text.append_text(bar(course.progress, 24))
+            text.append_text(bar(course.progress, 24, theme))
         return text
 
 
@@ -58,17 +59,17 @@ class EnrolledCourseItem(ListItem):
     """
 
     def __init__(self, course: EnrolledCourse) -> None:
-        super().__init__(Static(self.describe(course)))
+        super().__init__(Static(self.describe(course, self.app.current_theme)))
         self.course = course
 
     @staticmethod
-    def describe(course: EnrolledCourse) -> Text:
+    def describe(course: EnrolledCourse, theme=None) -> Text:
         text = Text()
         text.append(course.title, style="bold")
         if course.status != "active":
             text.append(f"  {course.status}", style="italic dim")
         text.append("\n")
-        text.append_text(bar(course.progress, 20))
+        text.append_text(bar(course.progress, 20, theme))
         if course.next_lesson:
             text.append("   → next: ", style="dim")
             text.append(course.next_lesson.title)

@@ -40,9 +40,9 @@ leaves earlier runs' garbage to be collected mid-answer); one render from histor
 from 410 ms to ~170 ms.
 
 Keys: enter sends, esc stops a running answer (and closes the pane when nothing
-runs), ctrl+y copies the last answer. `toggle_chat(screen, tutor, context)` mounts
-the pane on first use and toggles it after; opening focuses the question, closing
-returns focus to where it was.
+runs), f4 copies the last answer (ctrl+y is the editor's redo).
+`toggle_chat(screen, tutor, context)` mounts the pane on first use and toggles it
+after; opening focuses the question, closing returns focus to where it was.
 """
 
 from __future__ import annotations
@@ -328,8 +328,18 @@ class ChatPane(Widget):
     BINDINGS = [
         Binding("escape", "stop", "Stop answer", id="chat.stop"),
         Binding("escape", "close", "Close tutor", id="chat.close", show=False),
-        Binding("ctrl+y", "copy_answer", "Copy answer", id="chat.copy"),
+        Binding("f4", "copy_answer", "Copy answer", id="chat.copy"),
+        Binding("alt+left", "resize(10)", "Wider tutor", id="chat.wider", show=False),
+        Binding("alt+right", "resize(-10)", "Narrower tutor", id="chat.narrower", show=False),
     ]
+    WIDTHS = (25, 75)      # the pane's share of the screen, in percent: lowest, highest
+    share = 40             # as DEFAULT_CSS has it
+
+    def action_resize(self, delta: int) -> None:
+        """alt+←/→ move the pane's left edge (it sits at the right of the screen)."""
+        low, high = self.WIDTHS
+        self.share = max(low, min(high, self.share + delta))
+        self.styles.width = f"{self.share}%"
 
     # -- messages ------------------------------------------------------------------------
 
@@ -436,6 +446,7 @@ class ChatPane(Widget):
         if focused is not None and self not in focused.ancestors_with_self:
             self._return_focus = focused
         self.display = True
+        self.screen.add_class("-tutor-open")     # narrow screens make room (app.tcss)
         self._sync_context()
         self.input.focus()
         if not self._prepared:
@@ -445,6 +456,7 @@ class ChatPane(Widget):
     def close(self) -> None:
         """Hide the pane (a running answer carries on) and give focus back."""
         self.display = False
+        self.screen.remove_class("-tutor-open")
         target = self._return_focus
         self._return_focus = None
         if target is not None and target.is_attached and target.focusable:

@@ -9,9 +9,22 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-LEVEL_STYLES = ("#2d333b", "#0e4429", "#006d32", "#26a641", "#39d353")
-LEVEL_STYLES_LIGHT = ("#ebedf0", "#9be9a8", "#40c463", "#30a14e", "#216e39")
+# How much of the theme's success colour each level mixes into the background.
+LEVEL_MIX = (0.0, 0.3, 0.5, 0.75, 1.0)
 DAY_LABELS = ("Mon", "", "Wed", "", "Fri", "", "")
+
+
+def level_styles(variables: dict[str, str]) -> tuple[str, ...]:
+    """Five colours from the theme's CSS variables: an empty day is the background a
+    little towards the foreground; busier days mix in more of the success colour."""
+    from textual.color import Color
+
+    background = Color.parse(variables.get("background", "#000000"))
+    foreground = Color.parse(variables.get("foreground", "#ffffff"))
+    accent = Color.parse(variables.get("success", "#39d353"))
+    empty = background.blend(foreground, 0.12)
+    return (empty.hex.lower(),
+            *(background.blend(accent, mix).hex.lower() for mix in LEVEL_MIX[1:]))
 
 
 def level(count: int, peak: int) -> int:
@@ -47,7 +60,7 @@ class ActivityHeatmap(Widget):
         on every paint before, the dashboard's costliest widget (~40 ms)."""
         style = self.rich_style
         width = self.size.width
-        key = (width, style, self.app.current_theme.dark)
+        key = (width, style, self.app.current_theme.name)
         if self._drawn is None or self._drawn[0] != key:
             console = self.app.console
             lines = [Strip(line.render(console, end="")).crop_extend(0, width, style)
@@ -70,8 +83,7 @@ class ActivityHeatmap(Widget):
         weeks = min(53, width // cell)
         start = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
         peak = max(self.counts.values(), default=0)
-        light = not self.app.current_theme.dark if self.is_attached else False
-        styles = LEVEL_STYLES_LIGHT if light else LEVEL_STYLES
+        styles = level_styles(self.app.theme_variables)
         glyph = "■ " if cell == 2 else "■"
 
         text = Text()

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 
 
-def bar(percent: float | None, width: int = 20) -> Text:
-    """A text progress bar with its percentage, e.g. ██████░░░░ 60%."""
+def bar(percent: float | None, width: int = 20, theme: Any = None) -> Text:
+    """A text progress bar with its percentage, e.g. ██████░░░░ 60%, in the colours of
+    `theme` (a Textual Theme: its accent — the list cursor is its primary, and a bar
+    on the highlighted row must still show — and success when complete)."""
     pct = max(0.0, min(100.0, float(percent or 0)))
     filled = round(width * pct / 100)
+    done, going = ((theme.success or "green", theme.accent or "cyan") if theme is not None
+                   else ("green", "cyan"))
     text = Text()
-    text.append("█" * filled, style="green" if pct >= 100 else "cyan")
+    text.append("█" * filled, style=done if pct >= 100 else going)
     text.append("░" * (width - filled), style="dim")
     text.append(f" {pct:3.0f}%")
     return text

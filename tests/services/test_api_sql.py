@@ -136,3 +136,23 @@ def test_writes_need_a_signed_in_learner(db, world):
 def test_search_lessons_finds_matching_passages(db, world):
     hits = rpc(db, None, "search_lessons", p_query="loops")
     assert hits[0]["title"] == "Loops" and "**" in hits[0]["excerpt"]
+
+
+def test_resume_point_is_the_learners_own_open_attempt_until_submitted(db, world):
+    learner, other = db.new_user(), db.new_user()
+    assert rpc(db, learner, "resume_point") == {"assessment": None}
+    started = rpc(db, learner, "start_attempt", p_assessment_id=world["assessment"])
+    open_ = rpc(db, learner, "resume_point")["assessment"]
+    assert (open_["id"], open_["title"], open_["course_title"]) == (
+        world["assessment"], "Sum", "Python basics")
+    assert rpc(db, other, "resume_point") == {"assessment": None}
+    rpc(db, learner, "submit_attempt", p_assessment_id=world["assessment"],
+        p_attempt_id=started["attempt"]["id"], p_code="x = 1",
+        p_execution_result=json.dumps({"status": "fail", "score": {"passed": 0, "total": 1}}),
+        p_score=0)
+    assert rpc(db, learner, "resume_point") == {"assessment": None}
+
+
+def test_resume_point_needs_a_signed_in_learner(db, world):
+    with pytest.raises(Exception, match="permission denied"):
+        rpc(db, None, "resume_point")

@@ -485,3 +485,12 @@ def test_admin_report_command_with_the_anon_key_is_refused(db_url, tmp_path, mon
         monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", api.anon_key)
         assert main(["admin", "report"]) == 1
     assert "service-role key" in capsys.readouterr().err
+
+
+def test_admin_report_does_not_count_the_bundled_courses_account_as_a_learner(db, db_url):
+    from services.seed import seed_bundled
+
+    seed_bundled(db_url)
+    report = db.run_as(None, "select public.admin_report() as r", role="service_role")[0]["r"]
+    assert report["learners"] == db.su_one("select count(*) from public.profiles") - 1
+

@@ -23,6 +23,7 @@ from services.tutor import (
     TutorContext,
     TutorError,
     asks_for_solution,
+    clean_excerpt,
     message_type_of,
     sse_data,
 )
@@ -590,3 +591,82 @@ def test_tutor_imports_neither_textual_nor_openai():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+# -- no model: where the passages come from, and how they read -------------------------------
+
+OTHER_COURSE = {
+    "slug": "tutor-files", "title": "Files and validation", "difficulty_level": "Beginner",
+    "description": "Reading files.", "short_description": "Files",
+    "lessons": [{"slug": "csv", "title": "Validating CSV rows", "order_index": 0,
+                 "content": "When membership validation fails, the row is rejected. "
+                            "Zebra quantum rows are skipped.",
+                 "key_points": ["Validate every row"]}],
+    "assessments": [],
+}
+
+
+@pytest.fixture(scope="module")
+def other_course(db, world):
+    return db.run_as(world["author"], "select public.publish_course(%s) as r",
+                     (Jsonb(OTHER_COURSE),))[0]["r"]["course_id"]
+
+
+def no_model_tutor(api) -> Tutor:
+    return Tutor(api, settings=Settings(), ollama_url=f"http://127.0.0.1:{closed_port()}")
+
+
+async def test_passages_come_from_this_course_before_a_better_match_elsewhere(
+        learner_api, world, other_course):
+    # The other course matches every word of the question; this one only "membership".
+    passages = await no_model_tutor(learner_api).course_passages(
+        "does membership validation fail", TutorContext(course_id=world["course"]))
+    assert [p.title for p in passages] == ["Sets and membership"]
+
+
+async def test_passages_from_other_courses_are_labelled_as_such(learner_api, world,
+                                                                other_course):
+    context = TutorContext(course_id=world["course"])
+    text, _answer = await answer_of(no_model_tutor(learner_api), "zebra quantum", context)
+    assert "Nothing in this course matches; from other courses" in text
+    assert "**Validating CSV rows** · Files and validation" in text
+
+
+async def test_the_lesson_on_screen_comes_first_among_the_passages(learner_api, world):
+    context = await lesson_context(learner_api, world)          # the dicts lesson
+    passages = await no_model_tutor(learner_api).course_passages("hashed", context)
+    assert passages[0].lesson_id == world["lessons"]["dicts"] and len(passages) == 2
+
+
+@pytest.mark.parametrize(("excerpt", "clean"), [
+    ("lookups are fast. Python **hashes** the key", "Python **hashes** the key…"),
+    ("the `test_**fail**` name", "…the `test_fail` name…"),
+    ("A `broken code span and **more**.", "A broken code span and **more**."),
+    ("A start … a **second** part.", "A start … a **second** part."),
+])
+def test_excerpts_start_at_a_sentence_and_keep_markdown_balanced(excerpt, clean):
+    assert clean_excerpt(excerpt) == clean
+
+
+async def test_course_excerpt_answers_are_not_sent_to_a_model_nor_climb_the_ladder(
+        learner_api, world, tutor, ai):
+    context = await assessment_context(learner_api, world)
+    text, _answer = await answer_of(no_model_tutor(learner_api), "why does it fail", context)
+    history = [("why does it fail", text)]
+    ai.reply("Look at the second test.")
+    _text, answer = await answer_of(tutor, "and now?", context, history)
+    assert answer.guidance.level == 1
+    sent = ai.last.messages
+    assert [m["role"] for m in sent] == ["system", "user"]
+    assert not any(EXCERPTS_HEADING in m["content"] for m in sent)
+
+
+async def test_an_unreachable_server_names_where_its_address_was_set(tmp_path):
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    for sources, named in (({"openai_base_url": "env"}, "OPENAI_BASE_URL"),
+                           ({"openai_base_url": "file"}, str(tmp_path / "config.toml"))):
+        tutor = Tutor(None, settings=Settings(openai_base_url=url, model="m", sources=sources,
+                                              path=tmp_path / "config.toml"))
+        error = await ask_expecting_error(tutor)
+        await tutor.aclose()
+        assert error.kind == "network" and named in str(error)

@@ -165,9 +165,15 @@ DATA: dict[str, Any] = {
              "created_at": "2026-11-01T08:00:00+00:00"},
         ],
     },
+    "resume_point": {"assessment": {"id": ASSESSMENT, "title": "Make a URL slug",
+                                    "time_limit": None, "course_id": COURSE,
+                                    "course_title": "Python Foundations",
+                                    "started_at": "2026-11-24T09:50:00+00:00"}},
     "navigation": {"courses": [{"id": COURSE, "title": "Python Foundations"}],
                    "lessons": [{"id": LESSONS[0], "title": _titles[0],
-                                "course_title": "Python Foundations"}]},
+                                "course_title": "Python Foundations"}],
+                   "assessments": [{"id": ASSESSMENT, "title": "Make a URL slug",
+                                    "course_title": "Python Foundations"}]},
 }
 
 _REVIEW_SUMMARY = {"total": 12, "due_now": 5, "due_today": 7,

@@ -301,14 +301,14 @@ async def test_esc_stops_a_running_answer_and_closes_the_request(tutor, ai, less
         scripted.release.set()
 
 
-async def test_ctrl_y_copies_the_last_answer(tutor, ai, lesson):
+async def test_f4_copies_the_last_answer(tutor, ai, lesson):
     ai.reply("Copy **me**.")
     app = TutorHost(tutor, lesson)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_pane(pilot)
         await ask(pilot, "Something to copy")
         await answered(pilot)
-        await pilot.press("ctrl+y")
+        await pilot.press("f4")
         assert app.clipboard == "Copy **me**."
 
 

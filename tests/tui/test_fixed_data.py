@@ -53,7 +53,9 @@ def test_fixed_data_has_the_shape_the_sql_returns(db_url, tmp_path):
                            p_score=0)
         await backend.call("submit_feedback", p_rating=4, p_feedback_type="course_rating",
                            p_course_id=course["id"])
+        await backend.call("start_attempt", p_assessment_id=assessment)   # left open
         real = {
+            "resume_point": await backend.call("resume_point"),
             "dashboard": await backend.call("dashboard"),
             "catalog": await backend.call("catalog"),
             "course_detail": await backend.call("course_detail", p_course_id=course["id"]),

@@ -121,7 +121,8 @@ async def test_f1_lists_the_bindings_of_the_current_screen(make_app):
 
         help_screen = await wait_for_screen(pilot, HelpScreen)
         descriptions = [d for _k, d in help_screen.rows]
-        assert "Continue" in descriptions and "Catalog" in descriptions
+        assert "Refresh" in descriptions and "Catalog" in descriptions
+        assert "Continue" not in descriptions      # a new learner has nothing to continue
         await pilot.press("escape")
         await wait_for_screen(pilot, DashboardScreen)
 

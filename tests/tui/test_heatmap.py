@@ -6,10 +6,11 @@ from datetime import date, timedelta
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.color import Color
 from textual.widget import Widget
 
 from tests.tui.helpers import screen_cells
-from widgets.heatmap import LEVEL_STYLES, ActivityHeatmap
+from widgets.heatmap import ActivityHeatmap, level_styles
 
 TODAY = date(2026, 11, 24)
 COUNTS = {TODAY - timedelta(days=back): (back * 7919) % 5 for back in range(0, 365, 2)}
@@ -66,8 +67,9 @@ async def test_heatmap_draws_again_when_its_counts_change():
         assert "1 active day " in line
 
 
-async def test_busiest_day_is_drawn_in_the_brightest_green():
-    app = HeatmapApp(ActivityHeatmap, "textual-dark")
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light", "nord", "gruvbox"])
+async def test_busiest_day_is_drawn_in_the_themes_success_colour(theme):
+    app = HeatmapApp(ActivityHeatmap, theme)
     async with app.run_test(size=(120, 12)) as pilot:
         await pilot.pause()
         heatmap = app.query_one(ActivityHeatmap)
@@ -76,4 +78,6 @@ async def test_busiest_day_is_drawn_in_the_brightest_green():
         await pilot.pause()
         row = heatmap.render_line(1 + TODAY.weekday())        # under the month labels
         today_cell = [s for s in row if s.text.strip() == "■"][-1]
-        assert today_cell.style.color.name.lower() == LEVEL_STYLES[4]
+        success = Color.parse(app.theme_variables["success"]).hex.lower()
+        assert today_cell.style.color.name.lower() == level_styles(app.theme_variables)[4] \
+            == success

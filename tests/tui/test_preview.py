@@ -16,6 +16,7 @@ from services.content import load_course
 from services.paths import bundled_courses
 from tests.tui.helpers import screen_text, wait_for, wait_for_screen, wait_for_toast
 from tui.preview import PreviewApp
+from widgets.transcripts import mark_transcripts
 
 BUNDLED = {p.name: p for p in bundled_courses()}
 
@@ -51,7 +52,7 @@ async def test_preview_starts_on_the_course_screen_without_signing_in(folder):
     async with app.run_test(size=(120, 40)) as pilot:
         course = await open_course(pilot)
         assert course.detail.course.title == "Python Foundations"
-        assert "Not enrolled — press e to enroll" in screen_text(pilot)
+        assert "Preview — as learners see it before they enroll" in screen_text(pilot)
 
 
 @pytest.mark.parametrize("name", sorted(BUNDLED))
@@ -66,7 +67,9 @@ async def test_preview_renders_every_lesson_in_order(name):
         for expected in lessons:
             await wait_for(pilot, lambda e=expected: reader.detail
                            and reader.detail.lesson.title == e.title, what=expected.title)
-            assert reader.query_one("#lesson-content", Markdown).source == expected.content
+            # as written, REPL blocks labelled as transcripts (widgets.transcripts)
+            assert reader.query_one("#lesson-content", Markdown).source == \
+                mark_transcripts(expected.content)
             assert expected.title in screen_text(pilot)
             shown.append(reader.detail.lesson.title)
             await pilot.press("right_square_bracket")
@@ -126,12 +129,14 @@ async def test_preview_reports_the_folders_problems(folder):
                              "the problem toast")
 
 
-async def test_preview_refuses_to_enroll_politely(folder):
+async def test_preview_footer_offers_no_enroll_rate_or_dashboard(folder):
     app = PreviewApp(folder)
     async with app.run_test(size=(120, 40)) as pilot:
-        await open_course(pilot)
-        await pilot.press("e")
-        await nothing_saved(pilot)
+        course = await open_course(pilot)
+        actions = {b.binding.action for b in course.active_bindings.values()}
+        assert not actions & {"enroll", "pause", "rate", "drop", "goto('dashboard')",
+                              "goto('catalog')"}
+        assert "q" in course.active_bindings
 
 
 async def test_preview_refuses_to_mark_a_lesson_complete_politely(folder):

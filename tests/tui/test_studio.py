@@ -121,6 +121,31 @@ async def test_studio_unpublishes_the_highlighted_course(make_app, db, tmp_path)
                          (course_id,)) is False
 
 
+async def test_unpublishing_a_course_with_enrolled_learners_asks_first(make_app, db,
+                                                                        tmp_path):
+    from screens.dialogs import ConfirmDialog
+
+    app = make_app()
+    async with app.run_test(size=(140, 60)) as pilot:
+        await first_run(pilot, name="Author")
+        course_id, _slug = await publish_copy(app, tmp_path)
+        learner_history(db, course_id)
+        studio = await open_studio(pilot)
+        await wait_for(pilot, lambda: studio.analytics, what="analytics")
+        await pilot.press("p")
+        dialog = await wait_for_screen(pilot, ConfirmDialog)
+        assert "1 learner enrolled" in dialog.message
+        await pilot.press("n")
+        await wait_for_screen(pilot, StudioScreen)
+        await pilot.press("p")
+        await wait_for_screen(pilot, ConfirmDialog)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: studio.courses and not studio.courses[0].is_published,
+                       what="unpublished")
+        assert db.su_one("select is_published from public.courses where id = %s",
+                         (course_id,)) is False
+
+
 async def test_studio_opens_the_course_as_learners_see_it(make_app, tmp_path):
     app = make_app()
     async with app.run_test(size=(140, 60)) as pilot:
