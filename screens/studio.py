@@ -310,7 +310,8 @@ class StudioScreen(DataScreen):
 
         analytics = self.analytics if self.analytics and \
             self.analytics.course.id == course.id else None
-        learners = analytics.enrollments.total - analytics.enrollments.dropped \
+        # (the breakdown is withheld below 3 learners: then every enrolled one counts)
+        learners = analytics.enrollments.total - (analytics.enrollments.dropped or 0) \
             if analytics else 0
         if publish or not learners:
             go()

@@ -129,7 +129,7 @@ async def test_unpublishing_a_course_with_enrolled_learners_asks_first(make_app,
     async with app.run_test(size=(140, 60)) as pilot:
         await first_run(pilot, name="Author")
         course_id, _slug = await publish_copy(app, tmp_path)
-        learner_history(db, course_id)
+        learner_history(db, course_id, learners=1)
         studio = await open_studio(pilot)
         await wait_for(pilot, lambda: studio.analytics, what="analytics")
         await pilot.press("p")
