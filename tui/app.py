@@ -471,6 +471,11 @@ class LearnApp(App[None]):
         threading.Thread(target=grade_forever, daemon=True, name="local-grader").start()
 
     def celebrate(self, achievements) -> None:
+        """A toast per new achievement — unless the live feed follows the notifications:
+        each achievement comes with one (the database makes it), and that toast is shown
+        as it arrives (_toast_notification). One achievement, one toast."""
+        if self._live_watch is not None:
+            return
         for achievement in achievements:
             self.notify(f"{achievement.description or ''}  +{achievement.points} points",
                         title=f"★ {achievement.title}", timeout=8)

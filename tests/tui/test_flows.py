@@ -137,3 +137,22 @@ async def test_typing_in_the_search_box_does_not_trigger_navigation_keys(make_ap
         await pilot.press(*"dunc")
         assert isinstance(app.screen, CatalogScreen)
         assert catalog.query_one("#search").value == "dunc"
+
+
+async def test_an_achievement_is_toasted_once(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await first_run(pilot, name="Grace")
+        course_id = (await app.api.catalog(search="foundations")).courses[0].id
+        await app.api.enroll(course_id)
+        app.open_course(course_id)
+        course = await wait_for_screen(pilot, CourseScreen)
+        await wait_for(pilot, lambda: course.detail, what="course detail")
+        await pilot.press("enter")
+        lesson = await wait_for_screen(pilot, LessonScreen)
+        await wait_for(pilot, lambda: lesson.detail, what="lesson")
+        await pilot.press("m")
+        await wait_for_toast(pilot, lambda n: "First lesson" in str(n.title or ""))
+        await pilot.pause(1.5)            # the write's answer and the live feed both came
+        toasts = [n for n in app._notifications if "First lesson" in str(n.title or "")]
+        assert len(toasts) == 1
