@@ -18,6 +18,7 @@ import pytest
 
 from services import drafts
 from services.backend import LocalBackend
+from services.grader import Grader
 from services.practice import prepare_file, syntax_problem
 from services.seed import seed_bundled
 
@@ -125,8 +126,7 @@ def test_each_save_reruns_the_visible_tests_and_s_submits(home, seeded_url, tmp_
 
         learn.press("s")
         assert "grading…" in learn.wait_for("Submitted")       # a verified course
-        from services.grader import Grader     # on a DATABASE_URL, a grader runs elsewhere
-
+        # On a DATABASE_URL a grader runs elsewhere: this test is that grader.
         assert Grader(seeded_url, name="test").run(once=True) == 1
         assert "Verified: 100% recorded." in learn.wait_for("Verified")
         assert "rated Easy" in learn.wait_for("Review card rated")
