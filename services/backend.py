@@ -508,7 +508,7 @@ class LocalBackend:
         try:
             sig = await self._signature(fn, set(args))
             query, void = call_statement(sig, list(args))
-            payload = json.dumps(args, default=_json_default)
+            payload = json.dumps(args, default=json_default)
             settings = postgrest.request_params(self._claims(), f"/rpc/{fn}")
             async with self._lock:
                 conn = await self._connection()
@@ -543,7 +543,7 @@ class LocalBackend:
                 check_identifier(name, "argument")
             sig = await self._signature(fn, set(args))
             query, void = call_statement(sig, list(args))
-            prepared.append((fn, query, void, json.dumps(args, default=_json_default)))
+            prepared.append((fn, query, void, json.dumps(args, default=json_default)))
         settings = postgrest.request_params(self._claims(), "/rpc/batch")
         try:
             async with self._lock:
@@ -740,7 +740,8 @@ def _looks_like_supabase(url: str) -> bool:
         return False
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """`json.dumps(default=)` for call arguments: uuids, dates and times, sets, tuples."""
     if isinstance(value, uuid.UUID):
         return str(value)
     if hasattr(value, "isoformat"):
@@ -957,7 +958,7 @@ class SupabaseBackend:
         for name in args:
             check_identifier(name, "argument")
         await self.connect()
-        params = json.loads(json.dumps(args, default=_json_default))
+        params = json.loads(json.dumps(args, default=json_default))
         started = time.perf_counter()
         for attempt in (1, 2):
             await self._fresh_session()

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from services import errors, paths
-from services.backend import CurrentUser, _json_default
+from services.backend import CurrentUser, json_default
 from services.errors import (
     AuthError,
     ConfigError,
@@ -139,7 +139,7 @@ def _iso(moment: datetime) -> str:
 def canonical_json(value: Any) -> str:
     """One text per value: sorted keys, no spaces (the cache key of a call's arguments)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=_json_default)
+                      default=json_default)
 
 
 def is_unreachable(error: LearnError) -> bool:
