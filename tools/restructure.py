@@ -322,8 +322,22 @@ def rewrite_text(text: str, skip_lines: set[int] | frozenset[int] = frozenset())
             for pattern, new in DOTTED:
                 line = pattern.sub(new, line)
             line = FROM_SERVICES_IN_TEXT.sub(_from_services_in_text, line)
+            line = _fit_divider(line)
         out.append(line)
     return "".join(out)
+
+
+DIVIDER = re.compile(r"(?<= )([-=])\1{3,}$")
+
+
+def _fit_divider(line: str) -> str:
+    """`# -- sync (services.offline.backend) -----…`: the dashes shrink to fit 100."""
+    body = line.rstrip("\n")
+    over = len(body) - 100
+    found = DIVIDER.search(body)
+    if over <= 0 or found is None or len(found.group(0)) - over < 4:
+        return line
+    return body[:len(body) - over] + line[len(body):]
 
 
 def _from_services_in_text(match: re.Match[str]) -> str:
