@@ -117,7 +117,8 @@ class ReviewCard:
     def with_state(self, state: dict[str, Any]) -> ReviewCard:
         return replace(self, state=int(state["state"]), step=state.get("step"),
                        stability=state.get("stability"), difficulty=state.get("difficulty"),
-                       due=_parse_dt(state["due"]), last_review=_parse_dt(state["last_review"]))
+                       due=_parse_dt(state["due"]),
+                       last_review=_parse_dt(state["last_review"]))
 
 
 @dataclass

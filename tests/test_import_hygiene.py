@@ -52,6 +52,7 @@ def test_everything_before_the_head_start_imports_no_asyncio():
     # anyway) would only make psql start later.
     modules = loaded_after("from pathlib import Path\n"
                            "from tui.cli import build_parser\nbuild_parser().parse_args([])\n"
-                           "from services import config, headstart\nconfig.load()\n"
+                           "from services import config\n"
+                           "from services import headstart\nconfig.load()\n"
                            "headstart.launch(Path('no-pgdata'), Path('no-session.json'))")
     assert "asyncio" not in modules

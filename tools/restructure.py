@@ -26,7 +26,10 @@ What it does:
      `python -m services.…`): `services.api` → `services.data.api`;
    - paths: `services/api.py` → `services/data/api.py`;
    - `from services import a, b` inside strings (code run in a subprocess).
-3. Sorts the imports it touched (`ruff check --fix --select I` when ruff is there) and
+3. Makes public the private names other modules import (RENAMES: api's `_build` →
+   `build`, …) in their module and its importers, and drops the PRIVATE_EXCEPTIONS entries
+   of tests/test_import_contracts.py that recorded them.
+4. Sorts the imports it touched (`ruff check --fix --select I` when ruff is there) and
    lists any module still flat in services/ that MOVES does not name (a module added by a
    branch merged since: add it to MOVES or to SHARED and run again).
 
@@ -69,6 +72,20 @@ MOVES = {
     "services.practice": "services.review.practice",
     "services.drafts": "services.review.drafts",
 }
+
+# Private names other modules use, made public (module after the move, old → new). The
+# importing modules are rewritten too, and their entries leave PRIVATE_EXCEPTIONS in
+# tests/test_import_contracts.py.
+RENAMES = {
+    "services.data.api": {
+        "_build": "build",
+        "_build_optional": "build_optional",
+        "_float": "float_or_none",
+        "_parse_dt": "parse_datetime",
+        "_write_result": "write_result",
+    },
+}
+CONTRACTS = ROOT / "tests" / "test_import_contracts.py"
 
 # Modules that stay at services/ on purpose: shared by every subsystem, or a command.
 SHARED = {"config", "paths", "errors", "text", "logs", "timezones", "doctor"}
@@ -391,6 +408,69 @@ def rewrite_files(dry_run: bool) -> list[Path]:
     return changed
 
 
+# -- private names made public ------------------------------------------------------------
+
+
+def _defines(tree: ast.Module, name: str) -> bool:
+    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+               and n.name == name for n in ast.walk(tree)) or any(
+        isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+        for n in ast.walk(tree))
+
+
+def rename_private_names(dry_run: bool) -> list[str]:
+    """RENAMES in the defining module and in every module that imports them from it."""
+    done = []
+    for module, names in RENAMES.items():
+        home = path_of(module)
+        if not home.exists():
+            done.append(f"skipped renames in {module}: not found")
+            continue
+        for path in tracked_files():
+            if path.suffix != ".py" or path == Path(__file__).resolve():
+                continue
+            text = path.read_text(encoding="utf-8")
+            try:
+                tree = ast.parse(text)
+            except SyntaxError:
+                continue
+            if path == home:
+                wanted = {old for old in names if _defines(tree, old)}
+            else:
+                wanted = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                          and n.module == module for a in n.names if a.name in names}
+                clash = {old for old in wanted if _defines(tree, old)}
+                if clash:
+                    done.append(f"{path.relative_to(ROOT)} defines {sorted(clash)} itself: "
+                                "rename by hand")
+                    wanted -= clash
+            new = text
+            for old in sorted(wanted):
+                new = re.sub(r"(?<![\w.])" + re.escape(old) + r"\b", names[old], new)
+            if new != text:
+                done.append(f"renamed {', '.join(sorted(wanted))} in {path.relative_to(ROOT)}")
+                if not dry_run:
+                    path.write_text(new, encoding="utf-8")
+        done += drop_exceptions(module, names, dry_run)
+    return done
+
+
+def drop_exceptions(module: str, names: dict[str, str], dry_run: bool) -> list[str]:
+    """The PRIVATE_EXCEPTIONS entries a rename made unnecessary."""
+    if not CONTRACTS.exists():
+        return []
+    text = CONTRACTS.read_text(encoding="utf-8")
+    entry = re.compile(r'^    \("[\w.]+", "' + re.escape(module) + r'", "(?:'
+                       + "|".join(map(re.escape, names)) + r')"\):\n(?:        .*\n)+',
+                       re.MULTILINE)
+    new, count = entry.subn("", text)
+    if not count:
+        return []
+    if not dry_run:
+        CONTRACTS.write_text(new, encoding="utf-8")
+    return [f"dropped {count} PRIVATE_EXCEPTIONS entries for {module}"]
+
+
 def still_flat() -> list[str]:
     return sorted(p.stem for p in (ROOT / "services").glob("*.py")
                   if p.stem != "__init__" and p.stem not in SHARED
@@ -435,10 +515,13 @@ def main(argv: list[str]) -> int:
     SUBMODULES.update(leaf_packages())
     patterns()
     changed = rewrite_files(dry)
+    renamed = [] if dry and moved else rename_private_names(dry)
     for line in moved:
         print(line)
     for path in changed:
         print(f"{'would rewrite' if dry else 'rewrote'} {path.relative_to(ROOT)}")
+    for line in renamed:
+        print(line)
     if not dry:
         sort_imports(changed)
         for where in long_lines(changed, LONG_BEFORE):
@@ -446,9 +529,11 @@ def main(argv: list[str]) -> int:
     flat = still_flat()
     if flat:
         print("still flat in services/ (add to MOVES or SHARED): " + ", ".join(flat))
-    if not moved and not changed:
+    acted = [line for line in renamed if not line.startswith(("skipped", "tests/"))
+             and " defines " not in line]
+    if not moved and not changed and not acted:
         print("nothing to do")
-    return 1 if args.check and (moved or changed) else 0
+    return 1 if args.check and (moved or changed or acted) else 0
 
 
 if __name__ == "__main__":
