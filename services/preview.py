@@ -50,7 +50,7 @@ class FolderBackend:
 
     def __init__(self, directory: Path | str):
         self.directory = Path(directory)
-        self.course: CourseSource | None = None
+        self._course: CourseSource | None = None
         self.course_id = ""
         self._attempts: dict[str, dict[str, Any]] = {}
 
@@ -59,8 +59,7 @@ class FolderBackend:
     def reload(self) -> list[Problem]:
         """Read the folder again (ContentError if it is no longer a course folder);
         returns its problems."""
-        self.course = load_course(self.directory)
-        c = self.course
+        c = self._course = load_course(self.directory)
         self.course_id = preview_id(c.slug, "course", c.slug)
         self._lessons = {preview_id(c.slug, "lesson", x.slug): x for x in c.lessons}
         self._lesson_ids = {x.slug: i for i, x in self._lessons.items()}
@@ -69,15 +68,15 @@ class FolderBackend:
         return c.problems
 
     @property
-    def _source(self) -> CourseSource:
+    def course(self) -> CourseSource:
         """The course as last read; the calls come after `connect()` read it."""
-        if self.course is None:
+        if self._course is None:
             raise RuntimeError("FolderBackend: call connect() before calling functions")
-        return self.course
+        return self._course
 
     @property
     def problems(self) -> list[Problem]:
-        return self.course.problems if self.course else []
+        return self._course.problems if self._course else []
 
     # -- the Backend protocol -----------------------------------------------------
 
@@ -89,7 +88,7 @@ class FolderBackend:
         return f"preview of {self.directory}"
 
     async def connect(self) -> None:
-        if self.course is None:
+        if self._course is None:
             self.reload()
 
     async def close(self) -> None:
@@ -131,7 +130,7 @@ class FolderBackend:
     # -- JSON as the SQL API shapes it ----------------------------------------------
 
     def _course_json(self) -> dict[str, Any]:
-        c = self._source
+        c = self.course
         return {"id": self.course_id, "slug": c.slug, "title": c.title,
                 "description": c.description, "short_description": c.short_description,
                 "duration": c.duration, "difficulty_level": c.difficulty_level,
@@ -141,7 +140,7 @@ class FolderBackend:
                 "rating_avg": None, "rating_count": 0}
 
     def _ref(self) -> dict[str, Any]:
-        return {"id": self.course_id, "slug": self._source.slug, "title": self._source.title}
+        return {"id": self.course_id, "slug": self.course.slug, "title": self.course.title}
 
     def _lesson_of(self, a: AssessmentSource) -> str | None:
         return self._lesson_ids.get(a.lesson) if a.lesson else None
@@ -157,7 +156,7 @@ class FolderBackend:
     def _course_detail(self, p_course_id: str | None = None,
                        p_slug: str | None = None) -> dict[str, Any]:
         if p_course_id not in (None, self.course_id) or \
-                (p_course_id is None and p_slug != self._source.slug):
+                (p_course_id is None and p_slug != self.course.slug):
             raise NotFound("course not found")
         return {
             "course": self._course_json(),
@@ -236,15 +235,15 @@ class FolderBackend:
         return self._attempts[assessment_id]
 
     def _navigation(self) -> dict[str, Any]:
-        return {"courses": [{"id": self.course_id, "title": self._source.title}],
-                "lessons": [{"id": i, "title": x.title, "course_title": self._source.title}
+        return {"courses": [{"id": self.course_id, "title": self.course.title}],
+                "lessons": [{"id": i, "title": x.title, "course_title": self.course.title}
                             for i, x in self._lessons.items()]}
 
     def _catalog(self, **_args: Any) -> dict[str, Any]:
         course = {**self._course_json(), "lesson_count": len(self._lessons),
                   "assessment_count": len(self._assessments), "enrolled": False,
                   "status": None, "progress": None}
-        return {"total": 1, "tags": sorted(self._source.tags), "courses": [course]}
+        return {"total": 1, "tags": sorted(self.course.tags), "courses": [course]}
 
     def _chat_history_for(self, **_args: Any) -> list[Any]:
         return []
@@ -261,7 +260,7 @@ class FolderBackend:
                 scored.append((score, lesson_id, x))
         scored.sort(key=lambda s: -s[0])
         return [{"lesson_id": i, "title": x.title, "course_id": self.course_id,
-                 "course_title": self._source.title, "excerpt": x.content[:300],
+                 "course_title": self.course.title, "excerpt": x.content[:300],
                  "rank": float(score)} for score, i, x in scored[: max(1, p_limit or 3)]]
 
 

@@ -68,6 +68,7 @@ MOVES = {
     "services.authoring": "services.authoring.publishing",
     "services.content": "services.authoring.content",
     "services.preview": "services.authoring.preview",
+    "services.scaffold": "services.authoring.scaffold",
     "services.review": "services.review.spaced",
     "services.practice": "services.review.practice",
     "services.drafts": "services.review.drafts",
@@ -88,7 +89,7 @@ RENAMES = {
 CONTRACTS = ROOT / "tests" / "test_import_contracts.py"
 
 # Modules that stay at services/ on purpose: shared by every subsystem, or a command.
-SHARED = {"config", "paths", "errors", "text", "logs", "timezones", "doctor"}
+SHARED = {"config", "paths", "errors", "text", "logs", "timezones", "doctor", "words"}
 
 PACKAGES = {
     "services.data": '''"""Data access: one API over two backends, and the embedded database.
@@ -131,6 +132,7 @@ Import the module you need; this package imports nothing.
     content     load_course, validate, write_course: folders ↔ what the database publishes
     preview     FolderBackend: a folder answering the read calls, for `learn course preview`
     publishing  AuthoringAPI: publish, export, the studio and the operators' report
+    scaffold    `learn course new SLUG`: a course folder that validates as it is
 
 Import the module you need; this package imports nothing.
 """
