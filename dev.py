@@ -2,10 +2,11 @@
 """Set up everything and run `learn` or the test suite.
 
     python3 dev.py run  [learn args...]   # create .venv, install, start the app
-    python3 dev.py test [pytest args...]  # create .venv, install, lint, run every test
+    python3 dev.py test [pytest args...]  # create .venv, install, ruff, mypy, run every test
 
-Needs only Python 3.10+. The test command also installs, when it can, the tools the
-database tests use: the Supabase CLI (npm) and Debian's plpgsql_check (apt, as root).
+Needs only Python 3.10+. Installs the versions in requirements.lock (what CI tested).
+The test command also installs, when it can, the tools the database tests use: the
+Supabase CLI (npm) and Debian's plpgsql_check (apt, as root).
 """
 
 from __future__ import annotations
@@ -33,23 +34,39 @@ def run(cmd: list[str], **kw) -> int:
     return subprocess.call(cmd, **kw)
 
 
-def ensure_venv(extra: str) -> None:
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    stamps = [VENV / f".installed-{extra or 'base'}"]
-    if not extra:
-        stamps.append(VENV / ".installed-dev")      # the dev install includes the base one
-    if any(s.exists() and s.read_text() == digest for s in stamps):
+LOCK = ROOT / "requirements.lock"
+
+
+def pip(*args: str) -> int:
+    return run([str(BIN / "python"), "-m", "pip", "-q", "--disable-pip-version-check", *args])
+
+
+def ensure_venv() -> None:
+    """.venv with the versions CI tested (requirements.lock), then learn itself, editable.
+
+    Reinstalls when pyproject.toml or requirements.lock changes. Outside CI, a lock that
+    cannot be installed here (another platform, an older Python) falls back to resolving
+    pyproject.toml afresh, with a warning; in CI (LEARN_STRICT=1) it fails.
+    """
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()
+                            + LOCK.read_bytes()).hexdigest()
+    stamp = VENV / ".installed"
+    if stamp.exists() and stamp.read_text() == digest:
         return
-    stamp = stamps[0]
     if not (BIN / "python").exists():
         say("creating .venv")
         if run([sys.executable, "-m", "venv", str(VENV)]) != 0:
             sys.exit("could not create .venv: install Python's venv module"
                      " (e.g. apt install python3-venv)")
-    say("installing learn and its dependencies into .venv")
-    spec = f".[{extra}]" if extra else "."
-    rc = run([str(BIN / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-              "-e", spec])
+    say("installing the locked dependencies (requirements.lock) into .venv")
+    if pip("install", "-r", str(LOCK)) == 0:
+        rc = pip("install", "--no-deps", "-e", ".")
+    elif os.environ.get("LEARN_STRICT") == "1":
+        sys.exit("pip could not install requirements.lock: see the messages above")
+    else:
+        say("warning: requirements.lock does not install here; resolving pyproject.toml"
+            " instead (versions may differ from CI's)")
+        rc = pip("install", "-e", ".[dev]")
     if rc != 0:
         sys.exit("pip install failed: see the messages above")
     stamp.write_text(digest)
@@ -81,12 +98,15 @@ def main(argv: list[str]) -> int:
         return 2
     cmd, rest = argv[0], argv[1:]
     if cmd == "run":
-        ensure_venv("")
+        ensure_venv()
         os.execv(str(BIN / "learn"), [str(BIN / "learn"), *rest])
-    ensure_venv("dev")
+    ensure_venv()
     ensure_test_tools()
     say("ruff")
     if run([str(BIN / "ruff"), "check", "."]) != 0:
+        return 1
+    say("mypy (services/)")
+    if run([str(BIN / "mypy")]) != 0:
         return 1
     say("pytest")
     return run([str(BIN / "python"), "-m", "pytest", *rest])

@@ -8,6 +8,7 @@ event id and the time the learner acted, so the offline outbox can replay them.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
@@ -36,12 +37,15 @@ def _parse_date(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10]) if value else None
 
 
-def _build(cls: type[T], data: dict[str, Any] | None) -> T | None:
+def _build(cls: type[T], data: Mapping[str, Any]) -> T:
     """A dataclass from a JSON object, ignoring keys the class does not know."""
-    if data is None:
-        return None
     names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def _build_optional(cls: type[T], data: Mapping[str, Any] | None) -> T | None:
+    """`_build`, or None for a JSON null: a part of an answer that may be absent."""
+    return None if data is None else _build(cls, data)
 
 
 def _float(value: Any) -> float | None:
@@ -514,10 +518,10 @@ class LearningAPI:
         raw = await self._call("course_detail", p_course_id=course_id, p_slug=slug)
         detail = CourseDetail(
             course=_build(CourseSummary, raw["course"]),
-            enrollment=_build(Enrollment, raw.get("enrollment")),
+            enrollment=_build_optional(Enrollment, raw.get("enrollment")),
             lessons=[_build(LessonSummary, x) for x in raw["lessons"]],
             assessments=[_build(AssessmentSummary, x) for x in raw["assessments"]],
-            my_rating=_build(Rating, raw.get("my_rating")))
+            my_rating=_build_optional(Rating, raw.get("my_rating")))
         completed = self._queued_completion()
         for lesson in detail.lessons:
             if str(lesson.id) in completed:
@@ -528,8 +532,9 @@ class LearningAPI:
         raw = await self._call("lesson_detail", p_lesson_id=lesson_id)
         detail = LessonDetail(
             lesson=_build(Lesson, raw["lesson"]), course=_build(Ref, raw["course"]),
-            previous=_build(Ref, raw.get("previous")), next=_build(Ref, raw.get("next")),
-            progress=_build(LessonProgress, raw.get("progress")),
+            previous=_build_optional(Ref, raw.get("previous")),
+            next=_build_optional(Ref, raw.get("next")),
+            progress=_build_optional(LessonProgress, raw.get("progress")),
             enrolled=bool(raw.get("enrolled")),
             assessments=[_build(Ref, x) for x in raw.get("assessments") or []])
         completed = self._queued_completion().get(str(detail.lesson.id))
@@ -553,7 +558,8 @@ class LearningAPI:
         raw = terminal_safe_json(raw)
         detail = AssessmentDetail(
             assessment=_build(Assessment, {**raw["assessment"], **program}),
-            course=_build(Ref, raw.get("course")), lesson=_build(Ref, raw.get("lesson")),
+            course=_build_optional(Ref, raw.get("course")),
+            lesson=_build_optional(Ref, raw.get("lesson")),
             attempts=[_build(Attempt, x) for x in raw.get("attempts") or []],
             best_score=_float(raw.get("best_score")),
             open_attempt=_build(Attempt, {"status": "in-progress", **raw["open_attempt"]})
@@ -587,7 +593,7 @@ class LearningAPI:
     async def my_profile(self) -> ProfilePage:
         raw = await self._call("my_profile")
         return ProfilePage(profile=_build(Profile, raw["profile"]),
-                           streak=_build(Streak, raw.get("streak")) or Streak(),
+                           streak=_build_optional(Streak, raw.get("streak")) or Streak(),
                            points=int(raw["points"]),
                            achievements=[_build(Achievement, x) for x in raw["achievements"]])
 

@@ -212,7 +212,8 @@ class AuthoringAPI:
 # What `learn course publish` and `learn course export` do
 # ---------------------------------------------------------------------------
 
-def _require_author(backend: Any) -> None:
+def require_author(backend: Any) -> None:
+    """NotSignedIn unless someone is signed in (the database decides who is an author)."""
     if getattr(backend, "current_user", None) is None:
         raise NotSignedIn("Sign in as the course's author first: `learn login` (or start "
                           "`learn` once to create your local profile).")
@@ -226,7 +227,7 @@ async def publish_folder(backend: Any, directory: Path | str, *, draft: bool = F
     if course.errors:
         raise ContentError(course.errors)
     await backend.connect()
-    _require_author(backend)
+    require_author(backend)
     return await AuthoringAPI(backend).publish(course, draft=draft)
 
 
@@ -242,7 +243,7 @@ async def export_folder(backend: Any, slug: str, directory: Path | str, *,
     """Write the author's course `slug` (its published lessons and assessments, with the
     reference solutions) as a course folder; returns the folder."""
     await backend.connect()
-    _require_author(backend)
+    require_author(backend)
     data = await AuthoringAPI(backend).export(slug)
     target = export_target(data["slug"], directory)
     write_course(data, target, force=force)

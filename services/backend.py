@@ -46,8 +46,15 @@ from services.session import SessionStore, embedded_namespace
 from services.text import terminal_safe
 
 if TYPE_CHECKING:
+    import httpx
+    from psycopg import AsyncConnection
+    from realtime import AsyncRealtimeChannel
+    from supabase_auth.types import SignInWithEmailAndPasswordCredentials, VerifyEmailOtpParams
+
     from services.config import Settings
+    from services.database import EmbeddedPostgres
     from services.headstart import HeadStart
+    from supabase import AsyncClient
 
 log = logging.getLogger("learn.backend")
 
@@ -199,7 +206,8 @@ def call_statement(sig: Signature, given: list[str]) -> tuple[Any, bool]:
     if given:
         columns = sql.SQL(", ").join(
             sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(types[n])) for n in given)
-        source = sql.SQL(" from json_to_record(%s::json) as _a({})").format(columns)
+        source: sql.Composable = sql.SQL(" from json_to_record(%s::json) as _a({})").format(
+            columns)
     else:
         source = sql.SQL(" from (select %s::json) as _a")
     if sig.returns_set:
@@ -245,8 +253,8 @@ class LocalBackend:
         self._progress = progress
         self._migrate = migrate
         self._pgdata = pgdata
-        self._server = None
-        self._conn = None
+        self._server: EmbeddedPostgres | None = None
+        self._conn: AsyncConnection[Any] | None = None
         self._lock = asyncio.Lock()
         self._connect_lock = asyncio.Lock()
         self._signatures: dict[str, list[dict[str, Any]]] = {}
@@ -353,6 +361,8 @@ class LocalBackend:
         learner is known and the first dashboard is fetched. The server handle and the
         driver come later, off the event loop (_connection, or warm())."""
         head, self._head_start = self._head_start, None
+        if head is None:
+            return False
         ready = await head.result()
         if ready is None:
             return False
@@ -437,12 +447,14 @@ class LocalBackend:
 
     async def _restart_server(self) -> str:
         """Start the embedded server again; Offline (try again later) if it won't."""
+        server = self._server
+        assert server is not None                   # called for the embedded server only
         try:
-            return await asyncio.to_thread(self._server.restart_if_stopped)
+            return await asyncio.to_thread(server.restart_if_stopped)
         except Exception as exc:
             log.warning("starting the embedded database again failed", exc_info=True)
             raise Offline("The local database stopped and could not be started again yet; "
-                          f"see {self._server.pgdata / 'log'}.") from exc
+                          f"see {server.pgdata / 'log'}.") from exc
 
     async def close(self) -> None:
         if self._head_start is not None:
@@ -516,7 +528,7 @@ class LocalBackend:
         try:
             sig = await self._signature(fn, set(args))
             query, void = call_statement(sig, list(args))
-            payload = json.dumps(args, default=_json_default)
+            payload = json.dumps(args, default=json_default)
             settings = postgrest.request_params(self._claims(), f"/rpc/{fn}")
             async with self._lock:
                 conn = await self._connection()
@@ -551,7 +563,7 @@ class LocalBackend:
                 check_identifier(name, "argument")
             sig = await self._signature(fn, set(args))
             query, void = call_statement(sig, list(args))
-            prepared.append((fn, query, void, json.dumps(args, default=_json_default)))
+            prepared.append((fn, query, void, json.dumps(args, default=json_default)))
         settings = postgrest.request_params(self._claims(), "/rpc/batch")
         try:
             async with self._lock:
@@ -740,14 +752,16 @@ def _looks_like_supabase(url: str) -> bool:
 
     try:
         with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
-            return bool(conn.execute(
+            row = conn.execute(
                 "select exists (select 1 from pg_roles where rolname = 'supabase_admin')"
-            ).fetchone()[0])
+            ).fetchone()
+            return bool(row and row[0])
     except psycopg.Error:
         return False
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """`json.dumps(default=)` for call arguments: uuids, dates and times, sets, tuples."""
     if isinstance(value, uuid.UUID):
         return str(value)
     if hasattr(value, "isoformat"):
@@ -822,8 +836,8 @@ class SupabaseBackend:
         self._sessions = SessionStore(session_path)
         self._auto_refresh = auto_refresh
         self._timeout = timeout
-        self._client = None
-        self._http = None
+        self._client: AsyncClient | None = None
+        self._http: httpx.AsyncClient | None = None
         self._user: CurrentUser | None = None
 
     def __repr__(self) -> str:  # never the key
@@ -841,8 +855,15 @@ class SupabaseBackend:
         return self._user
 
     @property
-    def client(self):
+    def client(self) -> AsyncClient | None:
         """The supabase-py AsyncClient (after connect())."""
+        return self._client
+
+    @property
+    def _sb(self) -> AsyncClient:
+        """The client, for the calls that come after connect()."""
+        if self._client is None:
+            raise RuntimeError("SupabaseBackend: call connect() first")
         return self._client
 
     async def connect(self) -> None:
@@ -852,18 +873,18 @@ class SupabaseBackend:
 
         from supabase import AsyncClientOptions, acreate_client
 
-        self._http = httpx.AsyncClient(
+        http = self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(self._timeout, connect=5.0), http2=False,
             follow_redirects=True)
         self._storage = file_session_storage(self._sessions, self.namespace)
         options = AsyncClientOptions(
             storage=self._storage,
             auto_refresh_token=self._auto_refresh, persist_session=True,
-            httpx_client=self._http, flow_type="implicit")
+            httpx_client=http, flow_type="implicit")
         try:
             self._client = await acreate_client(self.url, self._key, options)
         except Exception as exc:
-            await self._http.aclose()
+            await http.aclose()
             self._http = None
             if type(exc).__name__ == "SupabaseException":
                 raise ConfigError(f"Supabase settings are not valid: {exc}") from None
@@ -882,7 +903,7 @@ class SupabaseBackend:
         from supabase_auth.errors import AuthApiError, AuthRetryableError
 
         try:
-            session = await self._client.auth.get_session()
+            session = await self._sb.auth.get_session()
         except AuthRetryableError:
             # Offline: keep the saved session; calls will say Offline until it is back.
             self._user = self._stored_user()
@@ -901,11 +922,19 @@ class SupabaseBackend:
         self._user = CurrentUser(str(user.id), user.email) if user else None
         return self._user
 
+    def _signed_in_as(self, user: Any) -> CurrentUser:
+        """The learner a successful sign-in names (GoTrue always names one)."""
+        current = self._set_user(user)
+        if current is None:
+            raise AuthError("The server signed you in without saying who you are; "
+                            "sign in again.")
+        return current
+
     async def _forget_session(self) -> None:
         """This process's session is over: sign out locally (the storage removes the
         saved session only if it is still the one this process saw)."""
         with contextlib.suppress(Exception):
-            await self._client.auth.sign_out({"scope": "local"})
+            await self._sb.auth.sign_out({"scope": "local"})
         self._user = None
 
     @staticmethod
@@ -924,7 +953,7 @@ class SupabaseBackend:
         if self._user is None:
             return
         try:
-            session = await self._client.auth.get_session()
+            session = await self._sb.auth.get_session()
         except Exception as exc:
             mapped = errors.from_exception(exc, signed_in=True)
             if isinstance(mapped, AuthError):
@@ -933,7 +962,7 @@ class SupabaseBackend:
                                                                 self._STORAGE_KEY))
                 if now is not None and now != used:
                     with contextlib.suppress(Exception):
-                        session = await self._client.auth.get_session()
+                        session = await self._sb.auth.get_session()
                         if session is not None:
                             self._set_user(session.user)
                             return
@@ -949,12 +978,12 @@ class SupabaseBackend:
         for name in args:
             check_identifier(name, "argument")
         await self.connect()
-        params = json.loads(json.dumps(args, default=_json_default))
+        params = json.loads(json.dumps(args, default=json_default))
         started = time.perf_counter()
         for attempt in (1, 2):
             await self._fresh_session()
             try:
-                response = await self._client.rpc(fn, params).execute()
+                response = await self._sb.rpc(fn, params).execute()
             except APIError as exc:
                 if exc.code == "PGRST303" and self._user is not None and attempt == 1:
                     await self._refresh_now()
@@ -972,7 +1001,7 @@ class SupabaseBackend:
 
     async def _refresh_now(self) -> None:
         try:
-            response = await self._client.auth.refresh_session()
+            response = await self._sb.auth.refresh_session()
         except Exception as exc:
             mapped = errors.from_exception(exc, signed_in=True)
             if isinstance(mapped, (AuthError, NotSignedIn)):
@@ -996,35 +1025,39 @@ class SupabaseBackend:
         data = {**meta}
         if full_name:
             data["full_name"] = full_name.strip()
-        response = await self._auth(lambda: self._client.auth.sign_up(
+        response = await self._auth(lambda: self._sb.auth.sign_up(
             {"email": email, "password": password, "options": {"data": data}}))
         if response.session is None:
             return None  # email confirmation pending
         return self._set_user(response.user)
 
     async def sign_in(self, email: str, password: str) -> CurrentUser:
-        response = await self._auth(lambda: self._client.auth.sign_in_with_password(
-            {"email": email.strip(), "password": password}))
-        return self._set_user(response.user)
+        # `options` is NotRequired; mypy reads supabase_auth's TypedDict as requiring it
+        credentials: SignInWithEmailAndPasswordCredentials = {  # type: ignore[typeddict-item]
+            "email": email.strip(), "password": password}
+        response = await self._auth(lambda: self._sb.auth.sign_in_with_password(credentials))
+        return self._signed_in_as(response.user)
 
     async def sign_in_with_otp(self, email: str) -> None:
         email = _check_email(email)
-        await self._auth(lambda: self._client.auth.sign_in_with_otp(
+        await self._auth(lambda: self._sb.auth.sign_in_with_otp(
             {"email": email, "options": {"should_create_user": True}}))
 
     async def verify_otp(self, email: str, token: str) -> CurrentUser:
-        response = await self._auth(lambda: self._client.auth.verify_otp(
-            {"email": email.strip().lower(), "token": token.strip(), "type": "email"}))
-        return self._set_user(response.user)
+        params: VerifyEmailOtpParams = {  # type: ignore[typeddict-item]  # as in sign_in
+            "email": email.strip().lower(), "token": token.strip(), "type": "email"}
+        response = await self._auth(lambda: self._sb.auth.verify_otp(params))
+        return self._signed_in_as(response.user)
 
     async def reset_password(self, email: str) -> None:
         email = _check_email(email)
-        await self._auth(lambda: self._client.auth.reset_password_for_email(email))
+        await self._auth(lambda: self._sb.auth.reset_password_for_email(email))
 
     async def enabled_providers(self) -> list[str]:
         """The OAuth providers the project enables (GoTrue's /settings)."""
         await self.connect()
         try:
+            assert self._http is not None           # made by connect()
             response = await self._http.get(f"{self.url}/auth/v1/settings",
                                             headers={"apikey": self._key})
         except Exception as exc:
@@ -1066,10 +1099,10 @@ class SupabaseBackend:
         failure = oauth.redirect_error(params)
         if failure is not None:
             raise failure
-        response = await self._auth(lambda: self._client.auth.exchange_code_for_session(
+        response = await self._auth(lambda: self._sb.auth.exchange_code_for_session(
             {"auth_code": params["code"], "code_verifier": verifier,
              "redirect_to": loopback.redirect_uri}))
-        return self._set_user(response.user)
+        return self._signed_in_as(response.user)
 
     async def watch_notifications(self, on_event: Callable[[Any], None]) -> Any:
         """Realtime postgres_changes on public.notifications filtered by user_id, on a
@@ -1090,9 +1123,9 @@ class SupabaseBackend:
             await self._refresh_now()
         else:
             await self._fresh_session()
-        session = await self._client.auth.get_session()
+        session = await self._sb.auth.get_session()
         if session is not None:
-            await self._client.realtime.set_auth(session.access_token)
+            await self._sb.realtime.set_auth(session.access_token)
 
     async def sign_out(self, *, everywhere: bool = False) -> None:
         """End this machine's session (`everywhere`: every session of the learner, on
@@ -1100,7 +1133,7 @@ class SupabaseBackend:
         if self._client is None:
             await self.connect()
         try:
-            await self._client.auth.sign_out({"scope": "global" if everywhere else "local"})
+            await self._sb.auth.sign_out({"scope": "global" if everywhere else "local"})
         except Exception as exc:
             # The server could not revoke it (offline, say): still forget it here.
             log.debug("sign-out request failed: %s", type(exc).__name__)
@@ -1130,7 +1163,7 @@ class _RealtimeWatch:
 
     def __init__(self, backend: SupabaseBackend, user_id: str, on_event: Callable[[Any], None]):
         self.backend, self.user_id, self.on_event = backend, user_id, on_event
-        self.channel = None
+        self.channel: AsyncRealtimeChannel | None = None
         self.subscribed = asyncio.Event()
         self._stopped = False
         self._tasks: set[asyncio.Task] = set()
@@ -1141,9 +1174,10 @@ class _RealtimeWatch:
 
     async def start(self) -> None:
         await self.backend._realtime_token()
-        client = self.backend.client
-        channel = client.channel(f"learn-notifications:{self.user_id}")
-        channel.on_postgres_changes("INSERT", schema="public", table="notifications",
+        channel = self.backend._sb.channel(f"learn-notifications:{self.user_id}")
+        # realtime-py types the event as an enum; its documented form is the string
+        channel.on_postgres_changes("INSERT",  # type: ignore[arg-type]
+                                    schema="public", table="notifications",
                                     filter=f"user_id=eq.{self.user_id}", callback=self._changed)
         self.channel = channel
         await channel.subscribe(self._state)
@@ -1227,7 +1261,7 @@ def backend_from_settings(settings: Settings, *, progress: Progress | None = Non
     embedded database (LocalBackend)."""
     if settings.backend_kind == "supabase":
         settings.require_supabase()
-        return SupabaseBackend(settings.supabase_url, settings.supabase_key,
+        return SupabaseBackend(settings.supabase_url or "", settings.supabase_key or "",
                                auto_refresh=auto_refresh, session_path=session_path)
     return LocalBackend(settings.database_url, progress=progress, session_path=session_path,
                         seed=seed, head_start=head_start)

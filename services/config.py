@@ -288,10 +288,10 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None, *,
             sources[key] = "file"
     for key, primary in ENV.items():
         for var in (primary, *ENV_ALIASES.get(key, ())):
-            value = env.get(var)
-            if value is not None and value.strip():
+            set_to = env.get(var)
+            if set_to is not None and set_to.strip():
                 try:
-                    values[key] = validate(key, value)
+                    values[key] = validate(key, set_to)
                 except ConfigError as exc:
                     raise ConfigError(f"{var} (environment): {exc}") from None
                 sources[key] = "env"

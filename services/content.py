@@ -26,7 +26,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.text import CONTROL, control_characters, describe, terminal_safe
 from services.words import plural
@@ -35,6 +35,9 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+
+if TYPE_CHECKING:
+    from services.runner.spec import KeyLines  # imported when first needed
 
 DIFFICULTIES = ("Beginner", "Intermediate", "Advanced")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
@@ -181,13 +184,13 @@ class _Source:
 
     def __init__(self, path: Path, text: str, problems: list[Problem], offset: int = 0):
         self.path, self.text, self.problems, self.offset = path, text, problems, offset
-        self._lines = None
+        self._lines: KeyLines | None = None
 
     def line(self, key: str | None = None, table: Any = None) -> int:
-        from services.runner.spec import _KeyLines
+        from services.runner.spec import KeyLines
 
         if self._lines is None:
-            self._lines = _KeyLines(self.text)
+            self._lines = KeyLines(self.text)
         return self._lines.find(table, key) + self.offset
 
     def add(self, line: int, message: str, *, warning: bool = False) -> None:
@@ -471,7 +474,7 @@ def load_assessment_file(path: Path, problems: list[Problem],
         source.add(1, "there is no reference solution: add solution = '''...''', which "
                       "must pass every test")
     elif assessment.language == "python":
-        _check_python(source, "solution", assessment.solution)
+        _check_python(source, "solution", assessment.solution or "")
     if assessment.language == "python" and assessment.starter_code.strip():
         _check_python(source, "starter_code", assessment.starter_code)
 
@@ -522,7 +525,7 @@ def load_course(directory: Path | str) -> CourseSource:
     source = _Source(course_file, text, problems)
     data = source.toml()
     broken = data is None
-    if broken:          # reported; load the lessons and assessments all the same
+    if data is None:    # reported; load the lessons and assessments all the same
         data, problems, reported = {}, [], problems
         source.problems = problems
     title = source.text_value(data, "title", "course.title", required=True)

@@ -20,8 +20,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from services import paths
+
+if TYPE_CHECKING:
+    from pgserver import PostgresServer
 
 _VERSION = re.compile(r"^(\d{14})_([a-z0-9_]+)\.sql$")
 # Any constant works: it only has to be the same for every process migrating.
@@ -200,7 +204,7 @@ class EmbeddedPostgres:
     def __init__(self, pgdata: Path | None = None, *, keep_running: bool = False):
         self.pgdata = pgdata or paths.embedded_pgdata()
         self.keep_running = keep_running
-        self._server = None
+        self._server: PostgresServer | None = None
 
     @property
     def is_initialised(self) -> bool:

@@ -61,7 +61,9 @@ def _local_checks(settings: Settings) -> list[Check]:
             return checks
     try:
         with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
-            version = conn.execute("show server_version").fetchone()[0]
+            row = conn.execute("show server_version").fetchone()
+            assert row is not None                      # show: always one row
+            version = row[0]
             checks.append(Check("ok", "database", f"PostgreSQL {version} reachable"))
             done = database.applied_versions(conn)
             pending = database.pending(conn)
@@ -318,7 +320,8 @@ async def _ai_check(settings: Settings, timeout: float, *,
     if response.status_code != 200:
         return Check("fail", "ai model", f"{base} answered HTTP {response.status_code}",
                      "check openai_base_url")
-    offered = [m.get("id") for m in _json(response).get("data", []) if isinstance(m, dict)]
+    offered = [str(m["id"]) for m in _json(response).get("data", [])
+               if isinstance(m, dict) and m.get("id")]
     if not model:
         return Check("warn", "ai model", f"{base} reachable but no model chosen",
                      f"`learn config model {offered[0] if offered else '<model>'}`")

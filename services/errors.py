@@ -149,7 +149,7 @@ def from_sqlstate(sqlstate: str | None, message: str | None, *, signed_in: bool,
     """
     state = (sqlstate or "").upper()
     text = one_line(message)
-    kw = {"code": state or None, "status": status}
+    kw: dict[str, Any] = {"code": state or None, "status": status}
     if state == "42501":
         if not signed_in:
             return NotSignedIn(**kw)
@@ -218,7 +218,7 @@ def from_postgrest(error: Mapping[str, Any], status: int | None = None, *,
     """A PostgREST error body `{code, message, details, hint}` (+ HTTP status if known)."""
     code = str(error.get("code") or "")
     message = one_line(error.get("message"))
-    kw = {"code": code or None, "status": status}
+    kw: dict[str, Any] = {"code": code or None, "status": status}
     if code.startswith("PGRST"):
         number = code[5:]
         if number in ("301", "302", "303"):
@@ -308,7 +308,7 @@ _GOTRUE_MESSAGES: dict[str, tuple[type[LearnError], str | None]] = {
 def from_gotrue(status: int | None, code: str | None, message: str | None) -> LearnError:
     """A GoTrue error: HTTP status, `error_code` (or `code`) and message."""
     text = one_line(message)
-    kw = {"code": code, "status": status}
+    kw: dict[str, Any] = {"code": code, "status": status}
     if code in _GOTRUE_MESSAGES:
         kind, fixed = _GOTRUE_MESSAGES[code]
         return kind(fixed or text or None, **kw)

@@ -145,6 +145,7 @@ def launch(pgdata: Path, session_path: Path) -> HeadStart | None:
         return None
     head = HeadStart(process, url, user)
     stdin, process.stdin = process.stdin, None      # written now; communicate() only reads
+    assert stdin is not None                        # stdin=PIPE
     try:
         stdin.write(SCRIPT.encode())                # far below a pipe's buffer
         stdin.close()

@@ -50,6 +50,7 @@ class Watch:
     def __init__(self, task: asyncio.Task | None = None, stopper=None):
         self._task = task
         self._stopper = stopper
+        self.connected: asyncio.Event | None = None     # set once the feed listens
 
     @property
     def running(self) -> bool:

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from services import errors, paths
-from services.backend import CurrentUser, _json_default
+from services.backend import CurrentUser, json_default
 from services.errors import (
     AuthError,
     ConfigError,
@@ -136,14 +136,10 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat()
 
 
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
 def canonical_json(value: Any) -> str:
     """One text per value: sorted keys, no spaces (the cache key of a call's arguments)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=_json_default)
+                      default=json_default)
 
 
 def is_unreachable(error: LearnError) -> bool:
@@ -193,7 +189,7 @@ class ReadCache:
             (scope, fn, canonical_json(args)))
         if row is None:
             return None
-        return CachedRead(json.loads(row["result"]), _parse(row["fetched_at"]))
+        return CachedRead(json.loads(row["result"]), datetime.fromisoformat(row["fetched_at"]))
 
     def put(self, scope: str, fn: str, args: dict[str, Any], result: Any,
             fetched_at: datetime | None = None) -> None:
@@ -261,7 +257,7 @@ class OutboxEvent:
     def from_row(cls, row: sqlite3.Row) -> OutboxEvent:
         return cls(seq=row["seq"], event_id=row["event_id"], scope=row["scope"],
                    user_id=row["user_id"], fn=row["fn"], args=json.loads(row["args"]),
-                   occurred_at=_parse(row["occurred_at"]), status=row["status"],
+                   occurred_at=datetime.fromisoformat(row["occurred_at"]), status=row["status"],
                    attempts=row["attempts"], reason=row["reason"],
                    error_kind=row["error_kind"],
                    result=json.loads(row["result"]) if row["result"] else None,
@@ -360,7 +356,9 @@ class Outbox:
             " on conflict (event_id) do nothing",
             (event_id, scope, user_id, fn, canonical_json(args), str(args["p_occurred_at"]),
              now, now))
-        return self.get(event_id)
+        event = self.get(event_id)
+        assert event is not None                # inserted now, or there already
+        return event
 
     def get(self, event_id: str) -> OutboxEvent | None:
         row = self._one("select * from events where event_id = ?", (event_id,))

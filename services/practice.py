@@ -140,7 +140,7 @@ def results_table(result: dict[str, Any], width: int = 100):
         actual = test.get("actual")
         if test["status"] not in ("pass", "fail") and test.get("message"):
             actual = test["message"]
-        row = [Text(icon, style=style), _clip(test["name"], 32),
+        row: list[Text | str | None] = [Text(icon, style=style), _clip(test["name"], 32),
                _clip(test.get("expected"), cell), _clip(actual, cell)]
         if not narrow:
             row.append(_clip(test.get("output"), 20))
@@ -471,6 +471,7 @@ async def run_practice(practice: Practice, *, keys: AsyncIterator[str] | None,
             await reader
         with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
             await asyncio.wait_for(watcher, 2)
-    if watcher.done() and not watcher.cancelled() and watcher.exception() is not None:
-        raise watcher.exception()
+    error = watcher.exception() if watcher.done() and not watcher.cancelled() else None
+    if error is not None:
+        raise error
     return 0

@@ -50,7 +50,7 @@ class FolderBackend:
 
     def __init__(self, directory: Path | str):
         self.directory = Path(directory)
-        self.course: CourseSource | None = None
+        self._course: CourseSource | None = None
         self.course_id = ""
         self._attempts: dict[str, dict[str, Any]] = {}
 
@@ -59,8 +59,7 @@ class FolderBackend:
     def reload(self) -> list[Problem]:
         """Read the folder again (ContentError if it is no longer a course folder);
         returns its problems."""
-        self.course = load_course(self.directory)
-        c = self.course
+        c = self._course = load_course(self.directory)
         self.course_id = preview_id(c.slug, "course", c.slug)
         self._lessons = {preview_id(c.slug, "lesson", x.slug): x for x in c.lessons}
         self._lesson_ids = {x.slug: i for i, x in self._lessons.items()}
@@ -69,8 +68,15 @@ class FolderBackend:
         return c.problems
 
     @property
+    def course(self) -> CourseSource:
+        """The course as last read; the calls come after `connect()` read it."""
+        if self._course is None:
+            raise RuntimeError("FolderBackend: call connect() before calling functions")
+        return self._course
+
+    @property
     def problems(self) -> list[Problem]:
-        return self.course.problems if self.course else []
+        return self._course.problems if self._course else []
 
     # -- the Backend protocol -----------------------------------------------------
 
@@ -82,7 +88,7 @@ class FolderBackend:
         return f"preview of {self.directory}"
 
     async def connect(self) -> None:
-        if self.course is None:
+        if self._course is None:
             self.reload()
 
     async def close(self) -> None:

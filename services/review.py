@@ -118,7 +118,8 @@ class ReviewCard:
     def with_state(self, state: dict[str, Any]) -> ReviewCard:
         return replace(self, state=int(state["state"]), step=state.get("step"),
                        stability=state.get("stability"), difficulty=state.get("difficulty"),
-                       due=_parse_dt(state["due"]), last_review=_parse_dt(state["last_review"]))
+                       due=_parse_dt(state["due"]),
+                       last_review=_parse_dt(state["last_review"]))
 
 
 @dataclass
@@ -172,6 +173,13 @@ def next_state(card: ReviewCard, rating: Rating, reviewed_at: datetime) -> dict[
     return state_json(updated)
 
 
+def _reviewed_at(log: dict[str, Any]) -> datetime:
+    moment = _parse_dt(log["reviewed_at"])
+    if moment is None:
+        raise ValueError("a review log without its time (reviewed_at)")
+    return moment
+
+
 def rebuilt_state(logs: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The state a card's logs give (fsrs reschedule_card); None for no logs."""
     import fsrs
@@ -179,7 +187,7 @@ def rebuilt_state(logs: list[dict[str, Any]]) -> dict[str, Any] | None:
     if not logs:
         return None
     reviews = [fsrs.ReviewLog(card_id=0, rating=fsrs.Rating(int(g["rating"])),
-                              review_datetime=_parse_dt(g["reviewed_at"]),
+                              review_datetime=_reviewed_at(g),
                               review_duration=g.get("duration_ms")) for g in logs]
     card = scheduler().reschedule_card(fsrs.Card(card_id=0), reviews)
     return state_json(card)
@@ -291,10 +299,11 @@ class Reviews:
         """card id → the newest state of a review queued here, not yet on the server."""
         outbox = getattr(self.backend, "outbox", None)
         user = getattr(self.backend, "current_user", None)
-        if outbox is None or user is None:
+        namespace = getattr(self.backend, "namespace", None)
+        if outbox is None or user is None or namespace is None:
             return {}
         states: dict[str, dict[str, Any]] = {}
-        for event in outbox.events(self.backend.namespace, user.id, status="queued"):
+        for event in outbox.events(namespace, user.id, status="queued"):
             if event.fn == "record_review" and event.args.get("p_card_id"):
                 states[event.args["p_card_id"]] = event.args["p_new_state"]
         return states
@@ -351,7 +360,7 @@ class Reviews:
         for raw in stale:
             logs = raw.get("logs") or []
             state = rebuilt_state(logs)
-            last = max((_parse_dt(g["reviewed_at"]) for g in logs), default=None)
+            last = max((_reviewed_at(g) for g in logs), default=None)
             try:
                 result = await self._call(
                     "rebuild_review_card", p_card_id=raw["id"], p_new_state=state,

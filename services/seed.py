@@ -58,8 +58,10 @@ def seed_bundled(url: str, progress: Callable[[str], None] | None = None) -> int
             say(f"Loading the course “{course.title}” …")
             with conn.transaction():
                 conn.execute(postgrest.REQUEST_SETTINGS_SQL, postgrest.request_params(claims))
-                result = conn.execute("select public.publish_course(%s::jsonb)",
-                                      (json.dumps(course.payload()),)).fetchone()[0]
+                row = conn.execute("select public.publish_course(%s::jsonb)",
+                                   (json.dumps(course.payload()),)).fetchone()
+                assert row is not None                  # a select without from: one row
+                result = row[0]
                 changed += int(result["changed"])
                 conn.execute("select public.set_course_grading(%s, %s)",
                              (result["course_id"], course.grading))

@@ -13,6 +13,7 @@ import os
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 from services import paths
 
@@ -117,7 +118,7 @@ class SessionStore:
         is none or the record is unreadable."""
         raw = self.get(namespace, LOCAL_USER_KEY)
         try:
-            found = json.loads(raw) if raw else None
+            found: Any = json.loads(raw) if raw else None
             return str(uuid.UUID(found["id"])), found.get("email")
         except (ValueError, KeyError, TypeError, AttributeError):
             return None

@@ -41,7 +41,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -202,7 +202,7 @@ class TutorContext:
                 run_message = results.get("message")
         elif results is not None:
             tests = results
-        rows = [_result_row(t) for t in tests]
+        rows: list[Mapping[str, Any]] = [_result_row(t) for t in tests]
         if attempted is None:
             finished = [a for a in getattr(detail, "attempts", None) or []
                         if getattr(a, "status", None) != "in-progress"]
@@ -754,7 +754,7 @@ class Answer:
         self._parts.append(piece)
         return piece
 
-    async def _run(self) -> AsyncIterator[str]:
+    async def _run(self) -> AsyncGenerator[str, None]:
         tutor = self.tutor
         endpoint = await tutor.endpoint()
         if endpoint is None:

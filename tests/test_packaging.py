@@ -24,3 +24,4 @@ def test_the_wheel_carries_migrations_local_sql_courses_and_styles(tmp_path):
                if p.is_file()}
     assert {f"services/_data/{c}" for c in courses} <= names
     assert "tui/app.tcss" in names
+    assert not any(n.startswith("tools/") for n in names)      # maintenance scripts stay

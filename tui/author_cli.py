@@ -93,7 +93,7 @@ def _backend(args: argparse.Namespace):
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from services.authoring import AuthoringAPI, _require_author
+    from services.authoring import AuthoringAPI, require_author
 
     course, code = _load_checked(args.dir, run_code=True)
     if code is not None:
@@ -104,7 +104,7 @@ def _publish(args: argparse.Namespace) -> int:
     async def run():
         try:
             await backend.connect()
-            _require_author(backend)
+            require_author(backend)
             return await AuthoringAPI(backend).publish(course, draft=args.draft)
         finally:
             await backend.close()

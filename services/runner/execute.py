@@ -200,9 +200,9 @@ class _Run:
             message += (" during this test (did the code call os._exit() or crash Python?)"
                         + _last_error_line(stderr, prefix=": "))
         index = queue.pop(0)
-        output = clip_output("".join(printed) + child.take_output())  # before it was stopped
+        shown = clip_output("".join(printed) + child.take_output())  # before it was stopped
         duration = float(self.limits.time_ms) if status == "timeout" else 0.0
-        self.results[index] = TestResult(tests[index].name, status, message, output=output,
+        self.results[index] = TestResult(tests[index].name, status, message, output=shown,
                                          duration_ms=duration)
         if status == "timeout" and queue:
             self.stopped = _after_timeout(self.time_s)

@@ -66,8 +66,6 @@ class Limits(NamedTuple):
 class TestCase(NamedTuple):
     """One test. A call test has `args`; an io test has `expected_stdout`."""
 
-    __test__ = False  # not a pytest test class
-
     name: str
     args: list[Any] | None = None
     kwargs: dict[str, Any] | None = None
@@ -97,6 +95,10 @@ class TestCase(NamedTuple):
         if self.hidden:
             out["hidden"] = True
         return out
+
+
+# pytest would collect a class named Test*; a NamedTuple cannot hold the marker itself.
+TestCase.__test__ = False  # type: ignore[attr-defined]
 
 
 class Assessment(NamedTuple):
@@ -151,11 +153,11 @@ def parse_assessment(text: str, source_name: str) -> Assessment:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise _toml_error(e, text, source_name) from None
-    lines: list[_KeyLines] = []  # scanned only when there is an error to place
+    lines: list[KeyLines] = []  # scanned only when there is an error to place
 
     def locate(table: Any, key: str | None) -> int:
         if not lines:
-            lines.append(_KeyLines(text))
+            lines.append(KeyLines(text))
         return lines[0].find(table, key)
 
     return _build(data, source_name, locate)
@@ -400,7 +402,7 @@ def _toml_error(error: Exception, text: str, source: str) -> AssessmentError:
     return AssessmentError(source, line, f"invalid TOML: {detail}: fix the syntax here")
 
 
-class _KeyLines:
+class KeyLines:
     """Where keys and tables are in TOML text: a line scan that is good enough for error
     messages (it follows [table] and [[tests]] headers and skips multi-line strings)."""
 

@@ -1,7 +1,7 @@
-"""What is done offline shows up offline (services.api over services.offline): reads show
-the learner's waiting writes on top of the cached server data, marked pending; a write
-that repeats one still waiting queues nothing; once sent, the server's answer is what
-reads show. Real PostgreSQL behind a TCP proxy we cut."""
+"""What is done offline shows up offline (services.api over services.offline):
+reads show the learner's waiting writes on top of the cached server data, marked
+pending; a write that repeats one still waiting queues nothing; once sent, the server's
+answer is what reads show. Real PostgreSQL behind a TCP proxy we cut."""
 
 from __future__ import annotations
 
