@@ -588,7 +588,7 @@ class LearningAPI:
     async def open_assessment(self) -> OpenAssessment | None:
         """The assessment attempt in progress (the latest), for "continue"."""
         raw = await self._call("resume_point")
-        return _build(OpenAssessment, (raw or {}).get("assessment"))
+        return _build_optional(OpenAssessment, (raw or {}).get("assessment"))
 
     async def my_profile(self) -> ProfilePage:
         raw = await self._call("my_profile")

@@ -80,7 +80,9 @@ def _local_checks(settings: Settings) -> list[Check]:
         checks.append(Check("ok", "migrations", f"schema current ({len(done)} applied)"))
         try:
             with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
-                overview = conn.execute("select private.grading_overview()").fetchone()[0]
+                row = conn.execute("select private.grading_overview()").fetchone()
+                assert row is not None                  # a select without from: one row
+                overview = row[0]
             checks.append(grader_check(overview, in_process=not settings.database_url))
         except psycopg.Error as exc:
             checks.append(Check("warn", "grader", f"could not be asked ({_first_line(exc)})"))

@@ -121,7 +121,8 @@ class Grader:
                                     (worker, self.lease_s)).fetchone()[0]
             except Exception as e:  # the database went away: retry after a pause
                 log.warning("grader %s cannot claim jobs: %s", worker, e)
-                conn = _close(conn)
+                _close(conn)
+                conn = None
                 if once:
                     self.problem = str(e).strip().splitlines()[0][:200] if str(e) else \
                         type(e).__name__
@@ -165,12 +166,14 @@ class Grader:
                 outcome = "lease-lost"     # another grader holds it now; theirs counts
             else:
                 log.warning("recording %s failed: %s", attempt, e)
-                conn = _close(conn)
+                _close(conn)
+                conn = None
                 try:
                     conn = self.connect()
                     self._release(conn, attempt, lease, f"record_grade: {e}")
                 except Exception:
-                    conn = _close(conn)
+                    _close(conn)
+                    conn = None
                 outcome = "released"
         self._on_event(GradeEvent(attempt, outcome, int(score.get("passed", 0)),
                                   int(score.get("total", 0)), tries,
