@@ -33,9 +33,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from services import database  # noqa: E402
-from services.api import LearningAPI  # noqa: E402
-from services.backend import LocalBackend, SupabaseBackend  # noqa: E402
+from services.data import database  # noqa: E402
+from services.data.api import LearningAPI  # noqa: E402
+from services.data.backend import LocalBackend, SupabaseBackend  # noqa: E402
 
 SEED_SQL = """
 insert into auth.users (id, email, aud, role, raw_user_meta_data)

@@ -37,7 +37,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from services import database, postgrest  # noqa: E402
+from services.data import database, postgrest  # noqa: E402
 
 DBNAME = "learn_bench"
 LEARNERS = 100_000

@@ -35,10 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from services import database, postgrest  # noqa: E402
+from services.data import database, postgrest  # noqa: E402
+from services.data.seed import seed_bundled  # noqa: E402
 from services.paths import bundled_courses  # noqa: E402
 from services.runner import load_assessment  # noqa: E402
-from services.seed import seed_bundled  # noqa: E402
 
 ASSESSMENT = "make-slug"
 

@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from services import database  # noqa: E402
-from services.api import LearningAPI  # noqa: E402
-from services.backend import LocalBackend, SupabaseBackend  # noqa: E402
+from services.data import database  # noqa: E402
+from services.data.api import LearningAPI  # noqa: E402
+from services.data.backend import LocalBackend, SupabaseBackend  # noqa: E402
 
 
 def _ms(values: list[float]) -> str:

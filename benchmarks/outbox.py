@@ -35,11 +35,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from services import database  # noqa: E402
-from services.api import LearningAPI  # noqa: E402
-from services.backend import LocalBackend  # noqa: E402
-from services.offline import OfflineBackend, Outbox, ReadCache  # noqa: E402
-from services.seed import seed_bundled  # noqa: E402
+from services.data import database  # noqa: E402
+from services.data.api import LearningAPI  # noqa: E402
+from services.data.backend import LocalBackend  # noqa: E402
+from services.data.seed import seed_bundled  # noqa: E402
+from services.offline.backend import OfflineBackend, Outbox, ReadCache  # noqa: E402
 
 
 class Echo:
@@ -127,7 +127,7 @@ async def run(url: str, home: Path, n: int) -> int:
 
         # As if the process had died before marking any of them sent.
         # (Through the outbox's own connection: a second handle of the file in this
-        # process would drop its locks when closed — see services.sqlite_store.)
+        # process would drop its locks when closed — see services.offline.store.)
         backend.outbox._run("update events set status = 'queued' where status = 'sent'"
                             " and fn <> 'enroll'")
         started = time.perf_counter()

@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from services import database  # noqa: E402
-from services.backend import LocalBackend  # noqa: E402
+from services.data import database  # noqa: E402
+from services.data.backend import LocalBackend  # noqa: E402
 from tests.services.outbox_procs import drain_and_compare, run_rounds  # noqa: E402
 
 

@@ -2,7 +2,7 @@
 
     python benchmarks/practice.py [SAVES]
 
-Runs the practice watcher (services.practice.run_practice, watchfiles) on a real file in
+Runs the practice watcher (services.review.practice.run_practice, watchfiles) on a real file in
 a temporary folder with the bundled "Make a URL slug" assessment (7 visible tests), then
 saves the file SAVES times (default 20), alternating a failing and a passing solution,
 each save written in place, the next only once the previous results are printed.
@@ -33,7 +33,7 @@ BAD = 'def make_slug(title: str) -> str:\n    return title.lower().replace(" ", 
 
 
 def _detail(spec):
-    from services.api import Assessment, AssessmentDetail
+    from services.data.api import Assessment, AssessmentDetail
 
     assessment = Assessment(id="bench-make-slug", title=spec.title, slug="make-slug",
                             time_limit=15, starter_code=spec.starter_code, language="python")
@@ -44,7 +44,7 @@ def _detail(spec):
 async def main(saves: int) -> None:
     from rich.console import Console
 
-    from services.practice import Practice, run_practice
+    from services.review.practice import Practice, run_practice
     from services.runner import load_assessment
 
     spec = load_assessment(ROOT / "content/courses/python-foundations/assessments/make-slug.toml")

@@ -25,11 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from services import database  # noqa: E402
-from services.api import LearningAPI  # noqa: E402
-from services.backend import LocalBackend  # noqa: E402
-from services.review import Rating, Reviews, next_state  # noqa: E402
-from services.seed import seed_bundled  # noqa: E402
+from services.data import database  # noqa: E402
+from services.data.api import LearningAPI  # noqa: E402
+from services.data.backend import LocalBackend  # noqa: E402
+from services.data.seed import seed_bundled  # noqa: E402
+from services.review.spaced import Rating, Reviews, next_state  # noqa: E402
 
 CARDS_SQL = """
     with lesson as (select id from public.lessons where is_published limit 1),

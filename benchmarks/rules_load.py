@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import db_scale  # noqa: E402
 
-from services import database  # noqa: E402
+from services.data import database  # noqa: E402
 
 # One assessment per published course: what submit_attempt needs and db_scale lacks.
 ASSESSMENTS = f"""

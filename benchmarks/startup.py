@@ -132,8 +132,8 @@ print(json.dumps(figures), flush=True)
 SETUP = r"""
 import asyncio, os, sys
 sys.path.insert(0, os.environ["BENCH_ROOT"])
-from services.backend import LocalBackend
-from services.seed import seed_bundled
+from services.data.backend import LocalBackend
+from services.data.seed import seed_bundled
 
 async def main():
     backend = LocalBackend(seed=seed_bundled)
@@ -193,7 +193,7 @@ def main() -> None:
 
     # Warm: this process keeps a handle on the embedded server, so it stays up.
     sys.path.insert(0, str(ROOT))
-    from services.database import EmbeddedPostgres
+    from services.data.database import EmbeddedPostgres
 
     server = EmbeddedPostgres(home / "data" / "pgdata")
     server.start()

@@ -30,8 +30,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from services import database, postgrest  # noqa: E402
-from services.content import load_course  # noqa: E402
+from services.authoring.content import load_course  # noqa: E402
+from services.data import database, postgrest  # noqa: E402
 from services.paths import bundled_courses  # noqa: E402
 
 RESULT = json.dumps({"version": 1, "status": "fail", "message": None,

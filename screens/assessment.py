@@ -18,9 +18,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Header, Markdown, Static, TextArea
 
 from screens.base import DataScreen, friendly
-from services import drafts
-from services.api import AssessmentDetail
-from services.tutor import TutorContext
+from services.data.api import AssessmentDetail
+from services.review import drafts
+from services.tutor.chat import TutorContext
 from services.words import plural
 from widgets.chat import ChatPane
 from widgets.editor import CodeEditor
@@ -391,7 +391,7 @@ class AssessmentScreen(DataScreen):
     def action_practice(self) -> None:
         """Write the code to the workspace file and say how to watch it from a shell."""
         from services import config
-        from services.practice import prepare_file, workspace_file, workspace_root
+        from services.review.practice import prepare_file, workspace_file, workspace_root
 
         if self.detail is None:
             return
@@ -523,8 +523,8 @@ class AssessmentScreen(DataScreen):
 
     def _rate_card(self, percent: float) -> None:
         """The assessment's review card: failed Again, passed after a hint Hard, passed
-        in under half the time limit Easy, else Good (services.review)."""
-        from services.review import Reviews, assessment_rating
+        in under half the time limit Easy, else Good (services.review.spaced)."""
+        from services.review.spaced import Reviews, assessment_rating
 
         limit = self._limit_minutes()
         rating = assessment_rating(passed=percent >= 70, used_hint=self.used_hint,

@@ -9,7 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Header, Input, ListView, Select
 
 from screens.base import DataScreen
-from services.api import Catalog
+from services.data.api import Catalog
 from widgets.cards import CourseCard
 from widgets.keybar import KeyBar
 from widgets.lists import refill

@@ -12,8 +12,8 @@ from textual.widgets import Header, ListItem, ListView, Markdown, Static
 
 from screens.base import DataScreen, friendly
 from screens.dialogs import RateCourseDialog
-from services.api import AssessmentSummary, CourseDetail, LessonSummary
-from services.tutor import TutorContext
+from services.data.api import AssessmentSummary, CourseDetail, LessonSummary
+from services.tutor.chat import TutorContext
 from services.words import plural
 from widgets.cards import DIFFICULTY_STYLE
 from widgets.chat import ChatPane
@@ -211,7 +211,7 @@ class CourseScreen(DataScreen):
 
     @work(exclusive=True, group="download")
     async def _download(self) -> None:
-        from services.offline import download_course
+        from services.offline.backend import download_course
 
         progress = DownloadBar()
         await self.query_one("#course-content").mount(progress)

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Header, ListView, Static
 
 from screens.base import DataScreen
-from services.api import Dashboard, OpenAssessment
+from services.data.api import Dashboard, OpenAssessment
 from services.words import plural
 from widgets.cards import AchievementList, EnrolledCourseItem
 from widgets.heatmap import ActivityHeatmap
@@ -46,7 +46,7 @@ def streak_text(dashboard: Dashboard) -> Text:
 
 def review_text(summary) -> Text:
     """'● 5 cards to review — press r', and when the next ones come."""
-    from services.review import when
+    from services.review.spaced import when
 
     text = Text()
     if summary.due_now:
@@ -137,8 +137,8 @@ class DashboardScreen(DataScreen):
     @work(exclusive=True, group="reviews")
     async def _load_reviews(self) -> None:
         """Due reviews, after the dashboard is drawn: a second small read, so start-up
-        (the dashboard in one round trip, services/headstart.py) does not wait for it."""
-        from services.review import Reviews
+        (the dashboard in one round trip, services/data/headstart.py) does not wait for it."""
+        from services.review.spaced import Reviews
 
         try:
             summary = await Reviews(self.api).summary()

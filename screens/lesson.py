@@ -14,8 +14,8 @@ from textual.binding import Binding
 from textual.widgets import Header, Markdown, Static
 
 from screens.base import DataScreen
-from services.api import LessonDetail
-from services.tutor import TutorContext
+from services.data.api import LessonDetail
+from services.tutor.chat import TutorContext
 from widgets.chat import ChatPane
 from widgets.keybar import KeyBar
 from widgets.panels import ScrollPanel

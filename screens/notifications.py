@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import Header, ListItem, ListView, Static
 
 from screens.base import DataScreen
-from services.api import Notification, Notifications
+from services.data.api import Notification, Notifications
 from widgets.keybar import KeyBar
 from widgets.lists import refill
 from widgets.status import StateMessage

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Header, Input, Label, Select, Static, TextArea
 
 from screens.base import DataScreen
-from services.api import ProfilePage
+from services.data.api import ProfilePage
 from services.timezones import timezone_problem
 from services.words import plural
 from widgets.cards import AchievementList

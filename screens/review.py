@@ -1,7 +1,7 @@
 """Spaced review: the key points of completed lessons (and passed assessments) when
 they are due. A prompt; space reveals; 1–4 rates Again/Hard/Good/Easy; the next card.
 
-The next state comes from the FSRS scheduler (services.review) at once, so the next
+The next state comes from the FSRS scheduler (services.review.spaced) at once, so the next
 card shows without waiting for the server; the review itself is written through the
 outbox (queued when offline). A card rated into a short learning step comes back in
 this session. Leaving after at least one review finishes the session: the database
@@ -21,8 +21,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Header, Input, Label, Static
 
 from screens.base import DataScreen, friendly
-from services.practice import printable
-from services.review import (
+from services.review.practice import printable
+from services.review.spaced import (
     SAME_SESSION,
     Rating,
     ReviewCard,
@@ -295,7 +295,7 @@ class ReviewScreen(DataScreen):
         outbox, user = getattr(backend, "outbox", None), backend.current_user
         if outbox is None or user is None:
             return
-        from services.api import new_event_id
+        from services.data.api import new_event_id
 
         now = datetime.now(timezone.utc).isoformat()
         try:
@@ -308,7 +308,7 @@ class ReviewScreen(DataScreen):
 
 class QuizDialog(ModalScreen[tuple[Rating | None, str] | None]):
     """The tutor's question about a key point, the learner's answer, the tutor's
-    suggested rating (services.review.quiz_question / quiz_suggestion)."""
+    suggested rating (services.review.spaced.quiz_question / quiz_suggestion)."""
 
     BINDINGS = [Binding("escape", "close", "Close", id="quiz.close")]
 
@@ -332,7 +332,7 @@ class QuizDialog(ModalScreen[tuple[Rating | None, str] | None]):
 
     @work(exclusive=True, group="quiz")
     async def _ask(self) -> None:
-        from services.review import quiz_question
+        from services.review.spaced import quiz_question
 
         try:
             question = await quiz_question(self.tutor, self.card)
@@ -360,7 +360,7 @@ class QuizDialog(ModalScreen[tuple[Rating | None, str] | None]):
 
     @work(exclusive=True, group="quiz")
     async def _judge(self, answer: str) -> None:
-        from services.review import quiz_suggestion
+        from services.review.spaced import quiz_suggestion
 
         try:
             self.result = await quiz_suggestion(self.tutor, self.card, self.question or "",

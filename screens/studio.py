@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import Header, ListItem, ListView, Sparkline, Static
 
 from screens.base import DataScreen, friendly
-from services.authoring import (
+from services.authoring.publishing import (
     AssessmentStats,
     AuthoringAPI,
     CourseAnalytics,

@@ -13,7 +13,7 @@ from typing import Any
 
 from services import paths
 from services.config import KEY_KINDS, Settings, key_kind, mask_url
-from services.tutor import OLLAMA_URL, OPENAI_URL, probe_ollama
+from services.tutor.chat import OLLAMA_URL, OPENAI_URL, probe_ollama
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def _first_line(exc: BaseException) -> str:
 def _local_checks(settings: Settings) -> list[Check]:
     import psycopg
 
-    from services import database
+    from services.data import database
 
     checks: list[Check] = []
     if settings.database_url:
@@ -209,7 +209,7 @@ def _json(response: Any) -> dict[str, Any]:
 def _session_check(settings: Settings) -> Check:
     import json
 
-    from services.session import SessionStore
+    from services.data.session import SessionStore
 
     store = SessionStore()
     if settings.backend_kind == "supabase":
@@ -222,7 +222,7 @@ def _session_check(settings: Settings) -> Check:
         if raw:
             return Check("ok", "session", f"signed in{f' as {email}' if email else ''}")
         return Check("warn", "session", "not signed in", "run `learn login`")
-    from services.backend import LocalBackend
+    from services.data.backend import LocalBackend
 
     signed_in = store.get(LocalBackend(settings.database_url).namespace, "user") is not None
     if signed_in:
@@ -238,8 +238,8 @@ def _files_checks() -> list[Check]:
     says so), and the log file."""
     from services import logs
     from services.errors import LearnError
-    from services.offline import Outbox, ReadCache
-    from services.sqlite_store import take_notices
+    from services.offline.backend import Outbox, ReadCache
+    from services.offline.store import take_notices
 
     checks: list[Check] = []
     try:

@@ -10,7 +10,7 @@ character, so what is left is only ever printed, never obeyed. It removes the co
 characters, not the sequences' printable tails: "ESC ] 2 ; x BEL" shows as "]2;x", which
 tells an author or learner that something was there.
 
-It runs where untrusted text enters the program (services/api.py's JSON, the tutor's
+It runs where untrusted text enters the program (services/data/api.py's JSON, the tutor's
 stream, the runner's results, course folders, error messages) and again where output
 is written (the CLI's stdout and stderr), so a screen or command cannot forget it.
 """

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from services import database, postgrest
+from services.data import database, postgrest
 from tests.pg.servers import EmbeddedServer, Pg15Server, pg15_available, strict
 
 # Keep every test away from the real config/data dirs.

@@ -33,17 +33,6 @@ FORBIDDEN_THIRD_PARTY = {"services": {"textual"}}
 
 # (importing module, imported module, name) → why it is allowed for now.
 PRIVATE_EXCEPTIONS = {
-    ("services.authoring", "services.api", "_build"):
-        "api.py's builders become public when api.py moves to services/data/ (issue #20, "
-        "phase 2); renamed then so the open branches that use them merge first",
-    ("services.authoring", "services.api", "_float"):
-        "as _build: made public with the move to services/data/",
-    ("services.review", "services.api", "_build"):
-        "as _build: made public with the move to services/data/",
-    ("services.review", "services.api", "_parse_dt"):
-        "as _build: made public with the move to services/data/",
-    ("services.review", "services.api", "_write_result"):
-        "as _build: made public with the move to services/data/",
     ("tui.review_cli", "tui.cli", "_offline_backend"):
         "tui/cli.py is being reworked on another branch (issue #17); made public after it",
     ("tui.review_cli", "tui.cli", "_run_app"):

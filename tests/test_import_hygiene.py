@@ -48,11 +48,11 @@ def test_the_app_module_does_not_import_supabase_or_openai():
 
 def test_everything_before_the_head_start_imports_no_asyncio():
     # `learn` parses its arguments, reads the settings and starts the head start
-    # (services.headstart) before Textual; asyncio there (~40 ms, which Textual imports
+    # (services.data.headstart) before Textual; asyncio there (~40 ms, which Textual imports
     # anyway) would only make psql start later.
     modules = loaded_after("from pathlib import Path\n"
                            "from tui.cli import build_parser\nbuild_parser().parse_args([])\n"
                            "from services import config\n"
-                           "from services import headstart\nconfig.load()\n"
+                           "from services.data import headstart\nconfig.load()\n"
                            "headstart.launch(Path('no-pgdata'), Path('no-session.json'))")
     assert "asyncio" not in modules

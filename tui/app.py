@@ -21,8 +21,8 @@ from services.text import terminal_safe
 from tui.commands import ContentCommands, LearnCommands
 
 if TYPE_CHECKING:
-    from services.offline import SyncStatus
-    from services.tutor import TutorContext
+    from services.offline.backend import SyncStatus
+    from services.tutor.chat import TutorContext
     from widgets.chat import ChatPane
 
 # Everything past the boot screen is imported when first needed: the first frame
@@ -92,13 +92,13 @@ class LearnApp(App[None]):
     @cached_property
     def api(self):
         """LearningAPI over the backend: what every screen talks to."""
-        from services.api import LearningAPI
+        from services.data.api import LearningAPI
 
         return LearningAPI(self.backend)
 
     @cached_property
     def tutor(self):
-        from services.tutor import Tutor
+        from services.tutor.chat import Tutor
 
         return Tutor(self.api)
 
@@ -176,13 +176,13 @@ class LearnApp(App[None]):
         """The home screen as it was last seen (the read cache), at once, while the
         backend starts (a cold embedded database takes ~0.5 s): labelled "as of …",
         refreshed in place when the backend answers (show_home)."""
-        from services.offline import OfflineBackend
+        from services.offline.backend import OfflineBackend
 
         backend = self.backend
         found = backend.cached("dashboard") if isinstance(backend, OfflineBackend) else None
         if found is None or not isinstance(self.screen, BootScreen):
             return
-        from services.api import LearningAPI
+        from services.data.api import LearningAPI
 
         try:
             data = await LearningAPI(_Replay({"dashboard": found.result})).dashboard()
@@ -399,7 +399,7 @@ class LearnApp(App[None]):
         """Open or close the tutor beside the current screen; it knows what you see."""
         from textual.screen import ModalScreen
 
-        from services.tutor import TutorContext
+        from services.tutor.chat import TutorContext
         from widgets.chat import toggle_chat
 
         if self.backend.current_user is None or isinstance(self.screen, ModalScreen):
@@ -480,7 +480,7 @@ class LearnApp(App[None]):
             self.notify(f"{achievement.description or ''}  +{achievement.points} points",
                         title=f"★ {achievement.title}", timeout=8)
 
-    # Live notifications (services.live) -------------------------------------------------
+    # Live notifications (services.data.live) -------------------------------------------------
 
     _live_watch: Any = None
     _unread: int | None = None
@@ -591,11 +591,11 @@ class LearnApp(App[None]):
         if isinstance(self.screen, (DashboardScreen, NotificationsScreen)):
             self.screen.reload(quiet=True)
 
-    # Offline and sync (services.offline.OfflineBackend) ---------------------------------
+    # Offline and sync (services.offline.backend.OfflineBackend) ---------------------------------
 
     def _show_storage_notices(self) -> None:
-        """A damaged queue or cache file moved aside (services.sqlite_store): say so."""
-        store = sys.modules.get("services.sqlite_store")
+        """A damaged queue or cache file moved aside (services.offline.store): say so."""
+        store = sys.modules.get("services.offline.store")
         for line in store.take_notices() if store is not None else []:
             self.notify(line, title="Repaired", severity="warning", timeout=30)
 
@@ -738,5 +738,5 @@ def _save_theme(name: str) -> None:
 
 
 def _queued(result: Any) -> bool:
-    """A write the offline outbox kept for later (services.offline)."""
+    """A write the offline outbox kept for later (services.offline.backend)."""
     return isinstance(getattr(result, "data", None), dict) and bool(result.data.get("queued"))

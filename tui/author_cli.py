@@ -43,7 +43,7 @@ def _print_problems(problems) -> None:
 
 def _load_checked(directory: str, run_code: bool):
     """(course, exit code or None): the validated course, or 1 / 2 after printing why."""
-    from services.content import ContentError, validate
+    from services.authoring.content import ContentError, validate
 
     try:
         course = validate(directory, run_code=run_code)
@@ -72,7 +72,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from services.content import ContentError, load_course
+    from services.authoring.content import ContentError, load_course
 
     try:
         load_course(args.dir)
@@ -87,13 +87,13 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _backend(args: argparse.Namespace):
-    from services.backend import backend_from_settings
+    from services.data.backend import backend_from_settings
 
     return backend_from_settings(_settings(args), auto_refresh=False, progress=_say)
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from services.authoring import AuthoringAPI, require_author
+    from services.authoring.publishing import AuthoringAPI, require_author
 
     course, code = _load_checked(args.dir, run_code=True)
     if code is not None:
@@ -119,8 +119,8 @@ def _publish(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     import asyncio
 
-    from services.authoring import export_folder
-    from services.content import ContentError
+    from services.authoring.content import ContentError
+    from services.authoring.publishing import export_folder
 
     backend = _backend(args)
 
@@ -140,8 +140,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _new(args: argparse.Namespace) -> int:
+    from services.authoring.scaffold import new_course
     from services.errors import LearnError
-    from services.scaffold import new_course
 
     parent = Path(args.dir)
     try:
@@ -204,8 +204,8 @@ def admin_report_data(args: argparse.Namespace) -> dict:
 async def _remote_report(url: str, key: str, days: int) -> dict:
     import tempfile
 
-    from services.authoring import AuthoringAPI
-    from services.backend import SupabaseBackend
+    from services.authoring.publishing import AuthoringAPI
+    from services.data.backend import SupabaseBackend
     from services.errors import ConfigError, NotSignedIn, PermissionDenied
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -229,7 +229,7 @@ def _local_report(database_url: str | None, days: int) -> dict:
 
     url = database_url
     if url is None:
-        from services.database import EmbeddedPostgres, migrate
+        from services.data.database import EmbeddedPostgres, migrate
 
         server = EmbeddedPostgres()
         if not server.is_initialised:
@@ -247,7 +247,7 @@ def _local_report(database_url: str | None, days: int) -> dict:
 def admin_main(args: argparse.Namespace) -> int:
     import json
 
-    from services.authoring import report_text
+    from services.authoring.publishing import report_text
 
     report = admin_report_data(args)
     if args.json:

@@ -24,8 +24,8 @@ APP_DEFAULTS = SimpleNamespace(command=None, supabase=False, theme=None)
 
 def _status(_args: argparse.Namespace) -> int:
     """Start the local database (creating and migrating it on first run); print its state."""
-    from services.database import EmbeddedPostgres, MigrationError, migrate
-    from services.seed import BUNDLED_AUTHOR_EMAIL
+    from services.data.database import EmbeddedPostgres, MigrationError, migrate
+    from services.data.seed import BUNDLED_AUTHOR_EMAIL
 
     server = EmbeddedPostgres()
     first = not server.is_initialised
@@ -79,17 +79,17 @@ def _run_app(args: argparse.Namespace) -> int:
 def backend_factory(settings):
     """What LearnApp calls (from its boot worker, after the first frame) to make its
     backend. Call it before importing Textual: with the embedded database already
-    running, it starts the head start (services.headstart) now."""
+    running, it starts the head start (services.data.headstart) now."""
     head_start = None
     if settings.backend_kind == "local" and settings.database_url is None:
-        from services import headstart
+        from services.data import headstart
 
         head_start = headstart.launch(paths.embedded_pgdata(), paths.session_file())
 
     def make_backend(progress):
         # Imported here, after the first frame.
-        from services.backend import backend_from_settings
-        from services.offline import OfflineBackend
+        from services.data.backend import backend_from_settings
+        from services.offline.backend import OfflineBackend
 
         return OfflineBackend(backend_from_settings(settings, progress=progress,
                                                     seed=_seed_bundled, head_start=head_start))
@@ -98,7 +98,7 @@ def backend_factory(settings):
 
 
 def _seed_bundled(url: str, progress) -> None:
-    from services.seed import seed_bundled
+    from services.data.seed import seed_bundled
 
     seed_bundled(url, progress)
 
@@ -178,7 +178,7 @@ def _login(args: argparse.Namespace) -> int:
     OAuth provider (--provider github: PKCE through the browser, loopback redirect)."""
     import asyncio
 
-    from services.backend import backend_from_settings
+    from services.data.backend import backend_from_settings
 
     backend = backend_from_settings(
         _settings(args), auto_refresh=False,
@@ -218,7 +218,7 @@ def _login(args: argparse.Namespace) -> int:
 def _logout(args: argparse.Namespace) -> int:
     import asyncio
 
-    from services.backend import backend_from_settings
+    from services.data.backend import backend_from_settings
 
     backend = backend_from_settings(_settings(args), auto_refresh=False)
 
@@ -235,11 +235,11 @@ def _logout(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
-# -- sync, download (services.offline) ----------------------------------------------------
+# -- sync, download (services.offline.backend) ----------------------------------------------------
 
 def _offline_backend(args: argparse.Namespace):
-    from services.backend import backend_from_settings
-    from services.offline import OfflineBackend
+    from services.data.backend import backend_from_settings
+    from services.offline.backend import OfflineBackend
 
     return OfflineBackend(backend_from_settings(
         _settings(args), auto_refresh=False,
@@ -251,7 +251,7 @@ def _sync(args: argparse.Namespace) -> int:
     Exit 0 when nothing is left refused or waiting, 1 otherwise."""
     import asyncio
 
-    from services.offline import events_summary
+    from services.offline.backend import events_summary
 
     backend = _offline_backend(args)
 
@@ -292,7 +292,7 @@ def _download(args: argparse.Namespace) -> int:
     import asyncio
 
     from services.errors import NotSignedIn
-    from services.offline import download_course
+    from services.offline.backend import download_course
 
     backend = _offline_backend(args)
 
@@ -362,7 +362,7 @@ def _guarded(handler, args: argparse.Namespace) -> int:
 
 def _print_notices() -> None:
     """What the shared files said (a damaged queue moved aside, …): one line each."""
-    store = sys.modules.get("services.sqlite_store")
+    store = sys.modules.get("services.offline.store")
     if store is not None:
         for line in store.take_notices():
             print(f"learn: {line}", file=sys.stderr)
@@ -406,8 +406,8 @@ def _courses(args: argparse.Namespace) -> int:
     import dataclasses
     import json
 
-    from services.api import LearningAPI
-    from services.backend import backend_from_settings
+    from services.data.api import LearningAPI
+    from services.data.backend import backend_from_settings
 
     backend = backend_from_settings(
         _settings(args), auto_refresh=False, seed=_seed_bundled,

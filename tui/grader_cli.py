@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.lease <= 3600:
         raise ConfigError("--lease must be between 1 and 3600 seconds")
     if url is None:
-        from services import database
+        from services.data import database
 
         server = database.EmbeddedPostgres(keep_running=True)
         url = server.start()

@@ -1,5 +1,5 @@
 """`learn course preview DIR`: the learner's screens on a course folder, no database,
-no sign-in, reloading when a file changes (services.preview.FolderBackend)."""
+no sign-in, reloading when a file changes (services.authoring.preview.FolderBackend)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from textual import work
 
 from screens.base import DataScreen
 from screens.course import CourseScreen
-from services.content import ContentError, Problem
-from services.preview import FolderBackend, PreviewReadOnly, folder_snapshot
+from services.authoring.content import ContentError, Problem
+from services.authoring.preview import FolderBackend, PreviewReadOnly, folder_snapshot
 from services.text import terminal_safe
 from tui.app import LearnApp
 

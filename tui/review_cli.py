@@ -59,9 +59,9 @@ def _review(args: argparse.Namespace) -> int:
     import asyncio
     import json
 
-    from services.api import LearningAPI
-    from services.practice import printable
-    from services.review import Reviews, due_json, when
+    from services.data.api import LearningAPI
+    from services.review.practice import printable
+    from services.review.spaced import Reviews, due_json, when
 
     backend = _backend(args)
 
@@ -135,8 +135,8 @@ def _practice(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from services import config
-    from services.api import LearningAPI
-    from services.practice import (
+    from services.data.api import LearningAPI
+    from services.review.practice import (
         Practice,
         key_presses,
         prepare_file,
@@ -185,7 +185,7 @@ def _fit(text: str, width: int) -> str:
 def _safe(text: str) -> str:
     from rich.markup import escape
 
-    from services.practice import printable
+    from services.review.practice import printable
 
     return escape(printable(text))
 

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import ListItem, Static
 
-from services.api import Achievement, CourseSummary, EnrolledCourse
+from services.data.api import Achievement, CourseSummary, EnrolledCourse
 from services.words import plural
 from widgets.progress import bar, stars
 

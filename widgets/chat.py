@@ -81,7 +81,7 @@ from textual.worker import Worker
 
 from services.errors import LearnError, from_exception
 from services.text import terminal_safe
-from services.tutor import Answer, Tutor, TutorContext
+from services.tutor.chat import Answer, Tutor, TutorContext
 
 ContextSource = TutorContext | Callable[[], TutorContext] | None
 
@@ -260,7 +260,7 @@ class AnswerMarkdown(Markdown):
               "ordered_list_open": CompactOrderedList}
 
     def update(self, markdown: str) -> Any:
-        # an answer is the model's text: services/tutor.py cleans it as it streams; this
+        # an answer is the model's text: services/tutor/chat.py cleans it as it streams; this
         # is the second line of defence, one regex search per frame's worth of text
         return super().update(terminal_safe(markdown))
 

@@ -1,7 +1,7 @@
 """The unread notification count at the right of the Header: "● 3 unread".
 
 The app mounts it into each screen's Header (as it does the sync indicator) and sets
-the count whenever the live feed (services.live) says something changed. It gets a
+the count whenever the live feed (services.data.live) says something changed. It gets a
 number and shows it; it never fetches."""
 
 from __future__ import annotations

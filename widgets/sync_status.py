@@ -8,7 +8,7 @@
   app acts on it.
 - `DownloadBar`: "Make available offline" progress, docked at the bottom of a screen.
 
-Widgets get data (services.offline.SyncStatus / OutboxEvent) and never fetch.
+Widgets get data (services.offline.backend.SyncStatus / OutboxEvent) and never fetch.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, ProgressBar, Static
 
-from services.offline import OutboxEvent, SyncStatus
+from services.offline.backend import OutboxEvent, SyncStatus
 
 
 class SyncIndicator(Static):

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from services import database
+from services.data import database
 from tests.db.helpers import (
     attempt,
     complete_lesson,

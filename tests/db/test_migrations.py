@@ -1,6 +1,6 @@
 import psycopg
 
-from services import database
+from services.data import database
 
 
 def test_migrations_record_every_file(db):

@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from services import database
+from services.data import database
 from tests.pg.servers import strict
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,7 +18,8 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from services import database, paths
+from services import paths
+from services.data import database
 from tests.conftest import Db
 
 V0_1 = Path(__file__).parent / "snapshots" / "v0.1"

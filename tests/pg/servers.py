@@ -30,7 +30,7 @@ class EmbeddedServer:
     name = "embedded"
 
     def __init__(self, root: Path):
-        from services.database import EmbeddedPostgres
+        from services.data.database import EmbeddedPostgres
 
         # Its own folder, not pytest's: as root, pgserver runs PostgreSQL as another
         # user and changes the folder's permissions, which concurrent pytest runs

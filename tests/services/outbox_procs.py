@@ -61,8 +61,8 @@ class Flaky:
 
 
 def _backend(url: str, home: Path, wrap=None):
-    from services.backend import LocalBackend
-    from services.offline import OfflineBackend, Outbox, ReadCache
+    from services.data.backend import LocalBackend
+    from services.offline.backend import OfflineBackend, Outbox, ReadCache
 
     inner = LocalBackend(url, migrate=False, session_path=home / "session.json")
     return OfflineBackend(wrap(inner) if wrap else inner, cache=ReadCache(home / "reads.sqlite3"),
@@ -75,7 +75,7 @@ def _print(line: str) -> None:
 
 
 async def _writer(url: str, home: Path, tag: str, seed: int, say=_print) -> None:
-    from services.api import LearningAPI
+    from services.data.api import LearningAPI
 
     rng = random.Random(seed)
     backend = _backend(url, home, wrap=lambda inner: Flaky(inner, rng))
@@ -142,8 +142,8 @@ class Rounds:
                 f"{len(self.doubled)} · invisible {len(self.invisible)} · syncs {self.syncs}")
 
 
-_PRELOAD = ["tests.services.outbox_procs", "services.offline", "services.backend",
-            "services.api", "psycopg"]
+_PRELOAD = ["tests.services.outbox_procs", "services.offline.backend", "services.data.backend",
+            "services.data.api", "psycopg"]
 
 
 def _context():
@@ -197,7 +197,7 @@ def _refill_chat_allowance(url: str) -> None:
 def run_rounds(url: str, home: Path, rounds: int, *, seed: int = 1,
                window: tuple[float, float] = (0.1, 0.4)) -> Rounds:
     """`rounds` rounds of two writers and a syncer, all SIGKILLed at a random moment."""
-    from services.offline import Outbox
+    from services.offline.backend import Outbox
 
     rng = random.Random(seed)
     ctx = _context()

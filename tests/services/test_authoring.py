@@ -12,9 +12,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from services.authoring import AuthoringAPI, export_folder, publish_folder
-from services.backend import LocalBackend
-from services.content import ContentError, load_course
+from services.authoring.content import ContentError, load_course
+from services.authoring.publishing import AuthoringAPI, export_folder, publish_folder
+from services.data.backend import LocalBackend
 from services.errors import NotFound, NotSignedIn
 from services.paths import bundled_courses
 from tests.stack import SupabaseStandIn
@@ -488,7 +488,7 @@ def test_admin_report_command_with_the_anon_key_is_refused(db_url, tmp_path, mon
 
 
 def test_admin_report_does_not_count_the_bundled_courses_account_as_a_learner(db, db_url):
-    from services.seed import seed_bundled
+    from services.data.seed import seed_bundled
 
     seed_bundled(db_url)
     report = db.run_as(None, "select public.admin_report() as r", role="service_role")[0]["r"]

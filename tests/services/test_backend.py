@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from services import errors
-from services.api import LearningAPI
-from services.backend import Backend, CurrentUser, LocalBackend, SupabaseBackend
+from services.data.api import LearningAPI
+from services.data.backend import Backend, CurrentUser, LocalBackend, SupabaseBackend
 from tests.stack import SupabaseStandIn
 
 PASSWORD = "correct horse battery staple"
@@ -534,7 +534,7 @@ async def test_first_run_creates_migrates_and_seeds_the_embedded_database(tmp_pa
     seeded: list[str] = []
     pgdata = tmp_path / "pgdata"
 
-    def seed(url, progress):   # like services.seed.seed_bundled: work only when needed
+    def seed(url, progress):   # like services.data.seed.seed_bundled: work only when needed
         if not seeded:
             progress("loading the bundled courses")
         seeded.append(url)
@@ -687,7 +687,7 @@ async def test_a_refresh_lost_to_another_process_takes_that_process_session(
 
 
 def _write_namespaces(path: str, prefix: str, n: int) -> None:
-    from services.session import SessionStore
+    from services.data.session import SessionStore
 
     store = SessionStore(Path(path))
     for i in range(n):

@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 
-from services.backend import LocalBackend
+from services.data.backend import LocalBackend
+from services.data.seed import seed_bundled
 from services.errors import InvalidInput, NotFound
-from services.seed import seed_bundled
 
 
 @pytest.fixture

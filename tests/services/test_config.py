@@ -8,7 +8,7 @@ import pytest
 import tomllib
 
 from services import config
-from services.backend import LocalBackend, SupabaseBackend, backend_from_settings
+from services.data.backend import LocalBackend, SupabaseBackend, backend_from_settings
 from services.errors import ConfigError
 
 KEY = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"  # legacy anon

@@ -9,13 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from services.content import (
-    ContentError,
-    load_course,
-    toml_value,
-    validate,
-    write_course,
-)
+from services.authoring.content import ContentError, load_course, toml_value, validate, write_course
 from services.paths import bundled_courses
 from tui.author_cli import COMMANDS
 from tui.cli import build_parser

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from services.seed import seed_bundled
+from services.data.seed import seed_bundled
 
 ROOT = Path(__file__).resolve().parents[2]
 

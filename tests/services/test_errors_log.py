@@ -20,9 +20,9 @@ import psycopg
 import pytest
 
 from services import errors, logs
-from services.backend import LocalBackend
+from services.data.backend import LocalBackend
 from services.errors import Offline, ServerError, UnexpectedError
-from services.offline import OfflineBackend, Outbox, ReadCache
+from services.offline.backend import OfflineBackend, Outbox, ReadCache
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -201,7 +201,7 @@ def test_learn_doctor_names_the_log_file(db_url, tmp_path):
 @pytest.mark.slow
 async def test_the_embedded_database_killed_under_the_app_is_started_again_by_the_next_call(
         tmp_path):
-    from services.database import EmbeddedPostgres, apply_local_compat
+    from services.data.database import EmbeddedPostgres, apply_local_compat
 
     folder = Path(tempfile.mkdtemp(prefix="learn-restart-"))   # see tests/pg/servers.py
     pgdata = folder / "pgdata"

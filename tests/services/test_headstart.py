@@ -1,4 +1,4 @@
-"""The head start (services.headstart): psql fetches the dashboard while the TUI loads;
+"""The head start (services.data.headstart): psql fetches the dashboard while the TUI loads;
 LocalBackend takes its answer, or starts the usual way when there is none.
 
 On a real embedded PostgreSQL in its own data dir, made by a first run and kept running
@@ -18,9 +18,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from services import database, headstart
-from services.backend import LocalBackend
-from services.session import SessionStore, embedded_namespace
+from services.data import database, headstart
+from services.data.backend import LocalBackend
+from services.data.session import SessionStore, embedded_namespace
 
 pytestmark = pytest.mark.slow
 
@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 FIRST_RUN = textwrap.dedent("""
     import asyncio, sys
     from pathlib import Path
-    from services.backend import LocalBackend
-    from services.seed import seed_bundled
+    from services.data.backend import LocalBackend
+    from services.data.seed import seed_bundled
 
     async def first_run():
         backend = LocalBackend(pgdata=Path(sys.argv[1]), session_path=Path(sys.argv[2]),
@@ -48,7 +48,7 @@ FIRST_RUN = textwrap.dedent("""
 HOLDER = textwrap.dedent("""
     import json, sys
     from pathlib import Path
-    from services.database import EmbeddedPostgres
+    from services.data.database import EmbeddedPostgres
 
     holder = EmbeddedPostgres(Path(sys.argv[1]))
     print(json.dumps({"url": holder.start()}), flush=True)
@@ -176,7 +176,7 @@ async def test_no_answer_while_a_migration_is_pending(home):
 
 
 async def test_no_answer_when_an_applied_migration_was_edited(home):
-    """The usual start then reports the edited file (services.database.changed)."""
+    """The usual start then reports the edited file (services.data.database.changed)."""
     with psycopg.connect(home.url, autocommit=True) as conn:
         version, checksum = conn.execute(
             "select version, checksum from learn_meta.schema_migrations"

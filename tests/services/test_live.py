@@ -11,9 +11,9 @@ import uuid
 
 import pytest
 
-from services.api import LearningAPI
-from services.backend import LocalBackend, SupabaseBackend
-from services.live import LiveEvent, parse_payload
+from services.data.api import LearningAPI
+from services.data.backend import LocalBackend, SupabaseBackend
+from services.data.live import LiveEvent, parse_payload
 from tests.stack import SupabaseStandIn
 
 PASSWORD = "correct horse battery staple"

@@ -16,9 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services import errors, oauth
-from services.api import LearningAPI
-from services.backend import SupabaseBackend
+from services import errors
+from services.data import oauth
+from services.data.api import LearningAPI
+from services.data.backend import SupabaseBackend
 from tests.stack import SupabaseStandIn
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""services.offline on real PostgreSQL: the local backend behind a TCP proxy we cut, and
+"""services.offline.backend on real PostgreSQL: the local backend behind a TCP proxy we cut, and
 the real supabase-py client against the PostgREST/GoTrue stand-in behind an HTTP proxy
 that injects failures. Nothing here mocks the database."""
 
@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from services import errors
-from services.api import LearningAPI
-from services.backend import LocalBackend, SupabaseBackend
-from services.offline import (
+from services.data.api import LearningAPI
+from services.data.backend import LocalBackend, SupabaseBackend
+from services.data.seed import seed_bundled
+from services.offline.backend import (
     MAX_SERVER_ERRORS,
     OfflineBackend,
     Outbox,
@@ -27,7 +28,6 @@ from services.offline import (
     SyncStatus,
     download_course,
 )
-from services.seed import seed_bundled
 from tests.stack import SupabaseStandIn
 from tests.stack.faults import FlakyBackend, HttpFaultProxy, TcpProxy
 
@@ -371,8 +371,8 @@ async def test_the_connection_cut_halfway_through_a_batch_loses_nothing(make, ne
 CHILD = r"""
 import asyncio, sys
 from pathlib import Path
-from services.backend import LocalBackend
-from services.offline import OfflineBackend, Outbox, ReadCache
+from services.data.backend import LocalBackend
+from services.offline.backend import OfflineBackend, Outbox, ReadCache
 
 class Slow:
     # Widens the window between "the server applied it" and "marked sent".

@@ -15,9 +15,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from services.backend import LocalBackend
-from services.offline import OfflineBackend, Outbox, ReadCache
-from services.sqlite_store import open_files, take_notices
+from services.data.backend import LocalBackend
+from services.offline.backend import OfflineBackend, Outbox, ReadCache
+from services.offline.store import open_files, take_notices
 from tests.services.outbox_procs import ROOT, drain_and_compare, run_rounds
 
 T0 = "2026-01-01T00:00:00+00:00"
@@ -61,7 +61,7 @@ async def test_a_change_queued_by_one_process_is_seen_by_another_at_once(tmp_pat
     try:
         for i in range(5):
             event_id = str(uuid.uuid4())
-            code = (f"from services.offline import Outbox\n"
+            code = (f"from services.offline.backend import Outbox\n"
                     f"o = Outbox({str(path)!r})\n"
                     f"o.append('ns', 'u1', 'log_chat', {{'p_event_id': {event_id!r},"
                     f" 'p_occurred_at': '2026-01-01T00:00:00+00:00', 'p_question': 'q{i}'}})\n"
@@ -238,7 +238,7 @@ def test_the_server_records_an_event_once_when_two_processes_replay_it_at_once(d
 
 HOLDER = r"""
 import sys
-from services.offline import Outbox
+from services.offline.backend import Outbox
 o = Outbox(sys.argv[1])
 o.append("ns", "u", "log_chat", {"p_event_id": "theirs", "p_occurred_at": sys.argv[2]})
 print("ready", flush=True)
@@ -276,7 +276,7 @@ def test_a_queue_moved_aside_by_another_process_is_left_without_harming_the_new_
         # Our next use notices the file changed, leaves the old one, opens the new one.
         assert mine.get("theirs") is not None
         assert Path(f"{path}-wal").exists()
-        code = ("import sys\nfrom services.offline import Outbox\n"
+        code = ("import sys\nfrom services.offline.backend import Outbox\n"
                 f"o = Outbox({str(path)!r})\nprint(o.get('theirs') is not None)\n")
         other = subprocess.run([sys.executable, "-c", code], cwd=ROOT, text=True,
                                capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -290,7 +290,7 @@ async def test_two_replays_of_one_queue_at_once_record_each_event_once(db_url, d
                                                                         monkeypatch):
     """Without the replay lock (as if one replay waited for it past REPLAY_LOCK_WAIT):
     both send the same batches at the same time; the server keeps one of each."""
-    import services.offline as offline
+    import services.offline.backend as offline
 
     monkeypatch.setattr(offline, "REPLAY_LOCK_WAIT", 0.0)
     home = tmp_path / "home"

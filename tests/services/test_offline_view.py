@@ -1,4 +1,4 @@
-"""What is done offline shows up offline (services.api over services.offline):
+"""What is done offline shows up offline (services.data.api over services.offline.backend):
 reads show the learner's waiting writes on top of the cached server data, marked
 pending; a write that repeats one still waiting queues nothing; once sent, the server's
 answer is what reads show. Real PostgreSQL behind a TCP proxy we cut."""
@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from services.api import LearningAPI
-from services.backend import LocalBackend
-from services.offline import OfflineBackend, Outbox, ReadCache
-from services.seed import seed_bundled
+from services.data.api import LearningAPI
+from services.data.backend import LocalBackend
+from services.data.seed import seed_bundled
+from services.offline.backend import OfflineBackend, Outbox, ReadCache
 from tests.stack.faults import TcpProxy
 
 RESULT = {"version": 1, "status": "fail", "message": None,

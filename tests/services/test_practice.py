@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from services import drafts
-from services.backend import LocalBackend
+from services.data.backend import LocalBackend
+from services.data.seed import seed_bundled
 from services.grader import Grader
-from services.practice import prepare_file, syntax_problem
-from services.seed import seed_bundled
+from services.review import drafts
+from services.review.practice import prepare_file, syntax_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ('import re\n\ndef make_slug(title: str) -> str:\n'

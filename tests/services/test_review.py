@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from services import errors
-from services.api import LearningAPI
-from services.backend import LocalBackend
-from services.offline import OfflineBackend, Outbox, ReadCache
-from services.review import Rating, Reviews, assessment_rating, rebuilt_state
-from services.seed import seed_bundled
+from services.data.api import LearningAPI
+from services.data.backend import LocalBackend
+from services.data.seed import seed_bundled
+from services.offline.backend import OfflineBackend, Outbox, ReadCache
+from services.review.spaced import Rating, Reviews, assessment_rating, rebuilt_state
 from tests.stack.faults import TcpProxy
 
 

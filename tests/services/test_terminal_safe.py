@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from services.api import LearningAPI
-from services.content import validate
+from services.authoring.content import validate
+from services.data.api import LearningAPI
 from services.errors import LearnError
 from services.paths import bundled_courses
 from services.runner import parse_assessment, run, run_code
 from services.text import CONTROL, TerminalSafeWriter, terminal_safe, terminal_safe_json
-from services.tutor import Endpoint, Tutor, TutorContext
+from services.tutor.chat import Endpoint, Tutor, TutorContext
 from tests.stack.openai_standin import OpenAIStandIn
 from tests.tui.fixed_backend import ASSESSMENT, COURSE, LESSONS
 from tests.tui.hostile import CLEANED, HOSTILE, HOSTILE_DATA, HostileBackend
@@ -105,7 +105,7 @@ async def test_api_leaves_an_assessments_tests_as_the_author_wrote_them():
 
 
 async def test_authoring_answers_hold_no_control_characters():
-    from services.authoring import AuthoringAPI
+    from services.authoring.publishing import AuthoringAPI
 
     authoring = AuthoringAPI(HostileBackend())
     courses = await authoring.my_courses()

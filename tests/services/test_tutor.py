@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from psycopg.types.json import Jsonb
 
-from services.api import LearningAPI
-from services.backend import LocalBackend
 from services.config import Settings
-from services.tutor import (
+from services.data.api import LearningAPI
+from services.data.backend import LocalBackend
+from services.tutor.chat import (
     EXCERPTS_HEADING,
     Endpoint,
     Tutor,
@@ -586,7 +586,7 @@ async def test_excerpts_fall_back_to_any_word_of_the_question(learner_api, world
 # -- hygiene -------------------------------------------------------------------------------
 
 def test_tutor_imports_neither_textual_nor_openai():
-    code = ("import sys, services.tutor; "
+    code = ("import sys, services.tutor.chat; "
             "print(sorted(m for m in ('textual', 'openai') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout.strip()

@@ -48,7 +48,7 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import psycopg
 
-from services import postgrest
+from services.data import postgrest
 
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _ids = itertools.count(10_000)

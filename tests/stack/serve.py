@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="who the fake OAuth provider signs in")
     args = parser.parse_args(argv)
 
-    from services import database
-    from services.seed import seed_bundled
+    from services.data import database
+    from services.data.seed import seed_bundled
     from tests.pg.servers import EmbeddedServer
     from tests.stack import SupabaseStandIn
 

@@ -22,7 +22,7 @@ client talks to it. What it does as they do:
   invalid, PGRST303 expired), picks the function by its
   argument names (404 PGRST202, 300 PGRST203), casts the JSON arguments to the
   declared types with json_to_record, and runs it in one transaction after the
-  same `set_config` call PostgREST makes (services.postgrest), as the JWT's role
+  same `set_config` call PostgREST makes (services.data.postgrest), as the JWT's role
   with `request.jwt.claims`. Errors are `{code, message, details, hint}` with
   PostgREST's SQLSTATE → HTTP status mapping; scalar results are the bare JSON
   value, set-returning ones an array, void ones 204 No Content;
@@ -57,7 +57,7 @@ redirect URL allow list, PKCE for email flows, MFA, anonymous sign-in, the admin
 updates, email templates and sending (the codes are kept on this object for tests
 to read, as if from the email), rate limits, captcha, the refresh-token reuse
 interval, auth.sessions / auth.refresh_tokens tables (sessions live in memory),
-bcrypt (passwords use services.local_auth's scrypt format), and real email
+bcrypt (passwords use services.data.local_auth's scrypt format), and real email
 confirmation (sign-ups are confirmed at once unless `autoconfirm=False`).
 """
 
@@ -85,8 +85,8 @@ from jwt.algorithms import ECAlgorithm
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from services import local_auth, postgrest
-from services.backend import FUNCTION_LOOKUP_SQL, call_statement, choose_signature
+from services.data import local_auth, postgrest
+from services.data.backend import FUNCTION_LOOKUP_SQL, call_statement, choose_signature
 from services.errors import LearnError
 
 API_VERSION = "2024-01-01"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.backend import LocalBackend
-from services.offline import OfflineBackend
-from services.seed import seed_bundled
+from services.data.backend import LocalBackend
+from services.data.seed import seed_bundled
+from services.offline.backend import OfflineBackend
 from tui.app import LearnApp
 
 

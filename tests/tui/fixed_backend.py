@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from services.backend import CurrentUser
+from services.data.backend import CurrentUser
 
 TODAY = date(2026, 11, 24)
 COURSE = "11111111-1111-4111-8111-111111111111"

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from screens.assessment import AssessmentScreen
-from services import drafts
+from services.review import drafts
 from tests.tui.helpers import first_run, wait_for, wait_for_screen, wait_for_toast
 
 SOLUTION = '''def make_slug(title: str) -> str:
@@ -297,7 +297,7 @@ async def test_an_attempt_left_open_past_its_time_untouched_is_not_submitted(mak
 
 
 async def test_a_pass_well_inside_the_time_limit_rates_the_review_card_easy(make_app):
-    from services.review import Reviews
+    from services.review.spaced import Reviews
 
     async with make_app().run_test(size=(120, 40)) as pilot:
         await first_run(pilot)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from services.backend import LocalBackend
-from services.seed import seed_bundled
+from services.data.backend import LocalBackend
+from services.data.seed import seed_bundled
 from tests.tui.fixed_backend import DATA
 
 

@@ -9,8 +9,8 @@ import pytest
 from screens.course import CourseScreen
 from screens.dashboard import DashboardScreen
 from screens.lesson import LessonScreen
-from services.backend import LocalBackend
-from services.offline import OfflineBackend
+from services.data.backend import LocalBackend
+from services.offline.backend import OfflineBackend
 from tests.stack.faults import TcpProxy
 from tests.tui.helpers import first_run, wait_for, wait_for_screen, wait_for_toast
 from tui.app import LearnApp

@@ -544,7 +544,7 @@ class SlowStart(FixedBackend):
 
 
 async def test_start_paints_the_cached_dashboard_then_refreshes_it_in_place(monkeypatch):
-    from services.offline import OfflineBackend
+    from services.offline.backend import OfflineBackend
 
     first = LearnApp(lambda progress: OfflineBackend(FixedBackend(progress)))
     async with first.run_test(size=(120, 40)) as pilot:      # fills the read cache

@@ -128,7 +128,7 @@ async def test_quitting_mid_session_keeps_the_sessions_end_in_the_outbox(make_ap
             backend.namespace, user, status="sent") if e.fn == "record_review"], what="sent")
         outbox, namespace = backend.outbox, backend.namespace
         await pilot.press("q")
-    from services.offline import Outbox
+    from services.offline.backend import Outbox
 
     reopened = Outbox(outbox.path)          # the app closed its own as it quit
     queued = [e.fn for e in reopened.events(namespace, user, status="queued")]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.tutor import Endpoint, Tutor
+from services.tutor.chat import Endpoint, Tutor
 from tests.stack.openai_standin import OpenAIStandIn
 from tests.tui.fixed_backend import ASSESSMENT, COURSE, LESSONS
 from tests.tui.helpers import wait_for, wait_for_screen

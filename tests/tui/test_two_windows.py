@@ -14,8 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from services.api import LearningAPI
-from services.backend import LocalBackend
+from services.data.api import LearningAPI
+from services.data.backend import LocalBackend
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,8 +23,8 @@ WINDOW = r"""
 import asyncio, json, sys
 from pathlib import Path
 from screens.lesson import LessonScreen
-from services.backend import LocalBackend
-from services.offline import OfflineBackend
+from services.data.backend import LocalBackend
+from services.offline.backend import OfflineBackend
 from tests.tui.helpers import wait_for, wait_for_screen
 from tui.app import LearnApp
 from screens.dashboard import DashboardScreen

@@ -29,7 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from services import errors, postgrest
+from services import errors
+from services.data import postgrest
+from services.data.live import LiveEvent
+from services.data.session import SessionStore, embedded_namespace
 from services.errors import (
     AuthError,
     ConfigError,
@@ -41,8 +44,6 @@ from services.errors import (
     Offline,
     ServerError,
 )
-from services.live import LiveEvent
-from services.session import SessionStore, embedded_namespace
 from services.text import terminal_safe
 
 if TYPE_CHECKING:
@@ -52,8 +53,8 @@ if TYPE_CHECKING:
     from supabase_auth.types import SignInWithEmailAndPasswordCredentials, VerifyEmailOtpParams
 
     from services.config import Settings
-    from services.database import EmbeddedPostgres
-    from services.headstart import HeadStart
+    from services.data.database import EmbeddedPostgres
+    from services.data.headstart import HeadStart
     from supabase import AsyncClient
 
 log = logging.getLogger("learn.backend")
@@ -85,7 +86,7 @@ class CurrentUser:
 
 @runtime_checkable
 class Backend(Protocol):
-    """What every screen and command talks to (through services.api.LearningAPI)."""
+    """What every screen and command talks to (through services.data.api.LearningAPI)."""
 
     kind: str  # "local" or "supabase"
 
@@ -119,12 +120,12 @@ class Backend(Protocol):
     async def sign_in_with_provider(self, provider: str, open_url: Callable[[str], Any], *,
                                     timeout: float = 300.0) -> CurrentUser:
         """Sign in with an OAuth provider (Supabase): PKCE through the browser, the code
-        received on a loopback redirect (services.oauth). `open_url(url)` shows the
+        received on a loopback redirect (services.data.oauth). `open_url(url)` shows the
         person where to go (opens a browser, prints it); it may be async."""
 
     async def watch_notifications(self, on_event: Callable[[Any], None]) -> Any:
         """Start the live feed of the signed-in learner's new notifications
-        (services.live: `on_event(LiveEvent)`); returns a Watch to stop() it."""
+        (services.data.live: `on_event(LiveEvent)`); returns a Watch to stop() it."""
 
     async def sign_out(self, *, everywhere: bool = False) -> None:
         """Forget this machine's session (`everywhere`: revoke all the learner's sessions
@@ -228,13 +229,13 @@ class LocalBackend:
     """The embedded PostgreSQL (default) or any PostgreSQL URL.
 
     One connection, one call at a time; each call is one transaction run exactly as
-    PostgREST runs a request (services.postgrest). Accounts live in auth.users and
+    PostgREST runs a request (services.data.postgrest). Accounts live in auth.users and
     are created by this (owner) connection, so the signup trigger runs as on Supabase.
 
     `url=None` is the embedded server in the data dir, created on first use; then
     (and for any URL unless `migrate=False`) pending migrations are applied, with
     `progress(message)` told what happens. `seed(url, progress)`, if given, runs after
-    the migrations on every start (services.seed.seed_bundled loads the bundled
+    the migrations on every start (services.data.seed.seed_bundled loads the bundled
     courses only when they changed, so it is cheap when they did not).
     """
 
@@ -246,7 +247,7 @@ class LocalBackend:
                  seed: Callable[[str, Progress | None], None] | None = None,
                  head_start: HeadStart | None = None,
                  in_process_grader: bool | None = None):
-        """`head_start` (services.headstart): a psql already checking the database and
+        """`head_start` (services.data.headstart): a psql already checking the database and
         fetching the dashboard, whose answer connect() takes."""
         self._url = url
         self._seed = seed
@@ -279,7 +280,7 @@ class LocalBackend:
     @property
     def namespace(self) -> str:
         if self._url is None:
-            from services.database import EmbeddedPostgres
+            from services.data.database import EmbeddedPostgres
 
             return embedded_namespace(EmbeddedPostgres(self._pgdata).pgdata)
         from psycopg.conninfo import conninfo_to_dict
@@ -293,7 +294,7 @@ class LocalBackend:
 
     def describe(self) -> str:
         if self._url is None:
-            from services.database import EmbeddedPostgres
+            from services.data.database import EmbeddedPostgres
 
             return f"local (embedded PostgreSQL in {EmbeddedPostgres(self._pgdata).pgdata})"
         from services.config import mask_url
@@ -310,9 +311,9 @@ class LocalBackend:
             self.start_warnings.append(line)
 
     def _start_and_migrate(self) -> str:
-        # services.headstart.SCRIPT checks what this makes sure of (migrations, local
+        # services.data.headstart.SCRIPT checks what this makes sure of (migrations, local
         # compat SQL, bundled courses): a new start-up step belongs in both.
-        from services.database import EmbeddedPostgres, migrate
+        from services.data.database import EmbeddedPostgres, migrate
 
         url = self._url
         local = True
@@ -346,7 +347,7 @@ class LocalBackend:
             except LearnError:
                 raise
             except Exception as exc:
-                from services.database import MigrationError
+                from services.data.database import MigrationError
 
                 if isinstance(exc, MigrationError):
                     raise ServerError(f"The local database could not be migrated: {exc}") \
@@ -380,7 +381,7 @@ class LocalBackend:
     def _attach(self) -> str:
         """Take a handle on the embedded server (so it runs while we do; it starts it
         if it stopped meanwhile) and import the driver: in a thread."""
-        from services.database import EmbeddedPostgres
+        from services.data.database import EmbeddedPostgres
 
         server = EmbeddedPostgres(self._pgdata)
         url = server.start()
@@ -397,7 +398,7 @@ class LocalBackend:
             return None
         if self._url is not None:
             return self._url
-        from services.database import EmbeddedPostgres
+        from services.data.database import EmbeddedPostgres
 
         server = EmbeddedPostgres(self._pgdata)
         url = server.start()
@@ -638,7 +639,7 @@ class LocalBackend:
         without a password (single-user mode: the first run only asks for a name)."""
         from psycopg.types.json import Jsonb
 
-        from services import local_auth
+        from services.data import local_auth
 
         await self.connect()
         if email is not None:
@@ -671,7 +672,7 @@ class LocalBackend:
         return self._remember(CurrentUser(user_id, email))
 
     async def sign_in(self, email: str, password: str) -> CurrentUser:
-        from services import local_auth
+        from services.data import local_auth
 
         await self.connect()
         rows = await self._su("select id::text, email, encrypted_password from auth.users"
@@ -726,8 +727,8 @@ class LocalBackend:
                           "SUPABASE_URL and SUPABASE_PUBLISHABLE_KEY (see `learn config`).")
 
     async def watch_notifications(self, on_event: Callable[[Any], None]) -> Any:
-        """LISTEN on a dedicated autocommit connection (services.live.listen_postgres)."""
-        from services import live
+        """LISTEN on a dedicated autocommit connection (services.data.live.listen_postgres)."""
+        from services.data import live
 
         await self.connect()
         if self._user is None:
@@ -1077,7 +1078,7 @@ class SupabaseBackend:
 
         from supabase_auth.helpers import generate_pkce_challenge, generate_pkce_verifier
 
-        from services import oauth
+        from services.data import oauth
 
         provider = oauth.check_provider(provider)
         enabled = await self.enabled_providers()
@@ -1159,7 +1160,7 @@ class SupabaseBackend:
 
 class _RealtimeWatch:
     """One learner's notifications channel on Supabase Realtime (see
-    SupabaseBackend.watch_notifications); a services.live.Watch to the app."""
+    SupabaseBackend.watch_notifications); a services.data.live.Watch to the app."""
 
     def __init__(self, backend: SupabaseBackend, user_id: str, on_event: Callable[[Any], None]):
         self.backend, self.user_id, self.on_event = backend, user_id, on_event

@@ -13,8 +13,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from services.api import Caller, _build, _float
-from services.content import ContentError, CourseSource, validate, write_course
+from services.authoring.content import ContentError, CourseSource, validate, write_course
+from services.data.api import Caller, build, float_or_none
 from services.errors import NotSignedIn
 from services.text import terminal_safe_json
 from services.words import plural
@@ -56,7 +56,7 @@ class StudioCourse:
     rating_count: int = 0
 
     def __post_init__(self) -> None:
-        self.rating_avg = _float(self.rating_avg)
+        self.rating_avg = float_or_none(self.rating_avg)
 
 
 # Per-item figures fewer than 3 learners stand behind come back as None with
@@ -73,7 +73,7 @@ class Enrollments:
     withheld: bool = False
 
     def __post_init__(self) -> None:
-        self.average_progress = _float(self.average_progress)
+        self.average_progress = float_or_none(self.average_progress)
 
 
 @dataclass
@@ -97,7 +97,7 @@ class FunnelStep:
     withheld: bool = False
 
     def __post_init__(self) -> None:
-        self.rate = _float(self.rate)
+        self.rate = float_or_none(self.rate)
 
 
 @dataclass
@@ -113,8 +113,8 @@ class AssessmentStats:
     withheld: bool = False
 
     def __post_init__(self) -> None:
-        self.pass_rate = _float(self.pass_rate)
-        self.average_score = _float(self.average_score)
+        self.pass_rate = float_or_none(self.pass_rate)
+        self.average_score = float_or_none(self.average_score)
 
 
 @dataclass
@@ -125,7 +125,7 @@ class RatingStats:
     withheld: bool = False
 
     def __post_init__(self) -> None:
-        self.average = _float(self.average)
+        self.average = float_or_none(self.average)
 
 
 @dataclass
@@ -186,23 +186,23 @@ class AuthoringAPI:
         return await self.backend.call("export_course", p_slug=slug)
 
     async def my_courses(self) -> list[StudioCourse]:
-        return [_build(StudioCourse, x) for x in await self._call("studio_courses")]
+        return [build(StudioCourse, x) for x in await self._call("studio_courses")]
 
     async def analytics(self, course_id: str) -> CourseAnalytics:
         raw = await self._call("course_analytics", p_course_id=course_id)
         tutor = raw.get("tutor") or {}
         return CourseAnalytics(
-            course=_build(StudioCourse, raw["course"]),
-            enrollments=_build(Enrollments, raw["enrollments"]),
-            completion_rate=_float(raw.get("completion_rate")),
-            enrollments_by_week=[_build(WeekCount, x) for x in raw["enrollments_by_week"]],
-            funnel=[_build(FunnelStep, x) for x in raw["funnel"]],
-            assessments=[_build(AssessmentStats, x) for x in raw["assessments"]],
-            rating=_build(RatingStats, raw["rating"]),
-            feedback=[_build(FeedbackEntry, x) for x in raw["feedback"]],
+            course=build(StudioCourse, raw["course"]),
+            enrollments=build(Enrollments, raw["enrollments"]),
+            completion_rate=float_or_none(raw.get("completion_rate")),
+            enrollments_by_week=[build(WeekCount, x) for x in raw["enrollments_by_week"]],
+            funnel=[build(FunnelStep, x) for x in raw["funnel"]],
+            assessments=[build(AssessmentStats, x) for x in raw["assessments"]],
+            rating=build(RatingStats, raw["rating"]),
+            feedback=[build(FeedbackEntry, x) for x in raw["feedback"]],
             tutor=TutorUsage(questions=int(tutor.get("questions") or 0),
                              learners=int(tutor.get("learners") or 0),
-                             by_week=[_build(WeekCount, x) for x in tutor.get("by_week") or []]))
+                             by_week=[build(WeekCount, x) for x in tutor.get("by_week") or []]))
 
     async def admin_report(self, days: int = 30) -> dict[str, Any]:
         return await self._call("admin_report", p_days=days)

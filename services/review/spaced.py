@@ -25,13 +25,13 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from services.api import _build, _parse_dt, _write_result, new_event_id
+from services.data.api import build, new_event_id, parse_datetime, write_result
 from services.text import terminal_safe_json
 
 if TYPE_CHECKING:
     import fsrs
 
-    from services.api import LearningAPI, WriteResult
+    from services.data.api import LearningAPI, WriteResult
 
 # A card rated into a learning step shorter than this comes back in the same session.
 SAME_SESSION = timedelta(minutes=20)
@@ -93,8 +93,8 @@ class ReviewCard:
     logs: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.due = _parse_dt(self.due)
-        self.last_review = _parse_dt(self.last_review)
+        self.due = parse_datetime(self.due)
+        self.last_review = parse_datetime(self.last_review)
         self.stability = None if self.stability is None else float(self.stability)
         self.difficulty = None if self.difficulty is None else float(self.difficulty)
 
@@ -118,8 +118,8 @@ class ReviewCard:
     def with_state(self, state: dict[str, Any]) -> ReviewCard:
         return replace(self, state=int(state["state"]), step=state.get("step"),
                        stability=state.get("stability"), difficulty=state.get("difficulty"),
-                       due=_parse_dt(state["due"]),
-                       last_review=_parse_dt(state["last_review"]))
+                       due=parse_datetime(state["due"]),
+                       last_review=parse_datetime(state["last_review"]))
 
 
 @dataclass
@@ -136,8 +136,8 @@ class ReviewSummary:
     stale: int = 0
 
     def __post_init__(self) -> None:
-        self.next_due = _parse_dt(self.next_due)
-        self.next_day_due = _parse_dt(self.next_day_due)
+        self.next_due = parse_datetime(self.next_due)
+        self.next_day_due = parse_datetime(self.next_day_due)
 
 
 @dataclass
@@ -174,7 +174,7 @@ def next_state(card: ReviewCard, rating: Rating, reviewed_at: datetime) -> dict[
 
 
 def _reviewed_at(log: dict[str, Any]) -> datetime:
-    moment = _parse_dt(log["reviewed_at"])
+    moment = parse_datetime(log["reviewed_at"])
     if moment is None:
         raise ValueError("a review log without its time (reviewed_at)")
     return moment
@@ -269,12 +269,12 @@ class Reviews:
         return terminal_safe_json(await self.backend.call(fn, **args))
 
     async def summary(self) -> ReviewSummary:
-        return _build(ReviewSummary, await self._call("review_summary"))
+        return build(ReviewSummary, await self._call("review_summary"))
 
     async def card_for_assessment(self, assessment_id: str) -> ReviewCard | None:
         raw = await self._call("review_card", p_card_id=None,
                                       p_assessment_id=assessment_id)
-        return _build(ReviewCard, raw) if raw else None
+        return build(ReviewCard, raw) if raw else None
 
     async def queue(self, limit: int = 100, *, rebuild: bool = True) -> ReviewQueue:
         """Due cards, oldest due first; stale cards rebuilt first when online, and the
@@ -282,8 +282,8 @@ class Reviews:
         raw = await self._call("review_queue", p_limit=limit)
         if rebuild and raw.get("stale") and await self.rebuild_stale(raw["stale"]):
             raw = await self._call("review_queue", p_limit=limit)
-        cards = [_build(ReviewCard, c) for c in raw.get("due") or []]
-        summary = _build(ReviewSummary, raw.get("summary") or {})
+        cards = [build(ReviewCard, c) for c in raw.get("due") or []]
+        summary = build(ReviewSummary, raw.get("summary") or {})
         pending = self._pending_states()
         now = utcnow()
         kept = []
@@ -320,11 +320,11 @@ class Reviews:
             p_basis=card.last_review.isoformat() if card.last_review else None,
             p_duration_ms=duration_ms, p_source=source, p_event_id=new_event_id(),
             p_occurred_at=reviewed_at.isoformat())
-        result = _write_result(raw)
+        result = write_result(raw)
         queued = bool(result.get("queued"))
         stale = bool(result.get("stale"))
         server_card = result.get("card")
-        updated = _build(ReviewCard, server_card) if server_card and not stale \
+        updated = build(ReviewCard, server_card) if server_card and not stale \
             else card.with_state(state)
         return Outcome(updated, result, queued=queued, stale=stale)
 
@@ -350,7 +350,7 @@ class Reviews:
             p_basis=card.last_review.isoformat() if card.last_review else None,
             p_duration_ms=duration_ms, p_source="assessment", p_event_id=new_event_id(),
             p_occurred_at=reviewed_at.isoformat())
-        result = _write_result(raw)
+        result = write_result(raw)
         return Outcome(card.with_state(state), result, queued=bool(result.get("queued")),
                        stale=bool(result.get("stale")))
 
@@ -376,7 +376,7 @@ class Reviews:
                                       p_started_at=started_at.isoformat(),
                                       p_event_id=new_event_id(),
                                       p_occurred_at=utcnow().isoformat())
-        return _write_result(raw)
+        return write_result(raw)
 
 
 def due_json(queue: ReviewQueue) -> dict[str, Any]:
@@ -413,7 +413,7 @@ _SUGGESTION = re.compile(r"\b(again|hard|good|easy)\b", re.IGNORECASE)
 
 def quiz_context(card: ReviewCard):
     """What the tutor knows for a quiz: the card's lesson and its key point only."""
-    from services.tutor import TutorContext
+    from services.tutor.chat import TutorContext
 
     return TutorContext(kind="lesson_chat", course_id=card.course_id,
                         course_title=card.course_title, lesson_id=card.lesson_id,

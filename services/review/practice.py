@@ -1,7 +1,7 @@
 """Practice in your own editor: `learn practice ASSESSMENT`.
 
 The assessment's starter code (or the learner's draft, the same one the TUI's editor
-saves: services.drafts) is written to a workspace file, `<practice_dir>/<course>/
+saves: services.review.drafts) is written to a workspace file, `<practice_dir>/<course>/
 <assessment>.py` (practice_dir defaults to ~/learn). A watcher (watchfiles) sees every
 save; the visible tests run again and the results are printed as the TUI's table
 shows them. A syntax error is one line with its position, never a traceback.
@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from services import drafts
+from services.review import drafts
 from services.text import terminal_safe
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from services.api import AssessmentDetail, LearningAPI
+    from services.data.api import AssessmentDetail, LearningAPI
     from services.runner import Assessment
 
 EXTENSIONS = {"python": ".py", "javascript": ".js", "bash": ".sh"}
@@ -255,7 +255,7 @@ class Practice:
     async def hint(self) -> None:
         """The next rung of the tutor's hint ladder; with no model, hints from the
         learner's own failing tests, then the course passages about this assessment."""
-        from services.tutor import Tutor, TutorContext
+        from services.tutor.chat import Tutor, TutorContext
 
         if self.tutor is None:
             self.tutor = Tutor(self.api)
@@ -315,7 +315,7 @@ class Practice:
 
     async def submit(self) -> dict[str, Any] | None:
         """Every test (hidden ones too), then the attempt and the review card's rating."""
-        from services.review import Rating, Reviews, assessment_rating
+        from services.review.spaced import Rating, Reviews, assessment_rating
         from services.runner import run
 
         code = self.path.read_text(encoding="utf-8", errors="replace")
@@ -354,7 +354,7 @@ class Practice:
         with contextlib.suppress(Exception):      # the attempt is what matters here
             outcome = await Reviews(self.api).rate_assessment(self.draft_key, rating)
             if outcome is not None:
-                from services.review import when
+                from services.review.spaced import when
 
                 self._print(f"Review card rated {rating.label}: next review "
                             f"{when(outcome.card.due)}.", "dim")

@@ -1,6 +1,6 @@
 """Offline-friendly backend: a read cache of RPC results and a durable outbox of writes.
 
-    OfflineBackend(inner)   wraps any Backend (services.backend) with the same protocol,
+    OfflineBackend(inner)   wraps any Backend (services.data.backend) with the same protocol,
                             so LearningAPI and the screens do not change:
 
     reads   (CACHED_READS)  go to the inner backend and fill the ReadCache; when the
@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from services import errors, paths
-from services.backend import CurrentUser, json_default
+from services.data.backend import CurrentUser, json_default
 from services.errors import (
     AuthError,
     ConfigError,
@@ -66,10 +66,10 @@ from services.errors import (
     ServerError,
     UnexpectedError,
 )
-from services.sqlite_store import SharedFile
+from services.offline.store import SharedFile
 
 if TYPE_CHECKING:
-    from services.api import LearningAPI
+    from services.data.api import LearningAPI
 
 try:  # POSIX
     import fcntl
@@ -268,7 +268,7 @@ class Outbox:
     """Writes waiting for the server, in the order the learner made them.
 
     Every state change is one SQLite transaction (BEGIN IMMEDIATE) in WAL mode, on the
-    one connection this process has to the file (services.sqlite_store): any number of
+    one connection this process has to the file (services.offline.store): any number of
     `learn` processes share the queue, and an event queued by one is seen by the others
     at once. `append` commits with synchronous=FULL: once it returns, the learner's
     write survives a crash or a power cut. The marks after a reply (sent, refused, a
@@ -277,7 +277,7 @@ class Outbox:
     are sent again, and the server answers `replayed: true` (or refuses again) without
     applying anything twice. That halves the fsyncs of a replay.
 
-    A damaged file is moved aside (services.sqlite_store); the events still readable in
+    A damaged file is moved aside (services.offline.store); the events still readable in
     it are copied into the fresh one."""
 
     SCHEMA = """
@@ -1107,7 +1107,7 @@ async def download_course(backend: OfflineBackend, course: str,
     with the arguments the screens use, so they open offline. `progress(done, total,
     what)` after each step. Raises Offline (nothing half-claimed) if the server is
     unreachable."""
-    from services.api import LearningAPI
+    from services.data.api import LearningAPI
 
     api: LearningAPI = LearningAPI(_Fresh(backend))
     say = progress or (lambda _done, _total, _what: None)

@@ -1,7 +1,7 @@
 """The session file: one JSON object per backend, mode 0600, written atomically.
 
 Its own module so that `learn` can read the remembered learner before it imports
-anything heavy (services.headstart)."""
+anything heavy (services.data.headstart)."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ class Caller(Protocol):
     async def call(self, fn: str, **args: Any) -> Any: ...
 
 
-def _parse_dt(value: Any) -> datetime | None:
+def parse_datetime(value: Any) -> datetime | None:
     if not value:
         return None
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
@@ -37,18 +37,18 @@ def _parse_date(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10]) if value else None
 
 
-def _build(cls: type[T], data: Mapping[str, Any]) -> T:
+def build(cls: type[T], data: Mapping[str, Any]) -> T:
     """A dataclass from a JSON object, ignoring keys the class does not know."""
     names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     return cls(**{k: v for k, v in data.items() if k in names})
 
 
-def _build_optional(cls: type[T], data: Mapping[str, Any] | None) -> T | None:
-    """`_build`, or None for a JSON null: a part of an answer that may be absent."""
-    return None if data is None else _build(cls, data)
+def build_optional(cls: type[T], data: Mapping[str, Any] | None) -> T | None:
+    """`build`, or None for a JSON null: a part of an answer that may be absent."""
+    return None if data is None else build(cls, data)
 
 
-def _float(value: Any) -> float | None:
+def float_or_none(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
@@ -82,9 +82,9 @@ class CourseSummary:
     progress: float | None = None
 
     def __post_init__(self) -> None:
-        self.estimated_hours = _float(self.estimated_hours)
-        self.rating_avg = _float(self.rating_avg)
-        self.progress = _float(self.progress)
+        self.estimated_hours = float_or_none(self.estimated_hours)
+        self.rating_avg = float_or_none(self.rating_avg)
+        self.progress = float_or_none(self.progress)
 
 
 @dataclass
@@ -144,7 +144,7 @@ class AssessmentSummary:
     attempts: int = 0
 
     def __post_init__(self) -> None:
-        self.best_score = _float(self.best_score)
+        self.best_score = float_or_none(self.best_score)
 
 
 @dataclass
@@ -262,7 +262,7 @@ class Attempt:
     grading: str | None = None   # self | pending | verified | error (None: not submitted)
 
     def __post_init__(self) -> None:
-        self.score = _float(self.score)
+        self.score = float_or_none(self.score)
 
 
 @dataclass
@@ -306,7 +306,7 @@ class Achievement:
     earned_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        self.earned_at = _parse_dt(self.earned_at)
+        self.earned_at = parse_datetime(self.earned_at)
 
 
 @dataclass
@@ -340,7 +340,7 @@ class EnrolledCourse:
     def __post_init__(self) -> None:
         self.progress = float(self.progress or 0)
         if isinstance(self.next_lesson, dict):
-            self.next_lesson = _build(Ref, self.next_lesson)
+            self.next_lesson = build(Ref, self.next_lesson)
 
 
 @dataclass
@@ -406,7 +406,7 @@ class Notification:
     created_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        self.created_at = _parse_dt(self.created_at)
+        self.created_at = parse_datetime(self.created_at)
 
 
 @dataclass
@@ -428,7 +428,7 @@ class ChatEntry:
     created_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        self.created_at = _parse_dt(self.created_at)
+        self.created_at = parse_datetime(self.created_at)
 
 
 @dataclass
@@ -458,9 +458,9 @@ class WriteResult:
         return self.data.get(key, default)
 
 
-def _write_result(raw: dict[str, Any]) -> WriteResult:
+def write_result(raw: dict[str, Any]) -> WriteResult:
     raw = dict(raw or {})
-    achievements = [_build(Achievement, a) for a in raw.pop("achievements", []) or []]
+    achievements = [build(Achievement, a) for a in raw.pop("achievements", []) or []]
     replayed = bool(raw.pop("replayed", False))
     return WriteResult(data=raw, achievements=achievements, replayed=replayed)
 
@@ -475,7 +475,7 @@ def new_event_id() -> str:
 
 
 class LearningAPI:
-    """Typed calls over Backend.call. Over an offline backend (services.offline) the
+    """Typed calls over Backend.call. Over an offline backend (services.offline.backend) the
     reads show the learner's own writes still waiting to be sent on top of what the
     server (or the cache) says — a lesson marked complete, an attempt submitted —
     marked `pending`; once sent, the server's answer is all there is. A write that
@@ -499,7 +499,7 @@ class LearningAPI:
 
     @staticmethod
     def _waiting(event: Any) -> WriteResult:
-        return _write_result({"queued": True, "event_id": event.event_id, "achievements": [],
+        return write_result({"queued": True, "event_id": event.event_id, "achievements": [],
                               "already_waiting": True})
 
     # reads -------------------------------------------------------------------
@@ -510,18 +510,18 @@ class LearningAPI:
         raw = await self._call("catalog", p_search=search or None, p_tags=tags or None,
                                       p_difficulty=difficulty or None, p_limit=limit,
                                       p_offset=offset)
-        return Catalog(courses=[_build(CourseSummary, c) for c in raw["courses"]],
+        return Catalog(courses=[build(CourseSummary, c) for c in raw["courses"]],
                        total=int(raw["total"]), tags=list(raw.get("tags") or []))
 
     async def course_detail(self, course_id: str | None = None,
                             slug: str | None = None) -> CourseDetail:
         raw = await self._call("course_detail", p_course_id=course_id, p_slug=slug)
         detail = CourseDetail(
-            course=_build(CourseSummary, raw["course"]),
-            enrollment=_build_optional(Enrollment, raw.get("enrollment")),
-            lessons=[_build(LessonSummary, x) for x in raw["lessons"]],
-            assessments=[_build(AssessmentSummary, x) for x in raw["assessments"]],
-            my_rating=_build_optional(Rating, raw.get("my_rating")))
+            course=build(CourseSummary, raw["course"]),
+            enrollment=build_optional(Enrollment, raw.get("enrollment")),
+            lessons=[build(LessonSummary, x) for x in raw["lessons"]],
+            assessments=[build(AssessmentSummary, x) for x in raw["assessments"]],
+            my_rating=build_optional(Rating, raw.get("my_rating")))
         completed = self._queued_completion()
         for lesson in detail.lessons:
             if str(lesson.id) in completed:
@@ -531,12 +531,12 @@ class LearningAPI:
     async def lesson_detail(self, lesson_id: str) -> LessonDetail:
         raw = await self._call("lesson_detail", p_lesson_id=lesson_id)
         detail = LessonDetail(
-            lesson=_build(Lesson, raw["lesson"]), course=_build(Ref, raw["course"]),
-            previous=_build_optional(Ref, raw.get("previous")),
-            next=_build_optional(Ref, raw.get("next")),
-            progress=_build_optional(LessonProgress, raw.get("progress")),
+            lesson=build(Lesson, raw["lesson"]), course=build(Ref, raw["course"]),
+            previous=build_optional(Ref, raw.get("previous")),
+            next=build_optional(Ref, raw.get("next")),
+            progress=build_optional(LessonProgress, raw.get("progress")),
             enrolled=bool(raw.get("enrolled")),
-            assessments=[_build(Ref, x) for x in raw.get("assessments") or []])
+            assessments=[build(Ref, x) for x in raw.get("assessments") or []])
         completed = self._queued_completion().get(str(detail.lesson.id))
         if completed is not None:
             progress = detail.progress or LessonProgress(lesson_id=str(detail.lesson.id))
@@ -557,12 +557,12 @@ class LearningAPI:
         program = {k: raw["assessment"][k] for k in _PROGRAM_DATA if k in raw["assessment"]}
         raw = terminal_safe_json(raw)
         detail = AssessmentDetail(
-            assessment=_build(Assessment, {**raw["assessment"], **program}),
-            course=_build_optional(Ref, raw.get("course")),
-            lesson=_build_optional(Ref, raw.get("lesson")),
-            attempts=[_build(Attempt, x) for x in raw.get("attempts") or []],
-            best_score=_float(raw.get("best_score")),
-            open_attempt=_build(Attempt, {"status": "in-progress", **raw["open_attempt"]})
+            assessment=build(Assessment, {**raw["assessment"], **program}),
+            course=build_optional(Ref, raw.get("course")),
+            lesson=build_optional(Ref, raw.get("lesson")),
+            attempts=[build(Attempt, x) for x in raw.get("attempts") or []],
+            best_score=float_or_none(raw.get("best_score")),
+            open_attempt=build(Attempt, {"status": "in-progress", **raw["open_attempt"]})
             if raw.get("open_attempt") else None)
         waiting = [e for e in self._pending("submit_attempt")
                    if str(e.args.get("p_assessment_id")) == str(assessment_id)]
@@ -579,28 +579,28 @@ class LearningAPI:
     async def dashboard(self) -> Dashboard:
         raw = await self._call("dashboard")
         return Dashboard(
-            profile=_build(Profile, raw["profile"]), streak=_build(Streak, raw["streak"]),
-            enrollments=[_build(EnrolledCourse, x) for x in raw["enrollments"]],
-            achievements=[_build(Achievement, x) for x in raw["achievements"]],
+            profile=build(Profile, raw["profile"]), streak=build(Streak, raw["streak"]),
+            enrollments=[build(EnrolledCourse, x) for x in raw["enrollments"]],
+            achievements=[build(Achievement, x) for x in raw["achievements"]],
             points=int(raw["points"]), unread_notifications=int(raw["unread_notifications"]),
-            activity=[_build(DayActivity, x) for x in raw["activity"]])
+            activity=[build(DayActivity, x) for x in raw["activity"]])
 
     async def open_assessment(self) -> OpenAssessment | None:
         """The assessment attempt in progress (the latest), for "continue"."""
         raw = await self._call("resume_point")
-        return _build_optional(OpenAssessment, (raw or {}).get("assessment"))
+        return build_optional(OpenAssessment, (raw or {}).get("assessment"))
 
     async def my_profile(self) -> ProfilePage:
         raw = await self._call("my_profile")
-        return ProfilePage(profile=_build(Profile, raw["profile"]),
-                           streak=_build_optional(Streak, raw.get("streak")) or Streak(),
+        return ProfilePage(profile=build(Profile, raw["profile"]),
+                           streak=build_optional(Streak, raw.get("streak")) or Streak(),
                            points=int(raw["points"]),
-                           achievements=[_build(Achievement, x) for x in raw["achievements"]])
+                           achievements=[build(Achievement, x) for x in raw["achievements"]])
 
     async def notifications(self, limit: int = 100) -> Notifications:
         raw = await self._call("notifications_list", p_limit=limit)
         return Notifications(unread=int(raw["unread"]),
-                             notifications=[_build(Notification, x)
+                             notifications=[build(Notification, x)
                                             for x in raw["notifications"]])
 
     async def chat_history(self, context: str = "general_chat", course_id: str | None = None,
@@ -609,13 +609,13 @@ class LearningAPI:
         raw = await self._call("chat_history_for", p_context=context,
                                       p_course_id=course_id, p_lesson_id=lesson_id,
                                       p_assessment_id=assessment_id, p_limit=limit)
-        return [_build(ChatEntry, x) for x in raw]
+        return [build(ChatEntry, x) for x in raw]
 
     async def search_lessons(self, query: str, course_id: str | None = None,
                              limit: int = 3) -> list[Passage]:
         raw = await self._call("search_lessons", p_query=query, p_course_id=course_id,
                                       p_limit=limit)
-        return [_build(Passage, x) for x in raw]
+        return [build(Passage, x) for x in raw]
 
     async def navigation_index(self) -> list[tuple[str, str, str, str]]:
         """(kind, id, title, context) for every course, lesson and assessment the caller
@@ -634,7 +634,7 @@ class LearningAPI:
         raw = await self._call(fn, **args, p_event_id=event_id or new_event_id(),
                                       p_occurred_at=occurred_at.isoformat() if occurred_at
                                       else None)
-        return _write_result(raw)
+        return write_result(raw)
 
     async def enroll(self, course_id: str, *, event_id: str | None = None,
                      occurred_at: datetime | None = None) -> WriteResult:
@@ -676,7 +676,7 @@ class LearningAPI:
         """One of my attempts as grading sees it: {attempt: {status, grading, score,
         execution_result, …}, job: {state, tries} | None, grader_seen_at, achievements}."""
         raw = dict(await self._call("attempt_result", p_attempt_id=attempt_id) or {})
-        raw["achievements"] = [_build(Achievement, a) for a in raw.get("achievements") or []]
+        raw["achievements"] = [build(Achievement, a) for a in raw.get("achievements") or []]
         return raw
 
     async def submit_attempt(self, assessment_id: str, code: str,

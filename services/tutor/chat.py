@@ -50,8 +50,8 @@ from services.errors import LearnError, from_exception, one_line
 from services.text import terminal_safe
 
 if TYPE_CHECKING:
-    from services.api import LearningAPI
     from services.config import Settings
+    from services.data.api import LearningAPI
 
 log = logging.getLogger("learn.tutor")
 

@@ -15,7 +15,7 @@ does: each reference solution must pass all its tests and each starter must fail
 `write_course(data, dir)` writes a course (an `export_course` result, or a payload)
 back as a folder that loads to the same payload.
 
-Nothing here talks to a database: services.authoring does, through the API.
+Nothing here talks to a database: services.authoring.publishing does, through the API.
 """
 
 from __future__ import annotations

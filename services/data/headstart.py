@@ -34,8 +34,9 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from services import paths, postgrest
-from services.session import SessionStore, embedded_namespace
+from services import paths
+from services.data import postgrest
+from services.data.session import SessionStore, embedded_namespace
 
 # Past this the usual start is no slower than waiting for a helper that is stuck.
 TIMEOUT = 3.0
@@ -115,8 +116,8 @@ class HeadStart:
 def launch(pgdata: Path, session_path: Path) -> HeadStart | None:
     """Start psql if it can help: only when the embedded server already runs (a cold
     start waits for the server either way) and a learner is remembered."""
-    from services import database
-    from services.seed import content_digest
+    from services.data import database
+    from services.data.seed import content_digest
 
     url = database.EmbeddedPostgres(pgdata).running_url()
     psql = _psql()

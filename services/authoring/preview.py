@@ -22,8 +22,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from services.backend import CurrentUser, check_identifier
-from services.content import AssessmentSource, CourseSource, LessonSource, Problem, load_course
+from services.authoring.content import (
+    AssessmentSource,
+    CourseSource,
+    LessonSource,
+    Problem,
+    load_course,
+)
+from services.data.backend import CurrentUser, check_identifier
 from services.errors import LearnError, NotFound
 
 _NAMESPACE = uuid.UUID("6f1c1c52-5a8e-4c8e-9f0e-2b7e8f0c0de5")

@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from services import postgrest
+from services.data import postgrest
 from services.paths import bundled_courses
 
 # The account that owns the bundled courses in a local database.
@@ -31,7 +31,7 @@ def seed_bundled(url: str, progress: Callable[[str], None] | None = None) -> int
     """Publish every bundled course that changed; returns how many rows changed."""
     import psycopg
 
-    from services.content import ContentError, load_course
+    from services.authoring.content import ContentError, load_course
 
     say = progress or (lambda _m: None)
     folders = bundled_courses()
