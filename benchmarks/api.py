@@ -119,8 +119,9 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def run_backend(name: str, backend: Any, n: int, rest_requests: Callable[[], int] | None
-                      ) -> dict[str, tuple[float, float, int, int | None]]:
+async def run_backend(
+    name: str, backend: Any, n: int, rest_requests: Callable[[], int] | None
+) -> dict[str, tuple[float, float, int, int | None]]:
     counting = Counting(backend)
     api = LearningAPI(counting)
     anon_catalog = await api.catalog(limit=20)
@@ -179,27 +180,35 @@ async def main_async(args: argparse.Namespace) -> int:
             else:
                 database.migrate(url)
                 took = seed(url, args)
-                print(f"dataset: {args.learners} learners, {args.courses} courses × "
-                      f"{args.lessons} lessons, {args.enrollments} enrollments and "
-                      f"{args.completed} completed lessons each (seeded in {took:.1f} s)\n")
+                print(
+                    f"dataset: {args.learners} learners, {args.courses} courses × "
+                    f"{args.lessons} lessons, {args.enrollments} enrollments and "
+                    f"{args.completed} completed lessons each (seeded in {took:.1f} s)\n"
+                )
             local = LocalBackend(url, migrate=False, session_path=Path(tmp) / "s1.json")
             try:
                 local_results = await run_backend("local", local, args.iterations, None)
             finally:
                 await local.close()
             with SupabaseStandIn(url) as standin:
-                remote = SupabaseBackend(standin.url, standin.anon_key,
-                                         session_path=Path(tmp) / "s2.json")
+                remote = SupabaseBackend(
+                    standin.url, standin.anon_key, session_path=Path(tmp) / "s2.json"
+                )
                 try:
                     remote_results = await run_backend(
-                        "supabase", remote, max(20, args.iterations // 2),
-                        lambda: standin.count_prefix("/rest/v1/"))
+                        "supabase",
+                        remote,
+                        max(20, args.iterations // 2),
+                        lambda: standin.count_prefix("/rest/v1/"),
+                    )
                 finally:
                     await remote.close()
         finally:
             server.stop()
-    header = (f"{'screen / write':<24}{'local p50':>10}{'p95':>8}   "
-              f"{'stand-in p50':>12}{'p95':>8}   round trips (calls / HTTP)")
+    header = (
+        f"{'screen / write':<24}{'local p50':>10}{'p95':>8}   "
+        f"{'stand-in p50':>12}{'p95':>8}   round trips (calls / HTTP)"
+    )
     print(header)
     print("-" * len(header))
     ok = True
@@ -207,10 +216,14 @@ async def main_async(args: argparse.Namespace) -> int:
         r50, r95, rcalls, http = remote_results[label]
         one = calls == 1 and rcalls == 1 and http == 1
         ok &= one
-        print(f"{label:<24}{p50:>8.2f}ms{p95:>6.2f}ms   {r50:>10.2f}ms{r95:>6.2f}ms   "
-              f"{calls} / {http}{'' if one else '  <-- not one round trip'}")
-    print("\nms per call; local = psycopg to the embedded PostgreSQL, stand-in = supabase-py "
-          "over loopback HTTP to tests/stack (not real PostgREST).")
+        print(
+            f"{label:<24}{p50:>8.2f}ms{p95:>6.2f}ms   {r50:>10.2f}ms{r95:>6.2f}ms   "
+            f"{calls} / {http}{'' if one else '  <-- not one round trip'}"
+        )
+    print(
+        "\nms per call; local = psycopg to the embedded PostgreSQL, stand-in = supabase-py "
+        "over loopback HTTP to tests/stack (not real PostgREST)."
+    )
     print("one round trip per screen:", "yes" if ok else "NO")
     return 0 if ok else 1
 
@@ -223,8 +236,11 @@ def main() -> int:
     parser.add_argument("--enrollments", type=int, default=3)
     parser.add_argument("--completed", type=int, default=4)
     parser.add_argument("--iterations", type=int, default=200)
-    parser.add_argument("--scale", action="store_true",
-                        help="use benchmarks/db_scale.py's dataset (100k learners) instead")
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="use benchmarks/db_scale.py's dataset (100k learners) instead",
+    )
     return asyncio.run(main_async(parser.parse_args()))
 
 

@@ -42,13 +42,15 @@ from services.data import database, postgrest  # noqa: E402
 DBNAME = "learn_bench"
 LEARNERS = 100_000
 COURSES = 200
-PUBLISHED_COURSES = 190          # the last 10 are drafts
-LESSONS_PER_COURSE = 20          # 18 published, 2 drafts
+PUBLISHED_COURSES = 190  # the last 10 are drafts
+LESSONS_PER_COURSE = 20  # 18 published, 2 drafts
 ENROLLMENTS_PER_LEARNER = 4
 ANALYTICS_DAYS_PER_LEARNER = 20
 
 BUILD = [
-    ("learners (auth.users, profiles, user_streaks)", f"""
+    (
+        "learners (auth.users, profiles, user_streaks)",
+        f"""
     create temp table bench_learners as
       select i, md5('learner' || i)::uuid as id from generate_series(1, {LEARNERS}) i;
     insert into auth.users (id, email, aud, role, raw_user_meta_data, created_at)
@@ -61,8 +63,11 @@ BUILD = [
       from bench_learners;
     insert into public.user_streaks (user_id, current_streak, longest_streak, last_activity_date)
       select id, i % 10, i % 10 + 5, current_date - (i % 3) from bench_learners;
-    """),
-    ("courses and lessons", f"""
+    """,
+    ),
+    (
+        "courses and lessons",
+        f"""
     insert into public.courses (id, title, short_description, description, difficulty_level,
                                 tags, is_published, published_at, created_by)
       select md5('course' || c)::uuid, 'Course ' || c, 'What course ' || c || ' teaches',
@@ -79,8 +84,11 @@ BUILD = [
              repeat('Lesson text. ', 200), '15 min', 'Beginner', k, k <= 18,
              c <= {PUBLISHED_COURSES}, md5('learner' || (1 + c % 100))::uuid
       from generate_series(1, {COURSES}) c, generate_series(1, {LESSONS_PER_COURSE}) k;
-    """),
-    ("enrollments", f"""
+    """,
+    ),
+    (
+        "enrollments",
+        f"""
     create temp table bench_enrollments as
       select l.i, l.id as user_id, j, 1 + (l.i * 7 + j * 53) % {PUBLISHED_COURSES} as c,
              (l.i + j) % 6 as done
@@ -92,8 +100,11 @@ BUILD = [
                                                else 'active' end,
              now() - (i % 30) * interval '1 day'
       from bench_enrollments order by user_id;
-    """),
-    ("user_progress (1M)", """
+    """,
+    ),
+    (
+        "user_progress (1M)",
+        """
     insert into public.user_progress (user_id, lesson_id, course_id, completed, time_spent,
                                       last_position, completed_at, first_completed_at)
       select e.user_id, md5('lesson' || e.c || '-' || k)::uuid, md5('course' || e.c)::uuid,
@@ -101,8 +112,11 @@ BUILD = [
              now() - k * interval '1 day'
       from bench_enrollments e, generate_series(1, e.done) k
       order by e.user_id;
-    """),
-    ("learning_analytics (2M)", f"""
+    """,
+    ),
+    (
+        "learning_analytics (2M)",
+        f"""
     insert into public.learning_analytics (user_id, course_id, session_date, session_duration,
                                            lessons_completed, assessments_completed, total_score)
       select l.id, md5('course' || (1 + (l.i * 7 + (d % {ENROLLMENTS_PER_LEARNER}) * 53)
@@ -110,7 +124,8 @@ BUILD = [
              current_date - (l.i * 7 + d * 17) % 365, 300 + d * 60, d % 3, d % 2, (d % 2) * 80
       from bench_learners l, generate_series(1, {ANALYTICS_DAYS_PER_LEARNER}) d
       order by l.id;
-    """),
+    """,
+    ),
 ]
 
 QUERIES = {
@@ -145,8 +160,7 @@ def _url_for(url: str, dbname: str) -> str:
 def build(server_url: str) -> str:
     url = _url_for(server_url, DBNAME)
     with psycopg.connect(server_url, autocommit=True) as conn:
-        exists = conn.execute("select 1 from pg_database where datname = %s",
-                              (DBNAME,)).fetchone()
+        exists = conn.execute("select 1 from pg_database where datname = %s", (DBNAME,)).fetchone()
     if exists:
         with psycopg.connect(url) as conn:
             n = conn.execute("select count(*) from public.learning_analytics").fetchone()[0]
@@ -179,10 +193,13 @@ def build(server_url: str) -> str:
             " (select count(*) from public.lessons),"
             " (select count(*) from public.course_enrollments),"
             " (select count(*) from public.user_progress),"
-            " (select count(*) from public.learning_analytics)").fetchone()
-    print(f"built in {time.perf_counter() - started:.0f} s: {counts[0]:,} learners,"
-          f" {counts[1]} courses, {counts[2]:,} lessons, {counts[3]:,} enrollments,"
-          f" {counts[4]:,} user_progress, {counts[5]:,} learning_analytics rows")
+            " (select count(*) from public.learning_analytics)"
+        ).fetchone()
+    print(
+        f"built in {time.perf_counter() - started:.0f} s: {counts[0]:,} learners,"
+        f" {counts[1]} courses, {counts[2]:,} lessons, {counts[3]:,} enrollments,"
+        f" {counts[4]:,} user_progress, {counts[5]:,} learning_analytics rows"
+    )
     return url
 
 
@@ -196,7 +213,8 @@ def samples(url: str, runs: int, seed: int) -> list[dict[str, str]]:
             uid, course = conn.execute(
                 "select user_id::text, course_id::text from public.course_enrollments"
                 " where user_id = md5('learner' || %s)::uuid order by course_id limit 1 offset %s",
-                (i, rng.randrange(ENROLLMENTS_PER_LEARNER))).fetchone()
+                (i, rng.randrange(ENROLLMENTS_PER_LEARNER)),
+            ).fetchone()
             picks.append({"uid": uid, "course": course})
     return picks
 
@@ -224,8 +242,10 @@ def measure(url: str, picks: list[dict[str, str]], repeat: int, warmup: int = 20
             started = time.perf_counter()
             with learner.transaction():
                 cur = learner.cursor()
-                cur.execute(postgrest.REQUEST_SETTINGS_SQL, postgrest.request_params(
-                    postgrest.claims(params["uid"])))
+                cur.execute(
+                    postgrest.REQUEST_SETTINGS_SQL,
+                    postgrest.request_params(postgrest.claims(params["uid"])),
+                )
                 query_ms = _timed(cur, sql, params)
             return query_ms, (time.perf_counter() - started) * 1000
 
@@ -242,7 +262,7 @@ def measure(url: str, picks: list[dict[str, str]], repeat: int, warmup: int = 20
 
         for n, params in enumerate(picks[:warmup] + picks):
             for name, sql in QUERIES.items():
-                with su.transaction():              # read the pages in, untimed
+                with su.transaction():  # read the pages in, untimed
                     _timed(su.cursor(), sql, params)
                 if n % 2:
                     su_ms = as_superuser(sql, params)
@@ -264,8 +284,10 @@ def explain(url: str, params: dict[str, str]) -> None:
                 with conn.transaction():
                     cur = conn.cursor()
                     if as_learner:
-                        cur.execute(postgrest.REQUEST_SETTINGS_SQL, postgrest.request_params(
-                            postgrest.claims(params["uid"])))
+                        cur.execute(
+                            postgrest.REQUEST_SETTINGS_SQL,
+                            postgrest.request_params(postgrest.claims(params["uid"])),
+                        )
                     cur.execute("explain (analyze, buffers, costs off) " + sql, params)
                     who = "authenticated" if as_learner else "superuser"
                     print(f"\n-- {name} as {who}")
@@ -277,28 +299,41 @@ def pct(values: list[float], q: int) -> float:
 
 
 def report(results, runs: int, repeat: int) -> None:
-    print(f"\n{runs} runs each (random learners; each run the fastest of {repeat} requests);"
-          " milliseconds at the client\n(query = execute + fetch;"
-          " request = BEGIN + set_config + query + COMMIT)")
-    print(f"{'query':<12} {'RLS p50':>8} {'RLS p95':>8} {'req p95':>8} {'su p50':>8}"
-          f" {'su p95':>8} {'ratio p50':>10} {'ratio p95':>10}  targets p95<=5 ratio<=1.3")
+    print(
+        f"\n{runs} runs each (random learners; each run the fastest of {repeat} requests);"
+        " milliseconds at the client\n(query = execute + fetch;"
+        " request = BEGIN + set_config + query + COMMIT)"
+    )
+    print(
+        f"{'query':<12} {'RLS p50':>8} {'RLS p95':>8} {'req p95':>8} {'su p50':>8}"
+        f" {'su p95':>8} {'ratio p50':>10} {'ratio p95':>10}  targets p95<=5 ratio<=1.3"
+    )
     for name, (rls, request, su) in results.items():
         r50, r95, q95 = pct(rls, 50), pct(rls, 95), pct(request, 95)
         s50, s95 = pct(su, 50), pct(su, 95)
         ok = "ok" if r95 <= 5 and r50 / s50 <= 1.3 and r95 / s95 <= 1.3 else "MISSED"
-        print(f"{name:<12} {r50:8.3f} {r95:8.3f} {q95:8.3f} {s50:8.3f} {s95:8.3f}"
-              f" {r50 / s50:10.2f} {r95 / s95:10.2f}  {ok}")
+        print(
+            f"{name:<12} {r50:8.3f} {r95:8.3f} {q95:8.3f} {s50:8.3f} {s95:8.3f}"
+            f" {r50 / s50:10.2f} {r95 / s95:10.2f}  {ok}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="each run is the fastest of this many requests (default 3)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="each run is the fastest of this many requests (default 3)",
+    )
     parser.add_argument("--pgdata", type=Path, help="keep the cluster here for the next run")
-    parser.add_argument("--explain", action="store_true",
-                        help="print EXPLAIN ANALYZE of each query, as learner and superuser")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="print EXPLAIN ANALYZE of each query, as learner and superuser",
+    )
     args = parser.parse_args(argv)
 
     tmp = None

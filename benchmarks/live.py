@@ -37,13 +37,16 @@ from services.data.backend import LocalBackend, SupabaseBackend  # noqa: E402
 def _ms(values: list[float]) -> str:
     values = sorted(values)
     p95 = values[min(len(values) - 1, int(len(values) * 0.95))]
-    return (f"median {statistics.median(values) * 1000:6.2f} ms   p95 {p95 * 1000:6.2f} ms"
-            f"   max {values[-1] * 1000:6.2f} ms")
+    return (
+        f"median {statistics.median(values) * 1000:6.2f} ms   p95 {p95 * 1000:6.2f} ms"
+        f"   max {values[-1] * 1000:6.2f} ms"
+    )
 
 
 async def _measure(backend, url: str, count: int) -> tuple[list[float], list[float]]:
-    user = await backend.sign_up(f"bench-{uuid.uuid4().hex[:8]}@example.test",
-                                 "correct horse battery staple")
+    user = await backend.sign_up(
+        f"bench-{uuid.uuid4().hex[:8]}@example.test", "correct horse battery staple"
+    )
     arrived: dict[str, float] = {}
     ready = asyncio.Event()
 
@@ -61,9 +64,13 @@ async def _measure(backend, url: str, count: int) -> tuple[list[float], list[flo
     with psycopg.connect(url, autocommit=True) as conn:
         for _ in range(count):
             committed = time.perf_counter()
-            nid = str(conn.execute("insert into public.notifications (user_id, title)"
-                                   " values (%s, 'bench') returning id",
-                                   (user.id,)).fetchone()[0])
+            nid = str(
+                conn.execute(
+                    "insert into public.notifications (user_id, title)"
+                    " values (%s, 'bench') returning id",
+                    (user.id,),
+                ).fetchone()[0]
+            )
             while nid not in arrived:
                 await asyncio.sleep(0.0005)
             delays.append(arrived[nid] - committed)
@@ -90,8 +97,7 @@ async def main(count: int) -> None:
             print(f"local     insert → feed   {_ms(delays)}   ({count} notifications)")
             print(f"local     + read (RLS)    {_ms(reads)}")
             with SupabaseStandIn(server.url, keys="new") as api:
-                remote = SupabaseBackend(api.url, api.client_key,
-                                         session_path=Path(tmp) / "b.json")
+                remote = SupabaseBackend(api.url, api.client_key, session_path=Path(tmp) / "b.json")
                 try:
                     delays, reads = await _measure(remote, server.url, count)
                 finally:

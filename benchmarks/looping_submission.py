@@ -50,13 +50,19 @@ def main() -> None:
         threading.Timer(0.2, stop).start()
         run(spec, SLEEPS, cancel=cancel)
         cancelling.append(time.monotonic() - set_at[0])
-    print(f"sandbox: {sandbox_strength()}; {len(spec.tests)} tests, "
-          f"{spec.limits.time_ms} ms each; {repetitions} runs")
-    print(f"looping submission reported after: median {statistics.median(looping):.2f} s, "
-          f"slowest {max(looping):.2f} s")
-    print(f"cancelled run returned after:      median "
-          f"{statistics.median(cancelling) * 1000:.0f} ms, slowest "
-          f"{max(cancelling) * 1000:.0f} ms")
+    print(
+        f"sandbox: {sandbox_strength()}; {len(spec.tests)} tests, "
+        f"{spec.limits.time_ms} ms each; {repetitions} runs"
+    )
+    print(
+        f"looping submission reported after: median {statistics.median(looping):.2f} s, "
+        f"slowest {max(looping):.2f} s"
+    )
+    print(
+        f"cancelled run returned after:      median "
+        f"{statistics.median(cancelling) * 1000:.0f} ms, slowest "
+        f"{max(cancelling) * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

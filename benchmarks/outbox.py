@@ -62,8 +62,11 @@ class Echo:
 
 
 async def outbox_alone(home: Path, user, planned: list[tuple[str, dict]]) -> float:
-    backend = OfflineBackend(Echo(user), cache=ReadCache(home / "echo-reads.sqlite3"),
-                             outbox=Outbox(home / "echo-outbox.sqlite3"))
+    backend = OfflineBackend(
+        Echo(user),
+        cache=ReadCache(home / "echo-reads.sqlite3"),
+        outbox=Outbox(home / "echo-outbox.sqlite3"),
+    )
     for fn, args in planned:
         backend.outbox.append("echo", user.id, fn, args)
     started = time.perf_counter()
@@ -79,30 +82,64 @@ def writes(n: int, lessons: list[str]) -> list[tuple[str, dict]]:
     start = datetime.now(timezone.utc) - timedelta(hours=20)
     made = []
     for i in range(n):
-        args: dict = {"p_event_id": str(uuid.uuid4()),
-                      "p_occurred_at": (start + timedelta(seconds=60 * i)).isoformat()}
+        args: dict = {
+            "p_event_id": str(uuid.uuid4()),
+            "p_occurred_at": (start + timedelta(seconds=60 * i)).isoformat(),
+        }
         kind = i % 10
         if kind < 5:
             lesson = lessons[i % len(lessons)]
-            made.append(("record_lesson_progress", {
-                **args, "p_lesson_id": lesson, "p_time_spent": 30, "p_last_position": i,
-                "p_completed": True if kind == 0 else None}))
+            made.append(
+                (
+                    "record_lesson_progress",
+                    {
+                        **args,
+                        "p_lesson_id": lesson,
+                        "p_time_spent": 30,
+                        "p_last_position": i,
+                        "p_completed": True if kind == 0 else None,
+                    },
+                )
+            )
         elif kind < 8:
-            made.append(("log_chat", {
-                **args, "p_question": f"question {i}", "p_answer": f"answer {i}",
-                "p_context": "general_chat", "p_course_id": None, "p_lesson_id": None,
-                "p_assessment_id": None, "p_message_type": "text"}))
+            made.append(
+                (
+                    "log_chat",
+                    {
+                        **args,
+                        "p_question": f"question {i}",
+                        "p_answer": f"answer {i}",
+                        "p_context": "general_chat",
+                        "p_course_id": None,
+                        "p_lesson_id": None,
+                        "p_assessment_id": None,
+                        "p_message_type": "text",
+                    },
+                )
+            )
         else:
-            made.append(("log_ai_interaction", {
-                **args, "p_interaction_type": "chat", "p_input_data": {"q": i},
-                "p_output_data": {"a": i}, "p_tokens_used": 42, "p_processing_time": 100}))
+            made.append(
+                (
+                    "log_ai_interaction",
+                    {
+                        **args,
+                        "p_interaction_type": "chat",
+                        "p_input_data": {"q": i},
+                        "p_output_data": {"a": i},
+                        "p_tokens_used": 42,
+                        "p_processing_time": 100,
+                    },
+                )
+            )
     return made
 
 
 async def run(url: str, home: Path, n: int) -> int:
-    backend = OfflineBackend(LocalBackend(url, migrate=False, session_path=home / "s.json"),
-                             cache=ReadCache(home / "reads.sqlite3"),
-                             outbox=Outbox(home / "outbox.sqlite3"))
+    backend = OfflineBackend(
+        LocalBackend(url, migrate=False, session_path=home / "s.json"),
+        cache=ReadCache(home / "reads.sqlite3"),
+        outbox=Outbox(home / "outbox.sqlite3"),
+    )
     try:
         api = LearningAPI(backend)
         user = await backend.sign_up(None, None, full_name="Bench Learner")
@@ -128,8 +165,9 @@ async def run(url: str, home: Path, n: int) -> int:
         # As if the process had died before marking any of them sent.
         # (Through the outbox's own connection: a second handle of the file in this
         # process would drop its locks when closed — see services.offline.store.)
-        backend.outbox._run("update events set status = 'queued' where status = 'sent'"
-                            " and fn <> 'enroll'")
+        backend.outbox._run(
+            "update events set status = 'queued' where status = 'sent' and fn <> 'enroll'"
+        )
         started = time.perf_counter()
         again = await backend.flush()
         replayed_again = time.perf_counter() - started
@@ -153,30 +191,43 @@ async def run(url: str, home: Path, n: int) -> int:
 
         with psycopg.connect(url) as conn:
             applied = conn.execute(
-                "select count(*) from public.applied_events where user_id = %s"
-                " and fn <> 'enroll'", (user.id,)).fetchone()[0]
-            chats = conn.execute("select count(*) from public.chat_history where user_id = %s",
-                                 (user.id,)).fetchone()[0]
+                "select count(*) from public.applied_events where user_id = %s and fn <> 'enroll'",
+                (user.id,),
+            ).fetchone()[0]
+            chats = conn.execute(
+                "select count(*) from public.chat_history where user_id = %s", (user.id,)
+            ).fetchone()[0]
         expected_chats = sum(1 for fn, _ in planned if fn == "log_chat")
         if applied != n or chats != expected_chats:
-            print(f"server state wrong: {applied} applied events, {chats} chats",
-                  file=sys.stderr)
+            print(f"server state wrong: {applied} applied events, {chats} chats", file=sys.stderr)
             return 1
     finally:
         await backend.close()
 
-    print(f"{n} events ({len(lessons)} lessons, mix: 50% lesson progress, 30% chat logs, "
-          "20% AI usage logs)")
-    print(f"queue   {queued * 1000:8.1f} ms   {n / queued:8.0f} events/s   "
-          "(durable appends, synchronous=FULL)")
-    print(f"replay  {replayed * 1000:8.1f} ms   {n / replayed:8.0f} events/s   "
-          f"target ≤ 2000 ms: {'met' if replayed <= 2 else 'NOT met'}")
-    print(f"again   {replayed_again * 1000:8.1f} ms   {n / replayed_again:8.0f} events/s   "
-          "(all already applied: replayed, nothing applied twice)")
-    print(f"direct  {direct * 1000:8.1f} ms   {n / direct:8.0f} events/s   "
-          "(the same writes without the outbox: the database's share)")
-    print(f"alone   {alone * 1000:8.1f} ms   {n / alone:8.0f} events/s   "
-          f"(the outbox's own cost: {alone / n * 1000:.2f} ms an event)")
+    print(
+        f"{n} events ({len(lessons)} lessons, mix: 50% lesson progress, 30% chat logs, "
+        "20% AI usage logs)"
+    )
+    print(
+        f"queue   {queued * 1000:8.1f} ms   {n / queued:8.0f} events/s   "
+        "(durable appends, synchronous=FULL)"
+    )
+    print(
+        f"replay  {replayed * 1000:8.1f} ms   {n / replayed:8.0f} events/s   "
+        f"target ≤ 2000 ms: {'met' if replayed <= 2 else 'NOT met'}"
+    )
+    print(
+        f"again   {replayed_again * 1000:8.1f} ms   {n / replayed_again:8.0f} events/s   "
+        "(all already applied: replayed, nothing applied twice)"
+    )
+    print(
+        f"direct  {direct * 1000:8.1f} ms   {n / direct:8.0f} events/s   "
+        "(the same writes without the outbox: the database's share)"
+    )
+    print(
+        f"alone   {alone * 1000:8.1f} ms   {n / alone:8.0f} events/s   "
+        f"(the outbox's own cost: {alone / n * 1000:.2f} ms an event)"
+    )
     print(f"server: {applied} events applied once each")
     return 0
 

@@ -62,8 +62,10 @@ def main() -> int:
         finally:
             server.stop()
     print(f"rounds     {result.rounds}")
-    print(f"events     {len(result.acked)} acknowledged ({len(result.tried)} started; "
-          "a write in flight when its process was killed may or may not have been queued)")
+    print(
+        f"events     {len(result.acked)} acknowledged ({len(result.tried)} started; "
+        "a write in flight when its process was killed may or may not have been queued)"
+    )
     print(f"lost       {len(result.lost)}")
     print(f"doubled    {len(result.doubled)}")
     print(f"invisible  {len(result.invisible)}   (acknowledged, not seen by another process)")

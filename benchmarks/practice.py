@@ -27,18 +27,32 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-GOOD = ('import re\n\ndef make_slug(title: str) -> str:\n'
-        '    return "-".join(re.findall(r"\\w+", title.lower()))\n')
+GOOD = (
+    "import re\n\ndef make_slug(title: str) -> str:\n"
+    '    return "-".join(re.findall(r"\\w+", title.lower()))\n'
+)
 BAD = 'def make_slug(title: str) -> str:\n    return title.lower().replace(" ", "-")\n'
 
 
 def _detail(spec):
     from services.data.api import Assessment, AssessmentDetail
 
-    assessment = Assessment(id="bench-make-slug", title=spec.title, slug="make-slug",
-                            time_limit=15, starter_code=spec.starter_code, language="python")
-    return AssessmentDetail(assessment=assessment, course=None, lesson=None, attempts=[],
-                            best_score=None, open_attempt=None)
+    assessment = Assessment(
+        id="bench-make-slug",
+        title=spec.title,
+        slug="make-slug",
+        time_limit=15,
+        starter_code=spec.starter_code,
+        language="python",
+    )
+    return AssessmentDetail(
+        assessment=assessment,
+        course=None,
+        lesson=None,
+        attempts=[],
+        best_score=None,
+        open_attempt=None,
+    )
 
 
 async def main(saves: int) -> None:
@@ -49,7 +63,7 @@ async def main(saves: int) -> None:
 
     spec = load_assessment(ROOT / "content/courses/python-foundations/assessments/make-slug.toml")
     folder = Path(tempfile.mkdtemp(prefix="learn-practice-bench-"))
-    os.environ["LEARN_HOME"] = str(folder / "home")       # drafts go here
+    os.environ["LEARN_HOME"] = str(folder / "home")  # drafts go here
     path = folder / "make-slug.py"
     path.write_text(spec.starter_code or "", encoding="utf-8")
     shown = asyncio.Event()
@@ -58,7 +72,7 @@ async def main(saves: int) -> None:
     practice.on_checked = shown.set
     stop = asyncio.Event()
     task = asyncio.create_task(run_practice(practice, keys=None, stop=stop))
-    await asyncio.wait_for(shown.wait(), 30)                # the first check, at start
+    await asyncio.wait_for(shown.wait(), 30)  # the first check, at start
     await asyncio.sleep(0.6)
     latencies, runs = [], []
     for i in range(saves):
@@ -76,12 +90,16 @@ async def main(saves: int) -> None:
     overhead = [a - b for a, b in zip(latencies, runs, strict=True)]
 
     def ms(values: list[float]) -> str:
-        return (f"median {statistics.median(values) * 1000:6.1f} ms   "
-                f"slowest {max(values) * 1000:6.1f} ms")
+        return (
+            f"median {statistics.median(values) * 1000:6.1f} ms   "
+            f"slowest {max(values) * 1000:6.1f} ms"
+        )
 
-    print(f"practice: {saves} saves of {path.name} ({len(spec.tests)} tests, "
-          f"{sum(1 for t in spec.tests if not t.hidden)} visible), watchfiles "
-          f"debounce step 30 ms")
+    print(
+        f"practice: {saves} saves of {path.name} ({len(spec.tests)} tests, "
+        f"{sum(1 for t in spec.tests if not t.hidden)} visible), watchfiles "
+        f"debounce step 30 ms"
+    )
     print(f"  save → results   {ms(latencies)}")
     print(f"  the run itself   {ms(runs)}")
     print(f"  overhead         {ms(overhead)}   (target ≤ 150 ms)")

@@ -78,9 +78,14 @@ async def main_async(args: argparse.Namespace) -> int:
             with psycopg.connect(url, autocommit=True) as conn:
                 users = [me.id]
                 for _ in range(args.learners):
-                    users.append(str(conn.execute(
-                        "insert into auth.users (id, aud, role) values (gen_random_uuid(),"
-                        " 'authenticated', 'authenticated') returning id").fetchone()[0]))
+                    users.append(
+                        str(
+                            conn.execute(
+                                "insert into auth.users (id, aud, role) values (gen_random_uuid(),"
+                                " 'authenticated', 'authenticated') returning id"
+                            ).fetchone()[0]
+                        )
+                    )
                 started = time.perf_counter()
                 conn.execute(CARDS_SQL, {"users": users, "cards": args.cards})
                 conn.execute(LOGS_SQL)
@@ -88,20 +93,26 @@ async def main_async(args: argparse.Namespace) -> int:
                 conn.execute("analyze public.review_logs")
                 total = conn.execute("select count(*) from public.review_cards").fetchone()[0]
                 logs = conn.execute("select count(*) from public.review_logs").fetchone()[0]
-            print(f"{total:,} cards and {logs:,} logs for {len(users)} learners "
-                  f"(built in {time.perf_counter() - started:.1f} s); timing as one learner "
-                  f"with {args.cards} cards, {args.iterations} calls each")
+            print(
+                f"{total:,} cards and {logs:,} logs for {len(users)} learners "
+                f"(built in {time.perf_counter() - started:.1f} s); timing as one learner "
+                f"with {args.cards} cards, {args.iterations} calls each"
+            )
             reviews = Reviews(LearningAPI(backend))
-            for _ in range(3):                                  # warm the connection
+            for _ in range(3):  # warm the connection
                 await reviews.summary()
             summary = await _time(args.iterations, reviews.summary)
             print(f"  review_summary        {_stats(summary)}")
             queue = await reviews.queue()
-            print(f"  review_queue (100)    "
-                  f"{_stats(await _time(args.iterations, lambda: reviews.queue(100)))}")
+            print(
+                f"  review_queue (100)    "
+                f"{_stats(await _time(args.iterations, lambda: reviews.queue(100)))}"
+            )
             cards = iter(queue.cards)
-            rated = await _time(min(args.iterations, len(queue.cards)),
-                                lambda: reviews.rate(next(cards), Rating.GOOD))
+            rated = await _time(
+                min(args.iterations, len(queue.cards)),
+                lambda: reviews.rate(next(cards), Rating.GOOD),
+            )
             print(f"  record_review         {_stats(rated)}")
             card = queue.cards[-1]
             now = datetime.now(timezone.utc)

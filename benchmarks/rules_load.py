@@ -60,29 +60,42 @@ PICK = f"""\\set i random(1, {db_scale.LEARNERS})
 \\set k random(1, 18)
 """
 
-AS_LEARNER = ("select set_config('search_path', 'public, extensions', true),"
-              " set_config('role', 'authenticated', true),"
-              " set_config('request.jwt.claims', json_build_object('sub',"
-              " md5('learner' || :i)::uuid, 'role', 'authenticated')::text, true);")
+AS_LEARNER = (
+    "select set_config('search_path', 'public, extensions', true),"
+    " set_config('role', 'authenticated', true),"
+    " set_config('request.jwt.claims', json_build_object('sub',"
+    " md5('learner' || :i)::uuid, 'role', 'authenticated')::text, true);"
+)
 # The baseline: the same claims (the functions read auth.uid()), no role switch: no RLS.
-AS_SUPERUSER = ("select set_config('search_path', 'public, extensions', true),"
-                " set_config('request.jwt.claims', json_build_object('sub',"
-                " md5('learner' || :i)::uuid, 'role', 'authenticated')::text, true);")
+AS_SUPERUSER = (
+    "select set_config('search_path', 'public, extensions', true),"
+    " set_config('request.jwt.claims', json_build_object('sub',"
+    " md5('learner' || :i)::uuid, 'role', 'authenticated')::text, true);"
+)
 
 CALLS = {
     "dashboard": (25, "select public.dashboard();"),
     "course": (20, "select public.course_detail(p_course_id => md5('course' || :c)::uuid);"),
     "lesson": (25, "select public.lesson_detail(md5('lesson' || :c || '-' || :k)::uuid);"),
-    "progress": (15, "select public.record_lesson_progress(md5('lesson' || :c || '-' || :k)::uuid,"
-                     " 60, 100, null, gen_random_uuid());"),
-    "attempt": (8, "select public.submit_attempt(md5('assessment' || :c)::uuid,"
-                   " 'def solve(x):\n    return 2 * x\n',"
-                   " '{\"status\": \"pass\", \"tests\": [{\"name\": \"basic\","
-                   " \"status\": \"pass\"}]}'::jsonb, 100, null,"
-                   " gen_random_uuid());"),
-    "chat": (7, "select public.log_chat('How do I return a value?',"
-                " 'Use the return statement: return 2 * x.', 'general_chat',"
-                " md5('course' || :c)::uuid);"),
+    "progress": (
+        15,
+        "select public.record_lesson_progress(md5('lesson' || :c || '-' || :k)::uuid,"
+        " 60, 100, null, gen_random_uuid());",
+    ),
+    "attempt": (
+        8,
+        "select public.submit_attempt(md5('assessment' || :c)::uuid,"
+        " 'def solve(x):\n    return 2 * x\n',"
+        ' \'{"status": "pass", "tests": [{"name": "basic",'
+        ' "status": "pass"}]}\'::jsonb, 100, null,'
+        " gen_random_uuid());",
+    ),
+    "chat": (
+        7,
+        "select public.log_chat('How do I return a value?',"
+        " 'Use the return statement: return 2 * x.', 'general_chat',"
+        " md5('course' || :c)::uuid);",
+    ),
 }
 
 
@@ -107,9 +120,20 @@ def pgbench_binary() -> str:
 def run(url: str, scripts: list[str], clients: int, seconds: int, logdir: Path) -> dict:
     for old in logdir.glob("pgbench_log*"):
         old.unlink()
-    cmd = [pgbench_binary(), "-n", "-c", str(clients), "-j", str(min(clients, 2)),
-           "-T", str(seconds), "--log", f"--log-prefix={logdir / 'pgbench_log'}",
-           *scripts, url]
+    cmd = [
+        pgbench_binary(),
+        "-n",
+        "-c",
+        str(clients),
+        "-j",
+        str(min(clients, 2)),
+        "-T",
+        str(seconds),
+        "--log",
+        f"--log-prefix={logdir / 'pgbench_log'}",
+        *scripts,
+        url,
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit(f"pgbench failed:\n{out.stderr[-3000:]}")
@@ -138,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     pg = database.EmbeddedPostgres(args.pgdata or tmp / "pgdata")
     try:
         url = db_scale.build(pg.start())
-        database.migrate(url)       # a kept data set gets the migrations added since
+        database.migrate(url)  # a kept data set gets the migrations added since
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("set session_replication_role = replica")
             conn.execute(ASSESSMENTS)
@@ -150,23 +174,30 @@ def main(argv: list[str] | None = None) -> int:
             for n in clients:
                 r = run(url, scripts, n, args.seconds, tmp)
                 results[who, n] = r
-                print(f"  {who:<8} {n:>3} clients: {r['tps']:8.0f} tx/s  p50 {r['p50']:6.2f} ms"
-                      f"  p95 {r['p95']:6.2f} ms  ({r['n']} tx, {r['failed']} failed)",
-                      flush=True)
+                print(
+                    f"  {who:<8} {n:>3} clients: {r['tps']:8.0f} tx/s  p50 {r['p50']:6.2f} ms"
+                    f"  p95 {r['p95']:6.2f} ms  ({r['n']} tx, {r['failed']} failed)",
+                    flush=True,
+                )
     finally:
         pg.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"\n{args.seconds} s per run; 70% reads / 30% writes; latency per transaction"
-          " as pgbench measures it (BEGIN, claims, RPC, COMMIT)")
-    print(f"{'clients':>7} {'rules tx/s':>11} {'p50 ms':>7} {'p95 ms':>7} {'base tx/s':>10}"
-          f" {'p50 ms':>7} {'p95 ms':>7} {'base/rules':>11}")
+    print(
+        f"\n{args.seconds} s per run; 70% reads / 30% writes; latency per transaction"
+        " as pgbench measures it (BEGIN, claims, RPC, COMMIT)"
+    )
+    print(
+        f"{'clients':>7} {'rules tx/s':>11} {'p50 ms':>7} {'p95 ms':>7} {'base tx/s':>10}"
+        f" {'p50 ms':>7} {'p95 ms':>7} {'base/rules':>11}"
+    )
     for n in clients:
         r, b = results["rules", n], results["baseline", n]
-        print(f"{n:>7} {r['tps']:>11.0f} {r['p50']:>7.2f} {r['p95']:>7.2f} {b['tps']:>10.0f}"
-              f" {b['p50']:>7.2f} {b['p95']:>7.2f} {b['tps'] / r['tps']:>11.2f}")
-    print("targets: >= 2,000 tx/s at 10 clients; p95 <= 20 ms at 50 clients;"
-          " base/rules <= 1.5")
+        print(
+            f"{n:>7} {r['tps']:>11.0f} {r['p50']:>7.2f} {r['p95']:>7.2f} {b['tps']:>10.0f}"
+            f" {b['p50']:>7.2f} {b['p95']:>7.2f} {b['tps'] / r['tps']:>11.2f}"
+        )
+    print("targets: >= 2,000 tx/s at 10 clients; p95 <= 20 ms at 50 clients; base/rules <= 1.5")
     return 0
 
 

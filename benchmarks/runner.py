@@ -35,15 +35,20 @@ def assessment() -> str:
     lines = ['title = "Two sum, 50 tests"', 'language = "python"', 'entry = "solve"']
     for i in range(TESTS):
         nums = [i, i + 1, i + 2, 100 + i]
-        lines += ["[[tests]]", f'name = "case {i}"', f"args = [{nums}, {nums[1] + nums[3]}]",
-                  "expected = [1, 3]"]
+        lines += [
+            "[[tests]]",
+            f'name = "case {i}"',
+            f"args = [{nums}, {nums[1] + nums[3]}]",
+            "expected = [1, 3]",
+        ]
     return "\n".join(lines) + "\n"
 
 
 def elapsed_ms(argv: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    done = subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, check=False)
+    done = subprocess.run(
+        argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+    )
     took = (time.perf_counter() - started) * 1000
     if done.returncode != 0:
         sys.exit(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.decode()}")
@@ -71,13 +76,16 @@ def main() -> None:
     from services.runner import sandbox_strength
 
     bare_ms, check_ms = statistics.median(bare), statistics.median(checked)
-    print(f"sandbox: {sandbox_strength()}; medians of {repetitions} interleaved runs "
-          f"(min in brackets)")
+    print(
+        f"sandbox: {sandbox_strength()}; medians of {repetitions} interleaved runs "
+        f"(min in brackets)"
+    )
     print(f"python -c pass:                       {bare_ms:7.1f} ms  ({min(bare):.1f})")
-    print(f"learn check --json, {TESTS} call tests:    {check_ms:7.1f} ms  "
-          f"({min(checked):.1f})")
-    print(f"ratio:                                {check_ms / bare_ms:7.1f}x  "
-          f"({min(checked) / min(bare):.1f}x; target <= 6x)")
+    print(f"learn check --json, {TESTS} call tests:    {check_ms:7.1f} ms  ({min(checked):.1f})")
+    print(
+        f"ratio:                                {check_ms / bare_ms:7.1f}x  "
+        f"({min(checked) / min(bare):.1f}x; target <= 6x)"
+    )
 
 
 if __name__ == "__main__":

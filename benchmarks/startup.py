@@ -152,10 +152,10 @@ asyncio.run(main())
 
 
 def child(code: str, env: dict[str, str]) -> dict:
-    env = {**os.environ, **env, "BENCH_ROOT": str(ROOT),
-           "BENCH_START": repr(time.monotonic())}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=300)
+    env = {**os.environ, **env, "BENCH_ROOT": str(ROOT), "BENCH_START": repr(time.monotonic())}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
     if out.returncode != 0 or not lines:
         raise SystemExit(f"benchmark child failed:\n{out.stderr[-2000:]}")
@@ -184,9 +184,12 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="learn-bench-"))
     env = {"LEARN_HOME": str(home)}
     t0 = time.monotonic()
-    subprocess.run([sys.executable, "-c", SETUP], env={**os.environ, **env,
-                                                        "BENCH_ROOT": str(ROOT)}, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", SETUP],
+        env={**os.environ, **env, "BENCH_ROOT": str(ROOT)},
+        check=True,
+        capture_output=True,
+    )
     first_run = time.monotonic() - t0
 
     hello = [child(HELLO, env)["first_frame"] for _ in range(args.runs)]
@@ -211,15 +214,20 @@ def main() -> None:
     cold_frame = median([r["first_frame"] for r in cold]) * 1000
     cold_dash = median([r["dashboard"] for r in cold]) * 1000
     print(f"runs: {args.runs} (medians; each a fresh headless interpreter)")
-    print(f"setup (first run: create database, migrate, load courses, sign up): "
-          f"{first_run:.2f} s")
+    print(f"setup (first run: create database, migrate, load courses, sign up): {first_run:.2f} s")
     print(f"hello-world first frame            {hello_ms:7.0f} ms")
-    print(f"learn first frame (warm)           {warm_frame:7.0f} ms   "
-          f"{warm_frame / hello_ms:.2f}× hello-world (target ≤ 1.5×)")
-    print(f"learn dashboard data (warm)        {warm_dash:7.0f} ms   (target ≤ 500 ms; "
-          f"runs {spread([r['dashboard'] for r in warm])})")
-    print(f"learn first frame (cold)           {cold_frame:7.0f} ms   "
-          f"{cold_frame / hello_ms:.2f}× hello-world")
+    print(
+        f"learn first frame (warm)           {warm_frame:7.0f} ms   "
+        f"{warm_frame / hello_ms:.2f}× hello-world (target ≤ 1.5×)"
+    )
+    print(
+        f"learn dashboard data (warm)        {warm_dash:7.0f} ms   (target ≤ 500 ms; "
+        f"runs {spread([r['dashboard'] for r in warm])})"
+    )
+    print(
+        f"learn first frame (cold)           {cold_frame:7.0f} ms   "
+        f"{cold_frame / hello_ms:.2f}× hello-world"
+    )
     print(f"learn dashboard data (cold)        {cold_dash:7.0f} ms")
     print(f"learn RSS after every screen       {visited['rss_mb']:7.1f} MB   (target ≤ 150 MB)")
 

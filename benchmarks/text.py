@@ -34,22 +34,33 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200_000)
     runs = parser.parse_args().runs
     delta = " the slice `text[1:3]`"
-    answer = ("Slices never fail: `text[1:30]` on a short string gives what there is.\n\n"
-              "- one\n- two\n\n```python\nprint(name[::-1])\n```\n") * 60   # ~8 KB
+    answer = (
+        "Slices never fail: `text[1:30]` on a short string gives what there is.\n\n"
+        "- one\n- two\n\n```python\nprint(name[::-1])\n```\n"
+    ) * 60  # ~8 KB
     hostile_delta = f" the {HOSTILE} slice"
     catalog, lesson = DATA["catalog"], DATA["lesson_detail"]
     hostile = hostile_copy(DATA)
     rows = [
         (f"tutor delta, clean ({len(delta)} chars)", lambda: terminal_safe(delta), runs),
-        (f"tutor delta, hostile ({len(hostile_delta)} chars)",
-         lambda: terminal_safe(hostile_delta), runs),
-        (f"whole answer, clean ({len(answer) // 1000} KB)", lambda: terminal_safe(answer),
-         runs // 100),
+        (
+            f"tutor delta, hostile ({len(hostile_delta)} chars)",
+            lambda: terminal_safe(hostile_delta),
+            runs,
+        ),
+        (
+            f"whole answer, clean ({len(answer) // 1000} KB)",
+            lambda: terminal_safe(answer),
+            runs // 100,
+        ),
         ("catalog JSON, clean (3 courses)", lambda: terminal_safe_json(catalog), runs // 20),
         ("catalog JSON, hostile", lambda: terminal_safe_json(hostile["catalog"]), runs // 20),
         ("lesson JSON, clean", lambda: terminal_safe_json(lesson), runs // 20),
-        ("dashboard JSON, clean (365 days of activity)",
-         lambda: terminal_safe_json(DATA["dashboard"]), runs // 200),
+        (
+            "dashboard JSON, clean (365 days of activity)",
+            lambda: terminal_safe_json(DATA["dashboard"]),
+            runs // 200,
+        ),
     ]
     print(f"{'what':<46} {'µs per call':>12}")
     for name, fn, n in rows:

@@ -49,9 +49,33 @@ from services.tutor.chat import Endpoint, Tutor, TutorContext  # noqa: E402
 from tests.stack.openai_standin import OpenAIStandIn  # noqa: E402
 from widgets.chat import ChatPane  # noqa: E402
 
-WORDS = ["the", "dictionary", "maps", "each", "key", "to", "a", "value", "and", "finds", "it",
-         "again", "by", "hashing", "the", "key", "so", "lookups", "stay", "fast", "even",
-         "when", "the", "table", "grows"]
+WORDS = [
+    "the",
+    "dictionary",
+    "maps",
+    "each",
+    "key",
+    "to",
+    "a",
+    "value",
+    "and",
+    "finds",
+    "it",
+    "again",
+    "by",
+    "hashing",
+    "the",
+    "key",
+    "so",
+    "lookups",
+    "stay",
+    "fast",
+    "even",
+    "when",
+    "the",
+    "table",
+    "grows",
+]
 
 
 def _words(n: int, seed: int) -> list[str]:
@@ -72,10 +96,17 @@ def answer_deltas(tokens: int, shape: str = "tutor") -> list[str]:
         part += 1
         if shape == "dense":
             deltas += [f"\n\n## Step {part}\n\n", *_words(60, part), "."]
-            deltas += ["\n\n- ", "first", " point", "\n- ", "second", " point", "\n- ",
-                       "third"]
-            deltas += ["\n\n```python\n", "def", " lookup", "(table,", " key):\n",
-                       "    return", " table[key]", "\n```"]
+            deltas += ["\n\n- ", "first", " point", "\n- ", "second", " point", "\n- ", "third"]
+            deltas += [
+                "\n\n```python\n",
+                "def",
+                " lookup",
+                "(table,",
+                " key):\n",
+                "    return",
+                " table[key]",
+                "\n```",
+            ]
             continue
         if part % 6 == 1:
             deltas += [f"\n\n## Part {part // 6 + 1}"]
@@ -84,10 +115,26 @@ def answer_deltas(tokens: int, shape: str = "tutor") -> list[str]:
             for item in range(4):
                 deltas += ["\n\n- " if item == 0 else "\n- ", *_words(6, part + item)]
         if part % 4 == 0:
-            deltas += ["\n\n```python\n", "def", " lookup", "(table,", " key):\n",
-                       "    if", " key", " in", " table:\n", "        return",
-                       " table[key]\n", "    return", " None\n", "\n",
-                       "print(lookup({'a':", " 1},", " 'a'))", "\n```"]
+            deltas += [
+                "\n\n```python\n",
+                "def",
+                " lookup",
+                "(table,",
+                " key):\n",
+                "    if",
+                " key",
+                " in",
+                " table:\n",
+                "        return",
+                " table[key]\n",
+                "    return",
+                " None\n",
+                "\n",
+                "print(lookup({'a':",
+                " 1},",
+                " 'a'))",
+                "\n```",
+            ]
     return deltas[:tokens]
 
 
@@ -97,8 +144,11 @@ async def raw_once(ai: OpenAIStandIn) -> tuple[float, str]:
     client = openai.AsyncOpenAI(base_url=ai.base_url, api_key="bench", max_retries=0)
     started = time.perf_counter()
     stream = await client.chat.completions.create(
-        model="tutor-model", messages=[{"role": "user", "content": "Explain hashing"}],
-        stream=True, stream_options={"include_usage": True})
+        model="tutor-model",
+        messages=[{"role": "user", "content": "Explain hashing"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
     parts = []
     async for chunk in stream:
         for choice in chunk.choices:
@@ -127,7 +177,7 @@ class Bench(App[None]):
         self.done.set()
 
     @on(Markdown.TableOfContentsUpdated)
-    def _rendered(self) -> None:             # posted when Markdown.update has mounted all
+    def _rendered(self) -> None:  # posted when Markdown.update has mounted all
         self.rendered.set()
 
 
@@ -145,7 +195,7 @@ async def tutor_once(ai: OpenAIStandIn) -> float:
 
 async def pane_once(ai: OpenAIStandIn, expected: str) -> float:
     tutor = Tutor(None, endpoint=Endpoint(ai.base_url, "bench", "tutor-model", "config"))
-    await tutor.prepare()                       # the client is loaded, as after pane open
+    await tutor.prepare()  # the client is loaded, as after pane open
     app = Bench(tutor)
     async with app.run_test(headless=True, size=(120, 40)) as pilot:
         pane = app.query_one(ChatPane)
@@ -153,7 +203,7 @@ async def pane_once(ai: OpenAIStandIn, expected: str) -> float:
         started = time.perf_counter()
         pane.ask("Explain hashing")
         await app.done.wait()
-        await pilot.pause()                     # the screen refresh that shows it
+        await pilot.pause()  # the screen refresh that shows it
         elapsed = time.perf_counter() - started
         shown = pane.last_answer
     await tutor.aclose()
@@ -184,7 +234,7 @@ async def main(tokens: int, runs: int, shape: str, collect: bool) -> None:
     deltas = answer_deltas(tokens, shape)
     expected = "".join(deltas)
 
-    async def timed(measure):                # each run from a collected heap (see above)
+    async def timed(measure):  # each run from a collected heap (see above)
         if collect:
             gc.collect()
         return await measure
@@ -193,7 +243,7 @@ async def main(tokens: int, runs: int, shape: str, collect: bool) -> None:
         ai.default = expected
         for _ in range(runs * 3 + 3):
             ai.reply(chunks=deltas)
-        await raw_once(ai)                          # warm-up: imports, first connection
+        await raw_once(ai)  # warm-up: imports, first connection
         await tutor_once(ai)
         await pane_once(ai, expected)
         raw: list[float] = []
@@ -201,26 +251,32 @@ async def main(tokens: int, runs: int, shape: str, collect: bool) -> None:
         pane: list[float] = []
         once: list[float] = []
         await history_once(expected)
-        for _ in range(runs):                       # interleaved, so drift hits all four
+        for _ in range(runs):  # interleaved, so drift hits all four
             raw.append((await timed(raw_once(ai)))[0])
             tutor.append(await timed(tutor_once(ai)))
             pane.append(await timed(pane_once(ai, expected)))
             once.append(await timed(history_once(expected)))
 
     def line(name: str, values: list[float]) -> str:
-        return (f"{name:<6} median {statistics.median(values) * 1000:8.1f} ms   "
-                f"best {min(values) * 1000:8.1f} ms")
+        return (
+            f"{name:<6} median {statistics.median(values) * 1000:8.1f} ms   "
+            f"best {min(values) * 1000:8.1f} ms"
+        )
 
-    print(f"answer: {tokens} deltas ({shape}), {len(expected):,} characters of Markdown; "
-          f"{runs} runs, " + ("each after gc.collect()" if collect else "no gc.collect()"))
+    print(
+        f"answer: {tokens} deltas ({shape}), {len(expected):,} characters of Markdown; "
+        f"{runs} runs, " + ("each after gc.collect()" if collect else "no gc.collect()")
+    )
     print(line("raw", raw) + "   openai client alone, typed chunks")
     print(line("tutor", tutor) + "   Tutor.ask, no UI")
     print(line("pane", pane) + "   ChatPane until all of it is on screen")
     print(line("once", once) + "   the pane showing it from history: one render, no stream")
     ratio = statistics.median(pane) / statistics.median(raw)
     print(f"ratio pane/raw   (medians): {ratio:.2f}x   target <= 1.3x")
-    print(f"ratio pane/once  (medians): "
-          f"{statistics.median(pane) / statistics.median(once):.2f}x   (streaming vs one render)")
+    print(
+        f"ratio pane/once  (medians): "
+        f"{statistics.median(pane) / statistics.median(once):.2f}x   (streaming vs one render)"
+    )
 
 
 if __name__ == "__main__":
@@ -228,7 +284,11 @@ if __name__ == "__main__":
     parser.add_argument("--tokens", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=11)
     parser.add_argument("--shape", choices=("tutor", "dense"), default="tutor")
-    parser.add_argument("--no-collect", dest="collect", action="store_false",
-                        help="don't gc.collect() before each timed run")
+    parser.add_argument(
+        "--no-collect",
+        dest="collect",
+        action="store_false",
+        help="don't gc.collect() before each timed run",
+    )
     args = parser.parse_args()
     asyncio.run(main(args.tokens, args.runs, args.shape, args.collect))

@@ -34,14 +34,24 @@ from services.authoring.content import load_course  # noqa: E402
 from services.data import database, postgrest  # noqa: E402
 from services.paths import bundled_courses  # noqa: E402
 
-RESULT = json.dumps({"version": 1, "status": "fail", "message": None,
-                     "score": {"passed": 1, "total": 2, "percent": 50}, "tests": []})
+RESULT = json.dumps(
+    {
+        "version": 1,
+        "status": "fail",
+        "message": None,
+        "score": {"passed": 1, "total": 2, "percent": 50},
+        "tests": [],
+    }
+)
 
 
 def _user(conn) -> str:
     uid = str(uuid.uuid4())
-    conn.execute("insert into auth.users (id, email, aud, role) values (%s, %s,"
-                 " 'authenticated', 'authenticated')", (uid, f"{uid[:8]}@bench.test"))
+    conn.execute(
+        "insert into auth.users (id, email, aud, role) values (%s, %s,"
+        " 'authenticated', 'authenticated')",
+        (uid, f"{uid[:8]}@bench.test"),
+    )
     return uid
 
 
@@ -74,12 +84,19 @@ def measure(url: str, n: int) -> dict[str, tuple[float, float]]:
         author, learner = _user(conn), _user(conn)
     _as(url, author, "select public.publish_course(%s::jsonb)", (payload,))
     with psycopg.connect(url, autocommit=True) as conn:
-        course = conn.execute("select id from courses where slug = 'python-foundations'"
-                              " and created_by = %s", (author,)).fetchone()[0]
-        lessons = [r[0] for r in conn.execute("select id from lessons where course_id = %s"
-                                              " order by order_index", (course,))]
-        quiz = conn.execute("select id from assessments where course_id = %s limit 1",
-                            (course,)).fetchone()[0]
+        course = conn.execute(
+            "select id from courses where slug = 'python-foundations' and created_by = %s",
+            (author,),
+        ).fetchone()[0]
+        lessons = [
+            r[0]
+            for r in conn.execute(
+                "select id from lessons where course_id = %s order by order_index", (course,)
+            )
+        ]
+        quiz = conn.execute(
+            "select id from assessments where course_id = %s limit 1", (course,)
+        ).fetchone()[0]
     _as(url, learner, "select public.enroll(%s)", (course,))
     zones = ("Europe/Berlin", "America/New_York")
     # Each learner-side write counts against that learner's hourly allowance, so the
@@ -89,26 +106,61 @@ def measure(url: str, n: int) -> dict[str, tuple[float, float]]:
     for uid in chatters:
         _as(url, uid, "select public.enroll(%s)", (course,))
     return {
-        "log_chat (2 kB answer)": _time(lambda i: _as(
-            url, chatters[i // 50], "select public.log_chat('Why?', repeat('a', 2000))"), n),
-        "log_ai_interaction": _time(lambda i: _as(
-            url, chatters[i // 50], "select public.log_ai_interaction('chat',"
-            " jsonb_build_object('q', repeat('q', 500)), null, 120, 900)"), n),
-        "record_lesson_progress": _time(lambda i: _as(
-            url, learner, "select public.record_lesson_progress(%s, 30)",
-            (lessons[i % len(lessons)],)), n),
-        "submit_attempt": _time(lambda i: _as(
-            url, learner, "select public.submit_attempt(%s, 'x', %s::jsonb, null)",
-            (quiz, RESULT)), n),
-        "update_profile timezone": _time(lambda i: _as(
-            url, learner, "select public.update_profile(%s::jsonb)",
-            (json.dumps({"timezone": zones[i % 2]}),)), n),
-        "set_enrollment_status": _time(lambda i: _as(
-            url, chatters[i // 50], "select public.set_enrollment_status(%s, %s)",
-            (course, "paused" if i % 2 == 0 else "active")), n),
-        "publish_course (bundled, unchanged)": _time(lambda i: _as(
-            url, author, "select public.publish_course(%s::jsonb)", (payload,)),
-            max(n // 10, 5)),
+        "log_chat (2 kB answer)": _time(
+            lambda i: _as(
+                url, chatters[i // 50], "select public.log_chat('Why?', repeat('a', 2000))"
+            ),
+            n,
+        ),
+        "log_ai_interaction": _time(
+            lambda i: _as(
+                url,
+                chatters[i // 50],
+                "select public.log_ai_interaction('chat',"
+                " jsonb_build_object('q', repeat('q', 500)), null, 120, 900)",
+            ),
+            n,
+        ),
+        "record_lesson_progress": _time(
+            lambda i: _as(
+                url,
+                learner,
+                "select public.record_lesson_progress(%s, 30)",
+                (lessons[i % len(lessons)],),
+            ),
+            n,
+        ),
+        "submit_attempt": _time(
+            lambda i: _as(
+                url,
+                learner,
+                "select public.submit_attempt(%s, 'x', %s::jsonb, null)",
+                (quiz, RESULT),
+            ),
+            n,
+        ),
+        "update_profile timezone": _time(
+            lambda i: _as(
+                url,
+                learner,
+                "select public.update_profile(%s::jsonb)",
+                (json.dumps({"timezone": zones[i % 2]}),),
+            ),
+            n,
+        ),
+        "set_enrollment_status": _time(
+            lambda i: _as(
+                url,
+                chatters[i // 50],
+                "select public.set_enrollment_status(%s, %s)",
+                (course, "paused" if i % 2 == 0 else "active"),
+            ),
+            n,
+        ),
+        "publish_course (bundled, unchanged)": _time(
+            lambda i: _as(url, author, "select public.publish_course(%s::jsonb)", (payload,)),
+            max(n // 10, 5),
+        ),
     }
 
 
@@ -135,8 +187,7 @@ def main() -> int:
             database.migrate(url, directory=directory)
             results[label] = measure(url, args.iterations)
             _POOL.pop(url).close()
-        print(f"{'write':<38} {'v0.1 median':>12} {'p95':>8} {'now median':>12} "
-              f"{'p95':>8}  (ms)")
+        print(f"{'write':<38} {'v0.1 median':>12} {'p95':>8} {'now median':>12} {'p95':>8}  (ms)")
         for key in results["now"]:
             (om, op), (nm, np_) = results["v0.1"][key], results["now"][key]
             print(f"{key:<38} {om:>12.2f} {op:>8.2f} {nm:>12.2f} {np_:>8.2f}")

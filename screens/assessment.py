@@ -29,10 +29,15 @@ from widgets.panels import ScrollPanel
 from widgets.results import ResultsTable
 from widgets.transcripts import mark_transcripts
 
-STATUS_ICONS = {"pass": ("✓", "green"), "fail": ("✗", "red"), "error": ("!", "red"),
-                "timeout": ("⏱", "yellow"), "memory_limit": ("M", "yellow"),
-                "output_limit": ("…", "yellow")}
-WARN_AT = 60          # seconds left when the countdown turns red and warns
+STATUS_ICONS = {
+    "pass": ("✓", "green"),
+    "fail": ("✗", "red"),
+    "error": ("!", "red"),
+    "timeout": ("⏱", "yellow"),
+    "memory_limit": ("M", "yellow"),
+    "output_limit": ("…", "yellow"),
+}
+WARN_AT = 60  # seconds left when the countdown turns red and warns
 AUTOSAVE_AFTER = 0.8  # seconds of quiet typing before the draft is written
 
 
@@ -86,13 +91,13 @@ class AssessmentScreen(DataScreen):
         Binding("escape", "back", "Back", id="assessment.back"),
         # Before the editor sees esc, but only while tests run (check_action).
         Binding("escape", "cancel_run", "Cancel run", id="assessment.cancel", priority=True),
-        Binding("alt+left", "split(-10)", "Narrower instructions", id="assessment.narrower",
-                show=False),
-        Binding("alt+right", "split(10)", "Wider instructions", id="assessment.wider",
-                show=False),
+        Binding(
+            "alt+left", "split(-10)", "Narrower instructions", id="assessment.narrower", show=False
+        ),
+        Binding("alt+right", "split(10)", "Wider instructions", id="assessment.wider", show=False),
     ]
-    SPLITS = (20, 70)      # the instructions' share of the width, in percent: lowest, highest
-    split = 45             # as app.tcss has it
+    SPLITS = (20, 70)  # the instructions' share of the width, in percent: lowest, highest
+    split = 45  # as app.tcss has it
     # Under 100 columns the tutor takes the instructions' place (it knows them).
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
@@ -101,23 +106,23 @@ class AssessmentScreen(DataScreen):
         self.assessment_id = assessment_id
         self.detail: AssessmentDetail | None = None
         self.spec = None
-        self.phase = "idle"                     # idle | starting | started | sending | submitted
-        self.attempt_id: str | None = None      # the server's attempt (None: offline start)
-        self.deadline: float | None = None      # monotonic time the timer hits zero
+        self.phase = "idle"  # idle | starting | started | sending | submitted
+        self.attempt_id: str | None = None  # the server's attempt (None: offline start)
+        self.deadline: float | None = None  # monotonic time the timer hits zero
         self.warned = False
         self.last_result: dict | None = None
-        self._loaded_text: str | None = None    # what the editor was given (not an edit)
+        self._loaded_text: str | None = None  # what the editor was given (not an edit)
         self._start_task: asyncio.Task | None = None
-        self._cancel: threading.Event | None = None   # the running tests' cancel switch
+        self._cancel: threading.Event | None = None  # the running tests' cancel switch
         # "run" | "submit" while tests run (not `_running`: Textual's MessagePump has one)
         self._testing: str | None = None
         self._autosave_timer = None
-        self.used_hint = False              # the tutor answered here: a pass rates Hard
-        self._submitted_after: float | None = None   # seconds into the timed attempt
-        self._graded_here: str | None = None    # the attempt submitted here, being graded
-        self._awaiting: str | None = None       # the attempt whose grade is awaited
-        self._typing = False                # edits not yet saved to the draft
-        self._draft_seen: float | None = None   # the draft's mtime this editor last knew
+        self.used_hint = False  # the tutor answered here: a pass rates Hard
+        self._submitted_after: float | None = None  # seconds into the timed attempt
+        self._graded_here: str | None = None  # the attempt submitted here, being graded
+        self._awaiting: str | None = None  # the attempt whose grade is awaited
+        self._typing = False  # edits not yet saved to the draft
+        self._draft_seen: float | None = None  # the draft's mtime this editor last knew
 
     @property
     def submitting(self) -> bool:
@@ -144,13 +149,14 @@ class AssessmentScreen(DataScreen):
         table = self.query_one("#results", DataTable)
         table.add_columns(" ", "Test", "ms", "Result")
         self.query_one("#result-summary", Static).update(
-            Text("ctrl+r runs the tests · ctrl+s submits your attempt", style="dim"))
+            Text("ctrl+r runs the tests · ctrl+s submits your attempt", style="dim")
+        )
         self.query_one("#grading-status", Static).display = False
         self.set_interval(1, self._tick)
         self.set_interval(1, self._pick_up_outside_edits)
 
     def on_unmount(self) -> None:
-        if self._cancel is not None:        # leaving: no test keeps running for nobody
+        if self._cancel is not None:  # leaving: no test keeps running for nobody
             self._cancel.set()
 
     async def fetch(self) -> AssessmentDetail:
@@ -164,7 +170,7 @@ class AssessmentScreen(DataScreen):
             self.deadline = None
             return
         self.deadline = time.monotonic() + max(0.0, minutes * 60 - _elapsed(started_at))
-        self.warned = minutes * 60 <= WARN_AT    # a 1-minute attempt: no "one minute left"
+        self.warned = minutes * 60 <= WARN_AT  # a 1-minute attempt: no "one minute left"
 
     def show(self, data: AssessmentDetail) -> None:
         from services.runner.spec import assessment_from_row
@@ -175,24 +181,30 @@ class AssessmentScreen(DataScreen):
         self.title = a.title
         self.spec = assessment_from_row(a.__dict__)
         meta = Text(a.title + "\n", style="bold")
-        parts = [a.difficulty or "", f"{a.time_limit} min" if a.time_limit else "untimed",
-                 a.language, plural(len(a.test_cases), "test"),
-                 {"verified": "verified grading", "self": "self-graded"}.get(a.grading or "", "")]
+        parts = [
+            a.difficulty or "",
+            f"{a.time_limit} min" if a.time_limit else "untimed",
+            a.language,
+            plural(len(a.test_cases), "test"),
+            {"verified": "verified grading", "self": "self-graded"}.get(a.grading or "", ""),
+        ]
         meta.append("  ·  ".join(p for p in parts if p), style="dim")
         if data.course:
-            meta.append(f"\n{data.course.title}" + (f" — {data.lesson.title}"
-                                                     if data.lesson else ""), style="dim")
+            meta.append(
+                f"\n{data.course.title}" + (f" — {data.lesson.title}" if data.lesson else ""),
+                style="dim",
+            )
         self.query_one("#assessment-meta", Static).update(meta)
         self.query_one("#instructions", Markdown).update(
-            mark_transcripts(a.instructions or a.description or ""))
+            mark_transcripts(a.instructions or a.description or "")
+        )
         self._show_attempts()
         waiting = next((x for x in data.attempts if x.status == "submitted"), None)
         if waiting is not None and waiting.id != self._awaiting:
-            self._await_grade(waiting.id)       # submitted (here, before, or from the outbox)
+            self._await_grade(waiting.id)  # submitted (here, before, or from the outbox)
         if first:
             editor = self.query_one("#editor", TextArea)
-            editor.language = a.language if a.language in ("python", "javascript", "bash") \
-                else None
+            editor.language = a.language if a.language in ("python", "javascript", "bash") else None
             draft = drafts.load(self.assessment_id)
             self._draft_seen = drafts.modified(self.assessment_id)
             worked = draft is not None and draft.strip() != (a.starter_code or "").strip()
@@ -221,8 +233,9 @@ class AssessmentScreen(DataScreen):
         self.attempt_id = open_attempt.id
         self._start_clock(minutes, open_attempt.started_at)
         if expired:
-            self.notify("Your timed attempt ran out while you were away.", title="Time",
-                        severity="warning")
+            self.notify(
+                "Your timed attempt ran out while you were away.", title="Time", severity="warning"
+            )
 
     def _show_attempts(self) -> None:
         data = self.detail
@@ -236,17 +249,19 @@ class AssessmentScreen(DataScreen):
         if not finished:
             text.append("none submitted yet", style="dim")
         for attempt in finished[:5]:
-            if attempt.status == "submitted":          # waiting for a grader
+            if attempt.status == "submitted":  # waiting for a grader
                 text.append("submitted  grading…\n", style="dim")
                 continue
             when = (attempt.completed_at or "")[:16].replace("T", " ")
             text.append(f"{when}  {attempt.score or 0:.0f}%", style="")
             if attempt.grading in ("self", "error"):
-                text.append(" self-reported" if attempt.grading == "self" else " not graded",
-                            style="yellow")
+                text.append(
+                    " self-reported" if attempt.grading == "self" else " not graded", style="yellow"
+                )
             if attempt.time_spent is not None:
-                text.append(f"  {attempt.time_spent // 60}m{attempt.time_spent % 60:02d}s",
-                            style="dim")
+                text.append(
+                    f"  {attempt.time_spent // 60}m{attempt.time_spent % 60:02d}s", style="dim"
+                )
             if attempt.pending:
                 text.append("  waiting to sync", style="yellow")
             text.append("\n")
@@ -260,8 +275,9 @@ class AssessmentScreen(DataScreen):
         if self.phase == "idle":
             if minutes:
                 text.append("Not started", style="bold")
-                text.append(f" · {minutes} min timer starts at your first edit, run or F5",
-                            style="dim")
+                text.append(
+                    f" · {minutes} min timer starts at your first edit, run or F5", style="dim"
+                )
             else:
                 text.append("Not started", style="bold")
                 text.append(" · untimed · starts at your first edit, run or F5", style="dim")
@@ -271,8 +287,9 @@ class AssessmentScreen(DataScreen):
             if left is not None:
                 minutes_left, seconds = divmod(int(left), 60)
                 style = "bold red" if left <= WARN_AT else "bold"
-                text.append(f"Timed attempt running · {minutes_left:02d}:{seconds:02d} left",
-                            style=style)
+                text.append(
+                    f"Timed attempt running · {minutes_left:02d}:{seconds:02d} left", style=style
+                )
             elif self.attempt_id is None:
                 text.append("Attempt in progress on this machine", style="bold")
                 text.append(" · not timed (the server was not reached)", style="dim")
@@ -281,7 +298,7 @@ class AssessmentScreen(DataScreen):
                 text.append(" · untimed", style="dim")
             if self.phase == "sending":
                 text.append(" · sending…", style="dim")
-        else:   # submitted
+        else:  # submitted
             text.append("Submitted", style="bold green")
             text.append(" · ctrl+n starts a new attempt; runs now are practice", style="dim")
         self.query_one("#attempt-state", Static).update(text)
@@ -312,8 +329,11 @@ class AssessmentScreen(DataScreen):
             return
         if left <= WARN_AT and not self.warned:
             self.warned = True
-            self.notify("One minute left. At zero your code is submitted as it stands.",
-                        title="Time", severity="warning")
+            self.notify(
+                "One minute left. At zero your code is submitted as it stands.",
+                title="Time",
+                severity="warning",
+            )
         if left <= 0 and self._testing != "submit":
             self.notify("Time is up: submitting your code as it stands.", severity="warning")
             self.action_submit()
@@ -342,8 +362,9 @@ class AssessmentScreen(DataScreen):
         except Exception as exc:  # offline or refused: still an attempt, kept on this machine
             self.attempt_id = None
             self.deadline = None
-            self.notify(f"{friendly(exc)} — your attempt is not timed on the server.",
-                        severity="warning")
+            self.notify(
+                f"{friendly(exc)} — your attempt is not timed on the server.", severity="warning"
+            )
         else:
             attempt = result["attempt"]
             self.attempt_id = attempt["id"]
@@ -358,7 +379,7 @@ class AssessmentScreen(DataScreen):
     def _edited(self) -> None:
         text = self.query_one("#editor", TextArea).text
         if text == self._loaded_text:
-            return                       # the screen filled the editor: not the learner
+            return  # the screen filled the editor: not the learner
         self._typing = True
         self._loaded_text = None
         if self.phase == "idle":
@@ -400,15 +421,22 @@ class AssessmentScreen(DataScreen):
         course = self.detail.course.slug if self.detail.course else None
         try:
             root = workspace_root(config.load().practice_dir)
-            path = workspace_file(root, course or (self.detail.course.title if self.detail.course
-                                                   else None), a.slug or a.title, a.language)
+            path = workspace_file(
+                root,
+                course or (self.detail.course.title if self.detail.course else None),
+                a.slug or a.title,
+                a.language,
+            )
             prepare_file(path, self.assessment_id, a.starter_code or "")
         except Exception as exc:
             self.notify(friendly(exc), title="Could not write the file", severity="error")
             return
-        self.notify(f"Wrote {path}. In another terminal: learn practice {a.slug or a.id} "
-                    "— every save there runs the tests, and shows up here.",
-                    title="Practise in your editor", timeout=15)
+        self.notify(
+            f"Wrote {path}. In another terminal: learn practice {a.slug or a.id} "
+            "— every save there runs the tests, and shows up here.",
+            title="Practise in your editor",
+            timeout=15,
+        )
 
     # Running and submitting -------------------------------------------------
 
@@ -430,7 +458,7 @@ class AssessmentScreen(DataScreen):
             self.notify("This attempt is already submitted. Press ctrl+n for a new attempt.")
             return
         self.save_draft()
-        if self._cancel is not None:        # a practice run gives way to the submission
+        if self._cancel is not None:  # a practice run gives way to the submission
             self._cancel.set()
         self._testing = "submit"
         self._submit(self.query_one("#editor", TextArea).text, self._begin())
@@ -443,7 +471,8 @@ class AssessmentScreen(DataScreen):
         self._testing = kind
         self.refresh_bindings()
         self.query_one("#result-summary", Static).update(
-            Text("Running tests… (esc cancels)", style="dim"))
+            Text("Running tests… (esc cancels)", style="dim")
+        )
         try:
             result = await asyncio.to_thread(run, self.spec, code, cancel)
         except Exception as exc:
@@ -462,10 +491,8 @@ class AssessmentScreen(DataScreen):
 
     @work(exclusive=True, group="run")
     async def _run_tests(self, code: str) -> None:
-        if await self._tests(code, "run") is None and self.is_attached \
-                and self._testing is None:
-            self.query_one("#result-summary", Static).update(
-                Text("Run cancelled.", style="dim"))
+        if await self._tests(code, "run") is None and self.is_attached and self._testing is None:
+            self.query_one("#result-summary", Static).update(Text("Run cancelled.", style="dim"))
 
     @work(exclusive=True, group="submit")
     async def _submit(self, code: str, starting: asyncio.Task | None) -> None:
@@ -478,16 +505,25 @@ class AssessmentScreen(DataScreen):
                 self._testing = None
         if result is None:
             if self.is_attached:
-                self.query_one("#result-summary", Static).update(Text(
-                    "Submission cancelled: your attempt is still open (ctrl+s submits).",
-                    style="yellow"))
+                self.query_one("#result-summary", Static).update(
+                    Text(
+                        "Submission cancelled: your attempt is still open (ctrl+s submits).",
+                        style="yellow",
+                    )
+                )
             return
         self.phase = "sending"
         self._show_state()
         # Shielded: leaving the screen must not cut a submission in half.
-        sending = asyncio.ensure_future(self.api.submit_attempt(
-            self.assessment_id, code, result, result["score"]["percent"],
-            attempt_id=self.attempt_id))
+        sending = asyncio.ensure_future(
+            self.api.submit_attempt(
+                self.assessment_id,
+                code,
+                result,
+                result["score"]["percent"],
+                attempt_id=self.attempt_id,
+            )
+        )
         try:
             response = await asyncio.shield(sending)
         except asyncio.CancelledError:
@@ -500,25 +536,31 @@ class AssessmentScreen(DataScreen):
         self.phase = "submitted"
         limit, left = self._limit_minutes(), self.remaining()
         self._submitted_after = limit * 60 - left if limit and left is not None else None
-        graded_later = not response.get("queued") \
-            and response["attempt"].get("status") == "submitted"
-        if not graded_later:          # else the verified score rates it (_grade_recorded)
+        graded_later = (
+            not response.get("queued") and response["attempt"].get("status") == "submitted"
+        )
+        if not graded_later:  # else the verified score rates it (_grade_recorded)
             self._rate_card(result["score"]["percent"])
         self.attempt_id = None
         self.deadline = None
         self._show_state()
         self.app.celebrate(response.achievements)
         if response.get("queued"):  # offline: kept in the outbox, sent when back
-            self.notify(f"Saved on this machine ({result['score']['percent']}%): "
-                        "it is recorded when the server is back.", title="Attempt queued")
-        elif response["attempt"].get("status") == "submitted":   # a grader decides the score
+            self.notify(
+                f"Saved on this machine ({result['score']['percent']}%): "
+                "it is recorded when the server is back.",
+                title="Attempt queued",
+            )
+        elif response["attempt"].get("status") == "submitted":  # a grader decides the score
             self._graded_here = response["attempt"]["id"]
             self._await_grade(response["attempt"]["id"])
             return
         else:
             score = response["attempt"]["score"]
-            self.notify(f"Submitted: {float(score):.0f}%. Press ctrl+n for a new attempt.",
-                        title="Attempt recorded")
+            self.notify(
+                f"Submitted: {float(score):.0f}%. Press ctrl+n for a new attempt.",
+                title="Attempt recorded",
+            )
         self.reload(quiet=True)
 
     def _rate_card(self, percent: float) -> None:
@@ -527,8 +569,12 @@ class AssessmentScreen(DataScreen):
         from services.review.spaced import Reviews, assessment_rating
 
         limit = self._limit_minutes()
-        rating = assessment_rating(passed=percent >= 70, used_hint=self.used_hint,
-                                   seconds=self._submitted_after, time_limit_minutes=limit)
+        rating = assessment_rating(
+            passed=percent >= 70,
+            used_hint=self.used_hint,
+            seconds=self._submitted_after,
+            time_limit_minutes=limit,
+        )
         reviews, assessment_id = Reviews(self.api), self.assessment_id
         self.app.run_write(lambda: reviews.rate_assessment(assessment_id, rating))
 
@@ -539,8 +585,10 @@ class AssessmentScreen(DataScreen):
         score = result["score"]
         summary = Text()
         icon, style = STATUS_ICONS.get(result["status"], ("?", ""))
-        summary.append(f"{icon} {score['passed']}/{score['total']} tests passed "
-                       f"({score['percent']}%)", style=f"bold {style}")
+        summary.append(
+            f"{icon} {score['passed']}/{score['total']} tests passed ({score['percent']}%)",
+            style=f"bold {style}",
+        )
         if result.get("message"):
             summary.append(f"\n{result['message']}", style="red")
         self.query_one("#result-summary", Static).update(summary)
@@ -557,11 +605,14 @@ class AssessmentScreen(DataScreen):
         for index, test in enumerate(result["tests"]):
             icon, style = STATUS_ICONS.get(test["status"], ("?", ""))
             why = _why(test, self.spec.entry if self.spec else None)
-            table.add_row(Text(icon, style=style), _clip(test["name"], name_width),
-                          Text(f"{test.get('duration_ms') or 0:.0f}", justify="right"),
-                          Text(_clip(why, 3 * room - 4), style="dim"
-                               if test["status"] == "pass" else ""),
-                          key=str(index), height=None)
+            table.add_row(
+                Text(icon, style=style),
+                _clip(test["name"], name_width),
+                Text(f"{test.get('duration_ms') or 0:.0f}", justify="right"),
+                Text(_clip(why, 3 * room - 4), style="dim" if test["status"] == "pass" else ""),
+                key=str(index),
+                height=None,
+            )
 
     @on(ResultsTable.Resized)
     def _rewrap_results(self) -> None:
@@ -578,9 +629,13 @@ class AssessmentScreen(DataScreen):
         result = self.last_result["tests"][index]
         tests = self.spec.tests if self.spec is not None else []
         test = next((t for t in tests if t.name == result["name"]), None)
-        self.app.push_screen(ResultDetail(result, test_code(test, self.spec.entry
-                                                             if self.spec else None),
-                                          dark=self.app.current_theme.dark))
+        self.app.push_screen(
+            ResultDetail(
+                result,
+                test_code(test, self.spec.entry if self.spec else None),
+                dark=self.app.current_theme.dark,
+            )
+        )
 
     # Verified grading: the submission waits for a grader --------------------------
 
@@ -608,7 +663,7 @@ class AssessmentScreen(DataScreen):
             await asyncio.sleep(0.2 if waited < 5 else 1.0 if waited < 60 else 3.0)
             try:
                 result = await self.api.attempt_result(attempt_id)
-            except Exception:        # offline for a moment: keep waiting, visibly
+            except Exception:  # offline for a moment: keep waiting, visibly
                 self._grading_line("grading… (cannot reach the server; still waiting)")
                 continue
             if result["attempt"]["status"] != "submitted":
@@ -616,8 +671,10 @@ class AssessmentScreen(DataScreen):
                 self._awaiting = None
                 return
             if waited > 3 and not _grader_recent(result.get("grader_seen_at")):
-                self._grading_line("waiting for a grader (none seen recently) — the result "
-                                   "above is unverified", "yellow")
+                self._grading_line(
+                    "waiting for a grader (none seen recently) — the result above is unverified",
+                    "yellow",
+                )
 
     @on(GradeRecorded)
     def _grade_recorded(self, message: GradeRecorded) -> None:
@@ -632,8 +689,11 @@ class AssessmentScreen(DataScreen):
             self._grading_line(f"verified: {float(attempt.get('score') or 0):.0f}%", "green")
             if attempt.get("id") == self._graded_here:
                 self._rate_card(float(attempt.get("score") or 0))
-            self.notify(f"Verified: {float(attempt.get('score') or 0):.0f}%. "
-                        "Press ctrl+n for a new attempt.", title="Attempt graded")
+            self.notify(
+                f"Verified: {float(attempt.get('score') or 0):.0f}%. "
+                "Press ctrl+n for a new attempt.",
+                title="Attempt graded",
+            )
         self.app.celebrate(message.result.get("achievements") or [])
         self.reload(quiet=True)
 
@@ -652,8 +712,9 @@ class AssessmentScreen(DataScreen):
             return
         editor = self.query_one("#editor", TextArea)
         drafts.save(self.assessment_id + ".before-reset", editor.text)
-        editor.replace(self.detail.assessment.starter_code or "", editor.document.start,
-                       editor.document.end)
+        editor.replace(
+            self.detail.assessment.starter_code or "", editor.document.start, editor.document.end
+        )
         self.notify("Reset to the starter code (ctrl+z brings yours back).")
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
@@ -666,7 +727,7 @@ class AssessmentScreen(DataScreen):
             self._cancel.set()
 
     def action_back(self) -> None:
-        if self._cancel is not None:        # esc stops the tests that are running first
+        if self._cancel is not None:  # esc stops the tests that are running first
             self._cancel.set()
             return
         self.save_draft()
@@ -681,10 +742,10 @@ class AssessmentScreen(DataScreen):
         editor = event.editor
         self.save_draft()
         try:
-            text = edit_in_external_editor(self.app, editor.text,
-                                           suffix=".py" if editor.language == "python"
-                                           else ".txt")
-        except Exception as exc:     # no editor, no terminal to hand over, …
+            text = edit_in_external_editor(
+                self.app, editor.text, suffix=".py" if editor.language == "python" else ".txt"
+            )
+        except Exception as exc:  # no editor, no terminal to hand over, …
             self.notify(friendly(exc), title="Could not open your editor", severity="error")
             return
         if text is not None and text != editor.text:
@@ -701,9 +762,11 @@ class AssessmentScreen(DataScreen):
         if not self.timer_running:
             return None
         minutes = int((self.remaining() or 0) // 60)
-        return (f"The clock of your timed attempt keeps running while learn is closed "
-                f"({plural(minutes, 'minute')} left). If it runs out, your code is submitted "
-                "as it stands when you next open this assessment.")
+        return (
+            f"The clock of your timed attempt keeps running while learn is closed "
+            f"({plural(minutes, 'minute')} left). If it runs out, your code is submitted "
+            "as it stands when you next open this assessment."
+        )
 
     # The tutor's view of this screen ----------------------------------------
 
@@ -712,5 +775,8 @@ class AssessmentScreen(DataScreen):
         if self.detail is None:
             return TutorContext.general()
         return TutorContext.for_assessment(
-            self.detail, code=self.query_one("#editor", TextArea).text,
-            results=self.last_result, timer_running=self.timer_running)
+            self.detail,
+            code=self.query_one("#editor", TextArea).text,
+            results=self.last_result,
+            timer_running=self.timer_running,
+        )

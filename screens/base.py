@@ -26,8 +26,10 @@ class DataScreen(Screen):
     Textual calls `on_mount` of every class in the MRO, this one after the subclass's:
     a subclass's on_mount must not call super().on_mount() (it would load twice)."""
 
-    BINDINGS = [Binding("r", "reload", "Refresh", id="reload", show=False),
-                Binding("escape", "back", "Back", id="back")]
+    BINDINGS = [
+        Binding("r", "reload", "Refresh", id="reload", show=False),
+        Binding("escape", "back", "Back", id="back"),
+    ]
 
     class Loaded(Message):
         def __init__(self, data: Any) -> None:
@@ -40,7 +42,7 @@ class DataScreen(Screen):
             self.error = error
 
     _preloaded: tuple[bool, Any] | None = None
-    as_of: datetime | None = None      # shown from the read cache, until fresh data comes
+    as_of: datetime | None = None  # shown from the read cache, until fresh data comes
 
     def preset(self, data: Any, as_of: datetime) -> None:
         """Mount with data saved earlier (the read cache), labelled "as of …" in the
@@ -62,7 +64,7 @@ class DataScreen(Screen):
             self.reload()
             return
         (ok, value), self._preloaded = self._preloaded, None
-        self._fresh = True                 # the resume that follows needs no reload
+        self._fresh = True  # the resume that follows needs no reload
         if ok:
             self._shown_once = True
             self.show(value)
@@ -136,7 +138,7 @@ class DataScreen(Screen):
     def _on_loaded(self, message: Loaded) -> None:
         self.set_loading(False)
         self._shown_once = True
-        if self.as_of is not None:         # fresh data replaces the cached one
+        if self.as_of is not None:  # fresh data replaces the cached one
             self.as_of = None
             self.sub_title = None
         self.show(message.data)

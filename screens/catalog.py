@@ -15,8 +15,12 @@ from widgets.keybar import KeyBar
 from widgets.lists import refill
 from widgets.status import StateMessage
 
-DIFFICULTIES = [("Any level", ""), ("Beginner", "Beginner"), ("Intermediate", "Intermediate"),
-                ("Advanced", "Advanced")]
+DIFFICULTIES = [
+    ("Any level", ""),
+    ("Beginner", "Beginner"),
+    ("Intermediate", "Intermediate"),
+    ("Advanced", "Advanced"),
+]
 
 
 class CatalogScreen(DataScreen):
@@ -33,8 +37,7 @@ class CatalogScreen(DataScreen):
         with Vertical(id="body"):
             with Horizontal(id="filters"):
                 yield Input(placeholder="Search courses…  (/ to focus)", id="search")
-                yield Select([("Any tag", "")], prompt="Tag", allow_blank=False, value="",
-                             id="tag")
+                yield Select([("Any tag", "")], prompt="Tag", allow_blank=False, value="", id="tag")
                 yield Select(DIFFICULTIES, allow_blank=False, value="", id="difficulty")
             yield StateMessage(id="empty")
             yield ListView(id="courses")
@@ -43,27 +46,31 @@ class CatalogScreen(DataScreen):
     def on_mount(self) -> None:
         self.title = "Catalog"
         self._tags: list[str] = []
-        self._asked = self._filters()       # what the first load (DataScreen's) asks for
+        self._asked = self._filters()  # what the first load (DataScreen's) asks for
 
     def _filters(self) -> tuple[str | None, str | None, str | None]:
         """(search, tag, difficulty) as the widgets have them now."""
         search = self.query_one("#search", Input).value.strip()
         tag = self.query_one("#tag", Select).value
         difficulty = self.query_one("#difficulty", Select).value
-        return (search or None, tag if isinstance(tag, str) and tag else None,
-                difficulty if isinstance(difficulty, str) and difficulty else None)
+        return (
+            search or None,
+            tag if isinstance(tag, str) and tag else None,
+            difficulty if isinstance(difficulty, str) and difficulty else None,
+        )
 
     async def fetch(self) -> Catalog:
         search, tag, difficulty = self._filters()
-        return await self.api.catalog(search=search, tags=[tag] if tag else None,
-                                      difficulty=difficulty)
+        return await self.api.catalog(
+            search=search, tags=[tag] if tag else None, difficulty=difficulty
+        )
 
     def show(self, data: Catalog) -> None:
         if data.tags != self._tags:
             self._tags = data.tags
             tag = self.query_one("#tag", Select)
             current = tag.value
-            with tag.prevent(Select.Changed):      # new options are not a new filter
+            with tag.prevent(Select.Changed):  # new options are not a new filter
                 tag.set_options([("Any tag", ""), *[(f"#{t}", t) for t in data.tags]])
                 tag.value = current if current in data.tags else ""
         courses = self.query_one("#courses", ListView)
@@ -119,5 +126,8 @@ class CatalogScreen(DataScreen):
         if course.enrolled:
             self.notify(f"You are already enrolled in {course.title}.")
             return
-        self.write(lambda: self.api.enroll(course.id), success=f"Enrolled in {course.title}.",
-                   then=lambda _r: self.reload(quiet=True))
+        self.write(
+            lambda: self.api.enroll(course.id),
+            success=f"Enrolled in {course.title}.",
+            then=lambda _r: self.reload(quiet=True),
+        )

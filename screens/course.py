@@ -97,11 +97,14 @@ class CourseScreen(DataScreen):
         self.title = course.title
         meta = Text()
         meta.append(course.title + "\n", style="bold")
-        meta.append(course.difficulty_level,
-                    style=DIFFICULTY_STYLE.get(course.difficulty_level, ""))
-        parts = [course.duration or "",
-                 f"{course.estimated_hours:g} h" if course.estimated_hours else "",
-                 stars(course.rating_avg, course.rating_count)]
+        meta.append(
+            course.difficulty_level, style=DIFFICULTY_STYLE.get(course.difficulty_level, "")
+        )
+        parts = [
+            course.duration or "",
+            f"{course.estimated_hours:g} h" if course.estimated_hours else "",
+            stars(course.rating_avg, course.rating_count),
+        ]
         meta.append("  ·  " + "  ·  ".join(p for p in parts if p) + "\n", style="dim")
         if data.enrollment:
             meta.append_text(bar(data.enrollment.progress, 24, self.app.current_theme))
@@ -114,13 +117,16 @@ class CourseScreen(DataScreen):
             meta.append(f"Your rating: {'★' * data.my_rating.rating}\n", style="dim")
         self.query_one("#course-meta", Static).update(meta)
         self.query_one("#course-description", Markdown).update(
-            course.description or course.short_description or "")
+            course.description or course.short_description or ""
+        )
         lessons = self.query_one("#lessons", ListView)
         index = lessons.index
         nxt = data.next_lesson
-        refill(lessons, [LessonItem(lesson, i + 1) for i, lesson in enumerate(data.lessons)],
-               index if index is not None else
-               data.lessons.index(nxt) if nxt in data.lessons else 0)
+        refill(
+            lessons,
+            [LessonItem(lesson, i + 1) for i, lesson in enumerate(data.lessons)],
+            index if index is not None else data.lessons.index(nxt) if nxt in data.lessons else 0,
+        )
         assessments = self.query_one("#assessments", ListView)
         refill(assessments, [AssessmentItem(a) for a in data.assessments], assessments.index)
         assessments.display = bool(data.assessments)
@@ -160,9 +166,11 @@ class CourseScreen(DataScreen):
         if self._status() in ("active", "completed"):
             self.notify("You are already enrolled.")
             return
-        self.write(lambda: self.api.enroll(self.course_id),
-                   success=f"Enrolled in {self.detail.course.title}.",
-                   then=lambda _r: self.reload(quiet=True))
+        self.write(
+            lambda: self.api.enroll(self.course_id),
+            success=f"Enrolled in {self.detail.course.title}.",
+            then=lambda _r: self.reload(quiet=True),
+        )
 
     def action_pause(self) -> None:
         status = self._status()
@@ -173,16 +181,20 @@ class CourseScreen(DataScreen):
         if status == "completed":
             self.notify("This course is completed.")
             return
-        self.write(lambda: self.api.set_enrollment_status(self.course_id, new),
-                   success="Resumed." if new == "active" else "Paused.",
-                   then=lambda _r: self.reload(quiet=True))
+        self.write(
+            lambda: self.api.set_enrollment_status(self.course_id, new),
+            success="Resumed." if new == "active" else "Paused.",
+            then=lambda _r: self.reload(quiet=True),
+        )
 
     def action_drop(self) -> None:
         if self._status() is None:
             return
-        self.write(lambda: self.api.set_enrollment_status(self.course_id, "dropped"),
-                   success="Dropped. Your progress is kept; enroll again any time.",
-                   then=lambda _r: self.reload(quiet=True))
+        self.write(
+            lambda: self.api.set_enrollment_status(self.course_id, "dropped"),
+            success="Dropped. Your progress is kept; enroll again any time.",
+            then=lambda _r: self.reload(quiet=True),
+        )
 
     def action_rate(self) -> None:
         if self.detail is None:
@@ -193,14 +205,20 @@ class CourseScreen(DataScreen):
             if result is None:
                 return
             stars_, text = result
-            self.write(lambda: self.api.rate_course(self.course_id, stars_, text or None),
-                       success="Thanks for rating this course.",
-                       then=lambda _r: self.reload(quiet=True))
+            self.write(
+                lambda: self.api.rate_course(self.course_id, stars_, text or None),
+                success="Thanks for rating this course.",
+                then=lambda _r: self.reload(quiet=True),
+            )
 
-        self.app.push_screen(RateCourseDialog(self.detail.course.title,
-                                              current.rating if current else None,
-                                              current.feedback_text if current else None),
-                             rated)
+        self.app.push_screen(
+            RateCourseDialog(
+                self.detail.course.title,
+                current.rating if current else None,
+                current.feedback_text if current else None,
+            ),
+            rated,
+        )
 
     def action_download(self) -> None:
         """Fetch the course, its lessons and assessments for offline use."""
@@ -220,9 +238,12 @@ class CourseScreen(DataScreen):
         except Exception as exc:
             self.notify(friendly(exc), title="Not available offline", severity="error")
         else:
-            self.notify(f"{plural(report.lessons, 'lesson')} and "
-                        f"{plural(report.assessments, 'assessment')} are "
-                        "available offline.", title=report.title)
+            self.notify(
+                f"{plural(report.lessons, 'lesson')} and "
+                f"{plural(report.assessments, 'assessment')} are "
+                "available offline.",
+                title=report.title,
+            )
         finally:
             await progress.remove()
 

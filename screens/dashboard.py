@@ -29,18 +29,23 @@ def streak_text(dashboard: Dashboard) -> Text:
     text.append("★ " if streak.current else "☆ ", style="bold orange1" if streak.current else "dim")
     text.append(f"{streak.current}", style="bold orange1" if streak.current else "bold")
     text.append(f" {unit}{'s' if streak.current != 1 else ''} streak\n")
-    text.append(f"longest {streak.longest}   ·   {plural(dashboard.points, 'point')}\n\n",
-                style="dim")
+    text.append(
+        f"longest {streak.longest}   ·   {plural(dashboard.points, 'point')}\n\n", style="dim"
+    )
     if streak.active_today:
-        text.append("✓ You learned today. See you tomorrow!" if unit == "day"
-                    else "✓ You learned this week.", style="green")
+        text.append(
+            "✓ You learned today. See you tomorrow!"
+            if unit == "day"
+            else "✓ You learned this week.",
+            style="green",
+        )
     elif streak.current:
         when = "today" if unit == "day" else "this week"
-        text.append(f"Complete a lesson, an assessment or a review {when} to keep it going.",
-                    style="yellow")
+        text.append(
+            f"Complete a lesson, an assessment or a review {when} to keep it going.", style="yellow"
+        )
     else:
-        text.append("Complete a lesson, an assessment or a review to start a streak.",
-                    style="dim")
+        text.append("Complete a lesson, an assessment or a review to start a streak.", style="dim")
     return text
 
 
@@ -50,8 +55,10 @@ def review_text(summary) -> Text:
 
     text = Text()
     if summary.due_now:
-        text.append(f"● {summary.due_now} card{'s' if summary.due_now != 1 else ''} to "
-                    "review — press r\n", style="bold")
+        text.append(
+            f"● {summary.due_now} card{'s' if summary.due_now != 1 else ''} to review — press r\n",
+            style="bold",
+        )
         later = summary.due_today - summary.due_now
         if later > 0:
             text.append(f"  {later} more later today\n", style="dim")
@@ -117,22 +124,26 @@ class DashboardScreen(DataScreen):
         heatmap.counts = {d.date: d.lessons + d.assessments for d in data.activity}
         unread = data.unread_notifications
         self.query_one("#notifications-summary", Static).update(
-            Text(f"● {unread} unread notification{'s' if unread != 1 else ''} — press n\n",
-                 style="bold" if unread else "dim"))
+            Text(
+                f"● {unread} unread notification{'s' if unread != 1 else ''} — press n\n",
+                style="bold" if unread else "dim",
+            )
+        )
         self.query_one(AchievementList).show(data.achievements)
         self._load_reviews()
         courses = self.query_one("#courses", ListView)
         if before is None or before.enrollments != data.enrollments:  # else: no flicker
             refill(courses, [EnrolledCourseItem(c) for c in data.enrollments], courses.index)
         self._show_continue()
-        if self.as_of is None:      # from the cache, the backend may not be up yet
+        if self.as_of is None:  # from the cache, the backend may not be up yet
             self._find_open_assessment()
         empty = self.query_one("#courses-empty", StateMessage)
         if data.enrollments:
             empty.clear()
         else:
-            empty.show_empty("You are not enrolled in any course yet.\n"
-                             "Press c to browse the catalog.")
+            empty.show_empty(
+                "You are not enrolled in any course yet.\nPress c to browse the catalog."
+            )
 
     @work(exclusive=True, group="reviews")
     async def _load_reviews(self) -> None:
@@ -142,7 +153,7 @@ class DashboardScreen(DataScreen):
 
         try:
             summary = await Reviews(self.api).summary()
-        except Exception:           # offline and never read, or an older server
+        except Exception:  # offline and never read, or an older server
             return
         self.query_one("#reviews-summary", Static).update(review_text(summary))
 
@@ -156,7 +167,7 @@ class DashboardScreen(DataScreen):
         """Asked after the dashboard shows, so that start-up does not wait for it."""
         try:
             found = await self.api.open_assessment()
-        except Exception:       # offline and never asked: the next lesson will do
+        except Exception:  # offline and never asked: the next lesson will do
             return
         self.open_assessment = found
         self._show_continue()
@@ -170,8 +181,11 @@ class DashboardScreen(DataScreen):
         dashboard = getattr(self, "dashboard", None)
         for course in dashboard.enrollments if dashboard else []:
             if course.status == "active" and course.next_lesson:
-                return ("lesson", course.next_lesson.id,
-                        f"“{course.next_lesson.title}” — {course.title}")
+                return (
+                    "lesson",
+                    course.next_lesson.id,
+                    f"“{course.next_lesson.title}” — {course.title}",
+                )
         return None
 
     def _show_continue(self) -> None:
@@ -180,9 +194,16 @@ class DashboardScreen(DataScreen):
         line.display = target is not None
         self.refresh_bindings()
         if target is not None:
-            line.update(Text.assemble(("▶ ", "bold green"), ("space", "bold"),
-                                      " continue ", target[2], no_wrap=True,
-                                      overflow="ellipsis"))
+            line.update(
+                Text.assemble(
+                    ("▶ ", "bold green"),
+                    ("space", "bold"),
+                    " continue ",
+                    target[2],
+                    no_wrap=True,
+                    overflow="ellipsis",
+                )
+            )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Continue shows when there is something to continue; the course keys when

@@ -26,8 +26,10 @@ class RateCourseDialog(ModalScreen[tuple[int, str] | None]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="rate.cancel"),
-        *[Binding(str(n), f"set_stars({n})", f"{n} stars", show=False, id=f"rate.{n}")
-          for n in range(1, 6)],
+        *[
+            Binding(str(n), f"set_stars({n})", f"{n} stars", show=False, id=f"rate.{n}")
+            for n in range(1, 6)
+        ],
         Binding("left", "change(-1)", "Fewer stars", show=False, id="rate.less"),
         Binding("right", "change(1)", "More stars", show=False, id="rate.more"),
         Binding("ctrl+s", "submit", "Submit", id="rate.submit"),
@@ -43,8 +45,12 @@ class RateCourseDialog(ModalScreen[tuple[int, str] | None]):
         with Vertical(id="dialog", classes="dialog"):
             yield Label(Text(f"Rate “{self.course_title}”"), classes="dialog-title")
             yield StarPicker(id="stars")
-            yield Input(self.text, placeholder="What worked, what didn't? (optional)",
-                        max_length=5000, id="feedback")
+            yield Input(
+                self.text,
+                placeholder="What worked, what didn't? (optional)",
+                max_length=5000,
+                id="feedback",
+            )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Submit", variant="primary", id="submit")
                 yield Button("Cancel", id="cancel")
@@ -127,7 +133,7 @@ class ConfirmDialog(ModalScreen[bool]):
                 yield Button("Cancel (n)", variant="primary", id="no")
 
     def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()      # the safe answer is the default
+        self.query_one("#no", Button).focus()  # the safe answer is the default
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -138,10 +144,18 @@ class ConfirmDialog(ModalScreen[bool]):
 
 
 # What the focused widget is, to a learner: the group its keys are listed under.
-WIDGET_NAMES = {"CodeEditor": "The editor", "TextArea": "The text box",
-                "Input": "The text field", "ListView": "The list", "DataTable": "The table",
-                "ChatPane": "The tutor", "Select": "The menu", "Markdown": "The text",
-                "VerticalScroll": "The panel", "Button": "The button"}
+WIDGET_NAMES = {
+    "CodeEditor": "The editor",
+    "TextArea": "The text box",
+    "Input": "The text field",
+    "ListView": "The list",
+    "DataTable": "The table",
+    "ChatPane": "The tutor",
+    "Select": "The menu",
+    "Markdown": "The text",
+    "VerticalScroll": "The panel",
+    "Button": "The button",
+}
 
 
 def _widget_name(node) -> str:
@@ -160,7 +174,7 @@ def help_groups(app) -> list[tuple[str, list[tuple[str, str]]]]:
 
     screen = app.screen
     screen_meaning: dict[str, str] = {}
-    for cls in type(screen).__mro__:          # the screen's own first, in their order
+    for cls in type(screen).__mro__:  # the screen's own first, in their order
         if cls is Screen:
             break
         for binding in getattr(cls, "BINDINGS", None) or []:
@@ -173,7 +187,7 @@ def help_groups(app) -> list[tuple[str, list[tuple[str, str]]]]:
         binding, node = active.binding, active.node
         if key in screen_meaning:
             group, description = "This screen", screen_meaning[key]
-        elif node is app or node is screen:        # the app's, and Textual's own
+        elif node is app or node is screen:  # the app's, and Textual's own
             group, description = "Everywhere", binding.description
         else:
             group, description = _widget_name(node), binding.description
@@ -186,11 +200,16 @@ def help_groups(app) -> list[tuple[str, list[tuple[str, str]]]]:
                 keys.append(display)
     if "This screen" in groups:
         mine = groups["This screen"]
-        groups["This screen"] = {d: mine[d] for d in sorted(
-            mine, key=lambda d: order.index(d) if d in order else len(order))}
+        groups["This screen"] = {
+            d: mine[d]
+            for d in sorted(mine, key=lambda d: order.index(d) if d in order else len(order))
+        }
     widget_groups = [g for g in groups if g not in ("This screen", "Everywhere")]
-    return [(g, [(" ".join(keys), d) for d, keys in groups[g].items()])
-            for g in ["This screen", *widget_groups, "Everywhere"] if g in groups]
+    return [
+        (g, [(" ".join(keys), d) for d, keys in groups[g].items()])
+        for g in ["This screen", *widget_groups, "Everywhere"]
+        if g in groups
+    ]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -216,12 +235,12 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help", classes="dialog"):
             yield Label(Text(f"Keys — {self.help_title}"), classes="dialog-title")
-            yield Input(placeholder="Type to find a key (what it does, or the key)",
-                        id="help-filter")
+            yield Input(
+                placeholder="Type to find a key (what it does, or the key)", id="help-filter"
+            )
             with VerticalScroll(id="help-keys"):
                 yield Static(self._table(""), id="help-table")
-            yield Label("esc closes · ↑ ↓ scroll · ctrl+p opens the command palette",
-                        classes="dim")
+            yield Label("esc closes · ↑ ↓ scroll · ctrl+p opens the command palette", classes="dim")
 
     def _table(self, query: str) -> Table:
         words = query.lower().split()
@@ -230,8 +249,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(ratio=1)
         shown = 0
         for group, rows in self.groups:
-            rows = [(k, d) for k, d in rows
-                    if all(w in f"{k} {d} {group}".lower() for w in words)]
+            rows = [(k, d) for k, d in rows if all(w in f"{k} {d} {group}".lower() for w in words)]
             if not rows:
                 continue
             table.add_row(Text(group, style="bold"), "", end_section=False)

@@ -38,12 +38,17 @@ def edit_in_external_editor(app, text: str, *, suffix: str = ".txt") -> str | No
             with app.suspend():
                 completed = subprocess.run([*command, str(path)], check=False)
         except SuspendNotSupported:
-            raise LearnError("This terminal cannot be handed to another program: "
-                             "edit here, or run learn in a real terminal.") from None
+            raise LearnError(
+                "This terminal cannot be handed to another program: "
+                "edit here, or run learn in a real terminal."
+            ) from None
         except FileNotFoundError:
-            raise LearnError(f"{command[0]} was not found: set EDITOR to an editor "
-                             "you have.") from None
+            raise LearnError(
+                f"{command[0]} was not found: set EDITOR to an editor you have."
+            ) from None
         if completed.returncode != 0:
-            raise LearnError(f"{command[0]} exited with status {completed.returncode}; "
-                             "your code in learn is unchanged.")
+            raise LearnError(
+                f"{command[0]} exited with status {completed.returncode}; "
+                "your code in learn is unchanged."
+            )
         return path.read_text(encoding="utf-8")

@@ -40,7 +40,7 @@ class BootScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.drawn = asyncio.Event()     # set as the first frame is drawn
+        self.drawn = asyncio.Event()  # set as the first frame is drawn
 
     def compose(self) -> ComposeResult:
         with Center(id="boot"):
@@ -65,8 +65,10 @@ class LocalProfileScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="first-run", classes="dialog"):
             yield Label("Welcome to learn", classes="dialog-title")
-            yield Static("Your progress is kept in a database on this machine. "
-                         "Tell us what to call you.", classes="dim")
+            yield Static(
+                "Your progress is kept in a database on this machine. Tell us what to call you.",
+                classes="dim",
+            )
             yield Label("Your name")
             yield Input(placeholder="e.g. Ada Lovelace", max_length=200, id="name")
             yield Label("Time zone (a streak day starts at your midnight)")
@@ -94,7 +96,7 @@ class LocalProfileScreen(Screen[None]):
             self.query_one("#name", Input).focus()
             return
         problem = timezone_problem(timezone)
-        if problem:     # the database would use UTC without a word: say it now
+        if problem:  # the database would use UTC without a word: say it now
             self.notify(problem, title="Time zone", severity="error")
             self.query_one("#timezone", Input).focus()
             return
@@ -161,8 +163,9 @@ class SignInScreen(Screen[None]):
             return
         password = self.query_one("#password", Input).value
         if not password:
-            self.notify("Type your password, or press ctrl+o for a code by email.",
-                        severity="warning")
+            self.notify(
+                "Type your password, or press ctrl+o for a code by email.", severity="warning"
+            )
             return
         self._run(self.app.backend.sign_in(email, password))
 
@@ -185,8 +188,11 @@ class SignInScreen(Screen[None]):
             return
         self.query_one("#code-label").display = True
         self.query_one("#code").display = True
-        self._run(self.app.backend.sign_in_with_otp(email), done=False,
-                  success=f"We sent a code to {email}. Type it and press enter.")
+        self._run(
+            self.app.backend.sign_in_with_otp(email),
+            done=False,
+            success=f"We sent a code to {email}. Type it and press enter.",
+        )
         self.query_one("#code", Input).focus()
 
     @on(Button.Pressed, "#reset-button")
@@ -194,8 +200,11 @@ class SignInScreen(Screen[None]):
         email = self._email()
         if email is None:
             return
-        self._run(self.app.backend.reset_password(email), done=False,
-                  success=f"If {email} has an account, a reset link is on its way.")
+        self._run(
+            self.app.backend.reset_password(email),
+            done=False,
+            success=f"If {email} has an account, a reset link is on its way.",
+        )
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

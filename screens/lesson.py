@@ -22,8 +22,8 @@ from widgets.panels import ScrollPanel
 from widgets.progress import duration
 from widgets.transcripts import is_transcript, mark_transcripts
 
-IDLE_AFTER = 120          # seconds without a key, click or scroll: the learner stepped away
-SAVE_EVERY = 30           # seconds between progress saves while reading
+IDLE_AFTER = 120  # seconds without a key, click or scroll: the learner stepped away
+SAVE_EVERY = 30  # seconds between progress saves while reading
 
 
 class LessonScreen(DataScreen):
@@ -82,20 +82,28 @@ class LessonScreen(DataScreen):
         self.query_one("#lesson-meta", Static).update(meta)
         self.query_one("#lesson-content", Markdown).update(mark_transcripts(lesson.content or ""))
         self.query_one("#lesson-explanation", Markdown).update(
-            mark_transcripts(lesson.explanation or ""))
-        for widget_id, present in (("lesson-explanation", lesson.explanation),
-                                   ("lesson-code", lesson.code_example),
-                                   ("lesson-key-points", lesson.key_points)):
+            mark_transcripts(lesson.explanation or "")
+        )
+        for widget_id, present in (
+            ("lesson-explanation", lesson.explanation),
+            ("lesson-code", lesson.code_example),
+            ("lesson-key-points", lesson.key_points),
+        ):
             widget = self.query_one(f"#{widget_id}")
             widget.display = bool(present)
             index = list(widget.parent.children).index(widget)
             widget.parent.children[index - 1].display = bool(present)
         if lesson.code_example:
             code = lesson.code_example
-            self.query_one("#lesson-code", Static).update(Syntax(
-                code, "pycon" if is_transcript(code) else "python",
-                line_numbers=not is_transcript(code), word_wrap=True,
-                theme="ansi_light" if not self.app.current_theme.dark else "monokai"))
+            self.query_one("#lesson-code", Static).update(
+                Syntax(
+                    code,
+                    "pycon" if is_transcript(code) else "python",
+                    line_numbers=not is_transcript(code),
+                    word_wrap=True,
+                    theme="ansi_light" if not self.app.current_theme.dark else "monokai",
+                )
+            )
         points = Text()
         for point in lesson.key_points:
             points.append("• ", style="cyan")
@@ -108,8 +116,9 @@ class LessonScreen(DataScreen):
             nav.append("      " if data.previous else "")
             nav.append(f"{data.next.title} → ]", style="dim")
         if not data.enrolled and self.app.SAVES:
-            nav.append("\n\nEnroll in this course (on its page, e) to track your progress.",
-                       style="yellow")
+            nav.append(
+                "\n\nEnroll in this course (on its page, e) to track your progress.", style="yellow"
+            )
         elif not (data.progress and data.progress.completed):
             nav.append("\n\nPress m to mark this lesson complete.", style="yellow")
         self.query_one("#lesson-footer", Static).update(nav)
@@ -169,12 +178,15 @@ class LessonScreen(DataScreen):
         lesson_id, position = self.detail.lesson.id, self._position()
         saved = self.detail.progress.last_position if self.detail.progress else 0
         if completed is None and not seconds and position == saved:
-            return                  # nothing new to save: queue nothing
+            return  # nothing new to save: queue nothing
         if self.detail.progress:
             self.detail.progress.last_position = position
-        self.write(lambda: self.api.record_lesson_progress(
-            lesson_id, time_spent=seconds, last_position=position, completed=completed),
-            then=then)
+        self.write(
+            lambda: self.api.record_lesson_progress(
+                lesson_id, time_spent=seconds, last_position=position, completed=completed
+            ),
+            then=then,
+        )
 
     # Actions ----------------------------------------------------------------------
 
@@ -182,8 +194,12 @@ class LessonScreen(DataScreen):
         if self.detail is None:
             return
         if not self.detail.enrolled and self.app.SAVES:
-            self.notify(f"Enroll in {self.detail.course.title} to mark lessons complete: "
-                        "esc to the course, then e.", title="Not enrolled", severity="warning")
+            self.notify(
+                f"Enroll in {self.detail.course.title} to mark lessons complete: "
+                "esc to the course, then e.",
+                title="Not enrolled",
+                severity="warning",
+            )
             return
         done = bool(self.detail.progress and self.detail.progress.completed)
 
@@ -192,9 +208,11 @@ class LessonScreen(DataScreen):
             if result.get("already_waiting"):
                 self.notify("Already waiting to sync: nothing new was queued.")
             elif result.get("queued"):
-                self.notify(("Marked complete" if not done else "Marked not complete")
-                            + " on this machine: it is sent when the server is back.",
-                            title="Waiting to sync")
+                self.notify(
+                    ("Marked complete" if not done else "Marked not complete")
+                    + " on this machine: it is sent when the server is back.",
+                    title="Waiting to sync",
+                )
             elif not done and enrollment:
                 self.notify(f"Lesson complete — course {float(enrollment['progress']):.0f}% done.")
             self.reload(quiet=True)

@@ -18,8 +18,10 @@ from widgets.status import StateMessage
 
 class NotificationItem(ListItem):
     def __init__(self, notification: Notification) -> None:
-        text = Text("● " if not notification.is_read else "  ",
-                    style="bold cyan" if not notification.is_read else "dim")
+        text = Text(
+            "● " if not notification.is_read else "  ",
+            style="bold cyan" if not notification.is_read else "dim",
+        )
         text.append(notification.title, style="bold" if not notification.is_read else "")
         if notification.created_at:
             text.append(f"   {notification.created_at:%Y-%m-%d %H:%M}", style="dim")
@@ -68,12 +70,17 @@ class NotificationsScreen(DataScreen):
     def action_mark_read(self) -> None:
         n = self._selected()
         if n and not n.is_read:
-            self.write(lambda: self.api.mark_notifications_read([n.id]),
-                       then=lambda _r: self.reload(quiet=True))
+            self.write(
+                lambda: self.api.mark_notifications_read([n.id]),
+                then=lambda _r: self.reload(quiet=True),
+            )
 
     def action_mark_all_read(self) -> None:
-        self.write(lambda: self.api.mark_notifications_read(None), success="All read.",
-                   then=lambda _r: self.reload(quiet=True))
+        self.write(
+            lambda: self.api.mark_notifications_read(None),
+            success="All read.",
+            then=lambda _r: self.reload(quiet=True),
+        )
 
     def action_open(self) -> None:
         n = self._selected()

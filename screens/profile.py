@@ -17,9 +17,20 @@ from widgets.cards import AchievementList
 from widgets.keybar import KeyBar
 from widgets.panels import ScrollPanel
 
-LANGUAGES = [("English", "en"), ("Deutsch", "de"), ("Español", "es"), ("Français", "fr"),
-             ("Italiano", "it"), ("Português", "pt"), ("Nederlands", "nl"), ("Polski", "pl"),
-             ("Türkçe", "tr"), ("日本語", "ja"), ("한국어", "ko"), ("中文", "zh")]
+LANGUAGES = [
+    ("English", "en"),
+    ("Deutsch", "de"),
+    ("Español", "es"),
+    ("Français", "fr"),
+    ("Italiano", "it"),
+    ("Português", "pt"),
+    ("Nederlands", "nl"),
+    ("Polski", "pl"),
+    ("Türkçe", "tr"),
+    ("日本語", "ja"),
+    ("한국어", "ko"),
+    ("中文", "zh"),
+]
 
 
 class ProfileScreen(DataScreen):
@@ -40,8 +51,12 @@ class ProfileScreen(DataScreen):
                 yield Label("Time zone (your streak's day starts at your midnight)")
                 yield Input(id="timezone", max_length=64, placeholder="e.g. Europe/Berlin")
                 yield Label("Streak counts")
-                yield Select([("Days", "daily"), ("Weeks", "weekly")], allow_blank=False,
-                             value="daily", id="streak_type")
+                yield Select(
+                    [("Days", "daily"), ("Weeks", "weekly")],
+                    allow_blank=False,
+                    value="daily",
+                    id="streak_type",
+                )
                 yield Button("Save  (ctrl+s)", variant="primary", id="save")
             with Vertical(id="profile-side", classes="panel"):
                 yield Static(id="points")
@@ -70,7 +85,8 @@ class ProfileScreen(DataScreen):
         self.query_one("#points", Static).update(
             f"[b]{data.points}[/b] {'point' if data.points == 1 else 'points'} · "
             f"{plural(len(data.achievements), 'achievement')} · "
-            f"longest streak {data.streak.longest}\n")
+            f"longest streak {data.streak.longest}\n"
+        )
         self.query_one(AchievementList).show(data.achievements)
 
     def changes(self) -> dict:
@@ -91,8 +107,11 @@ class ProfileScreen(DataScreen):
             self.notify(problem, title="Not saved", severity="error")
             self.query_one("#timezone", Input).focus()
             return
-        self.write(lambda: self.api.update_profile(changes), success="Profile saved.",
-                   then=lambda _r: self.reload(quiet=True))
+        self.write(
+            lambda: self.api.update_profile(changes),
+            success="Profile saved.",
+            then=lambda _r: self.reload(quiet=True),
+        )
 
     @on(Button.Pressed, "#save")
     def _save(self) -> None:

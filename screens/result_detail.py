@@ -13,10 +13,14 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-STATUS_WORDS = {"pass": ("✓ passed", "green"), "fail": ("✗ failed", "red"),
-                "error": ("! error", "red"), "timeout": ("⏱ took too long", "yellow"),
-                "memory_limit": ("M used too much memory", "yellow"),
-                "output_limit": ("… printed too much", "yellow")}
+STATUS_WORDS = {
+    "pass": ("✓ passed", "green"),
+    "fail": ("✗ failed", "red"),
+    "error": ("! error", "red"),
+    "timeout": ("⏱ took too long", "yellow"),
+    "memory_limit": ("M used too much memory", "yellow"),
+    "output_limit": ("… printed too much", "yellow"),
+}
 
 
 def test_code(test: Any, entry: str | None) -> str | None:
@@ -29,8 +33,9 @@ def test_code(test: Any, entry: str | None) -> str | None:
         parts += [f"{k}={v!r}" for k, v in (test.kwargs or {}).items()]
         compare = "" if test.compare == "exact" else f"  # compared {test.compare}"
         return f"{entry or 'solve'}({', '.join(parts)}) == {test.expected!r}{compare}"
-    return (f"# stdin\n{test.stdin or ''}".rstrip("\n")
-            + f"\n# expected output\n{test.expected_stdout or ''}".rstrip("\n"))
+    return f"# stdin\n{test.stdin or ''}".rstrip(
+        "\n"
+    ) + f"\n# expected output\n{test.expected_stdout or ''}".rstrip("\n")
 
 
 class ResultDetail(ModalScreen[None]):
@@ -48,10 +53,15 @@ class ResultDetail(ModalScreen[None]):
         r = self.result
         word, style = STATUS_WORDS.get(r.get("status", ""), (r.get("status", "?"), ""))
         with VerticalScroll(id="result-detail", classes="dialog"):
-            yield Label(Text.assemble((r.get("name") or "test", "bold"), "  ",
-                                      (word, f"bold {style}"),
-                                      (f"  {r.get('duration_ms') or 0:.0f} ms", "dim")),
-                        classes="dialog-title")
+            yield Label(
+                Text.assemble(
+                    (r.get("name") or "test", "bold"),
+                    "  ",
+                    (word, f"bold {style}"),
+                    (f"  {r.get('duration_ms') or 0:.0f} ms", "dim"),
+                ),
+                classes="dialog-title",
+            )
             yield Static(self._body(), id="result-body")
             yield Label("esc closes", classes="dim")
 
@@ -68,15 +78,23 @@ class ResultDetail(ModalScreen[None]):
 
         if self.code:
             parts.append(Text("The test", style="bold"))
-            parts.append(Syntax(self.code, "python", word_wrap=True,
-                                theme="monokai" if self.dark else "ansi_light",
-                                background_color="default"))
+            parts.append(
+                Syntax(
+                    self.code,
+                    "python",
+                    word_wrap=True,
+                    theme="monokai" if self.dark else "ansi_light",
+                    background_color="default",
+                )
+            )
             parts.append(Text(""))
         elif r.get("message") == "hidden test" or self.code is None:
-            parts.append(Text("A hidden test: only its name and result are shown.\n",
-                              style="dim"))
-        section("Why", r.get("message") if r.get("message") != "hidden test" else None,
-                "red" if r.get("status") != "pass" else "")
+            parts.append(Text("A hidden test: only its name and result are shown.\n", style="dim"))
+        section(
+            "Why",
+            r.get("message") if r.get("message") != "hidden test" else None,
+            "red" if r.get("status") != "pass" else "",
+        )
         section("Expected", r.get("expected"))
         section("Actual", r.get("actual"))
         section("Output (what your code printed)", r.get("output"), "dim")

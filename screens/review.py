@@ -60,7 +60,7 @@ class ReviewScreen(DataScreen):
         self.shown_at = time.monotonic()
         self.finished = False
         self.next_due: datetime | None = None
-        self.suggestion: tuple[Rating | None, str] | None = None   # the tutor's, for this card
+        self.suggestion: tuple[Rating | None, str] | None = None  # the tutor's, for this card
 
     @property
     def reviews(self) -> Reviews:
@@ -93,7 +93,7 @@ class ReviewScreen(DataScreen):
         seen = {c.id for c in self.queue}
         if not self.queue:
             self.queue = list(data.cards)
-        else:                     # a reload: keep the session's order, add what is new
+        else:  # a reload: keep the session's order, add what is new
             self.queue += [c for c in data.cards if c.id not in seen]
         self.next_due = data.summary.next_due
         self._show_card()
@@ -116,27 +116,40 @@ class ReviewScreen(DataScreen):
             keys.update(Text("d dashboard · c catalog", style="dim"))
             return
         self.shown_at = time.monotonic()
-        self.query_one("#review-card").border_title = \
+        self.query_one("#review-card").border_title = (
             "Assessment" if card.assessment_id else "Key point"
+        )
         head = Text(printable(card.where) or "A lesson", style="bold")
         if card.key_point_index is not None and card.key_point_count:
-            head.append(f"   key point {card.key_point_index + 1} of {card.key_point_count}",
-                        style="dim")
+            head.append(
+                f"   key point {card.key_point_index + 1} of {card.key_point_count}", style="dim"
+            )
         where.update(head)
         if card.assessment_id:
-            prompt.update(Text.assemble(
-                "Could you solve ", (printable(card.assessment_title or card.prompt), "bold"),
-                " again, from scratch? Think through the approach before you reveal."))
+            prompt.update(
+                Text.assemble(
+                    "Could you solve ",
+                    (printable(card.assessment_title or card.prompt), "bold"),
+                    " again, from scratch? Think through the approach before you reveal.",
+                )
+            )
         else:
-            prompt.update(Text.assemble(
-                ("Fill in the gaps, or say the key point in your own words:\n\n", "dim"),
-                (printable(cloze(card.prompt)), "bold")))
+            prompt.update(
+                Text.assemble(
+                    ("Fill in the gaps, or say the key point in your own words:\n\n", "dim"),
+                    (printable(cloze(card.prompt)), "bold"),
+                )
+            )
         if self.revealed:
             if card.assessment_id:
                 slug = card.assessment_slug or card.assessment_id
-                answer.update(Text.assemble(
-                    ("\nPractise it in your editor: ", "dim"), (f"learn practice {slug}", "bold"),
-                    ("\nRate how well you remembered how to solve it.", "dim")))
+                answer.update(
+                    Text.assemble(
+                        ("\nPractise it in your editor: ", "dim"),
+                        (f"learn practice {slug}", "bold"),
+                        ("\nRate how well you remembered how to solve it.", "dim"),
+                    )
+                )
             else:
                 answer.update(Text.assemble(("\n", ""), (printable(card.prompt), "bold green")))
             rating_keys = self._rating_keys(card)
@@ -145,7 +158,9 @@ class ReviewScreen(DataScreen):
                 rating_keys = Text.assemble(
                     ("The tutor suggests ", "dim"),
                     (suggested.label if suggested else "no rating", "bold"),
-                    (f": {printable(why)[:300]}\nYour call — ", "dim"), rating_keys)
+                    (f": {printable(why)[:300]}\nYour call — ", "dim"),
+                    rating_keys,
+                )
             keys.update(rating_keys)
         else:
             answer.update("")
@@ -155,8 +170,12 @@ class ReviewScreen(DataScreen):
         """The four ratings with the interval each would give (as Anki shows them)."""
         now = datetime.now(timezone.utc)
         text = Text()
-        styles = {Rating.AGAIN: "red", Rating.HARD: "yellow", Rating.GOOD: "green",
-                  Rating.EASY: "cyan"}
+        styles = {
+            Rating.AGAIN: "red",
+            Rating.HARD: "yellow",
+            Rating.GOOD: "green",
+            Rating.EASY: "cyan",
+        }
         for rating in Rating:
             due = datetime.fromisoformat(next_state(card, rating, now)["due"])
             if text:
@@ -175,13 +194,19 @@ class ReviewScreen(DataScreen):
 
     def _done_text(self) -> Text:
         if self.reviewed:
-            text = Text(f"✓ All done: {self.reviewed} card"
-                        f"{'s' if self.reviewed != 1 else ''} reviewed.\n\n", style="bold green")
+            text = Text(
+                f"✓ All done: {self.reviewed} card"
+                f"{'s' if self.reviewed != 1 else ''} reviewed.\n\n",
+                style="bold green",
+            )
         else:
             text = Text("Nothing is due for review.\n\n", style="bold")
         if self.next_due:
-            text.append(f"The next cards come {when(self.next_due)} "
-                        f"({self.next_due.astimezone():%a %d %b %H:%M}).", style="dim")
+            text.append(
+                f"The next cards come {when(self.next_due)} "
+                f"({self.next_due.astimezone():%a %d %b %H:%M}).",
+                style="dim",
+            )
         elif not (self.data and self.data.summary.total):
             text.append("Complete a lesson: its key points become review cards.", style="dim")
         return text
@@ -195,8 +220,7 @@ class ReviewScreen(DataScreen):
             return True if (self.card is not None and not self.revealed) else None
         if action == "open_source":
             card = self.card
-            return True if card is not None and (card.lesson_id or card.assessment_id) \
-                else None
+            return True if card is not None and (card.lesson_id or card.assessment_id) else None
         return True
 
     def action_reveal(self) -> None:
@@ -215,7 +239,7 @@ class ReviewScreen(DataScreen):
         updated = card.with_state(next_state(card, rating, reviewed_at))
         self.queue.pop(0)
         if updated.due and updated.due - reviewed_at <= SAME_SESSION:
-            self.queue.append(updated)     # a short learning step: again in this session
+            self.queue.append(updated)  # a short learning step: again in this session
         elif updated.due and (self.next_due is None or updated.due < self.next_due):
             self.next_due = updated.due
         self.reviewed += 1
@@ -226,18 +250,24 @@ class ReviewScreen(DataScreen):
         if self.card is None:
             self._finish()
 
-    def _send(self, card: ReviewCard, rating: Rating, reviewed_at: datetime,
-              duration_ms: int) -> None:
+    def _send(
+        self, card: ReviewCard, rating: Rating, reviewed_at: datetime, duration_ms: int
+    ) -> None:
         """Written by the app (its worker outlives this screen), through the outbox."""
         reviews = self.reviews
 
         def merged(outcome) -> None:
             if outcome.stale:
-                self.app.notify("This card was also reviewed elsewhere: its schedule is "
-                                "rebuilt from all its reviews.", title="Merged")
+                self.app.notify(
+                    "This card was also reviewed elsewhere: its schedule is "
+                    "rebuilt from all its reviews.",
+                    title="Merged",
+                )
 
-        self.app.run_write(lambda: reviews.rate(card, rating, reviewed_at=reviewed_at,
-                                                duration_ms=duration_ms), then=merged)
+        self.app.run_write(
+            lambda: reviews.rate(card, rating, reviewed_at=reviewed_at, duration_ms=duration_ms),
+            then=merged,
+        )
 
     def _finish(self) -> None:
         if self.finished or not self.reviewed:
@@ -256,14 +286,20 @@ class ReviewScreen(DataScreen):
         tutor = self.app.tutor
         try:
             endpoint = await tutor.endpoint()
-        except Exception as exc:          # configured, but not answering
-            self.notify(f"{friendly(exc)} Press space to reveal instead.",
-                        title="Quiz me", severity="warning")
+        except Exception as exc:  # configured, but not answering
+            self.notify(
+                f"{friendly(exc)} Press space to reveal instead.",
+                title="Quiz me",
+                severity="warning",
+            )
             return
         if endpoint is None:
-            self.notify("Quiz me needs an AI model: set one with `learn config "
-                        "openai_base_url …` (or run Ollama). Press space to reveal instead.",
-                        title="No AI model", severity="warning")
+            self.notify(
+                "Quiz me needs an AI model: set one with `learn config "
+                "openai_base_url …` (or run Ollama). Press space to reveal instead.",
+                title="No AI model",
+                severity="warning",
+            )
             return
         result = await self.app.push_screen_wait(QuizDialog(card, tutor))
         if self.card is not card:
@@ -299,10 +335,17 @@ class ReviewScreen(DataScreen):
 
         now = datetime.now(timezone.utc).isoformat()
         try:
-            outbox.append(backend.namespace, user.id, "finish_review_session",
-                          {"p_started_at": self.started_at.isoformat(),
-                           "p_event_id": new_event_id(), "p_occurred_at": now})
-        except Exception:       # never in the way of quitting; the reviews are saved
+            outbox.append(
+                backend.namespace,
+                user.id,
+                "finish_review_session",
+                {
+                    "p_started_at": self.started_at.isoformat(),
+                    "p_event_id": new_event_id(),
+                    "p_occurred_at": now,
+                },
+            )
+        except Exception:  # never in the way of quitting; the reviews are saved
             pass
 
 
@@ -323,8 +366,12 @@ class QuizDialog(ModalScreen[tuple[Rating | None, str] | None]):
         with Vertical(id="quiz", classes="dialog"):
             yield Label("Quiz me", classes="dialog-title")
             yield Static(Text("Thinking of a question…", style="dim"), id="quiz-question")
-            yield Input(placeholder="Your answer, then enter", id="quiz-answer",
-                        max_length=2000, disabled=True)
+            yield Input(
+                placeholder="Your answer, then enter",
+                id="quiz-answer",
+                max_length=2000,
+                disabled=True,
+            )
             yield Static(id="quiz-verdict")
 
     def on_mount(self) -> None:
@@ -363,17 +410,17 @@ class QuizDialog(ModalScreen[tuple[Rating | None, str] | None]):
         from services.review.spaced import quiz_suggestion
 
         try:
-            self.result = await quiz_suggestion(self.tutor, self.card, self.question or "",
-                                                answer)
+            self.result = await quiz_suggestion(self.tutor, self.card, self.question or "", answer)
         except Exception as exc:
             self._failed(friendly(exc))
             return
         suggested, why = self.result
-        verdict = Text.assemble(("Suggested: ", "dim"),
-                                (suggested.label if suggested else "—", "bold"),
-                                ("\n" + printable(why)[:500], ""),
-                                ("\n\nenter or esc: back to the card, and rate it yourself",
-                                 "dim"))
+        verdict = Text.assemble(
+            ("Suggested: ", "dim"),
+            (suggested.label if suggested else "—", "bold"),
+            ("\n" + printable(why)[:500], ""),
+            ("\n\nenter or esc: back to the card, and rate it yourself", "dim"),
+        )
         self.query_one("#quiz-verdict", Static).update(verdict)
         self.focus()
 

@@ -29,9 +29,11 @@ from widgets.keybar import KeyBar
 from widgets.lists import refill
 from widgets.progress import bar, stars
 
-EMPTY = ("You have no courses yet.\n\nWrite one as a folder (content/courses/ holds "
-         "examples), check it with `learn course validate DIR`, look at it with "
-         "`learn course preview DIR`, then `learn course publish DIR`.")
+EMPTY = (
+    "You have no courses yet.\n\nWrite one as a folder (content/courses/ holds "
+    "examples), check it with `learn course validate DIR`, look at it with "
+    "`learn course preview DIR`, then `learn course publish DIR`."
+)
 
 
 # ---------------------------------------------------------------------------
@@ -40,6 +42,7 @@ EMPTY = ("You have no courses yet.\n\nWrite one as a folder (content/courses/ ho
 
 # What the studio says where the database withholds a figure of fewer than 3 learners.
 WITHHELD = "hidden below 3 learners"
+
 
 def _count_bar(value: int, top: int, width: int = 16) -> Text:
     filled = round(width * value / top) if top else 0
@@ -51,15 +54,20 @@ def _count_bar(value: int, top: int, width: int = 16) -> Text:
 def render_head(a: CourseAnalytics, theme=None) -> Text:
     e = a.enrollments
     text = Text(a.course.title, style="bold")
-    text.append("   published" if a.course.is_published else "   draft",
-                style="green" if a.course.is_published else "italic magenta")
+    text.append(
+        "   published" if a.course.is_published else "   draft",
+        style="green" if a.course.is_published else "italic magenta",
+    )
     text.append(f"\n\n{e.total}", style="bold")
     text.append(f" learner{'' if e.total == 1 else 's'} enrolled   ")
     if e.withheld:
         text.append(WITHHELD, style="dim")
     else:
-        text.append(f"active {e.active} · paused {e.paused} · completed {e.completed} · "
-                    f"dropped {e.dropped}", style="dim")
+        text.append(
+            f"active {e.active} · paused {e.paused} · completed {e.completed} · "
+            f"dropped {e.dropped}",
+            style="dim",
+        )
     text.append("\nCompletion  ")
     if e.withheld:
         text.append(WITHHELD, style="dim")
@@ -77,8 +85,10 @@ def render_funnel(steps: list[FunnelStep], enrolled: int, theme=None) -> Text:
     if not steps:
         return Text("No published lessons.", style="dim")
     if any(step.withheld or step.completed is None for step in steps):
-        return Text(f"{len(steps)} lessons: figures {WITHHELD} (each learner's progress "
-                    "stays private)", style="dim")
+        return Text(
+            f"{len(steps)} lessons: figures {WITHHELD} (each learner's progress stays private)",
+            style="dim",
+        )
     for number, step in enumerate(steps, start=1):
         title = step.title if len(step.title) <= 30 else step.title[:29] + "…"
         text.append(f"{number:>2}. {title:<30} ", style="")
@@ -102,22 +112,27 @@ def render_assessments(stats: list[AssessmentStats], theme=None) -> Text:
             text.append("no submissions yet\n", style="dim")
             continue
         if s.withheld or s.average_score is None:
-            text.append(f"{s.attempts} attempt{'' if s.attempts == 1 else 's'} by "
-                        f"{s.learners}: {WITHHELD}\n", style="dim")
+            text.append(
+                f"{s.attempts} attempt{'' if s.attempts == 1 else 's'} by "
+                f"{s.learners}: {WITHHELD}\n",
+                style="dim",
+            )
             continue
         text.append("pass ", style="dim")
         text.append_text(bar(s.pass_rate or 0, 16, theme))
         text.append(f"  avg {s.average_score or 0:.0f}", style="bold")
-        text.append(f"  {s.attempts} attempt{'' if s.attempts == 1 else 's'} by "
-                    f"{s.learners}\n", style="dim")
+        text.append(
+            f"  {s.attempts} attempt{'' if s.attempts == 1 else 's'} by {s.learners}\n", style="dim"
+        )
     text.rstrip()
     return text
 
 
 def render_rating(rating: RatingStats) -> Text:
     if rating.withheld or rating.distribution is None:
-        return Text(f"{rating.count} rating{'' if rating.count == 1 else 's'}: {WITHHELD}",
-                    style="dim")
+        return Text(
+            f"{rating.count} rating{'' if rating.count == 1 else 's'}: {WITHHELD}", style="dim"
+        )
     text = Text(stars(rating.average, rating.count) + "\n")
     top = max(rating.distribution or [0])
     for star in range(5, 0, -1):
@@ -154,8 +169,11 @@ class StudioCourseItem(ListItem):
             label.append("published", style="green")
         else:
             label.append("draft", style="italic magenta")
-        label.append(f" · {plural(course.lesson_count, 'lesson')} · "
-                     f"{plural(course.assessment_count, 'assessment')}", style="dim")
+        label.append(
+            f" · {plural(course.lesson_count, 'lesson')} · "
+            f"{plural(course.assessment_count, 'assessment')}",
+            style="dim",
+        )
         if course.unpublished_lessons:
             label.append(f" · {course.unpublished_lessons} unpublished", style="dim")
         if course.rating_count:
@@ -167,6 +185,7 @@ class StudioCourseItem(ListItem):
 # ---------------------------------------------------------------------------
 # The screen
 # ---------------------------------------------------------------------------
+
 
 class StudioScreen(DataScreen):
     """My courses on the left; the highlighted course's analytics on the right."""
@@ -203,11 +222,14 @@ class StudioScreen(DataScreen):
                 yield Static(EMPTY, id="studio-empty")
             with VerticalScroll(id="studio-analytics", classes="panel"):
                 yield Static(id="an-head")
-                yield Static("Enrollments per week", id="an-enrollments-title",
-                             classes="section-title")
+                yield Static(
+                    "Enrollments per week", id="an-enrollments-title", classes="section-title"
+                )
                 yield Sparkline([], id="an-enrollments", summary_function=max)
-                yield Static("Lesson funnel (enrolled learners who completed each lesson)",
-                             classes="section-title")
+                yield Static(
+                    "Lesson funnel (enrolled learners who completed each lesson)",
+                    classes="section-title",
+                )
                 yield Static(id="an-funnel")
                 yield Static("Assessments (a pass scores 70 or more)", classes="section-title")
                 yield Static(id="an-assessments")
@@ -234,8 +256,11 @@ class StudioScreen(DataScreen):
         self.courses = data
         listing = self.query_one("#studio-list", ListView)
         ids = [c.id for c in data]
-        refill(listing, [StudioCourseItem(c) for c in data],
-               ids.index(self._selected) if self._selected in ids else 0)
+        refill(
+            listing,
+            [StudioCourseItem(c) for c in data],
+            ids.index(self._selected) if self._selected in ids else 0,
+        )
         self.query_one("#studio-empty").display = not data
         listing.display = bool(data)
         if not data:
@@ -277,19 +302,22 @@ class StudioScreen(DataScreen):
         weeks = [w.count for w in a.enrollments_by_week]
         self.query_one("#an-enrollments-title", Static).update(
             f"Enrollments per week: {weeks[-1] if weeks else 0} this week, {sum(weeks)} in "
-            f"the last {plural(len(weeks), 'week')}")
+            f"the last {plural(len(weeks), 'week')}"
+        )
         self.query_one("#an-enrollments", Sparkline).data = weeks
         theme = self.app.current_theme
-        self.query_one("#an-funnel", Static).update(render_funnel(a.funnel,
-                                                                  a.enrollments.total, theme))
-        self.query_one("#an-assessments", Static).update(render_assessments(a.assessments,
-                                                                            theme))
+        self.query_one("#an-funnel", Static).update(
+            render_funnel(a.funnel, a.enrollments.total, theme)
+        )
+        self.query_one("#an-assessments", Static).update(render_assessments(a.assessments, theme))
         self.query_one("#an-rating", Static).update(render_rating(a.rating))
         self.query_one("#an-feedback", Static).update(render_feedback(a.feedback))
         tutor = Text(f"{a.tutor.questions}", style="bold")
-        tutor.append(f" question{'' if a.tutor.questions == 1 else 's'} to the tutor from "
-                     f"{a.tutor.learners} learner{'' if a.tutor.learners == 1 else 's'} "
-                     "(per week below)")
+        tutor.append(
+            f" question{'' if a.tutor.questions == 1 else 's'} to the tutor from "
+            f"{a.tutor.learners} learner{'' if a.tutor.learners == 1 else 's'} "
+            "(per week below)"
+        )
         self.query_one("#an-tutor", Static).update(tutor)
         self.query_one("#an-tutor-weeks", Sparkline).data = [w.count for w in a.tutor.by_week]
 
@@ -303,30 +331,35 @@ class StudioScreen(DataScreen):
 
         def go(yes: bool | None = True) -> None:
             if yes:
-                self.write(lambda: self.authoring.set_published(course.id, publish),
-                           success=f"“{course.title}” is "
-                                   f"{'published' if publish else 'a draft again'}.",
-                           then=lambda _r: self.reload(quiet=True))
+                self.write(
+                    lambda: self.authoring.set_published(course.id, publish),
+                    success=f"“{course.title}” is {'published' if publish else 'a draft again'}.",
+                    then=lambda _r: self.reload(quiet=True),
+                )
 
-        analytics = self.analytics if self.analytics and \
-            self.analytics.course.id == course.id else None
+        analytics = (
+            self.analytics if self.analytics and self.analytics.course.id == course.id else None
+        )
         # (the breakdown is withheld below 3 learners: then every enrolled one counts)
-        learners = analytics.enrollments.total - (analytics.enrollments.dropped or 0) \
-            if analytics else 0
+        learners = (
+            analytics.enrollments.total - (analytics.enrollments.dropped or 0) if analytics else 0
+        )
         if publish or not learners:
             go()
             return
         from screens.dialogs import ConfirmDialog
 
-        self.app.push_screen(ConfirmDialog(
-            f"Unpublish “{course.title}”?",
-            f"{plural(learners, 'learner')} enrolled will no longer see its lessons and "
-            "assessments until you publish it again. Their progress is kept.",
-            "Unpublish"), go)
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Unpublish “{course.title}”?",
+                f"{plural(learners, 'learner')} enrolled will no longer see its lessons and "
+                "assessments until you publish it again. Their progress is kept.",
+                "Unpublish",
+            ),
+            go,
+        )
 
     def action_preview(self) -> None:
         course = self.selected
         if course is not None:
             self.app.open_course(course.id)
-
-

@@ -111,7 +111,8 @@ class Settings:
         if missing:
             raise ConfigError(
                 f"Supabase needs {' and '.join(missing)}: set them in the environment or "
-                "with `learn config supabase_url …` / `learn config supabase_key …`.")
+                "with `learn config supabase_url …` / `learn config supabase_key …`."
+            )
 
     def masked(self) -> dict[str, str | None]:
         """The settings for display: secrets and passwords hidden."""
@@ -205,7 +206,8 @@ def check_client_key(value: str) -> str:
         raise ConfigError(
             f"supabase_key is {KEY_KINDS[kind]}, which bypasses Row Level Security and must "
             "never be on a learner's machine: use the project's publishable key "
-            "(sb_publishable_…, dashboard → Project Settings → API Keys).")
+            "(sb_publishable_…, dashboard → Project Settings → API Keys)."
+        )
     return value
 
 
@@ -264,16 +266,18 @@ def read_file(path: Path) -> dict[str, str]:
     for key, value in data.items():
         key = KEY_ALIASES.get(key, key)
         if key not in ENV:
-            raise ConfigError(f"{path}: unknown setting {key!r}; known: "
-                              f"{', '.join(_known_keys())}.")
+            raise ConfigError(
+                f"{path}: unknown setting {key!r}; known: {', '.join(_known_keys())}."
+            )
         if not isinstance(value, str):
             raise ConfigError(f"{path}: {key} must be a quoted string.")
         values[key] = value
     return values
 
 
-def load(path: Path | None = None, env: Mapping[str, str] | None = None, *,
-         supabase: bool = False) -> Settings:
+def load(
+    path: Path | None = None, env: Mapping[str, str] | None = None, *, supabase: bool = False
+) -> Settings:
     """Settings from the file, then the environment; `supabase=True` is `--supabase`."""
     path = path or paths.config_file()
     env = os.environ if env is None else env

@@ -33,11 +33,12 @@ class LearnError(Exception):
 
     default = "Something went wrong."
 
-    def __init__(self, message: str | None = None, *, code: str | None = None,
-                 status: int | None = None):
+    def __init__(
+        self, message: str | None = None, *, code: str | None = None, status: int | None = None
+    ):
         self.message = one_line(message or self.default)
-        self.code = code          # SQLSTATE, PGRSTxxx or GoTrue error_code, when known
-        self.status = status      # HTTP status, when there was one
+        self.code = code  # SQLSTATE, PGRSTxxx or GoTrue error_code, when known
+        self.status = status  # HTTP status, when there was one
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -117,31 +118,44 @@ def unexpected(exc: BaseException) -> UnexpectedError:
         except AttributeError:
             pass
         logging.getLogger("learn.unexpected").error(
-            "unexpected error, ref %s: %s", ref, type(exc).__name__,
-            exc_info=(type(exc), exc, exc.__traceback__))
+            "unexpected error, ref %s: %s",
+            ref,
+            type(exc).__name__,
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )
     from services import logs
 
     where = logs.current_file()
-    return UnexpectedError(f"Unexpected error ({type(exc).__name__}), ref {ref}: the details "
-                           f"are in {where or 'the log file (`learn doctor` shows where)'}.",
-                           ref=ref)
+    return UnexpectedError(
+        f"Unexpected error ({type(exc).__name__}), ref {ref}: the details "
+        f"are in {where or 'the log file (`learn doctor` shows where)'}.",
+        ref=ref,
+    )
 
 
-_SESSION_EXPIRED = ("Your session has expired or is no longer valid: sign in again with "
-                    "`learn login`.")
+_SESSION_EXPIRED = (
+    "Your session has expired or is no longer valid: sign in again with `learn login`."
+)
 
 
 # ---------------------------------------------------------------------------
 # PostgreSQL
 # ---------------------------------------------------------------------------
 
+
 def _constraint_hint(constraint: str | None) -> str:
     return f" ({constraint})" if constraint else ""
 
 
-def from_sqlstate(sqlstate: str | None, message: str | None, *, signed_in: bool,
-                  constraint: str | None = None, column: str | None = None,
-                  status: int | None = None) -> LearnError:
+def from_sqlstate(
+    sqlstate: str | None,
+    message: str | None,
+    *,
+    signed_in: bool,
+    constraint: str | None = None,
+    column: str | None = None,
+    status: int | None = None,
+) -> LearnError:
     """The LearnError for a PostgreSQL error, as PostgREST would classify it.
 
     `message` is the server's primary message. Our SQL functions raise messages
@@ -153,26 +167,33 @@ def from_sqlstate(sqlstate: str | None, message: str | None, *, signed_in: bool,
     if state == "42501":
         if not signed_in:
             return NotSignedIn(**kw)
-        return PermissionDenied(f"You don't have permission to do that: {text}." if text
-                                else None, **kw)
+        return PermissionDenied(
+            f"You don't have permission to do that: {text}." if text else None, **kw
+        )
     if state == "23505":
         return Conflict(f"That already exists{_constraint_hint(constraint)}.", **kw)
     if state == "23503":
-        return Conflict("That refers to something that doesn't exist (any more)"
-                        f"{_constraint_hint(constraint)}.", **kw)
+        return Conflict(
+            "That refers to something that doesn't exist (any more)"
+            f"{_constraint_hint(constraint)}.",
+            **kw,
+        )
     if state == "23502":
         what = f": {column}" if column else ""
         return InvalidInput(f"A required value is missing{what}.", **kw)
     if state == "23514":
         return InvalidInput(f"A value is not allowed{_constraint_hint(constraint)}.", **kw)
     if state.startswith("54"):
-        detail = text[len("limit:"):].strip() if text.lower().startswith("limit:") else text
+        detail = text[len("limit:") :].strip() if text.lower().startswith("limit:") else text
         return LimitReached(f"Limit reached: {detail}" if detail else None, **kw)
     if state in ("P0001", "P0004") or state.startswith("22"):
         return InvalidInput(text or None, **kw)
     if state == "42883":
-        return NotFound(f"The server has no such function ({text}): the database may need "
-                        "the latest migrations — run `learn doctor`.", **kw)
+        return NotFound(
+            f"The server has no such function ({text}): the database may need "
+            "the latest migrations — run `learn doctor`.",
+            **kw,
+        )
     if state in ("P0002", "42P01", "02000"):
         return NotFound(text or None, **kw)
     if state.startswith("08") or state in ("57P01", "57P02", "57P03", "53300"):
@@ -182,8 +203,10 @@ def from_sqlstate(sqlstate: str | None, message: str | None, *, signed_in: bool,
     if state in ("40001", "40P01"):
         return ServerError("The database was busy with a conflicting change; try again.", **kw)
     if state.startswith("28"):
-        return ConfigError("The database refused the login: check DATABASE_URL "
-                           "(`learn config database_url …`).", **kw)
+        return ConfigError(
+            "The database refused the login: check DATABASE_URL (`learn config database_url …`).",
+            **kw,
+        )
     if state == "3D000":
         return ConfigError("That database does not exist: check DATABASE_URL.", **kw)
     if state.startswith("23"):
@@ -201,9 +224,12 @@ def from_psycopg(exc: BaseException, *, signed_in: bool) -> LearnError:
     diag = getattr(exc, "diag", None)
     if sqlstate:
         return from_sqlstate(
-            sqlstate, getattr(diag, "message_primary", None) or str(exc),
-            signed_in=signed_in, constraint=getattr(diag, "constraint_name", None),
-            column=getattr(diag, "column_name", None))
+            sqlstate,
+            getattr(diag, "message_primary", None) or str(exc),
+            signed_in=signed_in,
+            constraint=getattr(diag, "constraint_name", None),
+            column=getattr(diag, "column_name", None),
+        )
     if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError, OSError)):
         return Offline("The database is unreachable: is it running? Run `learn doctor`.")
     return unexpected(exc)
@@ -213,8 +239,10 @@ def from_psycopg(exc: BaseException, *, signed_in: bool) -> LearnError:
 # PostgREST
 # ---------------------------------------------------------------------------
 
-def from_postgrest(error: Mapping[str, Any], status: int | None = None, *,
-                   signed_in: bool) -> LearnError:
+
+def from_postgrest(
+    error: Mapping[str, Any], status: int | None = None, *, signed_in: bool
+) -> LearnError:
     """A PostgREST error body `{code, message, details, hint}` (+ HTTP status if known)."""
     code = str(error.get("code") or "")
     message = one_line(error.get("message"))
@@ -224,24 +252,35 @@ def from_postgrest(error: Mapping[str, Any], status: int | None = None, *,
         if number in ("301", "302", "303"):
             return AuthError(_SESSION_EXPIRED, **kw)
         if number == "202":
-            return NotFound("The server has no such function: the Supabase project may "
-                            "need the latest migrations (`supabase db push`).", **kw)
+            return NotFound(
+                "The server has no such function: the Supabase project may "
+                "need the latest migrations (`supabase db push`).",
+                **kw,
+            )
         if number == "203":
-            return ServerError("The server has several functions by that name; "
-                               "the project's migrations need fixing.", **kw)
+            return ServerError(
+                "The server has several functions by that name; "
+                "the project's migrations need fixing.",
+                **kw,
+            )
         if number in ("000", "001", "002", "003"):
-            return Offline("The Supabase project can't reach its database right now; "
-                           "try again in a moment.", **kw)
+            return Offline(
+                "The Supabase project can't reach its database right now; try again in a moment.",
+                **kw,
+            )
         if number.startswith("1"):
             return InvalidInput(message or None, **kw)
         return ServerError(f"The server failed: {message}" if message else None, **kw)
-    if re.fullmatch(r"[0-9A-Z]{5}", code):       # a SQLSTATE
+    if re.fullmatch(r"[0-9A-Z]{5}", code):  # a SQLSTATE
         return from_sqlstate(code, message, signed_in=signed_in, status=status)
     if code.isdigit() and status is None:
-        status = int(code)   # supabase-py puts the HTTP status here for non-JSON bodies
+        status = int(code)  # supabase-py puts the HTTP status here for non-JSON bodies
     if "api key" in message.lower() or "apikey" in message.lower():
-        return ConfigError("The Supabase project rejected the API key: check "
-                           "supabase_key (`learn config supabase_key sb_publishable_…`).", **kw)
+        return ConfigError(
+            "The Supabase project rejected the API key: check "
+            "supabase_key (`learn config supabase_key sb_publishable_…`).",
+            **kw,
+        )
     return from_status(status, message)
 
 
@@ -263,8 +302,7 @@ def from_status(status: int | None, message: str | None = None) -> LearnError:
     if status == 429:
         return ServerError("Too many requests: wait a minute and try again.", status=status)
     if status in (502, 503, 504, 520, 521, 522, 523, 524, 530):
-        return Offline("The server is unavailable right now; try again in a moment.",
-                       status=status)
+        return Offline("The server is unavailable right now; try again in a moment.", status=status)
     if status >= 500:
         return ServerError(status=status)
     return ServerError(text, status=status)
@@ -276,21 +314,31 @@ def from_status(status: int | None, message: str | None = None) -> LearnError:
 
 _GOTRUE_MESSAGES: dict[str, tuple[type[LearnError], str | None]] = {
     "invalid_credentials": (AuthError, "Wrong email or password."),
-    "email_not_confirmed": (AuthError, "Confirm your email first (open the link you were "
-                                       "sent), then sign in again."),
-    "user_already_exists": (Conflict, "An account with this email already exists: sign in "
-                                      "with `learn login`."),
-    "email_exists": (Conflict, "An account with this email already exists: sign in with "
-                               "`learn login`."),
+    "email_not_confirmed": (
+        AuthError,
+        "Confirm your email first (open the link you were sent), then sign in again.",
+    ),
+    "user_already_exists": (
+        Conflict,
+        "An account with this email already exists: sign in with `learn login`.",
+    ),
+    "email_exists": (
+        Conflict,
+        "An account with this email already exists: sign in with `learn login`.",
+    ),
     "weak_password": (InvalidInput, None),
     "validation_failed": (InvalidInput, None),
     "email_address_invalid": (InvalidInput, "That email address is not valid."),
     "otp_expired": (AuthError, "That code is wrong or has expired: ask for a new one."),
-    "otp_disabled": (PermissionDenied, "Email codes can't create accounts on this project: "
-                                       "sign up first."),
+    "otp_disabled": (
+        PermissionDenied,
+        "Email codes can't create accounts on this project: sign up first.",
+    ),
     "signup_disabled": (PermissionDenied, "Sign-ups are disabled on this Supabase project."),
-    "email_provider_disabled": (PermissionDenied, "Email sign-in is disabled on this "
-                                                  "Supabase project."),
+    "email_provider_disabled": (
+        PermissionDenied,
+        "Email sign-in is disabled on this Supabase project.",
+    ),
     "user_banned": (PermissionDenied, "This account is suspended."),
     "user_not_found": (AuthError, _SESSION_EXPIRED),
     "session_not_found": (AuthError, _SESSION_EXPIRED),
@@ -300,8 +348,10 @@ _GOTRUE_MESSAGES: dict[str, tuple[type[LearnError], str | None]] = {
     "bad_jwt": (AuthError, _SESSION_EXPIRED),
     "no_authorization": (NotSignedIn, None),
     "over_request_rate_limit": (ServerError, "Too many attempts: wait a minute and try again."),
-    "over_email_send_rate_limit": (ServerError, "Too many emails sent: wait a minute and "
-                                                "try again."),
+    "over_email_send_rate_limit": (
+        ServerError,
+        "Too many emails sent: wait a minute and try again.",
+    ),
 }
 
 
@@ -315,8 +365,11 @@ def from_gotrue(status: int | None, code: str | None, message: str | None) -> Le
     if not status:
         return Offline("Can't reach Supabase Auth; check your connection and try again.", **kw)
     if status == 401 and ("api key" in text.lower() or "apikey" in text.lower()):
-        return ConfigError("The Supabase project rejected the API key: check "
-                           "supabase_key (`learn config supabase_key sb_publishable_…`).", **kw)
+        return ConfigError(
+            "The Supabase project rejected the API key: check "
+            "supabase_key (`learn config supabase_key sb_publishable_…`).",
+            **kw,
+        )
     if status in (401, 403):
         return AuthError(_SESSION_EXPIRED, **kw)
     if status == 429:
@@ -329,6 +382,7 @@ def from_gotrue(status: int | None, code: str | None, message: str | None) -> Le
 # ---------------------------------------------------------------------------
 # Anything
 # ---------------------------------------------------------------------------
+
 
 def _host_of(exc: BaseException) -> str:
     request = getattr(exc, "_request", None)
@@ -355,28 +409,42 @@ def from_exception(exc: BaseException, *, signed_in: bool = False) -> LearnError
         if name == "AuthSessionMissingError":
             return NotSignedIn()
         if name == "AuthWeakPasswordError":
-            return InvalidInput(getattr(exc, "message", None) or "That password is too weak.",
-                                code="weak_password", status=getattr(exc, "status", None))
+            return InvalidInput(
+                getattr(exc, "message", None) or "That password is too weak.",
+                code="weak_password",
+                status=getattr(exc, "status", None),
+            )
         if name == "AuthInvalidCredentialsError":
             return InvalidInput(getattr(exc, "message", None))
-        return from_gotrue(getattr(exc, "status", None), getattr(exc, "code", None),
-                           getattr(exc, "message", None))
+        return from_gotrue(
+            getattr(exc, "status", None), getattr(exc, "code", None), getattr(exc, "message", None)
+        )
     if module.startswith(("httpx", "httpcore")):
-        if name in ("ConnectError", "ConnectTimeout", "ReadTimeout", "WriteTimeout",
-                    "PoolTimeout", "RemoteProtocolError", "ReadError", "WriteError",
-                    "NetworkError", "TimeoutException", "ProxyError"):
-            return Offline(f"Can't reach the server{_host_of(exc)}; check your connection "
-                           "and try again.")
+        if name in (
+            "ConnectError",
+            "ConnectTimeout",
+            "ReadTimeout",
+            "WriteTimeout",
+            "PoolTimeout",
+            "RemoteProtocolError",
+            "ReadError",
+            "WriteError",
+            "NetworkError",
+            "TimeoutException",
+            "ProxyError",
+        ):
+            return Offline(
+                f"Can't reach the server{_host_of(exc)}; check your connection and try again."
+            )
         return unexpected(exc)
     if isinstance(exc, (ConnectionError, TimeoutError)):
         return Offline()
     if isinstance(exc, OSError) and exc.errno is not None:
         import errno
 
-        if exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN,
-                         errno.EHOSTDOWN):
+        if exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN):
             return Offline()
-    if type(exc).__name__ == "gaierror":        # socket.gaierror: DNS
+    if type(exc).__name__ == "gaierror":  # socket.gaierror: DNS
         return Offline("Can't find the server (DNS); check your connection and try again.")
     return unexpected(exc)
 

@@ -20,8 +20,13 @@ from pathlib import Path
 
 MAX_BYTES = 1_000_000
 BACKUPS = 3
-_SECRET_ENV = ("SUPABASE_ANON_KEY", "SUPABASE_SERVICE_ROLE_KEY", "OPENAI_API_KEY",
-               "DATABASE_URL", "LEARN_PASSWORD")
+_SECRET_ENV = (
+    "SUPABASE_ANON_KEY",
+    "SUPABASE_SERVICE_ROLE_KEY",
+    "OPENAI_API_KEY",
+    "DATABASE_URL",
+    "LEARN_PASSWORD",
+)
 _PATTERNS = [
     # JWTs (Supabase keys, access tokens): three base64url parts
     (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"), "[jwt]"),
@@ -30,8 +35,13 @@ _PATTERNS = [
     (re.compile(r"\bsb_(?:secret|publishable)_[A-Za-z0-9_-]{8,}"), "[api key]"),
     # scheme://user:password@host → scheme://user:[password]@host
     (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@"), r"\1[password]@"),
-    (re.compile(r"(?i)\b(password|passwd|pwd|api_key|apikey|refresh_token|access_token"
-                r"|secret)(\s*[=:]\s*|['\"]\s*:\s*['\"])([^\s'\",&]+)"), r"\1\2[hidden]"),
+    (
+        re.compile(
+            r"(?i)\b(password|passwd|pwd|api_key|apikey|refresh_token|access_token"
+            r"|secret)(\s*[=:]\s*|['\"]\s*:\s*['\"])([^\s'\",&]+)"
+        ),
+        r"\1\2[hidden]",
+    ),
 ]
 _handler: _LogFile | None = None
 
@@ -86,8 +96,9 @@ def _rotating_file(path: Path) -> logging.Handler:
             fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
 
-    return PrivateRotatingFile(path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
-                               encoding="utf-8", delay=True)
+    return PrivateRotatingFile(
+        path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
+    )
 
 
 class _LogFile(logging.Handler):
@@ -98,8 +109,7 @@ class _LogFile(logging.Handler):
         super().__init__(level)
         self.baseFilename = str(path)
         self._file: logging.Handler | None = None
-        self.setFormatter(_Redacting("%(asctime)s %(process)d %(levelname)s %(name)s: "
-                                     "%(message)s"))
+        self.setFormatter(_Redacting("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -107,7 +117,7 @@ class _LogFile(logging.Handler):
                 self._file = _rotating_file(Path(self.baseFilename))
                 self._file.setFormatter(self.formatter)
             self._file.handle(record)
-        except Exception:       # never break the app over its log
+        except Exception:  # never break the app over its log
             pass
 
     def close(self) -> None:
@@ -130,7 +140,7 @@ def setup(level: int = logging.WARNING) -> Path | None:
     handler = _LogFile(path, level)
     logger = logging.getLogger("learn")
     logger.addHandler(handler)
-    if logger.getEffectiveLevel() > level:   # only ever lowered: never hide records
+    if logger.getEffectiveLevel() > level:  # only ever lowered: never hide records
         logger.setLevel(level)
     _handler = handler
     return path

@@ -103,5 +103,6 @@ def courses_dir() -> Path:
 def bundled_courses() -> list[Path]:
     """The course folders shipped with learn, in name order."""
     root = courses_dir()
-    return sorted(p for p in root.iterdir() if (p / "course.toml").is_file()) \
-        if root.is_dir() else []
+    return (
+        sorted(p for p in root.iterdir() if (p / "course.toml").is_file()) if root.is_dir() else []
+    )

@@ -23,8 +23,16 @@ from typing import Any
 # C0 except tab (0x09) and newline (0x0a); DEL; C1 (0x80-0x9f).
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _search, _sub = CONTROL.search, CONTROL.sub
-_NAMES = {0x07: "BEL", 0x08: "BS", 0x0d: "CR", 0x1b: "ESC", 0x7f: "DEL", 0x9b: "CSI",
-          0x9d: "OSC", 0x90: "DCS"}
+_NAMES = {
+    0x07: "BEL",
+    0x08: "BS",
+    0x0D: "CR",
+    0x1B: "ESC",
+    0x7F: "DEL",
+    0x9B: "CSI",
+    0x9D: "OSC",
+    0x90: "DCS",
+}
 
 
 def terminal_safe(text: str) -> str:
@@ -113,5 +121,5 @@ class TerminalSafeWriter:
         for line in lines:
             self.write(line)
 
-    def __getattr__(self, name: str) -> Any:   # flush, isatty, encoding, fileno, …
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, encoding, fileno, …
         return getattr(self.stream, name)

@@ -37,7 +37,6 @@ def timezone_problem(name: str) -> str | None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        if available_timezones():      # no tz database on this machine: the server decides
-            return (f'unknown time zone "{name}": use an IANA name such as '
-                    "Europe/Berlin or UTC")
+        if available_timezones():  # no tz database on this machine: the server decides
+            return f'unknown time zone "{name}": use an IANA name such as Europe/Berlin or UTC'
     return None

@@ -77,9 +77,11 @@ class Db:
     def new_user(self, email: str | None = None, meta=None) -> str:
         uid = str(uuid.uuid4())
         email = email if email is not None else f"{uid[:8]}@example.test"
-        self.su("insert into auth.users (id, email, raw_user_meta_data, aud, role)"
-                " values (%s, %s, %s, 'authenticated', 'authenticated')",
-                (uid, email or None, psycopg.types.json.Jsonb(meta) if meta is not None else None))
+        self.su(
+            "insert into auth.users (id, email, raw_user_meta_data, aud, role)"
+            " values (%s, %s, %s, 'authenticated', 'authenticated')",
+            (uid, email or None, psycopg.types.json.Jsonb(meta) if meta is not None else None),
+        )
         return uid
 
     @contextlib.contextmanager

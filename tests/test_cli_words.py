@@ -25,9 +25,15 @@ def test_admin_report_refuses_days_it_cannot_show_in_one_line(days, capsys):
     assert error.startswith("learn admin report: error: argument --days:")
 
 
-@pytest.mark.parametrize(("count", "noun", "expected"), [
-    (1, "lesson", "1 lesson"), (0, "lesson", "0 lessons"), (2, "day", "2 days"),
-    (1, "achievement", "1 achievement")])
+@pytest.mark.parametrize(
+    ("count", "noun", "expected"),
+    [
+        (1, "lesson", "1 lesson"),
+        (0, "lesson", "0 lessons"),
+        (2, "day", "2 days"),
+        (1, "achievement", "1 achievement"),
+    ],
+)
 def test_counted_nouns_agree_with_their_count(count, noun, expected):
     assert plural(count, noun) == expected
 

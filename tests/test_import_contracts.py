@@ -33,10 +33,16 @@ FORBIDDEN_THIRD_PARTY = {"services": {"textual"}}
 
 # (importing module, imported module, name) → why it is allowed for now.
 PRIVATE_EXCEPTIONS = {
-    ("tui.review_cli", "tui.cli", "_offline_backend"):
-        "tui/cli.py is being reworked on another branch (issue #17); made public after it",
-    ("tui.review_cli", "tui.cli", "_run_app"):
-        "as _offline_backend: tui/cli.py is being reworked on another branch (issue #17)",
+    (
+        "tui.review_cli",
+        "tui.cli",
+        "_offline_backend",
+    ): "tui/cli.py is being reworked on another branch (issue #17); made public after it",
+    (
+        "tui.review_cli",
+        "tui.cli",
+        "_run_app",
+    ): "as _offline_backend: tui/cli.py is being reworked on another branch (issue #17)",
 }
 
 
@@ -59,7 +65,7 @@ def resolve(module: str, is_package: bool, node: ast.ImportFrom) -> str:
     if not node.level:
         return node.module or ""
     base = module.split(".") if is_package else module.split(".")[:-1]
-    base = base[:len(base) - (node.level - 1)]
+    base = base[: len(base) - (node.level - 1)]
     return ".".join([*base, node.module] if node.module else base)
 
 
@@ -86,13 +92,21 @@ def private_attribute_uses(path: Path) -> Iterator[tuple[int, str, str]]:
             for alias in node.names:
                 if alias.name.split(".")[0] in LAYERS and alias.asname:
                     bound[alias.asname] = alias.name
-        elif isinstance(node, ast.ImportFrom) and not node.level and node.module \
-                and node.module.split(".")[0] in LAYERS:
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and not node.level
+            and node.module
+            and node.module.split(".")[0] in LAYERS
+        ):
             for alias in node.names:
                 bound[alias.asname or alias.name] = f"{node.module}.{alias.name}"
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
-                and node.value.id in bound and is_private(node.attr):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in bound
+            and is_private(node.attr)
+        ):
             yield node.lineno, bound[node.value.id], node.attr
 
 
@@ -136,11 +150,13 @@ def private_imports() -> dict[tuple[str, str, str], str]:
 
 
 def test_no_module_imports_another_modules_private_names():
-    unexpected = {key: where for key, where in private_imports().items()
-                  if key not in PRIVATE_EXCEPTIONS}
+    unexpected = {
+        key: where for key, where in private_imports().items() if key not in PRIVATE_EXCEPTIONS
+    }
     assert not unexpected, "\n".join(
         f"{where}: {importer} uses {module}.{name}: make the name public"
-        for (importer, module, name), where in sorted(unexpected.items()))
+        for (importer, module, name), where in sorted(unexpected.items())
+    )
 
 
 def test_every_recorded_exception_is_still_needed():

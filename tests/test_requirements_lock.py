@@ -28,7 +28,7 @@ def locked() -> dict[str, Version]:
         requirement = Requirement(line)
         if requirement.marker is not None and not requirement.marker.evaluate():
             continue
-        (spec,) = requirement.specifier             # exactly one pin per line
+        (spec,) = requirement.specifier  # exactly one pin per line
         assert spec.operator == "==", raw
         pins[canonicalize_name(requirement.name)] = Version(spec.version)
     return pins
@@ -49,8 +49,7 @@ def test_the_lock_pins_every_dependency_pyproject_names_at_an_allowed_version():
     pins = locked()
     missing, outside = [], []
     for requirement, extra in declared():
-        if requirement.marker is not None \
-                and not requirement.marker.evaluate({"extra": extra}):
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": extra}):
             continue
         name = canonicalize_name(requirement.name)
         if name not in pins:

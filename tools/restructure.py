@@ -150,8 +150,20 @@ Import the module you need; this package imports nothing.
 
 SKIP_DIRS = ("supabase/migrations/", "tests/tui/__snapshots__/")
 SKIP_FILES = {"CHANGELOG.md", "tools/restructure.py"}
-TEXT_SUFFIXES = {".py", ".md", ".toml", ".txt", ".cfg", ".ini", ".tcss", ".sh", ".yml",
-                 ".yaml", ".json", ""}
+TEXT_SUFFIXES = {
+    ".py",
+    ".md",
+    ".toml",
+    ".txt",
+    ".cfg",
+    ".ini",
+    ".tcss",
+    ".sh",
+    ".yml",
+    ".yaml",
+    ".json",
+    "",
+}
 
 
 def path_of(module: str) -> Path:
@@ -168,8 +180,9 @@ def leaf_packages() -> dict[str, set[str]]:
         folder = ROOT / Path(*package.split("."))
         if folder.is_dir():
             found[package] |= {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
-            found[package] |= {p.name for p in folder.iterdir()
-                               if p.is_dir() and (p / "__init__.py").exists()}
+            found[package] |= {
+                p.name for p in folder.iterdir() if p.is_dir() and (p / "__init__.py").exists()
+            }
     return found
 
 
@@ -184,8 +197,9 @@ def is_submodule(package: str, name: str) -> bool:
 
 
 def git(*args: str, check: bool = True) -> str:
-    return subprocess.run(["git", *args], cwd=ROOT, check=check, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=ROOT, check=check, capture_output=True, text=True
+    ).stdout
 
 
 def move_files(dry_run: bool) -> list[str]:
@@ -193,10 +207,12 @@ def move_files(dry_run: bool) -> list[str]:
     for old, new in MOVES.items():
         source, target = path_of(old), path_of(new)
         if not source.exists():
-            continue                                    # moved already
+            continue  # moved already
         if target.exists():
-            sys.exit(f"both {source.relative_to(ROOT)} and {target.relative_to(ROOT)} "
-                     "exist: merge them by hand first")
+            sys.exit(
+                f"both {source.relative_to(ROOT)} and {target.relative_to(ROOT)} "
+                "exist: merge them by hand first"
+            )
         done.append(f"git mv {source.relative_to(ROOT)} {target.relative_to(ROOT)}")
         if not dry_run:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -252,7 +268,7 @@ def new_module_for(module: str, names: list[str] | None) -> str | None:
         # a submodule of a moved module's old name: services.api.x does not exist; no case
         return None
     if new.startswith(module + ".") and names and all(is_submodule(module, n) for n in names):
-        return None                                     # already the package's modules
+        return None  # already the package's modules
     return new
 
 
@@ -260,7 +276,7 @@ def rewrite_python(text: str) -> tuple[str, set[int]]:
     """Imports rewritten; also returns the line numbers (1-based) that are imports."""
     tree = ast.parse(text)
     lines = text.splitlines(keepends=True)
-    edits: list[tuple[int, int, str]] = []              # (first line, last line, new text)
+    edits: list[tuple[int, int, str]] = []  # (first line, last line, new text)
     import_lines: set[int] = set()
     for node in ast.walk(tree):
         if not isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -268,10 +284,10 @@ def rewrite_python(text: str) -> tuple[str, set[int]]:
         first, last = node.lineno, node.end_lineno or node.lineno
         import_lines.update(range(first, last + 1))
         start_line, end_line = lines[first - 1], lines[last - 1]
-        indent = start_line[:node.col_offset]
-        if indent.strip():                              # `x; import y` on one line: leave it
+        indent = start_line[: node.col_offset]
+        if indent.strip():  # `x; import y` on one line: leave it
             continue
-        tail = end_line[node.end_col_offset:].rstrip("\n")
+        tail = end_line[node.end_col_offset :].rstrip("\n")
         newline = "\n" if end_line.endswith("\n") else ""
         new_text = None
         if isinstance(node, ast.ImportFrom) and not node.level and node.module == "services":
@@ -299,7 +315,7 @@ def rewrite_python(text: str) -> tuple[str, set[int]]:
         if new_text is not None:
             edits.append((first, last, new_text))
     for first, last, new_text in sorted(edits, reverse=True):
-        lines[first - 1:last] = [new_text]
+        lines[first - 1 : last] = [new_text]
     return "".join(lines), import_lines
 
 
@@ -308,7 +324,7 @@ def rewrite_python(text: str) -> tuple[str, set[int]]:
 
 def _dotted_pattern(old: str, new: str) -> re.Pattern[str]:
     guard = ""
-    if new.startswith(old + "."):                       # the old name is now a package
+    if new.startswith(old + "."):  # the old name is now a package
         package = old
         subs = sorted(SUBMODULES.get(package, set()))
         if subs:
@@ -323,8 +339,11 @@ def _path_pattern(old: str) -> re.Pattern[str]:
 def patterns() -> None:
     """The text rules, made once the packages' modules are known (after the moves)."""
     DOTTED[:] = [(_dotted_pattern(old, new), new) for old, new in MOVES.items() if old != new]
-    PATHS[:] = [(_path_pattern(old), new.replace(".", "/") + ".py")
-                for old, new in MOVES.items() if old != new]
+    PATHS[:] = [
+        (_path_pattern(old), new.replace(".", "/") + ".py")
+        for old, new in MOVES.items()
+        if old != new
+    ]
 
 
 DOTTED: list[tuple[re.Pattern[str], str]] = []
@@ -356,7 +375,7 @@ def _fit_divider(line: str) -> str:
     found = DIVIDER.search(body)
     if over <= 0 or found is None or len(found.group(0)) - over < 4:
         return line
-    return body[:len(body) - over] + line[len(body):]
+    return body[: len(body) - over] + line[len(body) :]
 
 
 def _from_services_in_text(match: re.Match[str]) -> str:
@@ -379,7 +398,7 @@ def tracked_files() -> list[Path]:
     return files
 
 
-LONG_BEFORE: dict[Path, set[str]] = {}     # path → its lines over 100 before the rewrite
+LONG_BEFORE: dict[Path, set[str]] = {}  # path → its lines over 100 before the rewrite
 
 
 def rewrite_files(dry_run: bool) -> list[Path]:
@@ -414,10 +433,13 @@ def rewrite_files(dry_run: bool) -> list[Path]:
 
 
 def _defines(tree: ast.Module, name: str) -> bool:
-    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-               and n.name == name for n in ast.walk(tree)) or any(
+    return any(
+        isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name == name
+        for n in ast.walk(tree)
+    ) or any(
         isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
-        for n in ast.walk(tree))
+        for n in ast.walk(tree)
+    )
 
 
 def rename_private_names(dry_run: bool) -> list[str]:
@@ -439,12 +461,18 @@ def rename_private_names(dry_run: bool) -> list[str]:
             if path == home:
                 wanted = {old for old in names if _defines(tree, old)}
             else:
-                wanted = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
-                          and n.module == module for a in n.names if a.name in names}
+                wanted = {
+                    a.name
+                    for n in ast.walk(tree)
+                    if isinstance(n, ast.ImportFrom) and n.module == module
+                    for a in n.names
+                    if a.name in names
+                }
                 clash = {old for old in wanted if _defines(tree, old)}
                 if clash:
-                    done.append(f"{path.relative_to(ROOT)} defines {sorted(clash)} itself: "
-                                "rename by hand")
+                    done.append(
+                        f"{path.relative_to(ROOT)} defines {sorted(clash)} itself: rename by hand"
+                    )
                     wanted -= clash
             new = text
             for old in sorted(wanted):
@@ -462,9 +490,14 @@ def drop_exceptions(module: str, names: dict[str, str], dry_run: bool) -> list[s
     if not CONTRACTS.exists():
         return []
     text = CONTRACTS.read_text(encoding="utf-8")
-    entry = re.compile(r'^    \("[\w.]+", "' + re.escape(module) + r'", "(?:'
-                       + "|".join(map(re.escape, names)) + r')"\):\n(?:        .*\n)+',
-                       re.MULTILINE)
+    entry = re.compile(
+        r'^    \("[\w.]+", "'
+        + re.escape(module)
+        + r'", "(?:'
+        + "|".join(map(re.escape, names))
+        + r')"\):\n(?:        .*\n)+',
+        re.MULTILINE,
+    )
     new, count = entry.subn("", text)
     if not count:
         return []
@@ -474,9 +507,11 @@ def drop_exceptions(module: str, names: dict[str, str], dry_run: bool) -> list[s
 
 
 def still_flat() -> list[str]:
-    return sorted(p.stem for p in (ROOT / "services").glob("*.py")
-                  if p.stem != "__init__" and p.stem not in SHARED
-                  and f"services.{p.stem}" not in MOVES)
+    return sorted(
+        p.stem
+        for p in (ROOT / "services").glob("*.py")
+        if p.stem != "__init__" and p.stem not in SHARED and f"services.{p.stem}" not in MOVES
+    )
 
 
 def sort_imports(paths: list[Path]) -> None:
@@ -489,8 +524,7 @@ def sort_imports(paths: list[Path]) -> None:
     if ruff is None:
         print("ruff not found: run `ruff check --fix --select I .` to sort the imports")
         return
-    subprocess.run([ruff, "check", "--fix", "--select", "I", "--quiet", *py], cwd=ROOT,
-                   check=False)
+    subprocess.run([ruff, "check", "--fix", "--select", "I", "--quiet", *py], cwd=ROOT, check=False)
 
 
 def long_lines(paths: list[Path], before: dict[Path, set[str]]) -> list[str]:
@@ -508,8 +542,9 @@ def long_lines(paths: list[Path], before: dict[Path, set[str]]) -> list[str]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dry-run", action="store_true", help="change nothing")
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if there is anything left to do")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if there is anything left to do"
+    )
     args = parser.parse_args(argv)
     dry = args.dry_run or args.check
     moved = move_files(dry)
@@ -531,8 +566,11 @@ def main(argv: list[str]) -> int:
     flat = still_flat()
     if flat:
         print("still flat in services/ (add to MOVES or SHARED): " + ", ".join(flat))
-    acted = [line for line in renamed if not line.startswith(("skipped", "tests/"))
-             and " defines " not in line]
+    acted = [
+        line
+        for line in renamed
+        if not line.startswith(("skipped", "tests/")) and " defines " not in line
+    ]
     if not moved and not changed and not acted:
         print("nothing to do")
     return 1 if args.check and (moved or changed or acted) else 0

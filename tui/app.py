@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 # Everything past the boot screen is imported when first needed: the first frame
 # should cost little more than Textual itself (benchmarks/startup.py).
 
-DRAW_WAIT = 1.0       # seconds start-up waits for the boot screen's first frame
+DRAW_WAIT = 1.0  # seconds start-up waits for the boot screen's first frame
 
 
 def _top_level(name: str):
@@ -58,7 +58,7 @@ class LearnApp(App[None]):
     """Browse courses, read lessons, solve assessments, ask the tutor."""
 
     TITLE = "learn"
-    SAVES = True          # False: a preview, where nothing is written (keys that write hide)
+    SAVES = True  # False: a preview, where nothing is written (keys that write hide)
     CSS_PATH = Path(__file__).with_name("app.tcss")
     COMMANDS = App.COMMANDS | {LearnCommands, ContentCommands}
     BINDINGS = [
@@ -67,8 +67,7 @@ class LearnApp(App[None]):
         Binding("d", "goto('dashboard')", "Dashboard", id="app.dashboard"),
         Binding("c", "goto('catalog')", "Catalog", id="app.catalog"),
         Binding("u", "goto('profile')", "Profile", id="app.profile", show=False),
-        Binding("n", "goto('notifications')", "Notifications", id="app.notifications",
-                show=False),
+        Binding("n", "goto('notifications')", "Notifications", id="app.notifications", show=False),
         Binding("w", "studio", "Author studio", id="app.studio", show=False),
         Binding("ctrl+t", "toggle_theme", "Theme", id="app.theme", show=False),
         Binding("f8", "zoom", "Zoom pane", id="app.zoom", show=False),
@@ -76,8 +75,13 @@ class LearnApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
-    def __init__(self, backend_factory: Callable[[Callable[[str], None]], Any], *,
-                 theme: str | None = None, start: str | None = None) -> None:
+    def __init__(
+        self,
+        backend_factory: Callable[[Callable[[str], None]], Any],
+        *,
+        theme: str | None = None,
+        start: str | None = None,
+    ) -> None:
         """`backend_factory(progress)` makes the Backend; progress messages show while
         it starts (the first run creates the database). `start="review"` opens the
         review screen over the dashboard (`learn review`)."""
@@ -102,19 +106,18 @@ class LearnApp(App[None]):
 
         return Tutor(self.api)
 
-    def notify(self, message: str, *, title: str = "", markup: bool = False,
-               **kwargs: Any) -> None:
+    def notify(self, message: str, *, title: str = "", markup: bool = False, **kwargs: Any) -> None:
         """Toasts carry others' text (achievement titles, links, server messages): made
         terminal_safe here too, where every toast passes, whatever built it; and shown
         as text, not markup (a "[link=…]" in a server's message is not a hyperlink)."""
-        super().notify(terminal_safe(message), title=terminal_safe(title), markup=markup,
-                       **kwargs)
+        super().notify(terminal_safe(message), title=terminal_safe(title), markup=markup, **kwargs)
 
     def _progress(self, message: str) -> None:
         screen = self.screen_stack[-1] if self.screen_stack else None
         if isinstance(screen, BootScreen):
-            self.call_from_thread(screen.progress, message) \
-                if self._thread_id != threading.get_ident() else screen.progress(message)
+            self.call_from_thread(
+                screen.progress, message
+            ) if self._thread_id != threading.get_ident() else screen.progress(message)
 
     # Start-up ---------------------------------------------------------------
 
@@ -125,8 +128,9 @@ class LearnApp(App[None]):
 
     def _theme_changed(self, theme) -> None:
         """Keep the choice for the next start, and redraw what has colours in it."""
-        self.run_worker(lambda: _save_theme(theme.name), thread=True, group="theme",
-                        exit_on_error=False)
+        self.run_worker(
+            lambda: _save_theme(theme.name), thread=True, group="theme", exit_on_error=False
+        )
         self.call_after_refresh(self._reload_screen)
 
     @work(exclusive=True, group="boot")
@@ -143,8 +147,8 @@ class LearnApp(App[None]):
                 self.backend = self._backend_factory(self._progress)
             await self._show_cached_home()
             connecting = asyncio.ensure_future(self.backend.connect())
-            await asyncio.sleep(0)       # it starts, and waits on a thread or the network:
-            _top_level("dashboard")      # meanwhile, import what the home screen needs
+            await asyncio.sleep(0)  # it starts, and waits on a thread or the network:
+            _top_level("dashboard")  # meanwhile, import what the home screen needs
             self.api  # noqa: B018
             await connecting
         except Exception as exc:
@@ -159,7 +163,7 @@ class LearnApp(App[None]):
         if self.backend.current_user is None:
             from screens.first_run import LocalProfileScreen, SignInScreen
 
-            if not isinstance(self.screen, BootScreen):   # a cached home: not theirs now
+            if not isinstance(self.screen, BootScreen):  # a cached home: not theirs now
                 await self.switch_screen(BootScreen())
 
             screen = LocalProfileScreen() if self.backend.kind == "local" else SignInScreen()
@@ -169,7 +173,7 @@ class LearnApp(App[None]):
         self._start_live()
         self._start_local_grader()
         warm = getattr(self.backend, "warm", None)
-        if warm is not None:      # a head start left the connection for later: open it
+        if warm is not None:  # a head start left the connection for later: open it
             self.call_after_refresh(lambda: self.run_worker(warm, group="warm"))
 
     async def _show_cached_home(self) -> None:
@@ -186,7 +190,7 @@ class LearnApp(App[None]):
 
         try:
             data = await LearningAPI(_Replay({"dashboard": found.result})).dashboard()
-        except Exception:          # a cache from another version: start the usual way
+        except Exception:  # a cache from another version: start the usual way
             return
         home = _top_level("dashboard")()
         home.preset(data, found.fetched_at)
@@ -194,19 +198,22 @@ class LearnApp(App[None]):
 
     async def show_home(self) -> None:
         top = self.screen
-        if len(self.screen_stack) == 2 and isinstance(top, _top_level("dashboard")) \
-                and top.as_of is not None:
-            top.reload(quiet=True)          # painted from the cache: refresh in place
+        if (
+            len(self.screen_stack) == 2
+            and isinstance(top, _top_level("dashboard"))
+            and top.as_of is not None
+        ):
+            top.reload(quiet=True)  # painted from the cache: refresh in place
             self.refresh_bindings()
             user = self.backend.current_user
             self.sub_title = (user.email or "") if user else ""
             return
         home = _top_level("dashboard")()
-        await home.preload()          # so it appears with its data, not a loading state
+        await home.preload()  # so it appears with its data, not a loading state
         while len(self.screen_stack) > 1:
             self.pop_screen()
         await self.push_screen(home)
-        self.refresh_bindings()                   # signed in: the app's keys appear
+        self.refresh_bindings()  # signed in: the app's keys appear
         user = self.backend.current_user
         self.sub_title = terminal_safe(user.email or "") if user else ""
         if self._start == "review":
@@ -227,7 +234,7 @@ class LearnApp(App[None]):
         if self._local_grader is not None:
             self._local_grader.stop()
         closers = [self._stop_live, self.backend.close]
-        if "tutor" in self.__dict__:          # only if it was ever used
+        if "tutor" in self.__dict__:  # only if it was ever used
             closers.insert(0, self.tutor.aclose)
         for closing in closers:
             try:
@@ -318,8 +325,9 @@ class LearnApp(App[None]):
             return
         self.push_screen(HelpScreen(self.screen.title or "learn", help_groups(self)))
 
-    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
-                           time_format: str | None = None) -> str | None:
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
         """Textual saves to ~/Downloads and fails when it does not exist: pick a folder
         that exists (services.paths.screenshots_dir)."""
         if path is None:
@@ -351,8 +359,7 @@ class LearnApp(App[None]):
             if yes:
                 self.exit()
 
-        self.push_screen(ConfirmDialog("Quit during a timed attempt?", warning, "Quit"),
-                         answered)
+        self.push_screen(ConfirmDialog("Quit during a timed attempt?", warning, "Quit"), answered)
 
     def action_zoom(self) -> None:
         """f8: the pane with the focus fills the screen (the editor, the tutor, a list);
@@ -366,8 +373,14 @@ class LearnApp(App[None]):
         focused = screen.focused
         if focused is None:
             return
-        pane = next((node for node in focused.ancestors_with_self
-                     if isinstance(node, ChatPane) or node.has_class("panel")), focused)
+        pane = next(
+            (
+                node
+                for node in focused.ancestors_with_self
+                if isinstance(node, ChatPane) or node.has_class("panel")
+            ),
+            focused,
+        )
         screen.maximized = pane
 
     def action_toggle_theme(self) -> None:
@@ -378,8 +391,9 @@ class LearnApp(App[None]):
 
         settings = config.load()
         lines = [f"{k}: {v}" for k, v in settings.masked().items()]
-        self.notify("\n".join(lines), title="Settings (learn config KEY VALUE to change)",
-                    timeout=15)
+        self.notify(
+            "\n".join(lines), title="Settings (learn config KEY VALUE to change)", timeout=15
+        )
 
     @work(exclusive=True, group="auth")
     async def action_sign_out(self) -> None:
@@ -449,8 +463,9 @@ class LearnApp(App[None]):
     def _start_local_grader(self) -> None:
         """On the embedded database, grade verified submissions in-process, as the role
         learn_grader (exactly what `learn grader` may do), woken by NOTIFY."""
-        if getattr(self.backend, "kind", None) != "local" \
-                or not hasattr(self.backend, "grading_url"):
+        if getattr(self.backend, "kind", None) != "local" or not hasattr(
+            self.backend, "grading_url"
+        ):
             return
 
         def grade_forever() -> None:
@@ -477,8 +492,11 @@ class LearnApp(App[None]):
         if self._live_watch is not None:
             return
         for achievement in achievements:
-            self.notify(f"{achievement.description or ''}  +{achievement.points} points",
-                        title=f"★ {achievement.title}", timeout=8)
+            self.notify(
+                f"{achievement.description or ''}  +{achievement.points} points",
+                title=f"★ {achievement.title}",
+                timeout=8,
+            )
 
     # Live notifications (services.data.live) -------------------------------------------------
 
@@ -494,8 +512,9 @@ class LearnApp(App[None]):
         if not getattr(self, "_badge_follows_screens", False):
             self._badge_follows_screens = True
             self.screen_change_signal.subscribe(self, self._screen_changed_live)
-        self.run_worker(self._watch_live(), name="live", group="live", exclusive=True,
-                        exit_on_error=False)
+        self.run_worker(
+            self._watch_live(), name="live", group="live", exclusive=True, exit_on_error=False
+        )
 
     def _screen_changed_live(self, screen: Any) -> None:
         """Each screen's Header gets the badge; leaving the notifications screen (where
@@ -515,11 +534,10 @@ class LearnApp(App[None]):
             return
         try:
             self._live_watch = await watch(self._live_event)
-        except Exception as exc:   # offline at start, say: the counts stay as loaded
+        except Exception as exc:  # offline at start, say: the counts stay as loaded
             import logging
 
-            logging.getLogger("learn.live").debug("no live notifications: %s",
-                                                  type(exc).__name__)
+            logging.getLogger("learn.live").debug("no live notifications: %s", type(exc).__name__)
 
     async def _stop_live(self) -> None:
         watch, self._live_watch = self._live_watch, None
@@ -540,16 +558,15 @@ class LearnApp(App[None]):
         try:
             data = await self.api.notifications(limit=50)
         except Exception:
-            return                       # offline: the next event or resync reads again
+            return  # offline: the next event or resync reads again
         first = self._seen_notifications is None
         seen = self._seen_notifications or set()
-        new = [] if first else [n for n in data.notifications
-                                if n.id not in seen and not n.is_read]
+        new = [] if first else [n for n in data.notifications if n.id not in seen and not n.is_read]
         self._seen_notifications = seen | {n.id for n in data.notifications}
         changed = data.unread != self._unread
         self._unread = data.unread
         self._show_unread()
-        for notification in reversed(new):           # oldest first
+        for notification in reversed(new):  # oldest first
             self._toast_notification(notification)
         if (new or changed) and not first:
             self._reload_if_showing_notifications()
@@ -609,10 +626,12 @@ class LearnApp(App[None]):
         if self._sync_status is None:
             backend.add_listener(self._sync_changed)
             self.screen_change_signal.subscribe(
-                self, lambda _screen: self.call_after_refresh(self._show_sync_status))
+                self, lambda _screen: self.call_after_refresh(self._show_sync_status)
+            )
         self._sync_changed(backend.status)
-        self.run_worker(backend.sync_forever(), name="sync", group="sync", exclusive=True,
-                        exit_on_error=False)
+        self.run_worker(
+            backend.sync_forever(), name="sync", group="sync", exclusive=True, exit_on_error=False
+        )
 
     def _sync_changed(self, status: SyncStatus) -> None:
         if self._thread_id != threading.get_ident():
@@ -624,22 +643,33 @@ class LearnApp(App[None]):
         if before is None:
             return
         if before.online and not status.online:
-            self.notify("Showing what was saved on this machine; your changes are kept and "
-                        "sent when the server is back.", title="Offline", severity="warning")
+            self.notify(
+                "Showing what was saved on this machine; your changes are kept and "
+                "sent when the server is back.",
+                title="Offline",
+                severity="warning",
+            )
         elif status.online and not before.online:
             self.notify("The server is back.", title="Online")
             self.call_later(self._reload_screen)
-            if self._live_watch is None:      # it could not start while offline
+            if self._live_watch is None:  # it could not start while offline
                 self._start_live()
         elif status.pending < before.pending:
             # Sent: the server's answer replaces what the screen showed as waiting.
             self.call_later(self._reload_screen)
         if status.refused > before.refused:
-            self.notify("The server refused a change you made: press y to see why.",
-                        title="Not synced", severity="error", timeout=10)
+            self.notify(
+                "The server refused a change you made: press y to see why.",
+                title="Not synced",
+                severity="error",
+                timeout=10,
+            )
         if status.sign_in_needed and not before.sign_in_needed:
-            self.notify("Your session has ended: sign in again to send your changes "
-                        "(nothing is lost).", title="Sign in again", severity="warning")
+            self.notify(
+                "Your session has ended: sign in again to send your changes (nothing is lost).",
+                title="Sign in again",
+                severity="warning",
+            )
 
     def _show_sync_status(self) -> None:
         """The indicator sits at the right of the current screen's Header, mounted the
@@ -648,7 +678,7 @@ class LearnApp(App[None]):
 
         headers = self.screen.query(Header)
         header = headers.first() if headers else None
-        if header is None or not header.is_attached:    # no Header, or quitting
+        if header is None or not header.is_attached:  # no Header, or quitting
             return
         found = header.query("#sync-status")
         if found:
@@ -680,7 +710,7 @@ class LearnApp(App[None]):
                     backend.retry_refused()
                 elif choice == "dismiss":
                     backend.dismiss_refused()
-            except Exception as exc:     # the outbox file could not be used
+            except Exception as exc:  # the outbox file could not be used
                 self.notify(friendly(exc), title="Not changed", severity="error")
                 return
             if choice in ("sync", "retry"):
@@ -705,8 +735,10 @@ class LearnApp(App[None]):
         if report.stopped:
             self.notify(report.stopped, title="Not synced", severity="warning")
         else:
-            self.notify(f"Sent {report.sent + report.already_applied}; "
-                        f"{report.waiting} waiting.", title="Synced")
+            self.notify(
+                f"Sent {report.sent + report.already_applied}; {report.waiting} waiting.",
+                title="Synced",
+            )
 
 
 class _Replay:
@@ -726,7 +758,7 @@ def _saved_theme() -> str | None:
 
     try:
         return config.load().theme
-    except Exception:       # a broken config file is `learn config`'s to report
+    except Exception:  # a broken config file is `learn config`'s to report
         return None
 
 

@@ -60,14 +60,18 @@ def _load_checked(directory: str, run_code: bool):
 
 # -- learn course … --------------------------------------------------------------------
 
+
 def _validate(args: argparse.Namespace) -> int:
     course, code = _load_checked(args.dir, run_code=not args.no_run)
     if code is not None:
         return code
-    checked = "" if args.no_run else \
-        "; every reference solution passes and every starter fails a test"
-    print(f"ok: “{course.title}” ({course.slug}): {plural(len(course.lessons), 'lesson')}, "
-          f"{plural(len(course.assessments), 'assessment')}{checked}")
+    checked = (
+        "" if args.no_run else "; every reference solution passes and every starter fails a test"
+    )
+    print(
+        f"ok: “{course.title}” ({course.slug}): {plural(len(course.lessons), 'lesson')}, "
+        f"{plural(len(course.assessments), 'assessment')}{checked}"
+    )
     return 0
 
 
@@ -153,15 +157,22 @@ def _new(args: argparse.Namespace) -> int:
     print(f"Created the course folder {folder}:")
     for path in files:
         print(f"  {path.relative_to(folder)}")
-    print(f"\nNext: learn course preview {folder}   (it reloads as you edit)\n"
-          f"      learn course validate {folder}\n"
-          f"      learn course publish {folder}\n"
-          "The folder format: docs/authoring.md.")
+    print(
+        f"\nNext: learn course preview {folder}   (it reloads as you edit)\n"
+        f"      learn course validate {folder}\n"
+        f"      learn course publish {folder}\n"
+        "The folder format: docs/authoring.md."
+    )
     return 0
 
 
-COURSE_COMMANDS = {"validate": _validate, "preview": _preview, "publish": _publish,
-                   "export": _export, "new": _new}
+COURSE_COMMANDS = {
+    "validate": _validate,
+    "preview": _preview,
+    "publish": _publish,
+    "export": _export,
+    "new": _new,
+}
 
 
 def course_main(args: argparse.Namespace) -> int:
@@ -169,6 +180,7 @@ def course_main(args: argparse.Namespace) -> int:
 
 
 # -- learn admin report ----------------------------------------------------------------
+
 
 def _days(value: str) -> int:
     """--days: a whole number of days the report can show, or a one-line error."""
@@ -195,9 +207,11 @@ def admin_report_data(args: argparse.Namespace) -> dict:
     if getattr(args, "supabase", False):
         from services.errors import ConfigError
 
-        raise ConfigError(f"The operators' report needs the project's service-role key in "
-                          f"{SERVICE_ROLE_ENV} (and SUPABASE_URL); keep it out of the "
-                          "config file.")
+        raise ConfigError(
+            f"The operators' report needs the project's service-role key in "
+            f"{SERVICE_ROLE_ENV} (and SUPABASE_URL); keep it out of the "
+            "config file."
+        )
     return _local_report(settings.database_url, args.days)
 
 
@@ -210,13 +224,16 @@ async def _remote_report(url: str, key: str, days: int) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         # Its own (empty) session file: a learner's saved session must not be used.
-        backend = SupabaseBackend(url, key, auto_refresh=False,
-                                  session_path=Path(tmp) / "session.json")
+        backend = SupabaseBackend(
+            url, key, auto_refresh=False, session_path=Path(tmp) / "session.json"
+        )
         try:
             return await AuthoringAPI(backend).admin_report(days)
         except (NotSignedIn, PermissionDenied):
-            raise ConfigError(f"{SERVICE_ROLE_ENV} is not this project's service-role key: "
-                              "the report is for the service role only.") from None
+            raise ConfigError(
+                f"{SERVICE_ROLE_ENV} is not this project's service-role key: "
+                "the report is for the service role only."
+            ) from None
         finally:
             await backend.close()
 
@@ -261,49 +278,75 @@ def admin_main(args: argparse.Namespace) -> int:
 
 # -- the parser ------------------------------------------------------------------------
 
+
 def add_commands(sub, supabase_flag) -> None:
-    course = sub.add_parser("course", help="write courses as folders: validate, preview, "
-                            "publish, export")
+    course = sub.add_parser(
+        "course", help="write courses as folders: validate, preview, publish, export"
+    )
     commands = course.add_subparsers(dest="course_command", metavar="COMMAND", required=True)
-    new = commands.add_parser("new", help="start a course: a folder with one lesson and one "
-                              "assessment that validates and previews as it is")
-    new.add_argument("slug", metavar="SLUG", help="the course's slug and folder name "
-                     "(lowercase letters, digits, dashes)")
+    new = commands.add_parser(
+        "new",
+        help="start a course: a folder with one lesson and one "
+        "assessment that validates and previews as it is",
+    )
+    new.add_argument(
+        "slug",
+        metavar="SLUG",
+        help="the course's slug and folder name (lowercase letters, digits, dashes)",
+    )
     new.add_argument("--dir", default=".", help="where to create SLUG/ (default: here)")
-    validate = commands.add_parser("validate", help="check a course folder: every problem "
-                                   "with its file and line (exit 0 valid, 1 invalid, 2 not "
-                                   "a course folder)")
+    validate = commands.add_parser(
+        "validate",
+        help="check a course folder: every problem "
+        "with its file and line (exit 0 valid, 1 invalid, 2 not "
+        "a course folder)",
+    )
     validate.add_argument("dir", metavar="DIR")
-    validate.add_argument("--no-run", action="store_true", help="check the files only, "
-                          "without running the reference solutions and starters")
-    preview = commands.add_parser("preview", help="the course as learners will see it, "
-                                  "without a database; reloads when a file changes")
+    validate.add_argument(
+        "--no-run",
+        action="store_true",
+        help="check the files only, without running the reference solutions and starters",
+    )
+    preview = commands.add_parser(
+        "preview",
+        help="the course as learners will see it, without a database; reloads when a file changes",
+    )
     preview.add_argument("dir", metavar="DIR")
-    publish = commands.add_parser("publish", help="validate, then publish as the signed-in "
-                                  "author (again: updates it; nothing changed: no changes)")
+    publish = commands.add_parser(
+        "publish",
+        help="validate, then publish as the signed-in "
+        "author (again: updates it; nothing changed: no changes)",
+    )
     publish.add_argument("dir", metavar="DIR")
-    publish.add_argument("--draft", action="store_true", help="publish as a draft that only "
-                         "you can see")
+    publish.add_argument(
+        "--draft", action="store_true", help="publish as a draft that only you can see"
+    )
     supabase_flag(publish)
     export = commands.add_parser("export", help="write one of your courses back to a folder")
     export.add_argument("course", metavar="COURSE", help="the course's slug")
-    export.add_argument("dir", metavar="DIR", help="the course folder, or the folder to "
-                        "create it in (DIR/COURSE)")
+    export.add_argument(
+        "dir", metavar="DIR", help="the course folder, or the folder to create it in (DIR/COURSE)"
+    )
     export.add_argument("--force", action="store_true", help="overwrite a non-empty folder")
     supabase_flag(export)
 
     admin = sub.add_parser("admin", help="operators: the platform report")
-    admin_commands = admin.add_subparsers(dest="admin_command", metavar="COMMAND",
-                                          required=True)
+    admin_commands = admin.add_subparsers(dest="admin_command", metavar="COMMAND", required=True)
     report = admin_commands.add_parser(
-        "report", help=f"active learners, completion, assessments, AI usage, streaks and "
+        "report",
+        help=f"active learners, completion, assessments, AI usage, streaks and "
         f"achievements (with {SERVICE_ROLE_ENV} through the Supabase API, else the local "
-        "database)")
+        "database)",
+    )
     report.add_argument("--json", action="store_true", help="print the report as JSON")
-    report.add_argument("--days", type=_days, default=30, help="days of daily figures, "
-                        "1 to 366 (default 30)")
-    report.add_argument("--local", action="store_true", help="read the local database "
-                        "(or DATABASE_URL) even when a service-role key is set")
+    report.add_argument(
+        "--days", type=_days, default=30, help="days of daily figures, 1 to 366 (default 30)"
+    )
+    report.add_argument(
+        "--local",
+        action="store_true",
+        help="read the local database (or DATABASE_URL) even when a service-role key is set",
+    )
     supabase_flag(report)
 
 

@@ -33,22 +33,28 @@ def _status(_args: argparse.Namespace) -> int:
         print(f"Creating the local database in {server.pgdata} …", flush=True)
     try:
         url = server.start()
-        applied = migrate(url, progress=lambda msg: print(f"  {msg}", flush=True),
-                          warn=lambda line: print(f"learn: warning: {line}", file=sys.stderr))
+        applied = migrate(
+            url,
+            progress=lambda msg: print(f"  {msg}", flush=True),
+            warn=lambda line: print(f"learn: warning: {line}", file=sys.stderr),
+        )
     except MigrationError as exc:
         print(f"learn: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:
-        print(f"learn: could not start the local database ({exc}); "
-              f"see {server.pgdata / 'log'}", file=sys.stderr)
+        print(
+            f"learn: could not start the local database ({exc}); see {server.pgdata / 'log'}",
+            file=sys.stderr,
+        )
         return 1
     import psycopg
 
     with psycopg.connect(url) as conn:
         courses = conn.execute("select count(*) from public.courses").fetchone()[0]
-        learners = conn.execute(   # not the account that owns the bundled courses
+        learners = conn.execute(  # not the account that owns the bundled courses
             "select count(*) from public.profiles where email is distinct from %s",
-            (BUNDLED_AUTHOR_EMAIL,)).fetchone()[0]
+            (BUNDLED_AUTHOR_EMAIL,),
+        ).fetchone()[0]
         version = conn.execute("show server_version").fetchone()[0]
     print(f"local database: PostgreSQL {version} at {server.pgdata}")
     print(f"migrations: {len(applied)} applied now, schema current")
@@ -70,8 +76,9 @@ def _run_app(args: argparse.Namespace) -> int:
         gc.freeze()
         gc.enable()
 
-    app = LearnApp(make_backend, theme=getattr(args, "theme", None),
-                   start=getattr(args, "start", None))
+    app = LearnApp(
+        make_backend, theme=getattr(args, "theme", None), start=getattr(args, "start", None)
+    )
     app.run()
     return app.return_code or 0
 
@@ -91,8 +98,11 @@ def backend_factory(settings):
         from services.data.backend import backend_from_settings
         from services.offline.backend import OfflineBackend
 
-        return OfflineBackend(backend_from_settings(settings, progress=progress,
-                                                    seed=_seed_bundled, head_start=head_start))
+        return OfflineBackend(
+            backend_from_settings(
+                settings, progress=progress, seed=_seed_bundled, head_start=head_start
+            )
+        )
 
     return make_backend
 
@@ -104,6 +114,7 @@ def _seed_bundled(url: str, progress) -> None:
 
 
 # -- doctor, config, login, logout (services.config / backend / doctor) -----------------
+
 
 def _settings(args: argparse.Namespace):
     from services import config
@@ -143,8 +154,10 @@ def _config(args: argparse.Namespace) -> int:
         key = config.normalise_key(args.key)
         print(shown[key] if shown[key] is not None else "")
         return 0
-    print(f"# {settings.path}" + ("" if settings.path and settings.path.exists()
-                                   else " (not created yet)"))
+    print(
+        f"# {settings.path}"
+        + ("" if settings.path and settings.path.exists() else " (not created yet)")
+    )
     for key, value in shown.items():
         source = settings.sources.get(key, "default")
         where = f"env {config.ENV[key]}" if source == "env" else source
@@ -164,8 +177,11 @@ def _read_password(args: argparse.Namespace, prompt: str = "Password: ") -> str:
 def _show_sign_in_url(provider: str, url: str, browser: bool) -> None:
     """Print where to sign in, and open it in the browser (in a thread: a console
     browser may hold on until it exits, and the loopback redirect must be served)."""
-    print(f"Sign in with {provider} in your browser. If it does not open, visit:\n  {url}",
-          file=sys.stderr, flush=True)
+    print(
+        f"Sign in with {provider} in your browser. If it does not open, visit:\n  {url}",
+        file=sys.stderr,
+        flush=True,
+    )
     if browser:
         import threading
         import webbrowser
@@ -181,27 +197,30 @@ def _login(args: argparse.Namespace) -> int:
     from services.data.backend import backend_from_settings
 
     backend = backend_from_settings(
-        _settings(args), auto_refresh=False,
-        progress=lambda msg: print(msg, file=sys.stderr, flush=True))
+        _settings(args),
+        auto_refresh=False,
+        progress=lambda msg: print(msg, file=sys.stderr, flush=True),
+    )
 
     async def run() -> int:
         try:
             if args.provider:
                 user = await backend.sign_in_with_provider(
                     args.provider,
-                    lambda url: _show_sign_in_url(args.provider, url, not args.no_browser))
+                    lambda url: _show_sign_in_url(args.provider, url, not args.no_browser),
+                )
                 print(f"Signed in as {user.email or user.id} ({backend.describe()}).")
                 return 0
             email = args.email or input("Email: ").strip()
             if args.otp:
                 await backend.sign_in_with_otp(email)
                 print(f"We sent a code to {email}.", file=sys.stderr)
-                code = (sys.stdin.readline() if args.password_stdin
-                        else input("Code from the email: ")).strip()
+                code = (
+                    sys.stdin.readline() if args.password_stdin else input("Code from the email: ")
+                ).strip()
                 user = await backend.verify_otp(email, code)
             elif args.new:
-                user = await backend.sign_up(email, _read_password(args),
-                                             full_name=args.name)
+                user = await backend.sign_up(email, _read_password(args), full_name=args.name)
                 if user is None:
                     print(f"Check {email} for a confirmation link, then `learn login`.")
                     return 0
@@ -237,13 +256,18 @@ def _logout(args: argparse.Namespace) -> int:
 
 # -- sync, download (services.offline.backend) ----------------------------------------------------
 
+
 def _offline_backend(args: argparse.Namespace):
     from services.data.backend import backend_from_settings
     from services.offline.backend import OfflineBackend
 
-    return OfflineBackend(backend_from_settings(
-        _settings(args), auto_refresh=False,
-        progress=lambda msg: print(msg, file=sys.stderr, flush=True)))
+    return OfflineBackend(
+        backend_from_settings(
+            _settings(args),
+            auto_refresh=False,
+            progress=lambda msg: print(msg, file=sys.stderr, flush=True),
+        )
+    )
 
 
 def _sync(args: argparse.Namespace) -> int:
@@ -268,19 +292,24 @@ def _sync(args: argparse.Namespace) -> int:
             others = backend.outbox.count(backend.namespace) - report.waiting
         finally:
             await backend.close()
-        print(f"sent {report.sent} · already applied {report.already_applied} · "
-              f"refused {len(refused)} · waiting {report.waiting}")
+        print(
+            f"sent {report.sent} · already applied {report.already_applied} · "
+            f"refused {len(refused)} · waiting {report.waiting}"
+        )
         for line in events_summary(refused):
             print(f"  refused: {line}")
         if refused and not args.dismiss:
-            print("  (learn sync --retry sends them again; learn sync --dismiss stops "
-                  "listing them)")
+            print(
+                "  (learn sync --retry sends them again; learn sync --dismiss stops listing them)"
+            )
         if report.stopped:
             print(f"stopped: {report.stopped}")
         if user is None and others:
             waits = "waits" if others == 1 else "wait"
-            print(f"{plural(others, 'change')} {waits} for an account that is not signed in here: "
-                  "sign in (learn login) to send them.")
+            print(
+                f"{plural(others, 'change')} {waits} for an account that is not signed in here: "
+                "sign in (learn login) to send them."
+            )
         left = report.waiting + (0 if args.dismiss else len(refused))
         return 1 if left or (user is None and others) else 0
 
@@ -304,13 +333,16 @@ def _download(args: argparse.Namespace) -> int:
         try:
             await backend.connect()
             if backend.current_user is None:
-                raise NotSignedIn("Sign in first (learn login): a download is kept for "
-                                  "your account.")
+                raise NotSignedIn(
+                    "Sign in first (learn login): a download is kept for your account."
+                )
             report = await download_course(backend, args.course, progress)
         finally:
             await backend.close()
-        print(f"Available offline: {report.title} — {plural(report.lessons, 'lesson')}, "
-              f"{plural(report.assessments, 'assessment')}.")
+        print(
+            f"Available offline: {report.title} — {plural(report.lessons, 'lesson')}, "
+            f"{plural(report.assessments, 'assessment')}."
+        )
         return 0
 
     return asyncio.run(run())
@@ -320,14 +352,19 @@ OFFLINE_COMMANDS = {"sync": _sync, "download": _download}
 
 
 def _add_offline_commands(sub, supabase_flag) -> None:
-    sync = sub.add_parser("sync", help="send the changes made offline; exit 1 if any are "
-                          "refused or still waiting")
+    sync = sub.add_parser(
+        "sync", help="send the changes made offline; exit 1 if any are refused or still waiting"
+    )
     sync.add_argument("--retry", action="store_true", help="send refused changes again")
-    sync.add_argument("--dismiss", action="store_true",
-                      help="stop listing the refused changes (they are kept in the outbox)")
+    sync.add_argument(
+        "--dismiss",
+        action="store_true",
+        help="stop listing the refused changes (they are kept in the outbox)",
+    )
     supabase_flag(sync)
-    download = sub.add_parser("download", help="make a course available offline: "
-                              "learn download COURSE (slug or id)")
+    download = sub.add_parser(
+        "download", help="make a course available offline: learn download COURSE (slug or id)"
+    )
     download.add_argument("course", help="the course's slug or id")
     supabase_flag(download)
 
@@ -354,7 +391,7 @@ def _guarded(handler, args: argparse.Namespace) -> int:
     except Exception as exc:
         if os.environ.get("LEARN_DEBUG"):
             raise
-        print(f"learn: {unexpected(exc)}", file=sys.stderr)   # traceback → the log file
+        print(f"learn: {unexpected(exc)}", file=sys.stderr)  # traceback → the log file
         return 1
     finally:
         _print_notices()
@@ -371,32 +408,49 @@ def _print_notices() -> None:
 def _add_account_commands(sub, supabase_flag) -> None:
     doctor = sub.add_parser("doctor", help="check what is configured and reachable")
     supabase_flag(doctor)
-    cfg = sub.add_parser("config", help="show the settings (secrets masked) or set one: "
-                         "learn config KEY VALUE ('-' reads VALUE from stdin)")
+    cfg = sub.add_parser(
+        "config",
+        help="show the settings (secrets masked) or set one: "
+        "learn config KEY VALUE ('-' reads VALUE from stdin)",
+    )
     cfg.add_argument("key", nargs="?")
     cfg.add_argument("value", nargs="?")
     cfg.add_argument("--unset", metavar="KEY", help="remove a setting from the file")
     supabase_flag(cfg)
-    for name, text in (("login", "sign in (Supabase, or a local account)"),
-                       ("logout", "sign out and forget the saved session")):
+    for name, text in (
+        ("login", "sign in (Supabase, or a local account)"),
+        ("logout", "sign out and forget the saved session"),
+    ):
         cmd = sub.add_parser(name, help=text)
         supabase_flag(cmd)
         if name == "login":
             cmd.add_argument("--email")
-            cmd.add_argument("--otp", action="store_true", help="sign in with a code sent "
-                             "by email (Supabase)")
-            cmd.add_argument("--provider", metavar="NAME", help="sign in with an OAuth "
-                             "provider the project enables, e.g. github (Supabase)")
-            cmd.add_argument("--no-browser", action="store_true", help="with --provider: "
-                             "only print the address to open")
+            cmd.add_argument(
+                "--otp", action="store_true", help="sign in with a code sent by email (Supabase)"
+            )
+            cmd.add_argument(
+                "--provider",
+                metavar="NAME",
+                help="sign in with an OAuth provider the project enables, e.g. github (Supabase)",
+            )
+            cmd.add_argument(
+                "--no-browser",
+                action="store_true",
+                help="with --provider: only print the address to open",
+            )
             cmd.add_argument("--new", action="store_true", help="create the account")
             cmd.add_argument("--name", help="your name, with --new")
-            cmd.add_argument("--password-stdin", action="store_true",
-                             help="read the password (or the --otp code) from stdin")
+            cmd.add_argument(
+                "--password-stdin",
+                action="store_true",
+                help="read the password (or the --otp code) from stdin",
+            )
         else:
-            cmd.add_argument("--everywhere", action="store_true",
-                             help="end your sessions on every machine (Supabase), not "
-                                  "only this one")
+            cmd.add_argument(
+                "--everywhere",
+                action="store_true",
+                help="end your sessions on every machine (Supabase), not only this one",
+            )
 
 
 def _courses(args: argparse.Namespace) -> int:
@@ -410,15 +464,21 @@ def _courses(args: argparse.Namespace) -> int:
     from services.data.backend import backend_from_settings
 
     backend = backend_from_settings(
-        _settings(args), auto_refresh=False, seed=_seed_bundled,
-        progress=lambda msg: print(msg, file=sys.stderr, flush=True))
+        _settings(args),
+        auto_refresh=False,
+        seed=_seed_bundled,
+        progress=lambda msg: print(msg, file=sys.stderr, flush=True),
+    )
 
     async def fetch():
         try:
             await backend.connect()
             return await LearningAPI(backend).catalog(
-                search=args.search, tags=[args.tag] if args.tag else None,
-                difficulty=args.difficulty, limit=200)
+                search=args.search,
+                tags=[args.tag] if args.tag else None,
+                difficulty=args.difficulty,
+                limit=200,
+            )
         finally:
             await backend.close()
 
@@ -441,13 +501,19 @@ def _courses(args: argparse.Namespace) -> int:
         hours = f"{c.estimated_hours:g} h" if c.estimated_hours else ""
         mine = ("  (yours)" if c.is_mine else "") + ("  (enrolled)" if c.enrolled else "")
         unit = f"{c.lesson_count:>3} {'lesson ' if c.lesson_count == 1 else 'lessons'}"
-        print(f"{address(c):<{width}}  {c.difficulty_level:<12} {unit}"
-              f"  {hours:>6}  {c.title}{mine}")
+        print(
+            f"{address(c):<{width}}  {c.difficulty_level:<12} {unit}  {hours:>6}  {c.title}{mine}"
+        )
     return 0
 
 
-ACCOUNT_COMMANDS = {"doctor": _doctor, "config": _config, "login": _login, "logout": _logout,
-                    "courses": _courses}
+ACCOUNT_COMMANDS = {
+    "doctor": _doctor,
+    "config": _config,
+    "login": _login,
+    "logout": _logout,
+    "courses": _courses,
+}
 
 
 def _version() -> str:
@@ -465,8 +531,7 @@ def _VersionAction(*args, **kwargs):
 
     class Action(argparse.Action):
         def __init__(self, option_strings, dest, help=None):
-            super().__init__(option_strings, dest, nargs=0, help=help,
-                             default=argparse.SUPPRESS)
+            super().__init__(option_strings, dest, nargs=0, help=help, default=argparse.SUPPRESS)
 
         def __call__(self, parser, namespace, values, option_string=None):
             print(f"learn {_version()}")
@@ -479,38 +544,65 @@ def build_parser() -> argparse.ArgumentParser:
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="learn", description="Learn in your terminal: courses, lessons, coding "
-        "assessments and an AI tutor.")
+        prog="learn",
+        description="Learn in your terminal: courses, lessons, coding assessments and an AI tutor.",
+    )
     parser.add_argument("--version", action=_VersionAction, help="print the version")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("status", help="start the local database and print its state")
-    courses = sub.add_parser("courses", help="the catalog: learn courses [--json] "
-                             "[--search TEXT] [--tag TAG] [--difficulty LEVEL]")
+    courses = sub.add_parser(
+        "courses",
+        help="the catalog: learn courses [--json] [--search TEXT] [--tag TAG] [--difficulty LEVEL]",
+    )
     courses.add_argument("--json", action="store_true", help="a JSON list of course objects")
     courses.add_argument("--search", help="full-text search")
     courses.add_argument("--tag")
     courses.add_argument("--difficulty", choices=["Beginner", "Intermediate", "Advanced"])
-    courses.add_argument("--supabase", action="store_true", default=argparse.SUPPRESS,
-                         help="use the Supabase project")
-    check = sub.add_parser("check", help="grade a solution: learn check ASSESSMENT.toml FILE",
-                           add_help=False)
+    courses.add_argument(
+        "--supabase",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="use the Supabase project",
+    )
+    check = sub.add_parser(
+        "check", help="grade a solution: learn check ASSESSMENT.toml FILE", add_help=False
+    )
     check.add_argument("rest", nargs=argparse.REMAINDER)
     supabase_help = "use the Supabase project (SUPABASE_URL + SUPABASE_PUBLISHABLE_KEY)"
     parser.add_argument("--supabase", action="store_true", help=supabase_help)
-    parser.add_argument("--theme", choices=["textual-dark", "textual-light"],
-                        help="the colour theme (ctrl+t switches it in the app)")
-    _add_account_commands(sub, lambda cmd: cmd.add_argument(
-        "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help))
-    _add_offline_commands(sub, lambda cmd: cmd.add_argument(
-        "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help))
+    parser.add_argument(
+        "--theme",
+        choices=["textual-dark", "textual-light"],
+        help="the colour theme (ctrl+t switches it in the app)",
+    )
+    _add_account_commands(
+        sub,
+        lambda cmd: cmd.add_argument(
+            "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help
+        ),
+    )
+    _add_offline_commands(
+        sub,
+        lambda cmd: cmd.add_argument(
+            "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help
+        ),
+    )
     from tui.author_cli import add_commands as add_author_commands
     from tui.review_cli import add_commands as add_review_commands
 
-    add_review_commands(sub, lambda cmd: cmd.add_argument(
-        "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help))
+    add_review_commands(
+        sub,
+        lambda cmd: cmd.add_argument(
+            "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help
+        ),
+    )
 
-    add_author_commands(sub, lambda cmd: cmd.add_argument(
-        "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help))
+    add_author_commands(
+        sub,
+        lambda cmd: cmd.add_argument(
+            "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help
+        ),
+    )
     from tui.grader_cli import add_command as add_grader_command
 
     add_grader_command(sub)
@@ -527,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["grader"] and whole_process:
         from services.grader.isolation import reexec_without_url_argument
 
-        reexec_without_url_argument(argv)   # the URL must not stay in /proc/<pid>/cmdline
+        reexec_without_url_argument(argv)  # the URL must not stay in /proc/<pid>/cmdline
     args = None
     if argv[:1] != ["check"]:
         args = build_parser().parse_args(argv) if argv else APP_DEFAULTS

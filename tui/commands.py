@@ -18,8 +18,7 @@ class LearnCommands(Provider):
         every = self._every_command()
         if signed_in:
             return every
-        return [c for c in every if c[0] in ("Toggle light/dark theme", "Settings", "Help",
-                                             "Quit")]
+        return [c for c in every if c[0] in ("Toggle light/dark theme", "Settings", "Help", "Quit")]
 
     def _every_command(self):
         app = self.app
@@ -30,12 +29,21 @@ class LearnCommands(Provider):
             ("Go to profile", "Edit your profile, see achievements", partial(goto, "profile")),
             ("Go to notifications", "Unread first", partial(goto, "notifications")),
             ("Review", "Spaced review of the key points you learned", app.open_review),
-            ("Toggle light/dark theme", "Switch between the light and dark theme",
-             app.action_toggle_theme),
-            ("Author studio", "Your courses, drafts included: publish, preview, analytics",
-             app.action_studio),
-            ("Sync status", "Changes waiting to be sent, and any the server refused",
-             app.action_sync),
+            (
+                "Toggle light/dark theme",
+                "Switch between the light and dark theme",
+                app.action_toggle_theme,
+            ),
+            (
+                "Author studio",
+                "Your courses, drafts included: publish, preview, analytics",
+                app.action_studio,
+            ),
+            (
+                "Sync status",
+                "Changes waiting to be sent, and any the server refused",
+                app.action_sync,
+            ),
             ("Settings", "Show the effective configuration", app.action_settings),
             ("Sign out", "Forget this session on this machine", app.action_sign_out),
             ("Help", "Every key of the current screen", app.action_help),
@@ -73,7 +81,11 @@ class ContentCommands(Provider):
             label = f"{title}" if kind == "course" else f"{title} — {context}"
             score = matcher.match(label)
             if score > 0:
-                opener = {"course": self.app.open_course, "lesson": self.app.open_lesson,
-                          "assessment": self.app.open_assessment}[kind]
-                yield Hit(score, matcher.highlight(label), partial(opener, ident),
-                          help=f"Open {kind}")
+                opener = {
+                    "course": self.app.open_course,
+                    "lesson": self.app.open_lesson,
+                    "assessment": self.app.open_assessment,
+                }[kind]
+                yield Hit(
+                    score, matcher.highlight(label), partial(opener, ident), help=f"Open {kind}"
+                )

@@ -15,17 +15,32 @@ import sys
 
 
 def add_command(sub) -> None:
-    grader = sub.add_parser("grader", help="grade submissions of verified courses: a worker "
-                            "on the database's job queue (several may run)")
-    grader.add_argument("--database-url", help="the database (default: DATABASE_URL, else "
-                        "the embedded database); moved out of the command line at start")
-    grader.add_argument("--once", action="store_true",
-                        help="grade everything pending, then exit (for cron and tests)")
-    grader.add_argument("--concurrency", type=int, default=1, metavar="N",
-                        help="sandboxes run at once (default 1)")
-    grader.add_argument("--lease", type=int, default=60, metavar="SECONDS",
-                        help="how long a claimed job is held before another grader may take "
-                             "it, should this one die (default 60; longer than a run)")
+    grader = sub.add_parser(
+        "grader",
+        help="grade submissions of verified courses: a worker "
+        "on the database's job queue (several may run)",
+    )
+    grader.add_argument(
+        "--database-url",
+        help="the database (default: DATABASE_URL, else "
+        "the embedded database); moved out of the command line at start",
+    )
+    grader.add_argument(
+        "--once",
+        action="store_true",
+        help="grade everything pending, then exit (for cron and tests)",
+    )
+    grader.add_argument(
+        "--concurrency", type=int, default=1, metavar="N", help="sandboxes run at once (default 1)"
+    )
+    grader.add_argument(
+        "--lease",
+        type=int,
+        default=60,
+        metavar="SECONDS",
+        help="how long a claimed job is held before another grader may take "
+        "it, should this one die (default 60; longer than a run)",
+    )
     grader.add_argument("--name", help="this grader's name in the database (default host:pid)")
     grader.add_argument("--quiet", action="store_true", help="print nothing per job")
 
@@ -39,9 +54,11 @@ def sandbox_refusal() -> str | None:
     from services.runner import sandbox_strength
 
     if sandbox_strength() == "basic" and hasattr(os, "geteuid") and os.geteuid() == 0:
-        return ("the grader will not run learners' code as root without the namespace "
-                "sandbox (`unshare` missing or refused): run it as its own non-root user, "
-                "or where unprivileged user namespaces work")
+        return (
+            "the grader will not run learners' code as root without the namespace "
+            "sandbox (`unshare` missing or refused): run it as its own non-root user, "
+            "or where unprivileged user namespaces work"
+        )
     return None
 
 
@@ -72,18 +89,24 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(event.line(), flush=True)
 
-    grader = Grader(url, concurrency=args.concurrency, lease_s=args.lease, name=args.name,
-                    on_event=say)
+    grader = Grader(
+        url, concurrency=args.concurrency, lease_s=args.lease, name=args.name, on_event=say
+    )
     try:
         grader.check()
     except Exception as e:
-        raise ConfigError(f"the grader cannot work on this database: "
-                          f"{str(e).splitlines()[0][:200]}") from None
+        raise ConfigError(
+            f"the grader cannot work on this database: {str(e).splitlines()[0][:200]}"
+        ) from None
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_a: grader.stop())
     if not args.once:
-        print(f"grader {grader.name}: waiting for submissions "
-              f"({args.concurrency} at a time; ctrl+c stops)", file=sys.stderr, flush=True)
+        print(
+            f"grader {grader.name}: waiting for submissions "
+            f"({args.concurrency} at a time; ctrl+c stops)",
+            file=sys.stderr,
+            flush=True,
+        )
     n = grader.run(once=args.once)
     if args.once and not args.quiet:
         print(f"graded {n}", file=sys.stderr, flush=True)

@@ -46,14 +46,18 @@ class PreviewApp(LearnApp):
 
     def _report(self, problems: list[Problem]) -> None:
         errors = [p for p in problems if not p.warning]
-        where = terminal_safe(str(self.directory))      # a folder name is anyone's text
-        self.sub_title = f"{where} · {len(errors)} problem" \
-            f"{'' if len(errors) == 1 else 's'}" if errors else where
+        where = terminal_safe(str(self.directory))  # a folder name is anyone's text
+        self.sub_title = (
+            f"{where} · {len(errors)} problem{'' if len(errors) == 1 else 's'}" if errors else where
+        )
         if errors:
-            self.notify(f"{errors[0]}\nRun `learn course validate {self.directory}` to see "
-                        "every problem.", title=f"{len(errors)} problem"
-                        f"{'' if len(errors) == 1 else 's'} in the course folder",
-                        severity="warning", timeout=10)
+            self.notify(
+                f"{errors[0]}\nRun `learn course validate {self.directory}` to see every problem.",
+                title=f"{len(errors)} problem"
+                f"{'' if len(errors) == 1 else 's'} in the course folder",
+                severity="warning",
+                timeout=10,
+            )
 
     # Reloading ----------------------------------------------------------------
 
@@ -80,8 +84,7 @@ class PreviewApp(LearnApp):
     # What a preview does not do ------------------------------------------------
 
     def action_goto(self, name: str) -> None:
-        self.notify("A preview shows one course, its lessons and assessments "
-                    "(q quits).")
+        self.notify("A preview shows one course, its lessons and assessments (q quits).")
 
     def action_pop_screen(self) -> None:
         if len(self.screen_stack) <= 2:

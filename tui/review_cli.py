@@ -17,18 +17,26 @@ if TYPE_CHECKING:
 
 
 def add_commands(sub, supabase_flag) -> None:
-    review = sub.add_parser("review", help="review what you learned (spaced repetition); "
-                            "--due lists the cards due now")
+    review = sub.add_parser(
+        "review", help="review what you learned (spaced repetition); --due lists the cards due now"
+    )
     review.add_argument("--due", action="store_true", help="list the due cards and exit")
     review.add_argument("--json", action="store_true", help="with --due: JSON for scripts")
     supabase_flag(review)
-    practice = sub.add_parser("practice", help="solve an assessment in your own editor: "
-                              "learn practice ASSESSMENT (slug or title prefix)")
+    practice = sub.add_parser(
+        "practice",
+        help="solve an assessment in your own editor: "
+        "learn practice ASSESSMENT (slug or title prefix)",
+    )
     practice.add_argument("assessment", help="the assessment's slug, title prefix or id")
-    practice.add_argument("--dir", help="the workspace folder (default: the practice_dir "
-                          "setting, or ~/learn)")
-    practice.add_argument("--once", action="store_true",
-                          help="write the file and run the visible tests once; do not watch")
+    practice.add_argument(
+        "--dir", help="the workspace folder (default: the practice_dir setting, or ~/learn)"
+    )
+    practice.add_argument(
+        "--once",
+        action="store_true",
+        help="write the file and run the visible tests once; do not watch",
+    )
     supabase_flag(practice)
 
 
@@ -43,8 +51,9 @@ async def _signed_in(backend) -> None:
 
     await backend.connect()
     if backend.current_user is None:
-        raise NotSignedIn("Nobody is signed in here: start `learn` once to make your profile "
-                          "(or `learn login`).")
+        raise NotSignedIn(
+            "Nobody is signed in here: start `learn` once to make your profile (or `learn login`)."
+        )
 
 
 def _review(args: argparse.Namespace) -> int:
@@ -91,8 +100,10 @@ def _review(args: argparse.Namespace) -> int:
         prompt = _fit(printable(card.prompt).splitlines()[0], prompt_width)
         print(f"{kind}  {where:<{where_width}}  {prompt}")
     if queue.cards:
-        print(f"{len(queue.cards)} due now · {summary.due_today} today · "
-              f"review them with `learn review`")
+        print(
+            f"{len(queue.cards)} due now · {summary.due_today} today · "
+            f"review them with `learn review`"
+        )
     if queue.pending:
         print(f"{queue.pending} reviews made here wait to sync (learn sync).")
     if not online:
@@ -117,11 +128,16 @@ async def find_assessment(api, wanted: str):
             found.append((a, course.slug or course.title))
     key = wanted.strip().lower()
     exact = [(a, c) for a, c in found if (a.slug or "").lower() == key]
-    prefix = exact or [(a, c) for a, c in found if a.title.lower().startswith(key)
-                       or (a.slug or "").lower().startswith(key)]
+    prefix = exact or [
+        (a, c)
+        for a, c in found
+        if a.title.lower().startswith(key) or (a.slug or "").lower().startswith(key)
+    ]
     if not prefix:
-        raise NotFound(f"No assessment matches {wanted!r}: give its slug or the start of its "
-                       "title (the course screen lists them).")
+        raise NotFound(
+            f"No assessment matches {wanted!r}: give its slug or the start of its "
+            "title (the course screen lists them)."
+        )
     if len({a.id for a, _ in prefix}) > 1:
         names = ", ".join(sorted({a.slug or a.title for a, _ in prefix}))[:300]
         raise InvalidInput(f"{wanted!r} matches several assessments: {names}. Say which.")
@@ -161,15 +177,18 @@ def _practice(args: argparse.Namespace) -> int:
             source = prepare_file(path, a.id, a.starter_code or "")
             spec = assessment_from_row(a.__dict__)
             practice = Practice(api, detail, spec, path, console)
-            console.print(f"[bold]{_safe(a.title)}[/bold]  ·  {_safe(a.difficulty or '')}  ·  "
-                          f"{a.time_limit or 'no'} min limit  ·  "
-                          f"{sum(1 for t in spec.tests if not t.hidden)} visible tests")
+            console.print(
+                f"[bold]{_safe(a.title)}[/bold]  ·  {_safe(a.difficulty or '')}  ·  "
+                f"{a.time_limit or 'no'} min limit  ·  "
+                f"{sum(1 for t in spec.tests if not t.hidden)} visible tests"
+            )
             console.print(f"{_safe(source)} [bold]{_safe(str(path))}[/bold]")
             if args.once:
                 await practice.check(path.read_text(encoding="utf-8"), label="checked")
                 return 0
-            console.print("Open it in your editor: every save runs the visible tests here.",
-                          style="dim")
+            console.print(
+                "Open it in your editor: every save runs the visible tests here.", style="dim"
+            )
             keys = key_presses() if sys.stdin and not sys.stdin.closed else None
             return await run_practice(practice, keys=keys)
         finally:

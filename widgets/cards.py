@@ -36,12 +36,15 @@ class CourseCard(ListItem):
         text.append("\n")
         text.append(course.short_description or "", style="")
         text.append("\n")
-        text.append(course.difficulty_level,
-                    style=DIFFICULTY_STYLE.get(course.difficulty_level, ""))
-        details = [course.duration or "",
-                   f"{course.estimated_hours:g} h" if course.estimated_hours else "",
-                   plural(course.lesson_count, "lesson"),
-                   stars(course.rating_avg, course.rating_count)]
+        text.append(
+            course.difficulty_level, style=DIFFICULTY_STYLE.get(course.difficulty_level, "")
+        )
+        details = [
+            course.duration or "",
+            f"{course.estimated_hours:g} h" if course.estimated_hours else "",
+            plural(course.lesson_count, "lesson"),
+            stars(course.rating_avg, course.rating_count),
+        ]
         text.append("  ·  " + "  ·  ".join(d for d in details if d), style="dim")
         if course.tags:
             text.append("\n" + " ".join(f"#{t}" for t in course.tags), style="dim italic")
@@ -93,9 +96,14 @@ def achievement_line(achievement: Achievement, *, with_date: bool = False) -> Te
 class AchievementList(Static):
     """Achievements with points (and dates on the profile)."""
 
-    def __init__(self, achievements: list[Achievement], *, with_dates: bool = False,
-                 empty: str = "No achievements yet — complete a lesson to earn your first.",
-                 **kwargs) -> None:
+    def __init__(
+        self,
+        achievements: list[Achievement],
+        *,
+        with_dates: bool = False,
+        empty: str = "No achievements yet — complete a lesson to earn your first.",
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self.achievements = achievements
         self.with_dates = with_dates

@@ -85,7 +85,7 @@ from services.tutor.chat import Answer, Tutor, TutorContext
 
 ContextSource = TutorContext | Callable[[], TutorContext] | None
 
-FRAME = 1 / 30                # seconds between appends to a streaming answer
+FRAME = 1 / 30  # seconds between appends to a streaming answer
 
 QUICK_PROMPTS = {
     "lesson_chat": ("Explain this differently", "Quiz me"),
@@ -94,6 +94,7 @@ QUICK_PROMPTS = {
 
 
 # -- the answer's Markdown -----------------------------------------------------------------
+
 
 class ListLines(Visual):
     """A Markdown list drawn as lines of text: each item wrapped beside its bullet.
@@ -115,11 +116,13 @@ class ListLines(Visual):
                 inner = max(1, width - indent)
                 body: list[Content] = []
                 for part in parts:
-                    body.extend(part.wrap(inner) if isinstance(part, Content)
-                                else part.lines(inner))
+                    body.extend(
+                        part.wrap(inner) if isinstance(part, Content) else part.lines(inner)
+                    )
                 first, pad = Content.styled(bullet, ".answer--bullet"), Content(" " * indent)
-                lines.extend((pad if n else first) + line
-                             for n, line in enumerate(body or [Content()]))
+                lines.extend(
+                    (pad if n else first) + line for n, line in enumerate(body or [Content()])
+                )
             self._lines = (width, lines)
         return self._lines[1]
 
@@ -129,19 +132,29 @@ class ListLines(Visual):
             self._content = (width, Content("\n").join(self.lines(width)))
         return self._content[1]
 
-    def render_strips(self, width: int, height: int | None, style: Style,
-                      options: RenderOptions) -> list[Strip]:
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
         return self.content(width).render_strips(width, height, style, options)
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
-        return max((cell_len(bullet) + max((part.get_optimal_width(rules, container_width)
-                                            for part in parts), default=0)
-                    for bullet, parts in self.items), default=0)
+        return max(
+            (
+                cell_len(bullet)
+                + max((part.get_optimal_width(rules, container_width) for part in parts), default=0)
+                for bullet, parts in self.items
+            ),
+            default=0,
+        )
 
     def get_minimal_width(self, rules: RulesMap) -> int:
-        return max((cell_len(bullet) + max((part.get_minimal_width(rules) for part in parts),
-                                           default=1)
-                    for bullet, parts in self.items), default=1)
+        return max(
+            (
+                cell_len(bullet) + max((part.get_minimal_width(rules) for part in parts), default=1)
+                for bullet, parts in self.items
+            ),
+            default=1,
+        )
 
     def get_height(self, rules: RulesMap, width: int) -> int:
         return len(self.lines(width))
@@ -187,8 +200,12 @@ class _CompactList(MarkdownList if TYPE_CHECKING else object):
 
     async def _update_from_block(self, block: MarkdownBlock) -> None:
         """The list being streamed is updated in place, not remounted every frame."""
-        if (type(block) is type(self) and isinstance(block, _CompactList)
-                and not self.children and (lines := block.list_lines()) is not None):
+        if (
+            type(block) is type(self)
+            and isinstance(block, _CompactList)
+            and not self.children
+            and (lines := block.list_lines()) is not None
+        ):
             self._copy_context(block)
             self.update(lines)
             return
@@ -206,7 +223,7 @@ class CompactBulletList(_CompactList, MarkdownBulletList):
 
 
 class CompactOrderedList(_CompactList, MarkdownOrderedList):
-    def bullets(self) -> list[str]:             # numbered as MarkdownOrderedList numbers
+    def bullets(self) -> list[str]:  # numbered as MarkdownOrderedList numbers
         start = 1
         if self._blocks and isinstance(self._blocks[0], MarkdownListItem):
             with contextlib.suppress(ValueError):
@@ -223,8 +240,9 @@ def _styled_by_document(block: type[MarkdownBlock]) -> type[MarkdownBlock]:
     holding them once replaces four virtual nodes styled for every block mounted.
     Made on first use (a widget class costs ~0.4 ms to create)."""
     if block.__module__ != __name__:
-        block = types.new_class(block.__name__, (block,),
-                                exec_body=lambda ns: ns.update(__module__=__name__))
+        block = types.new_class(
+            block.__name__, (block,), exec_body=lambda ns: ns.update(__module__=__name__)
+        )
     # DOMNode's `inherit_component_classes=False`, set once the class exists:
     # Widget.__init_subclass__ does not pass that keyword on (Textual 8.2).
     block._inherit_component_classes = False
@@ -256,8 +274,11 @@ class AnswerMarkdown(Markdown):
     }
     """
 
-    BLOCKS = {**Markdown.BLOCKS, "bullet_list_open": CompactBulletList,
-              "ordered_list_open": CompactOrderedList}
+    BLOCKS = {
+        **Markdown.BLOCKS,
+        "bullet_list_open": CompactBulletList,
+        "ordered_list_open": CompactOrderedList,
+    }
 
     def update(self, markdown: str) -> Any:
         # an answer is the model's text: services/tutor/chat.py cleans it as it streams; this
@@ -332,8 +353,8 @@ class ChatPane(Widget):
         Binding("alt+left", "resize(10)", "Wider tutor", id="chat.wider", show=False),
         Binding("alt+right", "resize(-10)", "Narrower tutor", id="chat.narrower", show=False),
     ]
-    WIDTHS = (25, 75)      # the pane's share of the screen, in percent: lowest, highest
-    share = 40             # as DEFAULT_CSS has it
+    WIDTHS = (25, 75)  # the pane's share of the screen, in percent: lowest, highest
+    share = 40  # as DEFAULT_CSS has it
 
     def action_resize(self, delta: int) -> None:
         """alt+←/→ move the pane's left edge (it sits at the right of the screen)."""
@@ -354,8 +375,9 @@ class ChatPane(Widget):
     class History(Message):
         """Post this to the pane with the loaded history (or the error loading it)."""
 
-        def __init__(self, entries: Iterable[Any], context: TutorContext,
-                     error: str | None = None) -> None:
+        def __init__(
+            self, entries: Iterable[Any], context: TutorContext, error: str | None = None
+        ) -> None:
             super().__init__()
             self.entries = list(entries)
             self.context = context
@@ -385,8 +407,9 @@ class ChatPane(Widget):
             self.error = error
 
     class _Done(Message):
-        def __init__(self, exchange: ChatExchange, answer: Answer | None,
-                     error: str | None) -> None:
+        def __init__(
+            self, exchange: ChatExchange, answer: Answer | None, error: str | None
+        ) -> None:
             super().__init__()
             self.exchange = exchange
             self.answer = answer
@@ -394,13 +417,20 @@ class ChatPane(Widget):
 
     # -- set-up --------------------------------------------------------------------------
 
-    def __init__(self, tutor: Tutor, context: ContextSource = None, *, name: str | None = None,
-                 id: str | None = "chat-pane", classes: str | None = None) -> None:
+    def __init__(
+        self,
+        tutor: Tutor,
+        context: ContextSource = None,
+        *,
+        name: str | None = None,
+        id: str | None = "chat-pane",
+        classes: str | None = None,
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.tutor = tutor
         self._context_source: ContextSource = context
-        self._conversation: tuple[Any, ...] | None = None     # the conversation shown
-        self._turns: list[tuple[str, str]] = []       # (question, answer), oldest first
+        self._conversation: tuple[Any, ...] | None = None  # the conversation shown
+        self._turns: list[tuple[str, str]] = []  # (question, answer), oldest first
         self._answer_worker: Worker[None] | None = None
         self._current: ChatExchange | None = None
         self._last_answer: str | None = None
@@ -446,7 +476,7 @@ class ChatPane(Widget):
         if focused is not None and self not in focused.ancestors_with_self:
             self._return_focus = focused
         self.display = True
-        self.screen.add_class("-tutor-open")     # narrow screens make room (app.tcss)
+        self.screen.add_class("-tutor-open")  # narrow screens make room (app.tcss)
         self._sync_context()
         self.input.focus()
         if not self._prepared:
@@ -485,7 +515,7 @@ class ChatPane(Widget):
         context = self.context
         self._show_header(context)
         if context.key != self._conversation:
-            if self.busy:                  # an answer about what is no longer on screen
+            if self.busy:  # an answer about what is no longer on screen
                 self.action_stop()
             self._conversation = context.key
             self._turns = []
@@ -503,8 +533,10 @@ class ChatPane(Widget):
         row = self.query_one("#chat-quick", Horizontal)
         row.remove_children()
         prompts = QUICK_PROMPTS.get(context.kind, ())
-        row.mount_all(Button(label, compact=True, classes="chat-quick-prompt", name=label)
-                      for label in prompts)
+        row.mount_all(
+            Button(label, compact=True, classes="chat-quick-prompt", name=label)
+            for label in prompts
+        )
         row.display = bool(prompts)
 
     def _status(self, text: str) -> None:
@@ -528,10 +560,13 @@ class ChatPane(Widget):
 
     @on(_Ready)
     def _ready(self, message: _Ready) -> None:
-        self._model = message.model or ("No AI model: answers come from the course"
-                                        if message.error is None else "No model reachable")
+        self._model = message.model or (
+            "No AI model: answers come from the course"
+            if message.error is None
+            else "No model reachable"
+        )
         if message.error:
-            self._prepared = False               # try again next time the pane opens
+            self._prepared = False  # try again next time the pane opens
             self._error(message.error)
         if not self.busy:
             self._status(self._model)
@@ -613,8 +648,13 @@ class ChatPane(Widget):
         self._answer_worker = self._stream(exchange, question, context, list(self._turns))
 
     @work(exclusive=True, group="chat-answer")
-    async def _stream(self, exchange: ChatExchange, question: str, context: TutorContext,
-                      history: list[tuple[str, str]]) -> None:
+    async def _stream(
+        self,
+        exchange: ChatExchange,
+        question: str,
+        context: TutorContext,
+        history: list[tuple[str, str]],
+    ) -> None:
         log = self.query_one("#chat-log", VerticalScroll)
         answer = self.tutor.ask(question, context, history)
         pending: list[str] = []
@@ -648,13 +688,13 @@ class ChatPane(Widget):
             self.post_message(self._Done(exchange, None, str(error)))
             return
         finally:
-            if not reader.done():         # stopped (esc): closes the HTTP response
+            if not reader.done():  # stopped (esc): closes the HTTP response
                 reader.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await reader
             await answer.aclose()
         if not streamed_as_parsed(markdown, answer.text):
-            await markdown.update(answer.text)      # the one full render, when needed
+            await markdown.update(answer.text)  # the one full render, when needed
         exchange.answer_text = answer.text
         self.post_message(self._Done(exchange, answer, None))
 
@@ -665,13 +705,13 @@ class ChatPane(Widget):
             self._current = None
             self._answer_worker = None
             self.refresh_bindings()
-        if not exchange.is_attached:       # the conversation was replaced meanwhile
+        if not exchange.is_attached:  # the conversation was replaced meanwhile
             return
         if message.error is not None:
             question = exchange.question
-            kept = not self.input.value.strip()      # unless the learner typed a new one
+            kept = not self.input.value.strip()  # unless the learner typed a new one
             if kept:
-                self.input.value = question          # keep the question for a retry
+                self.input.value = question  # keep the question for a retry
                 self.input.cursor_position = len(question)
             if exchange.answer_text:
                 exchange.note("(incomplete)")
@@ -688,8 +728,11 @@ class ChatPane(Widget):
         self._turns.append((exchange.question, answer.text))
         self._last_answer = answer.text
         exchange.note(_describe(answer))
-        self._model = (answer.endpoint.describe() if answer.endpoint
-                       else "No AI model: answers come from the course")
+        self._model = (
+            answer.endpoint.describe()
+            if answer.endpoint
+            else "No AI model: answers come from the course"
+        )
         self._status(self._model)
         self.post_message(self.Answered(self, answer))
 
@@ -726,8 +769,19 @@ class ChatPane(Widget):
         self.notify("Answer copied to the clipboard.")
 
 
-_TOP_LEVEL = frozenset({"heading_open", "paragraph_open", "blockquote_open", "bullet_list_open",
-                        "ordered_list_open", "table_open", "hr", "fence", "code_block"})
+_TOP_LEVEL = frozenset(
+    {
+        "heading_open",
+        "paragraph_open",
+        "blockquote_open",
+        "bullet_list_open",
+        "ordered_list_open",
+        "table_open",
+        "hr",
+        "fence",
+        "code_block",
+    }
+)
 
 
 def streamed_as_parsed(markdown: Markdown, text: str) -> bool:
@@ -742,8 +796,9 @@ def streamed_as_parsed(markdown: Markdown, text: str) -> bool:
     if markdown.source != text:
         return False
     tokens = MarkdownIt("gfm-like").parse(text)
-    expected = [tuple(t.map) for t in tokens
-                if t.level == 0 and t.map is not None and t.type in _TOP_LEVEL]
+    expected = [
+        tuple(t.map) for t in tokens if t.level == 0 and t.map is not None and t.type in _TOP_LEVEL
+    ]
     actual = [tuple(b.source_range) for b in markdown.children if isinstance(b, MarkdownBlock)]
     return expected == actual
 
@@ -752,8 +807,7 @@ def _describe(answer: Answer) -> str:
     if answer.source == "course":
         parts = ["from the course, not AI"]
     else:
-        tokens = f"{answer.tokens_used} tokens" + (" (estimated)" if answer.usage_estimated
-                                                   else "")
+        tokens = f"{answer.tokens_used} tokens" + (" (estimated)" if answer.usage_estimated else "")
         parts = [answer.model or "", tokens, f"{answer.processing_ms / 1000:.1f} s"]
     if answer.log_error:
         parts.append(f"not saved: {answer.log_error}")

@@ -23,10 +23,18 @@ class CodeEditor(TextArea):
             super().__init__()
             self.editor = editor
 
-    def __init__(self, text: str = "", *, language: str | None = "python",
-                 id: str | None = None) -> None:
-        super().__init__(text, language=language, id=id, soft_wrap=False, theme="monokai",
-                         tab_behavior="indent", show_line_numbers=True)
+    def __init__(
+        self, text: str = "", *, language: str | None = "python", id: str | None = None
+    ) -> None:
+        super().__init__(
+            text,
+            language=language,
+            id=id,
+            soft_wrap=False,
+            theme="monokai",
+            tab_behavior="indent",
+            show_line_numbers=True,
+        )
         self.indent_type = "spaces"
         self.indent_width = 4
 

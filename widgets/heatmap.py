@@ -23,8 +23,10 @@ def level_styles(variables: dict[str, str]) -> tuple[str, ...]:
     foreground = Color.parse(variables.get("foreground", "#ffffff"))
     accent = Color.parse(variables.get("success", "#39d353"))
     empty = background.blend(foreground, 0.12)
-    return (empty.hex.lower(),
-            *(background.blend(accent, mix).hex.lower() for mix in LEVEL_MIX[1:]))
+    return (
+        empty.hex.lower(),
+        *(background.blend(accent, mix).hex.lower() for mix in LEVEL_MIX[1:]),
+    )
 
 
 def level(count: int, peak: int) -> int:
@@ -47,8 +49,9 @@ class ActivityHeatmap(Widget):
     counts: reactive[dict[date, int]] = reactive(dict, layout=True)
     today: reactive[date | None] = reactive(None)
 
-    def __init__(self, counts: dict[date, int] | None = None, today: date | None = None,
-                 **kwargs) -> None:
+    def __init__(
+        self, counts: dict[date, int] | None = None, today: date | None = None, **kwargs
+    ) -> None:
         super().__init__(**kwargs)
         self.set_reactive(ActivityHeatmap.counts, dict(counts or {}))
         self.set_reactive(ActivityHeatmap.today, today)
@@ -63,8 +66,10 @@ class ActivityHeatmap(Widget):
         key = (width, style, self.app.current_theme.name)
         if self._drawn is None or self._drawn[0] != key:
             console = self.app.console
-            lines = [Strip(line.render(console, end="")).crop_extend(0, width, style)
-                     .apply_style(style) for line in self.graph().wrap(console, width)]
+            lines = [
+                Strip(line.render(console, end="")).crop_extend(0, width, style).apply_style(style)
+                for line in self.graph().wrap(console, width)
+            ]
             self._drawn = (key, lines)
         lines = self._drawn[1]
         return lines[y] if y < len(lines) else Strip.blank(width, style)
@@ -94,8 +99,8 @@ class ActivityHeatmap(Widget):
             if first.day <= 7:
                 label = first.strftime("%b")
                 pos = w * cell
-                if pos + len(label) <= len(header) and all(c == " " for c in header[pos:pos + 4]):
-                    header[pos:pos + len(label)] = label
+                if pos + len(label) <= len(header) and all(c == " " for c in header[pos : pos + 4]):
+                    header[pos : pos + len(label)] = label
         text.append("    " + "".join(header).rstrip() + "\n", style="dim")
         for row in range(7):
             text.append(f"{DAY_LABELS[row]:<4}", style="dim")

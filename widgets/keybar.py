@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 class _Key(NamedTuple):
-    key: str              # what a click presses
+    key: str  # what a click presses
     display: str
     description: str
     enabled: bool
@@ -36,7 +36,10 @@ class KeyBar(Widget, can_focus=False):
 
     ALLOW_SELECT = False
     COMPONENT_CLASSES = {
-        "keybar--item", "keybar--key", "keybar--description", "keybar--hover",
+        "keybar--item",
+        "keybar--key",
+        "keybar--description",
+        "keybar--hover",
         "keybar--separator",
     }
     # Footer and FooterKey's DEFAULT_CSS, flattened: the same theme variables.
@@ -63,7 +66,7 @@ class KeyBar(Widget, can_focus=False):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._ready = False            # as Footer: nothing until the screen says its keys
+        self._ready = False  # as Footer: nothing until the screen says its keys
         self._hover: _Key | None = None
         self._spans: list[tuple[int, int, _Key]] = []
 
@@ -94,21 +97,30 @@ class KeyBar(Widget, can_focus=False):
         palette = None
         if app.ENABLE_COMMAND_PALETTE and app.COMMAND_PALETTE_BINDING in active:
             _node, binding, enabled, tooltip = active[app.COMMAND_PALETTE_BINDING]
-            palette = self._key(binding, enabled, binding.tooltip or binding.description,
-                                palette=True)
+            palette = self._key(
+                binding, enabled, binding.tooltip or binding.description, palette=True
+            )
         return keys, palette
 
-    def _key(self, binding: Binding, enabled: bool, tooltip: str, *,
-             palette: bool = False) -> _Key:
-        return _Key(binding.key, self.app.get_key_display(binding), binding.description,
-                    enabled, tooltip, palette)
+    def _key(self, binding: Binding, enabled: bool, tooltip: str, *, palette: bool = False) -> _Key:
+        return _Key(
+            binding.key,
+            self.app.get_key_display(binding),
+            binding.description,
+            enabled,
+            tooltip,
+            palette,
+        )
 
     def _draw(self, key: _Key, hovered: bool) -> Text:
         """One key as FooterKey renders it: " k Description ", or "k Description" for
         the palette's key (Footer leaves that one compact)."""
         under = "keybar--hover" if hovered else "keybar--item"
-        shown, described = ((key.display, f" {key.description}") if key.palette
-                            else (f" {key.display} ", f"{key.description} "))
+        shown, described = (
+            (key.display, f" {key.description}")
+            if key.palette
+            else (f" {key.display} ", f"{key.description} ")
+        )
         text = Text.assemble((shown, self._stacked(under, "keybar--key")))
         if key.description:
             text.append(described, self._stacked(under, "keybar--description"))

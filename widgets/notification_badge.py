@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 
 class NotificationBadge(Static):
-    """"● 3 unread" docked at the right of a Header; hidden at 0."""
+    """ "● 3 unread" docked at the right of a Header; hidden at 0."""
 
     DEFAULT_CSS = """
     NotificationBadge { dock: right; width: auto; height: 1; padding: 0 1; display: none;

@@ -13,8 +13,11 @@ def bar(percent: float | None, width: int = 20, theme: Any = None) -> Text:
     on the highlighted row must still show — and success when complete)."""
     pct = max(0.0, min(100.0, float(percent or 0)))
     filled = round(width * pct / 100)
-    done, going = ((theme.success or "green", theme.accent or "cyan") if theme is not None
-                   else ("green", "cyan"))
+    done, going = (
+        (theme.success or "green", theme.accent or "cyan")
+        if theme is not None
+        else ("green", "cyan")
+    )
     text = Text()
     text.append("█" * filled, style=done if pct >= 100 else going)
     text.append("░" * (width - filled), style="dim")
@@ -23,7 +26,7 @@ def bar(percent: float | None, width: int = 20, theme: Any = None) -> Text:
 
 
 def stars(rating: float | None, count: int = 0) -> str:
-    if count and rating is None:        # the database shows an average from 3 ratings on
+    if count and rating is None:  # the database shows an average from 3 ratings on
         return f"{count} rating{'' if count == 1 else 's'} (average from 3)"
     if rating is None or count == 0:
         return "no ratings yet"

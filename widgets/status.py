@@ -17,7 +17,7 @@ class StateMessage(Static):
 
     def show_error(self, message: str) -> None:
         self.add_class("-error")
-        self.update(Text(f"⚠ {message}\n\nPress r to try again."))   # text, not markup
+        self.update(Text(f"⚠ {message}\n\nPress r to try again."))  # text, not markup
         self.display = True
 
     def show_empty(self, message: str) -> None:

@@ -24,7 +24,7 @@ from services.offline.backend import OutboxEvent, SyncStatus
 
 
 class SyncIndicator(Static):
-    """"offline — as of 14:05 · 2 waiting · 1 refused", docked at the right of a Header;
+    """ "offline — as of 14:05 · 2 waiting · 1 refused", docked at the right of a Header;
     hidden while online with nothing waiting."""
 
     DEFAULT_CSS = """
@@ -74,12 +74,16 @@ class SyncDialog(ModalScreen[str | None]):
             else:
                 summary.append("Offline", style="bold yellow")
                 if status.as_of:
-                    summary.append(f" — showing what was saved at "
-                                   f"{status.as_of.astimezone():%Y-%m-%d %H:%M}")
+                    summary.append(
+                        f" — showing what was saved at {status.as_of.astimezone():%Y-%m-%d %H:%M}"
+                    )
                 summary.append(".")
             if status.sign_in_needed:
-                summary.append("\nYour session has ended: sign in again to send your "
-                               "changes (nothing is lost).", style="yellow")
+                summary.append(
+                    "\nYour session has ended: sign in again to send your "
+                    "changes (nothing is lost).",
+                    style="yellow",
+                )
             summary.append(f"\n{status.pending} change(s) waiting to be sent.")
             if status.last_error and not status.online:
                 summary.append(f"\nLast try: {status.last_error}", style="dim")
@@ -89,11 +93,15 @@ class SyncDialog(ModalScreen[str | None]):
                     yield Static("Nothing was refused.", classes="dim")
                 for event in self.refused_events:
                     when = event.occurred_at.astimezone().strftime("%Y-%m-%d %H:%M")
-                    line = Text.assemble((f"{event.label}", "bold"), f"  {when}\n",
-                                         (f"  {event.reason or 'refused'}", "red"))
+                    line = Text.assemble(
+                        (f"{event.label}", "bold"),
+                        f"  {when}\n",
+                        (f"  {event.reason or 'refused'}", "red"),
+                    )
                     yield Static(line, classes="refused")
-            yield Static("s sync now · r send refused again · x forget refused · "
-                         "esc close", classes="dim")
+            yield Static(
+                "s sync now · r send refused again · x forget refused · esc close", classes="dim"
+            )
 
     def action_choose(self, choice: str | None) -> None:
         self.dismiss(choice)

@@ -33,11 +33,15 @@ def mark_transcripts(markdown: str) -> str:
         end = index + 1
         while end < len(lines):
             closing = FENCE.match(lines[end])
-            if closing and closing.group(2)[0] == fence[0] \
-                    and len(closing.group(2)) >= len(fence) and not closing.group(3):
+            if (
+                closing
+                and closing.group(2)[0] == fence[0]
+                and len(closing.group(2)) >= len(fence)
+                and not closing.group(3)
+            ):
                 break
             end += 1
-        if language.lower() in PYTHON_NAMES and is_transcript("\n".join(lines[index + 1:end])):
+        if language.lower() in PYTHON_NAMES and is_transcript("\n".join(lines[index + 1 : end])):
             lines[index] = f"{indent}{fence}pycon"
         index = end + 1
     return "\n".join(lines)

@@ -35,10 +35,23 @@ from services.errors import LearnError, NotFound
 _NAMESPACE = uuid.UUID("6f1c1c52-5a8e-4c8e-9f0e-2b7e8f0c0de5")
 PREVIEW_USER = CurrentUser(id=str(uuid.uuid5(_NAMESPACE, "preview")), email=None)
 
-WRITES = frozenset({"enroll", "set_enrollment_status", "record_lesson_progress",
-                    "start_attempt", "submit_attempt", "log_chat", "log_ai_interaction",
-                    "mark_notifications_read", "submit_feedback", "update_profile",
-                    "publish_course", "set_course_published", "set_course_grading"})
+WRITES = frozenset(
+    {
+        "enroll",
+        "set_enrollment_status",
+        "record_lesson_progress",
+        "start_attempt",
+        "submit_attempt",
+        "log_chat",
+        "log_ai_interaction",
+        "mark_notifications_read",
+        "submit_feedback",
+        "update_profile",
+        "publish_course",
+        "set_course_published",
+        "set_course_grading",
+    }
+)
 
 
 class PreviewReadOnly(LearnError):
@@ -69,8 +82,7 @@ class FolderBackend:
         self.course_id = preview_id(c.slug, "course", c.slug)
         self._lessons = {preview_id(c.slug, "lesson", x.slug): x for x in c.lessons}
         self._lesson_ids = {x.slug: i for i, x in self._lessons.items()}
-        self._assessments = {preview_id(c.slug, "assessment", a.slug): a
-                             for a in c.assessments}
+        self._assessments = {preview_id(c.slug, "assessment", a.slug): a for a in c.assessments}
         return c.problems
 
     @property
@@ -104,15 +116,17 @@ class FolderBackend:
         check_identifier(fn, "function")
         await self.connect()
         if fn == "record_lesson_progress" and args.get("p_completed") is None:
-            return {"progress": None, "enrollment": None}   # reading time: nothing to save
+            return {"progress": None, "enrollment": None}  # reading time: nothing to save
         if fn == "start_attempt":
             return {"attempt": self._attempt(args["p_assessment_id"])}
         if fn in WRITES:
             raise PreviewReadOnly()
         handler = getattr(self, f"_{fn}", None)
         if handler is None:
-            raise NotFound(f"preview: {fn.replace('_', ' ')} is not part of a course "
-                           "preview (it shows the course, its lessons and assessments)")
+            raise NotFound(
+                f"preview: {fn.replace('_', ' ')} is not part of a course "
+                "preview (it shows the course, its lessons and assessments)"
+            )
         return handler(**args)
 
     async def sign_up(self, *_args: Any, **_kwargs: Any) -> CurrentUser:
@@ -137,13 +151,23 @@ class FolderBackend:
 
     def _course_json(self) -> dict[str, Any]:
         c = self.course
-        return {"id": self.course_id, "slug": c.slug, "title": c.title,
-                "description": c.description, "short_description": c.short_description,
-                "duration": c.duration, "difficulty_level": c.difficulty_level,
-                "estimated_hours": c.estimated_hours, "tags": list(c.tags),
-                "thumbnail_url": c.thumbnail_url, "is_published": True, "archived": False,
-                "is_mine": False,
-                "rating_avg": None, "rating_count": 0}
+        return {
+            "id": self.course_id,
+            "slug": c.slug,
+            "title": c.title,
+            "description": c.description,
+            "short_description": c.short_description,
+            "duration": c.duration,
+            "difficulty_level": c.difficulty_level,
+            "estimated_hours": c.estimated_hours,
+            "tags": list(c.tags),
+            "thumbnail_url": c.thumbnail_url,
+            "is_published": True,
+            "archived": False,
+            "is_mine": False,
+            "rating_avg": None,
+            "rating_count": 0,
+        }
 
     def _ref(self) -> dict[str, Any]:
         return {"id": self.course_id, "slug": self.course.slug, "title": self.course.title}
@@ -159,24 +183,46 @@ class FolderBackend:
 
         return sorted(self._assessments.items(), key=key)
 
-    def _course_detail(self, p_course_id: str | None = None,
-                       p_slug: str | None = None) -> dict[str, Any]:
-        if p_course_id not in (None, self.course_id) or \
-                (p_course_id is None and p_slug != self.course.slug):
+    def _course_detail(
+        self, p_course_id: str | None = None, p_slug: str | None = None
+    ) -> dict[str, Any]:
+        if p_course_id not in (None, self.course_id) or (
+            p_course_id is None and p_slug != self.course.slug
+        ):
             raise NotFound("course not found")
         return {
             "course": self._course_json(),
             "enrollment": None,
-            "lessons": [{"id": i, "slug": x.slug, "title": x.title, "duration": x.duration,
-                         "difficulty": x.difficulty, "order_index": x.order_index,
-                         "is_published": True, "completed": False, "time_spent": 0}
-                        for i, x in self._lessons.items()],
-            "assessments": [{"id": i, "slug": a.slug, "title": a.title,
-                             "description": a.description, "difficulty": a.difficulty,
-                             "time_limit": a.time_limit, "lesson_id": self._lesson_of(a),
-                             "language": a.language, "is_published": True,
-                             "best_score": None, "attempts": 0}
-                            for i, a in self._ordered_assessments()],
+            "lessons": [
+                {
+                    "id": i,
+                    "slug": x.slug,
+                    "title": x.title,
+                    "duration": x.duration,
+                    "difficulty": x.difficulty,
+                    "order_index": x.order_index,
+                    "is_published": True,
+                    "completed": False,
+                    "time_spent": 0,
+                }
+                for i, x in self._lessons.items()
+            ],
+            "assessments": [
+                {
+                    "id": i,
+                    "slug": a.slug,
+                    "title": a.title,
+                    "description": a.description,
+                    "difficulty": a.difficulty,
+                    "time_limit": a.time_limit,
+                    "lesson_id": self._lesson_of(a),
+                    "language": a.language,
+                    "is_published": True,
+                    "best_score": None,
+                    "attempts": 0,
+                }
+                for i, a in self._ordered_assessments()
+            ],
             "my_rating": None,
         }
 
@@ -193,21 +239,33 @@ class FolderBackend:
             return None
 
         return {
-            "lesson": {"id": str(p_lesson_id), "course_id": self.course_id,
-                       "slug": lesson.slug, "title": lesson.title, "content": lesson.content,
-                       "explanation": lesson.explanation, "code_example": lesson.code_example,
-                       "key_points": list(lesson.key_points), "duration": lesson.duration,
-                       "difficulty": lesson.difficulty, "order_index": lesson.order_index,
-                       "is_published": True},
+            "lesson": {
+                "id": str(p_lesson_id),
+                "course_id": self.course_id,
+                "slug": lesson.slug,
+                "title": lesson.title,
+                "content": lesson.content,
+                "explanation": lesson.explanation,
+                "code_example": lesson.code_example,
+                "key_points": list(lesson.key_points),
+                "duration": lesson.duration,
+                "difficulty": lesson.difficulty,
+                "order_index": lesson.order_index,
+                "is_published": True,
+            },
             "course": self._ref(),
             "previous": ref(at - 1),
             "next": ref(at + 1),
             "progress": None,
             "enrolled": False,
-            "assessments": sorted(({"id": i, "title": a.title}
-                                   for i, a in self._assessments.items()
-                                   if self._lesson_of(a) == str(p_lesson_id)),
-                                  key=lambda x: x["title"]),
+            "assessments": sorted(
+                (
+                    {"id": i, "title": a.title}
+                    for i, a in self._assessments.items()
+                    if self._lesson_of(a) == str(p_lesson_id)
+                ),
+                key=lambda x: x["title"],
+            ),
         }
 
     def _assessment_detail(self, p_assessment_id: str) -> dict[str, Any]:
@@ -216,17 +274,28 @@ class FolderBackend:
             raise NotFound("assessment not found: its file was removed or no longer loads")
         lesson_id = self._lesson_of(a)
         return {
-            "assessment": {"id": str(p_assessment_id), "slug": a.slug, "title": a.title,
-                           "description": a.description, "difficulty": a.difficulty,
-                           "time_limit": a.time_limit, "instructions": a.instructions,
-                           "starter_code": a.starter_code,
-                           "test_cases": a.to_test_cases_json(), "expected_output": None,
-                           "language": a.language, "entry": a.entry,
-                           "limits": a.limits.to_json(), "course_id": self.course_id,
-                           "lesson_id": lesson_id, "is_published": True},
+            "assessment": {
+                "id": str(p_assessment_id),
+                "slug": a.slug,
+                "title": a.title,
+                "description": a.description,
+                "difficulty": a.difficulty,
+                "time_limit": a.time_limit,
+                "instructions": a.instructions,
+                "starter_code": a.starter_code,
+                "test_cases": a.to_test_cases_json(),
+                "expected_output": None,
+                "language": a.language,
+                "entry": a.entry,
+                "limits": a.limits.to_json(),
+                "course_id": self.course_id,
+                "lesson_id": lesson_id,
+                "is_published": True,
+            },
             "course": self._ref(),
             "lesson": {"id": lesson_id, "title": self._lessons[lesson_id].title}
-            if lesson_id else None,
+            if lesson_id
+            else None,
             "attempts": [],
             "best_score": None,
             "open_attempt": None,
@@ -236,29 +305,43 @@ class FolderBackend:
         """A clock for the countdown; kept in memory only."""
         if assessment_id not in self._attempts:
             self._attempts[assessment_id] = {
-                "id": str(uuid.uuid4()), "status": "in-progress", "submitted_code": None,
-                "started_at": datetime.now(timezone.utc).isoformat()}
+                "id": str(uuid.uuid4()),
+                "status": "in-progress",
+                "submitted_code": None,
+                "started_at": datetime.now(timezone.utc).isoformat(),
+            }
         return self._attempts[assessment_id]
 
     def _navigation(self) -> dict[str, Any]:
-        return {"courses": [{"id": self.course_id, "title": self.course.title}],
-                "lessons": [{"id": i, "title": x.title, "course_title": self.course.title}
-                            for i, x in self._lessons.items()],
-                "assessments": [{"id": i, "title": x.title,
-                                 "course_title": self.course.title}
-                                for i, x in self._assessments.items()]}
+        return {
+            "courses": [{"id": self.course_id, "title": self.course.title}],
+            "lessons": [
+                {"id": i, "title": x.title, "course_title": self.course.title}
+                for i, x in self._lessons.items()
+            ],
+            "assessments": [
+                {"id": i, "title": x.title, "course_title": self.course.title}
+                for i, x in self._assessments.items()
+            ],
+        }
 
     def _catalog(self, **_args: Any) -> dict[str, Any]:
-        course = {**self._course_json(), "lesson_count": len(self._lessons),
-                  "assessment_count": len(self._assessments), "enrolled": False,
-                  "status": None, "progress": None}
+        course = {
+            **self._course_json(),
+            "lesson_count": len(self._lessons),
+            "assessment_count": len(self._assessments),
+            "enrolled": False,
+            "status": None,
+            "progress": None,
+        }
         return {"total": 1, "tags": sorted(self.course.tags), "courses": [course]}
 
     def _chat_history_for(self, **_args: Any) -> list[Any]:
         return []
 
-    def _search_lessons(self, p_query: str, p_course_id: str | None = None,
-                        p_limit: int = 3) -> list[dict[str, Any]]:
+    def _search_lessons(
+        self, p_query: str, p_course_id: str | None = None, p_limit: int = 3
+    ) -> list[dict[str, Any]]:
         """The tutor's offline answer: lessons holding the question's words, best first."""
         words = {w for w in re.findall(r"\w{3,}", (p_query or "").lower())}
         scored = []
@@ -268,9 +351,17 @@ class FolderBackend:
             if score:
                 scored.append((score, lesson_id, x))
         scored.sort(key=lambda s: -s[0])
-        return [{"lesson_id": i, "title": x.title, "course_id": self.course_id,
-                 "course_title": self.course.title, "excerpt": x.content[:300],
-                 "rank": float(score)} for score, i, x in scored[: max(1, p_limit or 3)]]
+        return [
+            {
+                "lesson_id": i,
+                "title": x.title,
+                "course_id": self.course_id,
+                "course_title": self.course.title,
+                "excerpt": x.content[:300],
+                "rank": float(score),
+            }
+            for score, i, x in scored[: max(1, p_limit or 3)]
+        ]
 
 
 def folder_snapshot(directory: Path | str) -> tuple[tuple[str, int, int], ...]:

@@ -62,6 +62,7 @@ class StudioCourse:
 # Per-item figures fewer than 3 learners stand behind come back as None with
 # `withheld` set: one learner's score must not be readable from an average.
 
+
 @dataclass
 class Enrollments:
     total: int = 0
@@ -93,7 +94,7 @@ class FunnelStep:
     order_index: int = 0
     started: int | None = 0
     completed: int | None = 0
-    rate: float | None = None          # completed ÷ enrollments, in percent
+    rate: float | None = None  # completed ÷ enrollments, in percent
     withheld: bool = False
 
     def __post_init__(self) -> None:
@@ -108,7 +109,7 @@ class AssessmentStats:
     attempts: int = 0
     learners: int = 0
     passed: int | None = 0
-    pass_rate: float | None = None     # submitted attempts scoring ≥ 70, in percent
+    pass_rate: float | None = None  # submitted attempts scoring ≥ 70, in percent
     average_score: float | None = None
     withheld: bool = False
 
@@ -121,7 +122,7 @@ class AssessmentStats:
 class RatingStats:
     average: float | None = None
     count: int = 0
-    distribution: list[int] | None = field(default_factory=lambda: [0] * 5)   # 1 to 5 stars
+    distribution: list[int] | None = field(default_factory=lambda: [0] * 5)  # 1 to 5 stars
     withheld: bool = False
 
     def __post_init__(self) -> None:
@@ -168,18 +169,22 @@ class AuthoringAPI:
         return terminal_safe_json(await self.backend.call(fn, **args))
 
     async def publish(self, course: CourseSource, *, draft: bool = False) -> PublishResult:
-        raw = await self._call("publish_course", p_course=course.payload(),
-                                      p_draft=draft)
-        grading = await self.backend.call("set_course_grading", p_course_id=raw["course_id"],
-                                          p_grading=course.grading)
-        return PublishResult(course_id=str(raw["course_id"]), slug=raw["slug"],
-                             created=bool(raw["created"]),
-                             changed=int(raw["changed"]) + int(bool(grading.get("changed"))),
-                             published=bool(raw["published"]))
+        raw = await self._call("publish_course", p_course=course.payload(), p_draft=draft)
+        grading = await self.backend.call(
+            "set_course_grading", p_course_id=raw["course_id"], p_grading=course.grading
+        )
+        return PublishResult(
+            course_id=str(raw["course_id"]),
+            slug=raw["slug"],
+            created=bool(raw["created"]),
+            changed=int(raw["changed"]) + int(bool(grading.get("changed"))),
+            published=bool(raw["published"]),
+        )
 
     async def set_published(self, course_id: str, published: bool) -> dict[str, Any]:
-        return await self._call("set_course_published", p_course_id=course_id,
-                                p_published=published)
+        return await self._call(
+            "set_course_published", p_course_id=course_id, p_published=published
+        )
 
     async def export(self, slug: str) -> dict[str, Any]:
         # as published, to be written back to files: not for a terminal, not cleaned
@@ -200,9 +205,12 @@ class AuthoringAPI:
             assessments=[build(AssessmentStats, x) for x in raw["assessments"]],
             rating=build(RatingStats, raw["rating"]),
             feedback=[build(FeedbackEntry, x) for x in raw["feedback"]],
-            tutor=TutorUsage(questions=int(tutor.get("questions") or 0),
-                             learners=int(tutor.get("learners") or 0),
-                             by_week=[build(WeekCount, x) for x in tutor.get("by_week") or []]))
+            tutor=TutorUsage(
+                questions=int(tutor.get("questions") or 0),
+                learners=int(tutor.get("learners") or 0),
+                by_week=[build(WeekCount, x) for x in tutor.get("by_week") or []],
+            ),
+        )
 
     async def admin_report(self, days: int = 30) -> dict[str, Any]:
         return await self._call("admin_report", p_days=days)
@@ -212,15 +220,19 @@ class AuthoringAPI:
 # What `learn course publish` and `learn course export` do
 # ---------------------------------------------------------------------------
 
+
 def require_author(backend: Any) -> None:
     """NotSignedIn unless someone is signed in (the database decides who is an author)."""
     if getattr(backend, "current_user", None) is None:
-        raise NotSignedIn("Sign in as the course's author first: `learn login` (or start "
-                          "`learn` once to create your local profile).")
+        raise NotSignedIn(
+            "Sign in as the course's author first: `learn login` (or start "
+            "`learn` once to create your local profile)."
+        )
 
 
-async def publish_folder(backend: Any, directory: Path | str, *, draft: bool = False,
-                         run_code: bool = True) -> PublishResult:
+async def publish_folder(
+    backend: Any, directory: Path | str, *, draft: bool = False, run_code: bool = True
+) -> PublishResult:
     """Validate the folder (refusing an invalid course: ContentError lists why), then
     publish it as the signed-in author."""
     course = validate(directory, run_code=run_code)
@@ -238,8 +250,9 @@ def export_target(slug: str, directory: Path | str) -> Path:
     return directory if directory.name == slug else directory / slug
 
 
-async def export_folder(backend: Any, slug: str, directory: Path | str, *,
-                        force: bool = False) -> Path:
+async def export_folder(
+    backend: Any, slug: str, directory: Path | str, *, force: bool = False
+) -> Path:
     """Write the author's course `slug` (its published lessons and assessments, with the
     reference solutions) as a course folder; returns the folder."""
     await backend.connect()
@@ -262,8 +275,10 @@ def spark(values: list[float]) -> str:
     if not values:
         return ""
     top = max(values) or 1
-    return "".join(SPARKS[min(len(SPARKS) - 1, int(v / top * (len(SPARKS) - 1) + 0.5))]
-                   if v else SPARKS[0] for v in values)
+    return "".join(
+        SPARKS[min(len(SPARKS) - 1, int(v / top * (len(SPARKS) - 1) + 0.5))] if v else SPARKS[0]
+        for v in values
+    )
 
 
 def text_bar(value: float | None, maximum: float = 100, width: int = 20) -> str:
@@ -289,33 +304,44 @@ def report_text(report: dict[str, Any]) -> str:
     """`admin_report()` as the lines `learn admin report` prints."""
     days = report.get("days", 30)
     when = str(report.get("generated_at", ""))[:16].replace("T", " ")
-    out = [f"learn — platform report, {when} UTC (last {plural(days, 'day')})",
-           f"Learners: {report.get('learners', 0)}", ""]
+    out = [
+        f"learn — platform report, {when} UTC (last {plural(days, 'day')})",
+        f"Learners: {report.get('learners', 0)}",
+        "",
+    ]
 
     daily = report.get("daily_active") or []
-    out.append(f"Daily active learners, {daily[0]['day']} to {daily[-1]['day']}"
-               if daily else "Daily active learners")
+    out.append(
+        f"Daily active learners, {daily[0]['day']} to {daily[-1]['day']}"
+        if daily
+        else "Daily active learners"
+    )
     if any(d["learners"] for d in daily):
         peak = max(daily, key=lambda d: d["learners"])
-        out.append(f"  {spark([d['learners'] for d in daily])}  peak {peak['learners']} on "
-                   f"{peak['day']}, latest {daily[-1]['learners']}")
+        out.append(
+            f"  {spark([d['learners'] for d in daily])}  peak {peak['learners']} on "
+            f"{peak['day']}, latest {daily[-1]['learners']}"
+        )
     else:
         out.append("  no learning recorded in this period")
 
     weekly = report.get("weekly_active") or []
     out += ["", "Weekly active learners"]
     top = max((w["learners"] for w in weekly), default=0)
-    out += [f"  {w['week']}  {text_bar(w['learners'], top)}  {w['learners']}" for w in weekly] \
-        or ["  none yet"]
+    out += [f"  {w['week']}  {text_bar(w['learners'], top)}  {w['learners']}" for w in weekly] or [
+        "  none yet"
+    ]
 
     courses = report.get("courses") or []
     out += ["", "Course completion                 enrolled  completed"]
     for c in courses:
         rate = c.get("completion_rate")
-        out.append(f"  {_clip(c['title'], 30):<30} {c['enrollments']:>8}  "
-                   f"{text_bar(rate, 100, 16)} {_num(rate):>3}%  "
-                   f"avg progress {_num(c.get('average_progress'))}%"
-                   + ("" if c.get("is_published") else "  (draft)"))
+        out.append(
+            f"  {_clip(c['title'], 30):<30} {c['enrollments']:>8}  "
+            f"{text_bar(rate, 100, 16)} {_num(rate):>3}%  "
+            f"avg progress {_num(c.get('average_progress'))}%"
+            + ("" if c.get("is_published") else "  (draft)")
+        )
     if not courses:
         out.append("  no courses")
 
@@ -323,9 +349,11 @@ def report_text(report: dict[str, Any]) -> str:
     out += ["", "Assessment performance            attempts  pass rate (score ≥ 70)"]
     for a in assessments:
         name = f"{a.get('course_slug') or '-'}/{a.get('slug') or a['title']}"
-        out.append(f"  {_clip(name, 30):<30} {a['attempts']:>8}  "
-                   f"{text_bar(a.get('pass_rate'), 100, 16)} {_num(a.get('pass_rate')):>3}%  "
-                   f"avg score {_num(a.get('average_score'))}")
+        out.append(
+            f"  {_clip(name, 30):<30} {a['attempts']:>8}  "
+            f"{text_bar(a.get('pass_rate'), 100, 16)} {_num(a.get('pass_rate')):>3}%  "
+            f"avg score {_num(a.get('average_score'))}"
+        )
     if not assessments:
         out.append("  no submitted attempts yet")
 
@@ -333,37 +361,49 @@ def report_text(report: dict[str, Any]) -> str:
     by_type = report.get("ai_by_type") or []
     out += ["", "AI interactions"]
     if any(d["requests"] for d in ai_daily):
-        out.append(f"  {spark([d['requests'] for d in ai_daily])}  requests per day "
-                   f"(peak {max(d['requests'] for d in ai_daily)}, "
-                   f"{sum(d['tokens'] for d in ai_daily):,} tokens in {plural(days, 'day')})")
+        out.append(
+            f"  {spark([d['requests'] for d in ai_daily])}  requests per day "
+            f"(peak {max(d['requests'] for d in ai_daily)}, "
+            f"{sum(d['tokens'] for d in ai_daily):,} tokens in {plural(days, 'day')})"
+        )
     if by_type:
-        out.append(f"  {'type':<22} {'requests':>8} {'learners':>8} {'tokens':>10} "
-                   f"{'avg tok':>8} {'avg ms':>8} {'p95 ms':>8}")
+        out.append(
+            f"  {'type':<22} {'requests':>8} {'learners':>8} {'tokens':>10} "
+            f"{'avg tok':>8} {'avg ms':>8} {'p95 ms':>8}"
+        )
         for t in by_type:
-            out.append(f"  {_clip(t['interaction_type'], 22):<22} {t['requests']:>8} "
-                       f"{t['learners']:>8} {_num(t.get('tokens')):>10} "
-                       f"{_num(t.get('average_tokens')):>8} {_num(t.get('average_ms')):>8} "
-                       f"{_num(t.get('p95_ms')):>8}")
+            out.append(
+                f"  {_clip(t['interaction_type'], 22):<22} {t['requests']:>8} "
+                f"{t['learners']:>8} {_num(t.get('tokens')):>10} "
+                f"{_num(t.get('average_tokens')):>8} {_num(t.get('average_ms')):>8} "
+                f"{_num(t.get('p95_ms')):>8}"
+            )
     else:
         out.append("  none recorded")
 
     tutor = report.get("tutor") or []
     out += ["", "Tutor questions by context"]
     top = max((t["questions"] for t in tutor), default=0)
-    out += [f"  {t['context']:<18} {text_bar(t['questions'], top, 16)} {t['questions']:>6} "
-            f"from {t['learners']} learner{'' if t['learners'] == 1 else 's'}"
-            + (f", {t['unanswered']} unanswered" if t.get("unanswered") else "")
-            for t in tutor] or ["  none yet"]
+    out += [
+        f"  {t['context']:<18} {text_bar(t['questions'], top, 16)} {t['questions']:>6} "
+        f"from {t['learners']} learner{'' if t['learners'] == 1 else 's'}"
+        + (f", {t['unanswered']} unanswered" if t.get("unanswered") else "")
+        for t in tutor
+    ] or ["  none yet"]
 
     streaks = report.get("streaks") or []
     out += ["", "Current streaks (days or weeks in a row)"]
     top = max((s["learners"] for s in streaks), default=0)
-    out += [f"  {s['bucket']:<6} {text_bar(s['learners'], top, 20)} {s['learners']}"
-            for s in streaks]
+    out += [
+        f"  {s['bucket']:<6} {text_bar(s['learners'], top, 20)} {s['learners']}" for s in streaks
+    ]
 
     achievements = report.get("achievements") or []
     out += ["", "Achievements                      learners  share of learners"]
-    out += [f"  {_clip(a['title'], 30):<30} {a['learners']:>8}  "
-            f"{text_bar(a.get('share_of_learners'), 100, 16)} "
-            f"{_num(a.get('share_of_learners'))}%" for a in achievements] or ["  none earned yet"]
+    out += [
+        f"  {_clip(a['title'], 30):<30} {a['learners']:>8}  "
+        f"{text_bar(a.get('share_of_learners'), 100, 16)} "
+        f"{_num(a.get('share_of_learners'))}%"
+        for a in achievements
+    ] or ["  none earned yet"]
     return "\n".join(out)

@@ -9,7 +9,7 @@ from pathlib import Path
 from services.authoring.content import SLUG
 from services.errors import LearnError
 
-COURSE_TOML = '''\
+COURSE_TOML = """\
 # The course: what the catalog shows. The folder's name is the course's slug.
 title = "{title}"
 short_description = "One line for the catalog: what a learner can do after this course."
@@ -21,7 +21,7 @@ description = \'\'\'
 A few paragraphs of Markdown for the course page: who it is for, what it covers,
 what a learner needs before starting.
 \'\'\'
-'''
+"""
 
 LESSON_MD = '''\
 +++
@@ -111,16 +111,21 @@ def new_course(parent: Path, slug: str) -> list[Path]:
     """Create parent/slug with a course, one lesson and one assessment; the files
     written. Refuses a slug the catalog cannot use and a folder that is not empty."""
     if not SLUG.match(slug):
-        raise LearnError(f"{slug!r} cannot be a course's slug: use lowercase letters, "
-                         "digits and dashes (e.g. intro-to-sql).")
+        raise LearnError(
+            f"{slug!r} cannot be a course's slug: use lowercase letters, "
+            "digits and dashes (e.g. intro-to-sql)."
+        )
     folder = parent / slug
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise LearnError(f"{folder} already exists and is not empty: choose another "
-                         "slug or folder.")
+        raise LearnError(
+            f"{folder} already exists and is not empty: choose another slug or folder."
+        )
     title = slug.replace("-", " ").capitalize()
-    files = {folder / "course.toml": COURSE_TOML.format(title=title),
-             folder / "lessons" / "01-first-steps.md": LESSON_MD,
-             folder / "assessments" / "add-two.toml": ASSESSMENT_TOML}
+    files = {
+        folder / "course.toml": COURSE_TOML.format(title=title),
+        folder / "lessons" / "01-first-steps.md": LESSON_MD,
+        folder / "assessments" / "add-two.toml": ASSESSMENT_TOML,
+    }
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -124,7 +124,7 @@ class LessonSummary:
     is_published: bool = True
     completed: bool = False
     time_spent: int = 0
-    pending: bool = False      # `completed` comes from a change waiting to be sent
+    pending: bool = False  # `completed` comes from a change waiting to be sent
 
 
 @dataclass
@@ -168,8 +168,10 @@ class CourseDetail:
     @property
     def next_lesson(self) -> LessonSummary | None:
         published = [lesson for lesson in self.lessons if lesson.is_published]
-        return next((lesson for lesson in published if not lesson.completed),
-                    published[0] if published else None)
+        return next(
+            (lesson for lesson in published if not lesson.completed),
+            published[0] if published else None,
+        )
 
 
 @dataclass
@@ -208,7 +210,7 @@ class LessonProgress:
     last_position: int = 0
     completed_at: str | None = None
     lesson_id: str | None = None
-    pending: bool = False      # `completed` comes from a change waiting to be sent
+    pending: bool = False  # `completed` comes from a change waiting to be sent
 
 
 @dataclass
@@ -244,7 +246,7 @@ class Assessment:
     course_id: str | None = None
     lesson_id: str | None = None
     is_published: bool = True
-    grading: str | None = None   # the course's: verified (a grader scores) | self
+    grading: str | None = None  # the course's: verified (a grader scores) | self
 
 
 @dataclass
@@ -258,8 +260,8 @@ class Attempt:
     completed_at: str | None = None
     time_spent: int | None = None
     submitted_code: str | None = None
-    pending: bool = False      # made on this machine, waiting to be sent (not the server's)
-    grading: str | None = None   # self | pending | verified | error (None: not submitted)
+    pending: bool = False  # made on this machine, waiting to be sent (not the server's)
+    grading: str | None = None  # self | pending | verified | error (None: not submitted)
 
     def __post_init__(self) -> None:
         self.score = float_or_none(self.score)
@@ -499,29 +501,50 @@ class LearningAPI:
 
     @staticmethod
     def _waiting(event: Any) -> WriteResult:
-        return write_result({"queued": True, "event_id": event.event_id, "achievements": [],
-                              "already_waiting": True})
+        return write_result(
+            {
+                "queued": True,
+                "event_id": event.event_id,
+                "achievements": [],
+                "already_waiting": True,
+            }
+        )
 
     # reads -------------------------------------------------------------------
 
-    async def catalog(self, search: str | None = None, tags: list[str] | None = None,
-                      difficulty: str | None = None, limit: int = 50,
-                      offset: int = 0) -> Catalog:
-        raw = await self._call("catalog", p_search=search or None, p_tags=tags or None,
-                                      p_difficulty=difficulty or None, p_limit=limit,
-                                      p_offset=offset)
-        return Catalog(courses=[build(CourseSummary, c) for c in raw["courses"]],
-                       total=int(raw["total"]), tags=list(raw.get("tags") or []))
+    async def catalog(
+        self,
+        search: str | None = None,
+        tags: list[str] | None = None,
+        difficulty: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Catalog:
+        raw = await self._call(
+            "catalog",
+            p_search=search or None,
+            p_tags=tags or None,
+            p_difficulty=difficulty or None,
+            p_limit=limit,
+            p_offset=offset,
+        )
+        return Catalog(
+            courses=[build(CourseSummary, c) for c in raw["courses"]],
+            total=int(raw["total"]),
+            tags=list(raw.get("tags") or []),
+        )
 
-    async def course_detail(self, course_id: str | None = None,
-                            slug: str | None = None) -> CourseDetail:
+    async def course_detail(
+        self, course_id: str | None = None, slug: str | None = None
+    ) -> CourseDetail:
         raw = await self._call("course_detail", p_course_id=course_id, p_slug=slug)
         detail = CourseDetail(
             course=build(CourseSummary, raw["course"]),
             enrollment=build_optional(Enrollment, raw.get("enrollment")),
             lessons=[build(LessonSummary, x) for x in raw["lessons"]],
             assessments=[build(AssessmentSummary, x) for x in raw["assessments"]],
-            my_rating=build_optional(Rating, raw.get("my_rating")))
+            my_rating=build_optional(Rating, raw.get("my_rating")),
+        )
         completed = self._queued_completion()
         for lesson in detail.lessons:
             if str(lesson.id) in completed:
@@ -531,12 +554,14 @@ class LearningAPI:
     async def lesson_detail(self, lesson_id: str) -> LessonDetail:
         raw = await self._call("lesson_detail", p_lesson_id=lesson_id)
         detail = LessonDetail(
-            lesson=build(Lesson, raw["lesson"]), course=build(Ref, raw["course"]),
+            lesson=build(Lesson, raw["lesson"]),
+            course=build(Ref, raw["course"]),
             previous=build_optional(Ref, raw.get("previous")),
             next=build_optional(Ref, raw.get("next")),
             progress=build_optional(LessonProgress, raw.get("progress")),
             enrolled=bool(raw.get("enrolled")),
-            assessments=[build(Ref, x) for x in raw.get("assessments") or []])
+            assessments=[build(Ref, x) for x in raw.get("assessments") or []],
+        )
         completed = self._queued_completion().get(str(detail.lesson.id))
         if completed is not None:
             progress = detail.progress or LessonProgress(lesson_id=str(detail.lesson.id))
@@ -563,27 +588,43 @@ class LearningAPI:
             attempts=[build(Attempt, x) for x in raw.get("attempts") or []],
             best_score=float_or_none(raw.get("best_score")),
             open_attempt=build(Attempt, {"status": "in-progress", **raw["open_attempt"]})
-            if raw.get("open_attempt") else None)
-        waiting = [e for e in self._pending("submit_attempt")
-                   if str(e.args.get("p_assessment_id")) == str(assessment_id)]
-        for event in waiting:      # newest first, as the server lists attempts
-            detail.attempts.insert(0, Attempt(
-                id=event.event_id, status="completed", score=event.args.get("p_score"),
-                completed_at=str(event.args.get("p_occurred_at") or ""),
-                submitted_code=event.args.get("p_code"), pending=True))
-            if detail.open_attempt is not None \
-                    and str(event.args.get("p_attempt_id")) == str(detail.open_attempt.id):
-                detail.open_attempt = None     # submitted here: no longer open
+            if raw.get("open_attempt")
+            else None,
+        )
+        waiting = [
+            e
+            for e in self._pending("submit_attempt")
+            if str(e.args.get("p_assessment_id")) == str(assessment_id)
+        ]
+        for event in waiting:  # newest first, as the server lists attempts
+            detail.attempts.insert(
+                0,
+                Attempt(
+                    id=event.event_id,
+                    status="completed",
+                    score=event.args.get("p_score"),
+                    completed_at=str(event.args.get("p_occurred_at") or ""),
+                    submitted_code=event.args.get("p_code"),
+                    pending=True,
+                ),
+            )
+            if detail.open_attempt is not None and str(event.args.get("p_attempt_id")) == str(
+                detail.open_attempt.id
+            ):
+                detail.open_attempt = None  # submitted here: no longer open
         return detail
 
     async def dashboard(self) -> Dashboard:
         raw = await self._call("dashboard")
         return Dashboard(
-            profile=build(Profile, raw["profile"]), streak=build(Streak, raw["streak"]),
+            profile=build(Profile, raw["profile"]),
+            streak=build(Streak, raw["streak"]),
             enrollments=[build(EnrolledCourse, x) for x in raw["enrollments"]],
             achievements=[build(Achievement, x) for x in raw["achievements"]],
-            points=int(raw["points"]), unread_notifications=int(raw["unread_notifications"]),
-            activity=[build(DayActivity, x) for x in raw["activity"]])
+            points=int(raw["points"]),
+            unread_notifications=int(raw["unread_notifications"]),
+            activity=[build(DayActivity, x) for x in raw["activity"]],
+        )
 
     async def open_assessment(self) -> OpenAssessment | None:
         """The assessment attempt in progress (the latest), for "continue"."""
@@ -592,29 +633,44 @@ class LearningAPI:
 
     async def my_profile(self) -> ProfilePage:
         raw = await self._call("my_profile")
-        return ProfilePage(profile=build(Profile, raw["profile"]),
-                           streak=build_optional(Streak, raw.get("streak")) or Streak(),
-                           points=int(raw["points"]),
-                           achievements=[build(Achievement, x) for x in raw["achievements"]])
+        return ProfilePage(
+            profile=build(Profile, raw["profile"]),
+            streak=build_optional(Streak, raw.get("streak")) or Streak(),
+            points=int(raw["points"]),
+            achievements=[build(Achievement, x) for x in raw["achievements"]],
+        )
 
     async def notifications(self, limit: int = 100) -> Notifications:
         raw = await self._call("notifications_list", p_limit=limit)
-        return Notifications(unread=int(raw["unread"]),
-                             notifications=[build(Notification, x)
-                                            for x in raw["notifications"]])
+        return Notifications(
+            unread=int(raw["unread"]),
+            notifications=[build(Notification, x) for x in raw["notifications"]],
+        )
 
-    async def chat_history(self, context: str = "general_chat", course_id: str | None = None,
-                           lesson_id: str | None = None, assessment_id: str | None = None,
-                           limit: int = 50) -> list[ChatEntry]:
-        raw = await self._call("chat_history_for", p_context=context,
-                                      p_course_id=course_id, p_lesson_id=lesson_id,
-                                      p_assessment_id=assessment_id, p_limit=limit)
+    async def chat_history(
+        self,
+        context: str = "general_chat",
+        course_id: str | None = None,
+        lesson_id: str | None = None,
+        assessment_id: str | None = None,
+        limit: int = 50,
+    ) -> list[ChatEntry]:
+        raw = await self._call(
+            "chat_history_for",
+            p_context=context,
+            p_course_id=course_id,
+            p_lesson_id=lesson_id,
+            p_assessment_id=assessment_id,
+            p_limit=limit,
+        )
         return [build(ChatEntry, x) for x in raw]
 
-    async def search_lessons(self, query: str, course_id: str | None = None,
-                             limit: int = 3) -> list[Passage]:
-        raw = await self._call("search_lessons", p_query=query, p_course_id=course_id,
-                                      p_limit=limit)
+    async def search_lessons(
+        self, query: str, course_id: str | None = None, limit: int = 3
+    ) -> list[Passage]:
+        raw = await self._call(
+            "search_lessons", p_query=query, p_course_id=course_id, p_limit=limit
+        )
         return [build(Passage, x) for x in raw]
 
     async def navigation_index(self) -> list[tuple[str, str, str, str]]:
@@ -623,54 +679,89 @@ class LearningAPI:
         raw = await self._call("navigation")
         entries = [("course", c["id"], c["title"], "") for c in raw["courses"]]
         entries += [("lesson", x["id"], x["title"], x["course_title"]) for x in raw["lessons"]]
-        entries += [("assessment", x["id"], x["title"], x["course_title"])
-                    for x in raw.get("assessments") or []]
+        entries += [
+            ("assessment", x["id"], x["title"], x["course_title"])
+            for x in raw.get("assessments") or []
+        ]
         return entries
 
     # writes ------------------------------------------------------------------
 
-    async def _write(self, fn: str, event_id: str | None, occurred_at: datetime | None,
-                     **args: Any) -> WriteResult:
-        raw = await self._call(fn, **args, p_event_id=event_id or new_event_id(),
-                                      p_occurred_at=occurred_at.isoformat() if occurred_at
-                                      else None)
+    async def _write(
+        self, fn: str, event_id: str | None, occurred_at: datetime | None, **args: Any
+    ) -> WriteResult:
+        raw = await self._call(
+            fn,
+            **args,
+            p_event_id=event_id or new_event_id(),
+            p_occurred_at=occurred_at.isoformat() if occurred_at else None,
+        )
         return write_result(raw)
 
-    async def enroll(self, course_id: str, *, event_id: str | None = None,
-                     occurred_at: datetime | None = None) -> WriteResult:
+    async def enroll(
+        self, course_id: str, *, event_id: str | None = None, occurred_at: datetime | None = None
+    ) -> WriteResult:
         for event in self._pending("enroll"):
             if str(event.args.get("p_course_id")) == str(course_id):
                 return self._waiting(event)
         return await self._write("enroll", event_id, occurred_at, p_course_id=course_id)
 
-    async def set_enrollment_status(self, course_id: str, status: str, *,
-                                    event_id: str | None = None,
-                                    occurred_at: datetime | None = None) -> WriteResult:
-        return await self._write("set_enrollment_status", event_id, occurred_at,
-                                 p_course_id=course_id, p_status=status)
+    async def set_enrollment_status(
+        self,
+        course_id: str,
+        status: str,
+        *,
+        event_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> WriteResult:
+        return await self._write(
+            "set_enrollment_status", event_id, occurred_at, p_course_id=course_id, p_status=status
+        )
 
-    async def record_lesson_progress(self, lesson_id: str, *, time_spent: int = 0,
-                                     last_position: int | None = None,
-                                     completed: bool | None = None,
-                                     event_id: str | None = None,
-                                     occurred_at: datetime | None = None) -> WriteResult:
+    async def record_lesson_progress(
+        self,
+        lesson_id: str,
+        *,
+        time_spent: int = 0,
+        last_position: int | None = None,
+        completed: bool | None = None,
+        event_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> WriteResult:
         if completed is not None and event_id is None:
-            waiting = [e for e in self._pending("record_lesson_progress")
-                       if str(e.args.get("p_lesson_id")) == str(lesson_id)
-                       and e.args.get("p_completed") is not None]
+            waiting = [
+                e
+                for e in self._pending("record_lesson_progress")
+                if str(e.args.get("p_lesson_id")) == str(lesson_id)
+                and e.args.get("p_completed") is not None
+            ]
             if waiting and bool(waiting[-1].args["p_completed"]) == completed:
-                completed = None        # already waiting to be sent: only time and place
+                completed = None  # already waiting to be sent: only time and place
                 if not time_spent and last_position in (
-                        None, waiting[-1].args.get("p_last_position")):
+                    None,
+                    waiting[-1].args.get("p_last_position"),
+                ):
                     return self._waiting(waiting[-1])
-        return await self._write("record_lesson_progress", event_id, occurred_at,
-                                 p_lesson_id=lesson_id, p_time_spent=time_spent,
-                                 p_last_position=last_position, p_completed=completed)
+        return await self._write(
+            "record_lesson_progress",
+            event_id,
+            occurred_at,
+            p_lesson_id=lesson_id,
+            p_time_spent=time_spent,
+            p_last_position=last_position,
+            p_completed=completed,
+        )
 
-    async def start_attempt(self, assessment_id: str, *, event_id: str | None = None,
-                            occurred_at: datetime | None = None) -> WriteResult:
-        return await self._write("start_attempt", event_id, occurred_at,
-                                 p_assessment_id=assessment_id)
+    async def start_attempt(
+        self,
+        assessment_id: str,
+        *,
+        event_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> WriteResult:
+        return await self._write(
+            "start_attempt", event_id, occurred_at, p_assessment_id=assessment_id
+        )
 
     async def attempt_result(self, attempt_id: str) -> dict[str, Any]:
         """One of my attempts as grading sees it: {attempt: {status, grading, score,
@@ -679,59 +770,129 @@ class LearningAPI:
         raw["achievements"] = [build(Achievement, a) for a in raw.get("achievements") or []]
         return raw
 
-    async def submit_attempt(self, assessment_id: str, code: str,
-                             execution_result: dict[str, Any], score: float, *,
-                             attempt_id: str | None = None, event_id: str | None = None,
-                             occurred_at: datetime | None = None) -> WriteResult:
+    async def submit_attempt(
+        self,
+        assessment_id: str,
+        code: str,
+        execution_result: dict[str, Any],
+        score: float,
+        *,
+        attempt_id: str | None = None,
+        event_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> WriteResult:
         if attempt_id is not None and event_id is None:
             for event in self._pending("submit_attempt"):
                 if str(event.args.get("p_attempt_id")) == str(attempt_id):
                     return self._waiting(event)
-        return await self._write("submit_attempt", event_id, occurred_at,
-                                 p_assessment_id=assessment_id, p_code=code,
-                                 p_execution_result=execution_result, p_score=score,
-                                 p_attempt_id=attempt_id)
+        return await self._write(
+            "submit_attempt",
+            event_id,
+            occurred_at,
+            p_assessment_id=assessment_id,
+            p_code=code,
+            p_execution_result=execution_result,
+            p_score=score,
+            p_attempt_id=attempt_id,
+        )
 
-    async def log_chat(self, question: str, answer: str | None, *,
-                       context: str = "general_chat", course_id: str | None = None,
-                       lesson_id: str | None = None, assessment_id: str | None = None,
-                       message_type: str = "text", event_id: str | None = None,
-                       occurred_at: datetime | None = None) -> WriteResult:
-        return await self._write("log_chat", event_id, occurred_at, p_question=question,
-                                 p_answer=answer, p_context=context, p_course_id=course_id,
-                                 p_lesson_id=lesson_id, p_assessment_id=assessment_id,
-                                 p_message_type=message_type)
+    async def log_chat(
+        self,
+        question: str,
+        answer: str | None,
+        *,
+        context: str = "general_chat",
+        course_id: str | None = None,
+        lesson_id: str | None = None,
+        assessment_id: str | None = None,
+        message_type: str = "text",
+        event_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> WriteResult:
+        return await self._write(
+            "log_chat",
+            event_id,
+            occurred_at,
+            p_question=question,
+            p_answer=answer,
+            p_context=context,
+            p_course_id=course_id,
+            p_lesson_id=lesson_id,
+            p_assessment_id=assessment_id,
+            p_message_type=message_type,
+        )
 
-    async def log_ai_interaction(self, interaction_type: str, input_data: dict[str, Any],
-                                 output_data: dict[str, Any], *, tokens_used: int,
-                                 processing_time_ms: int, event_id: str | None = None,
-                                 occurred_at: datetime | None = None) -> WriteResult:
-        return await self._write("log_ai_interaction", event_id, occurred_at,
-                                 p_interaction_type=interaction_type, p_input_data=input_data,
-                                 p_output_data=output_data, p_tokens_used=tokens_used,
-                                 p_processing_time=processing_time_ms)
+    async def log_ai_interaction(
+        self,
+        interaction_type: str,
+        input_data: dict[str, Any],
+        output_data: dict[str, Any],
+        *,
+        tokens_used: int,
+        processing_time_ms: int,
+        event_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> WriteResult:
+        return await self._write(
+            "log_ai_interaction",
+            event_id,
+            occurred_at,
+            p_interaction_type=interaction_type,
+            p_input_data=input_data,
+            p_output_data=output_data,
+            p_tokens_used=tokens_used,
+            p_processing_time=processing_time_ms,
+        )
 
-    async def mark_notifications_read(self, ids: list[str] | None = None, *,
-                                      event_id: str | None = None,
-                                      occurred_at: datetime | None = None) -> WriteResult:
+    async def mark_notifications_read(
+        self,
+        ids: list[str] | None = None,
+        *,
+        event_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> WriteResult:
         return await self._write("mark_notifications_read", event_id, occurred_at, p_ids=ids)
 
-    async def submit_feedback(self, *, rating: int | None = None, text: str | None = None,
-                              feedback_type: str = "general", course_id: str | None = None,
-                              lesson_id: str | None = None, assessment_id: str | None = None,
-                              event_id: str | None = None,
-                              occurred_at: datetime | None = None) -> WriteResult:
-        return await self._write("submit_feedback", event_id, occurred_at, p_rating=rating,
-                                 p_feedback_text=text, p_feedback_type=feedback_type,
-                                 p_course_id=course_id, p_lesson_id=lesson_id,
-                                 p_assessment_id=assessment_id)
+    async def submit_feedback(
+        self,
+        *,
+        rating: int | None = None,
+        text: str | None = None,
+        feedback_type: str = "general",
+        course_id: str | None = None,
+        lesson_id: str | None = None,
+        assessment_id: str | None = None,
+        event_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> WriteResult:
+        return await self._write(
+            "submit_feedback",
+            event_id,
+            occurred_at,
+            p_rating=rating,
+            p_feedback_text=text,
+            p_feedback_type=feedback_type,
+            p_course_id=course_id,
+            p_lesson_id=lesson_id,
+            p_assessment_id=assessment_id,
+        )
 
-    async def rate_course(self, course_id: str, rating: int, text: str | None = None, *,
-                          event_id: str | None = None) -> WriteResult:
-        return await self.submit_feedback(rating=rating, text=text,
-                                          feedback_type="course_rating", course_id=course_id,
-                                          event_id=event_id)
+    async def rate_course(
+        self, course_id: str, rating: int, text: str | None = None, *, event_id: str | None = None
+    ) -> WriteResult:
+        return await self.submit_feedback(
+            rating=rating,
+            text=text,
+            feedback_type="course_rating",
+            course_id=course_id,
+            event_id=event_id,
+        )
 
-    async def update_profile(self, changes: dict[str, Any], *, event_id: str | None = None,
-                             occurred_at: datetime | None = None) -> WriteResult:
+    async def update_profile(
+        self,
+        changes: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> WriteResult:
         return await self._write("update_profile", event_id, occurred_at, p_changes=changes)

@@ -102,8 +102,9 @@ class Backend(Protocol):
         Raises a LearnError. (A function returning void gives None locally but [] through
         PostgREST's 204; the API's functions all return jsonb.)"""
 
-    async def sign_up(self, email: str | None, password: str | None, *,
-                      full_name: str | None = None, **meta: Any) -> CurrentUser | None:
+    async def sign_up(
+        self, email: str | None, password: str | None, *, full_name: str | None = None, **meta: Any
+    ) -> CurrentUser | None:
         """Create an account (the signup trigger makes the profile) and sign in.
 
         Returns None when the server wants the email confirmed first."""
@@ -117,8 +118,9 @@ class Backend(Protocol):
 
     async def reset_password(self, email: str) -> None: ...
 
-    async def sign_in_with_provider(self, provider: str, open_url: Callable[[str], Any], *,
-                                    timeout: float = 300.0) -> CurrentUser:
+    async def sign_in_with_provider(
+        self, provider: str, open_url: Callable[[str], Any], *, timeout: float = 300.0
+    ) -> CurrentUser:
         """Sign in with an OAuth provider (Supabase): PKCE through the browser, the code
         received on a loopback redirect (services.data.oauth). `open_url(url)` shows the
         person where to go (opens a browser, prints it); it may be async."""
@@ -159,7 +161,7 @@ where n.nspname = %s and p.proname = %s and p.prokind = 'f'
 class Signature:
     schema: str
     name: str
-    args: tuple[tuple[str, str], ...]   # (name, type) of the input arguments, in order
+    args: tuple[tuple[str, str], ...]  # (name, type) of the input arguments, in order
     required: frozenset[str]
     returns_set: bool
     returns_void: bool
@@ -173,25 +175,38 @@ class Signature:
         names = (names + [""] * row["nargs"])[: row["nargs"]]
         args = tuple(zip(names, row["argtypes"], strict=True))
         n_required = row["nargs"] - row["ndefaults"]
-        return cls(schema, row["name"], args, frozenset(n for n, _ in args[:n_required]),
-                   row["returns_set"], row["returns_void"], row["returns_row"])
+        return cls(
+            schema,
+            row["name"],
+            args,
+            frozenset(n for n, _ in args[:n_required]),
+            row["returns_set"],
+            row["returns_void"],
+            row["returns_row"],
+        )
 
     def accepts(self, given: set[str]) -> bool:
         names = {n for n, _ in self.args}
         return all(names) and given <= names and self.required <= given
 
 
-def choose_signature(schema: str, fn: str, rows: list[dict[str, Any]],
-                     given: set[str]) -> Signature:
+def choose_signature(
+    schema: str, fn: str, rows: list[dict[str, Any]], given: set[str]
+) -> Signature:
     """The one overload PostgREST would call, or NotFound / ServerError like PGRST202/203."""
     candidates = [s for s in (Signature.from_row(schema, r) for r in rows) if s.accepts(given)]
     if not candidates:
         listed = ", ".join(sorted(given))
-        raise NotFound(f"The server has no function {schema}.{fn}({listed}): the database may "
-                       "need the latest migrations — run `learn doctor`.", code="PGRST202")
+        raise NotFound(
+            f"The server has no function {schema}.{fn}({listed}): the database may "
+            "need the latest migrations — run `learn doctor`.",
+            code="PGRST202",
+        )
     if len(candidates) > 1:
-        raise ServerError(f"Several functions {schema}.{fn} match these arguments; "
-                          "the migrations need fixing.", code="PGRST203")
+        raise ServerError(
+            f"Several functions {schema}.{fn} match these arguments; the migrations need fixing.",
+            code="PGRST203",
+        )
     return candidates[0]
 
 
@@ -201,19 +216,20 @@ def call_statement(sig: Signature, given: list[str]) -> tuple[Any, bool]:
 
     types = dict(sig.args)
     named = sql.SQL(", ").join(
-        sql.SQL("{} := _a.{}").format(sql.Identifier(n), sql.Identifier(n)) for n in given)
-    call = sql.SQL("{}.{}({})").format(sql.Identifier(sig.schema), sql.Identifier(sig.name),
-                                       named)
+        sql.SQL("{} := _a.{}").format(sql.Identifier(n), sql.Identifier(n)) for n in given
+    )
+    call = sql.SQL("{}.{}({})").format(sql.Identifier(sig.schema), sql.Identifier(sig.name), named)
     if given:
         columns = sql.SQL(", ").join(
-            sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(types[n])) for n in given)
-        source: sql.Composable = sql.SQL(" from json_to_record(%s::json) as _a({})").format(
-            columns)
+            sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(types[n])) for n in given
+        )
+        source: sql.Composable = sql.SQL(" from json_to_record(%s::json) as _a({})").format(columns)
     else:
         source = sql.SQL(" from (select %s::json) as _a")
     if sig.returns_set:
-        query = sql.SQL("select coalesce(json_agg(_s._v), '[]'::json) from "
-                        "(select {} as _v{}) as _s").format(call, source)
+        query = sql.SQL(
+            "select coalesce(json_agg(_s._v), '[]'::json) from (select {} as _v{}) as _s"
+        ).format(call, source)
     elif sig.returns_void:
         query = sql.SQL("select {}{}").format(call, source)
     else:
@@ -224,6 +240,7 @@ def call_statement(sig: Signature, given: list[str]) -> tuple[Any, bool]:
 # ---------------------------------------------------------------------------
 # Local: PostgreSQL through psycopg.
 # ---------------------------------------------------------------------------
+
 
 class LocalBackend:
     """The embedded PostgreSQL (default) or any PostgreSQL URL.
@@ -241,12 +258,18 @@ class LocalBackend:
 
     kind = "local"
 
-    def __init__(self, url: str | None = None, *, progress: Progress | None = None,
-                 migrate: bool = True, session_path: Path | None = None,
-                 pgdata: Path | None = None,
-                 seed: Callable[[str, Progress | None], None] | None = None,
-                 head_start: HeadStart | None = None,
-                 in_process_grader: bool | None = None):
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        progress: Progress | None = None,
+        migrate: bool = True,
+        session_path: Path | None = None,
+        pgdata: Path | None = None,
+        seed: Callable[[str, Progress | None], None] | None = None,
+        head_start: HeadStart | None = None,
+        in_process_grader: bool | None = None,
+    ):
         """`head_start` (services.data.headstart): a psql already checking the database and
         fetching the dashboard, whose answer connect() takes."""
         self._url = url
@@ -265,9 +288,8 @@ class LocalBackend:
         self._head_start = head_start
         # Grade verified submissions in this process (the app does): by default only on
         # the embedded database; a DATABASE_URL may be shared, and has `learn grader`.
-        self._in_process_grader = url is None if in_process_grader is None \
-            else in_process_grader
-        self._answers: dict[str, Any] = {}      # fetched by the head start, given once
+        self._in_process_grader = url is None if in_process_grader is None else in_process_grader
+        self._answers: dict[str, Any] = {}  # fetched by the head start, given once
         # One line each, for the person at start (the app shows them as toasts).
         self.start_warnings: list[str] = []
 
@@ -350,8 +372,7 @@ class LocalBackend:
                 from services.data.database import MigrationError
 
                 if isinstance(exc, MigrationError):
-                    raise ServerError(f"The local database could not be migrated: {exc}") \
-                        from exc
+                    raise ServerError(f"The local database could not be migrated: {exc}") from exc
                 raise errors.from_exception(exc) from exc
             self._live_url = url
             self._connected = True
@@ -402,7 +423,7 @@ class LocalBackend:
 
         server = EmbeddedPostgres(self._pgdata)
         url = server.start()
-        self._grading_server = server       # held while the app runs
+        self._grading_server = server  # held while the app runs
         return url
 
     async def warm(self) -> None:
@@ -433,29 +454,29 @@ class LocalBackend:
             import psycopg
 
             try:
-                self._conn = await psycopg.AsyncConnection.connect(self._live_url,
-                                                                   autocommit=True)
+                self._conn = await psycopg.AsyncConnection.connect(self._live_url, autocommit=True)
             except psycopg.OperationalError:
-                if self._server is None:      # not ours to start (a DATABASE_URL)
+                if self._server is None:  # not ours to start (a DATABASE_URL)
                     raise
                 # The embedded server stopped under us (killed, the machine slept):
                 # start it again rather than stay offline until `learn sync`.
                 log.warning("the embedded database is not running: starting it again")
                 self._live_url = await self._restart_server()
-                self._conn = await psycopg.AsyncConnection.connect(self._live_url,
-                                                                   autocommit=True)
+                self._conn = await psycopg.AsyncConnection.connect(self._live_url, autocommit=True)
         return self._conn
 
     async def _restart_server(self) -> str:
         """Start the embedded server again; Offline (try again later) if it won't."""
         server = self._server
-        assert server is not None                   # called for the embedded server only
+        assert server is not None  # called for the embedded server only
         try:
             return await asyncio.to_thread(server.restart_if_stopped)
         except Exception as exc:
             log.warning("starting the embedded database again failed", exc_info=True)
-            raise Offline("The local database stopped and could not be started again yet; "
-                          f"see {server.pgdata / 'log'}.") from exc
+            raise Offline(
+                "The local database stopped and could not be started again yet; "
+                f"see {server.pgdata / 'log'}."
+            ) from exc
 
     async def close(self) -> None:
         if self._head_start is not None:
@@ -522,7 +543,7 @@ class LocalBackend:
         for name in args:
             check_identifier(name, "argument")
         await self.connect()
-        if not args and fn in self._answers:      # fetched by the head start
+        if not args and fn in self._answers:  # fetched by the head start
             return self._answers.pop(fn)
         psycopg = await self._driver()
         started = time.perf_counter()
@@ -584,8 +605,9 @@ class LocalBackend:
         """All calls sent at once (pipeline mode), one transaction: one round trip."""
         async with conn.pipeline(), conn.transaction():
             await conn.execute(postgrest.REQUEST_SETTINGS_SQL, settings)
-            cursors = [await conn.execute(query, (payload,)) for _fn, query, _v, payload
-                       in prepared]
+            cursors = [
+                await conn.execute(query, (payload,)) for _fn, query, _v, payload in prepared
+            ]
         results = []
         for cur, (_fn, _query, void, _payload) in zip(cursors, prepared, strict=True):
             row = await cur.fetchone()
@@ -601,7 +623,7 @@ class LocalBackend:
             await cur.execute(postgrest.REQUEST_SETTINGS_SQL, settings)
             for _fn, query, void, payload in prepared:
                 try:
-                    async with conn.transaction():      # a savepoint
+                    async with conn.transaction():  # a savepoint
                         await cur.execute(query, (payload,))
                         row = await cur.fetchone()
                 except psycopg.errors.Error as exc:
@@ -616,12 +638,14 @@ class LocalBackend:
 
     async def _restore_session(self) -> None:
         remembered = self._sessions.local_user(self.namespace)
-        if remembered is None:          # none, or unreadable: forget it
+        if remembered is None:  # none, or unreadable: forget it
             self._sessions.remove(self.namespace)
             return
         user_id = remembered[0]
-        rows = await self._su("select id::text, email from auth.users"
-                              " where id = %s and deleted_at is null", (user_id,))
+        rows = await self._su(
+            "select id::text, email from auth.users where id = %s and deleted_at is null",
+            (user_id,),
+        )
         if rows:
             self._user = CurrentUser(rows[0][0], rows[0][1])
         else:  # the database was reset: the saved user is gone
@@ -633,8 +657,9 @@ class LocalBackend:
         self._sessions.remember_local_user(self.namespace, user.id, user.email)
         return user
 
-    async def sign_up(self, email: str | None, password: str | None, *,
-                      full_name: str | None = None, **meta: Any) -> CurrentUser:
+    async def sign_up(
+        self, email: str | None, password: str | None, *, full_name: str | None = None, **meta: Any
+    ) -> CurrentUser:
         """An account in auth.users. `email=None, password=None` makes a local profile
         without a password (single-user mode: the first run only asks for a name)."""
         from psycopg.types.json import Jsonb
@@ -661,13 +686,25 @@ class LocalBackend:
                 " values ('00000000-0000-0000-0000-000000000000', %s, 'authenticated',"
                 " 'authenticated', %s, %s, case when %s::text is null then null else now() end,"
                 " %s, %s, now(), false)",
-                (user_id, email, hashed, email,
-                 Jsonb({"provider": "email" if email else "local",
-                        "providers": ["email" if email else "local"]}),
-                 Jsonb(metadata)))
+                (
+                    user_id,
+                    email,
+                    hashed,
+                    email,
+                    Jsonb(
+                        {
+                            "provider": "email" if email else "local",
+                            "providers": ["email" if email else "local"],
+                        }
+                    ),
+                    Jsonb(metadata),
+                ),
+            )
         except Conflict:
-            raise Conflict("An account with this email already exists: sign in with "
-                           "`learn login`.", code="user_already_exists") from None
+            raise Conflict(
+                "An account with this email already exists: sign in with `learn login`.",
+                code="user_already_exists",
+            ) from None
         log.info("local account created")
         return self._remember(CurrentUser(user_id, email))
 
@@ -675,15 +712,16 @@ class LocalBackend:
         from services.data import local_auth
 
         await self.connect()
-        rows = await self._su("select id::text, email, encrypted_password from auth.users"
-                              " where lower(email) = lower(%s) and deleted_at is null",
-                              (email.strip(),))
+        rows = await self._su(
+            "select id::text, email, encrypted_password from auth.users"
+            " where lower(email) = lower(%s) and deleted_at is null",
+            (email.strip(),),
+        )
         stored = rows[0][2] if rows else None
         ok = await asyncio.to_thread(local_auth.verify_password, password, stored)
         if not ok:
             raise AuthError("Wrong email or password.", code="invalid_credentials")
-        await self._su("update auth.users set last_sign_in_at = now() where id = %s",
-                       (rows[0][0],))
+        await self._su("update auth.users set last_sign_in_at = now() where id = %s", (rows[0][0],))
         return self._remember(CurrentUser(rows[0][0], rows[0][1]))
 
     async def local_profiles(self) -> list[dict[str, Any]]:
@@ -692,17 +730,26 @@ class LocalBackend:
         rows = await self._su(
             "select u.id::text, u.email, p.full_name, u.encrypted_password is not null"
             " from auth.users u left join public.profiles p on p.id = u.id"
-            " where u.deleted_at is null order by u.created_at")
-        return [{"id": r[0], "email": r[1] and terminal_safe(r[1]),      # others' text
-                 "full_name": r[2] and terminal_safe(r[2]), "has_password": r[3]}
-                for r in rows]
+            " where u.deleted_at is null order by u.created_at"
+        )
+        return [
+            {
+                "id": r[0],
+                "email": r[1] and terminal_safe(r[1]),  # others' text
+                "full_name": r[2] and terminal_safe(r[2]),
+                "has_password": r[3],
+            }
+            for r in rows
+        ]
 
     async def sign_in_profile(self, user_id: str) -> CurrentUser:
         """Sign in to a local profile that has no password (single-user mode)."""
         await self.connect()
-        rows = await self._su("select id::text, email, encrypted_password is not null"
-                              " from auth.users where id = %s and deleted_at is null",
-                              (str(uuid.UUID(user_id)),))
+        rows = await self._su(
+            "select id::text, email, encrypted_password is not null"
+            " from auth.users where id = %s and deleted_at is null",
+            (str(uuid.UUID(user_id)),),
+        )
         if not rows:
             raise NotFound("There is no such local profile.")
         if rows[0][2]:
@@ -710,21 +757,28 @@ class LocalBackend:
         return self._remember(CurrentUser(rows[0][0], rows[0][1]))
 
     async def sign_in_with_otp(self, email: str) -> None:
-        raise ConfigError("Email codes need a Supabase project: set SUPABASE_URL and "
-                          "SUPABASE_PUBLISHABLE_KEY (see `learn config`).")
+        raise ConfigError(
+            "Email codes need a Supabase project: set SUPABASE_URL and "
+            "SUPABASE_PUBLISHABLE_KEY (see `learn config`)."
+        )
 
     async def verify_otp(self, email: str, token: str) -> CurrentUser:
         await self.sign_in_with_otp(email)
         raise AssertionError("unreachable")
 
     async def reset_password(self, email: str) -> None:
-        raise ConfigError("Password reset emails need a Supabase project; local accounts "
-                          "can simply create a new profile.")
+        raise ConfigError(
+            "Password reset emails need a Supabase project; local accounts "
+            "can simply create a new profile."
+        )
 
-    async def sign_in_with_provider(self, provider: str, open_url: Callable[[str], Any], *,
-                                    timeout: float = 300.0) -> CurrentUser:
-        raise ConfigError("Sign-in with a provider needs a Supabase project: set "
-                          "SUPABASE_URL and SUPABASE_PUBLISHABLE_KEY (see `learn config`).")
+    async def sign_in_with_provider(
+        self, provider: str, open_url: Callable[[str], Any], *, timeout: float = 300.0
+    ) -> CurrentUser:
+        raise ConfigError(
+            "Sign-in with a provider needs a Supabase project: set "
+            "SUPABASE_URL and SUPABASE_PUBLISHABLE_KEY (see `learn config`)."
+        )
 
     async def watch_notifications(self, on_event: Callable[[Any], None]) -> Any:
         """LISTEN on a dedicated autocommit connection (services.data.live.listen_postgres)."""
@@ -734,9 +788,10 @@ class LocalBackend:
         if self._user is None:
             raise NotSignedIn("Sign in to receive notifications.")
         connected = asyncio.Event()
-        task = asyncio.create_task(live.listen_postgres(self._live_url, self._user.id,
-                                                        on_event, connected=connected),
-                                   name="learn-notifications")
+        task = asyncio.create_task(
+            live.listen_postgres(self._live_url, self._user.id, on_event, connected=connected),
+            name="learn-notifications",
+        )
         watch = live.Watch(task)
         watch.connected = connected
         return watch
@@ -825,13 +880,21 @@ class SupabaseBackend:
     kind = "supabase"
     _STORAGE_KEY = "supabase.auth.token"
 
-    def __init__(self, url: str, key: str, *, session_path: Path | None = None,
-                 auto_refresh: bool = True, timeout: float = 20.0):
+    def __init__(
+        self,
+        url: str,
+        key: str,
+        *,
+        session_path: Path | None = None,
+        auto_refresh: bool = True,
+        timeout: float = 20.0,
+    ):
         """`key`: the project's publishable key (or legacy anon key; the admin commands
         pass a secret key). Used only as an opaque string: never parsed as a JWT."""
         if not url or not key:
-            raise ConfigError("Supabase needs SUPABASE_URL and SUPABASE_PUBLISHABLE_KEY "
-                              "(see `learn config`).")
+            raise ConfigError(
+                "Supabase needs SUPABASE_URL and SUPABASE_PUBLISHABLE_KEY (see `learn config`)."
+            )
         self.url = url.rstrip("/")
         self._key = key
         self._sessions = SessionStore(session_path)
@@ -875,13 +938,16 @@ class SupabaseBackend:
         from supabase import AsyncClientOptions, acreate_client
 
         http = self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(self._timeout, connect=5.0), http2=False,
-            follow_redirects=True)
+            timeout=httpx.Timeout(self._timeout, connect=5.0), http2=False, follow_redirects=True
+        )
         self._storage = file_session_storage(self._sessions, self.namespace)
         options = AsyncClientOptions(
             storage=self._storage,
-            auto_refresh_token=self._auto_refresh, persist_session=True,
-            httpx_client=http, flow_type="implicit")
+            auto_refresh_token=self._auto_refresh,
+            persist_session=True,
+            httpx_client=http,
+            flow_type="implicit",
+        )
         try:
             self._client = await acreate_client(self.url, self._key, options)
         except Exception as exc:
@@ -927,8 +993,7 @@ class SupabaseBackend:
         """The learner a successful sign-in names (GoTrue always names one)."""
         current = self._set_user(user)
         if current is None:
-            raise AuthError("The server signed you in without saying who you are; "
-                            "sign in again.")
+            raise AuthError("The server signed you in without saying who you are; sign in again.")
         return current
 
     async def _forget_session(self) -> None:
@@ -959,8 +1024,7 @@ class SupabaseBackend:
             mapped = errors.from_exception(exc, signed_in=True)
             if isinstance(mapped, AuthError):
                 used = self._refresh_token_in(self._storage.seen.get(self._STORAGE_KEY))
-                now = self._refresh_token_in(self._sessions.get(self.namespace,
-                                                                self._STORAGE_KEY))
+                now = self._refresh_token_in(self._sessions.get(self.namespace, self._STORAGE_KEY))
                 if now is not None and now != used:
                     with contextlib.suppress(Exception):
                         session = await self._sb.auth.get_session()
@@ -990,8 +1054,7 @@ class SupabaseBackend:
                     await self._refresh_now()
                     continue
                 log.debug("call %s failed: %s", fn, exc.code)
-                raise errors.from_postgrest(exc.json(), signed_in=self._user is not None) \
-                    from exc
+                raise errors.from_postgrest(exc.json(), signed_in=self._user is not None) from exc
             except Exception as exc:
                 log.debug("call %s failed: %s", fn, type(exc).__name__)
                 raise errors.from_exception(exc, signed_in=self._user is not None) from exc
@@ -1017,17 +1080,22 @@ class SupabaseBackend:
         except Exception as exc:
             raise errors.from_exception(exc, signed_in=self._user is not None) from exc
 
-    async def sign_up(self, email: str | None, password: str | None, *,
-                      full_name: str | None = None, **meta: Any) -> CurrentUser | None:
+    async def sign_up(
+        self, email: str | None, password: str | None, *, full_name: str | None = None, **meta: Any
+    ) -> CurrentUser | None:
         if not email or not password:
-            raise InvalidInput("A Supabase account needs an email and a password "
-                               "(or use `learn login --otp`).")
+            raise InvalidInput(
+                "A Supabase account needs an email and a password (or use `learn login --otp`)."
+            )
         email = _check_email(email)
         data = {**meta}
         if full_name:
             data["full_name"] = full_name.strip()
-        response = await self._auth(lambda: self._sb.auth.sign_up(
-            {"email": email, "password": password, "options": {"data": data}}))
+        response = await self._auth(
+            lambda: self._sb.auth.sign_up(
+                {"email": email, "password": password, "options": {"data": data}}
+            )
+        )
         if response.session is None:
             return None  # email confirmation pending
         return self._set_user(response.user)
@@ -1035,18 +1103,26 @@ class SupabaseBackend:
     async def sign_in(self, email: str, password: str) -> CurrentUser:
         # `options` is NotRequired; mypy reads supabase_auth's TypedDict as requiring it
         credentials: SignInWithEmailAndPasswordCredentials = {  # type: ignore[typeddict-item]
-            "email": email.strip(), "password": password}
+            "email": email.strip(),
+            "password": password,
+        }
         response = await self._auth(lambda: self._sb.auth.sign_in_with_password(credentials))
         return self._signed_in_as(response.user)
 
     async def sign_in_with_otp(self, email: str) -> None:
         email = _check_email(email)
-        await self._auth(lambda: self._sb.auth.sign_in_with_otp(
-            {"email": email, "options": {"should_create_user": True}}))
+        await self._auth(
+            lambda: self._sb.auth.sign_in_with_otp(
+                {"email": email, "options": {"should_create_user": True}}
+            )
+        )
 
     async def verify_otp(self, email: str, token: str) -> CurrentUser:
         params: VerifyEmailOtpParams = {  # type: ignore[typeddict-item]  # as in sign_in
-            "email": email.strip().lower(), "token": token.strip(), "type": "email"}
+            "email": email.strip().lower(),
+            "token": token.strip(),
+            "type": "email",
+        }
         response = await self._auth(lambda: self._sb.auth.verify_otp(params))
         return self._signed_in_as(response.user)
 
@@ -1058,9 +1134,10 @@ class SupabaseBackend:
         """The OAuth providers the project enables (GoTrue's /settings)."""
         await self.connect()
         try:
-            assert self._http is not None           # made by connect()
-            response = await self._http.get(f"{self.url}/auth/v1/settings",
-                                            headers={"apikey": self._key})
+            assert self._http is not None  # made by connect()
+            response = await self._http.get(
+                f"{self.url}/auth/v1/settings", headers={"apikey": self._key}
+            )
         except Exception as exc:
             raise errors.from_exception(exc) from exc
         if response.status_code != 200:
@@ -1069,11 +1146,15 @@ class SupabaseBackend:
             external = response.json().get("external") or {}
         except (ValueError, AttributeError):
             external = {}
-        return sorted(name for name, on in external.items()
-                      if on is True and name not in ("email", "phone", "anonymous_users"))
+        return sorted(
+            name
+            for name, on in external.items()
+            if on is True and name not in ("email", "phone", "anonymous_users")
+        )
 
-    async def sign_in_with_provider(self, provider: str, open_url: Callable[[str], Any], *,
-                                    timeout: float = 300.0) -> CurrentUser:
+    async def sign_in_with_provider(
+        self, provider: str, open_url: Callable[[str], Any], *, timeout: float = 300.0
+    ) -> CurrentUser:
         from urllib.parse import urlencode
 
         from supabase_auth.helpers import generate_pkce_challenge, generate_pkce_verifier
@@ -1084,15 +1165,21 @@ class SupabaseBackend:
         enabled = await self.enabled_providers()
         if provider not in enabled:
             offered = ", ".join(enabled) if enabled else "no providers"
-            raise InvalidInput(f"This Supabase project does not offer sign-in with "
-                               f"{provider}; it offers {offered} (and email).",
-                               code="provider_disabled")
+            raise InvalidInput(
+                f"This Supabase project does not offer sign-in with "
+                f"{provider}; it offers {offered} (and email).",
+                code="provider_disabled",
+            )
         verifier = generate_pkce_verifier()
         async with oauth.LoopbackRedirect() as loopback:
-            url = f"{self.url}/auth/v1/authorize?" + urlencode({
-                "provider": provider, "redirect_to": loopback.redirect_uri,
-                "code_challenge": generate_pkce_challenge(verifier),
-                "code_challenge_method": "s256"})
+            url = f"{self.url}/auth/v1/authorize?" + urlencode(
+                {
+                    "provider": provider,
+                    "redirect_to": loopback.redirect_uri,
+                    "code_challenge": generate_pkce_challenge(verifier),
+                    "code_challenge_method": "s256",
+                }
+            )
             shown = open_url(url)
             if asyncio.iscoroutine(shown):
                 await shown
@@ -1100,9 +1187,15 @@ class SupabaseBackend:
         failure = oauth.redirect_error(params)
         if failure is not None:
             raise failure
-        response = await self._auth(lambda: self._sb.auth.exchange_code_for_session(
-            {"auth_code": params["code"], "code_verifier": verifier,
-             "redirect_to": loopback.redirect_uri}))
+        response = await self._auth(
+            lambda: self._sb.auth.exchange_code_for_session(
+                {
+                    "auth_code": params["code"],
+                    "code_verifier": verifier,
+                    "redirect_to": loopback.redirect_uri,
+                }
+            )
+        )
         return self._signed_in_as(response.user)
 
     async def watch_notifications(self, on_event: Callable[[Any], None]) -> Any:
@@ -1177,9 +1270,13 @@ class _RealtimeWatch:
         await self.backend._realtime_token()
         channel = self.backend._sb.channel(f"learn-notifications:{self.user_id}")
         # realtime-py types the event as an enum; its documented form is the string
-        channel.on_postgres_changes("INSERT",  # type: ignore[arg-type]
-                                    schema="public", table="notifications",
-                                    filter=f"user_id=eq.{self.user_id}", callback=self._changed)
+        channel.on_postgres_changes(
+            "INSERT",  # type: ignore[arg-type]
+            schema="public",
+            table="notifications",
+            filter=f"user_id=eq.{self.user_id}",
+            callback=self._changed,
+        )
         self.channel = channel
         await channel.subscribe(self._state)
 
@@ -1205,10 +1302,10 @@ class _RealtimeWatch:
         self.subscribed.clear()
         text = str(error or "").lower()
         expired = any(word in text for word in ("token", "expired", "jwt"))
-        if name == "CLOSED":        # the server ended the channel: join a new one
+        if name == "CLOSED":  # the server ended the channel: join a new one
             self._spawn(self._resubscribe())
-        elif name in ("CHANNEL_ERROR", "TIMED_OUT"):   # the client rejoins by itself:
-            self._spawn(self._renew(force=expired))    # with a valid token
+        elif name in ("CHANNEL_ERROR", "TIMED_OUT"):  # the client rejoins by itself:
+            self._spawn(self._renew(force=expired))  # with a valid token
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -1225,7 +1322,7 @@ class _RealtimeWatch:
         delay = 1.0
         while not self._stopped:
             await asyncio.sleep(delay)
-            if self.backend.client is None:      # the backend was closed: nothing to do
+            if self.backend.client is None:  # the backend was closed: nothing to do
                 self._stopped = True
                 return
             try:
@@ -1253,16 +1350,30 @@ class _RealtimeWatch:
 
 # ---------------------------------------------------------------------------
 
-def backend_from_settings(settings: Settings, *, progress: Progress | None = None,
-                          auto_refresh: bool = True, session_path: Path | None = None,
-                          seed: Callable[[str, Progress | None], None] | None = None,
-                          head_start: HeadStart | None = None,
-                          ) -> LocalBackend | SupabaseBackend:
+
+def backend_from_settings(
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+    auto_refresh: bool = True,
+    session_path: Path | None = None,
+    seed: Callable[[str, Progress | None], None] | None = None,
+    head_start: HeadStart | None = None,
+) -> LocalBackend | SupabaseBackend:
     """The backend the settings select (see services.config); `head_start` is for the
     embedded database (LocalBackend)."""
     if settings.backend_kind == "supabase":
         settings.require_supabase()
-        return SupabaseBackend(settings.supabase_url or "", settings.supabase_key or "",
-                               auto_refresh=auto_refresh, session_path=session_path)
-    return LocalBackend(settings.database_url, progress=progress, session_path=session_path,
-                        seed=seed, head_start=head_start)
+        return SupabaseBackend(
+            settings.supabase_url or "",
+            settings.supabase_key or "",
+            auto_refresh=auto_refresh,
+            session_path=session_path,
+        )
+    return LocalBackend(
+        settings.database_url,
+        progress=progress,
+        session_path=session_path,
+        seed=seed,
+        head_start=head_start,
+    )

@@ -60,7 +60,8 @@ def migrations(directory: Path | None = None) -> list[Migration]:
         match = _VERSION.match(path.name)
         if not match:
             raise MigrationError(
-                f"{path}: migration files are named <14-digit timestamp>_<name>.sql")
+                f"{path}: migration files are named <14-digit timestamp>_<name>.sql"
+            )
         found.append(Migration(match[1], match[2], path))
     return found
 
@@ -89,18 +90,26 @@ def apply_local_compat(conn, directory: Path | None = None) -> None:
         for path in sorted(directory.glob("*.sql")):
             conn.execute(path.read_text(encoding="utf-8"))
         conn.execute("create schema if not exists learn_meta")
-        conn.execute("create table if not exists learn_meta.local_compat ("
-                     " checksum text primary key, applied_at timestamptz not null default now())")
-        conn.execute("insert into learn_meta.local_compat (checksum) values (%s)"
-                     " on conflict do nothing", (local_compat_checksum(directory),))
+        conn.execute(
+            "create table if not exists learn_meta.local_compat ("
+            " checksum text primary key, applied_at timestamptz not null default now())"
+        )
+        conn.execute(
+            "insert into learn_meta.local_compat (checksum) values (%s) on conflict do nothing",
+            (local_compat_checksum(directory),),
+        )
 
 
 def _compat_current(conn, directory: Path | None = None) -> bool:
     if conn.execute("select to_regclass('learn_meta.local_compat')").fetchone()[0] is None:
         return False
     checksum = local_compat_checksum(directory)
-    return conn.execute("select 1 from learn_meta.local_compat where checksum = %s",
-                        (checksum,)).fetchone() is not None
+    return (
+        conn.execute(
+            "select 1 from learn_meta.local_compat where checksum = %s", (checksum,)
+        ).fetchone()
+        is not None
+    )
 
 
 def applied_versions(conn) -> dict[str, str]:
@@ -112,21 +121,23 @@ def applied_versions(conn) -> dict[str, str]:
     return dict(rows)
 
 
-def is_current(conn, *, local: bool = True, directory: Path | None = None,
-               done: dict[str, str] | None = None) -> bool:
+def is_current(
+    conn, *, local: bool = True, directory: Path | None = None, done: dict[str, str] | None = None
+) -> bool:
     """Nothing for migrate() to do: every migration recorded (and, for a database we
     run ourselves, the unchanged local compat SQL)."""
     done = applied_versions(conn) if done is None else done
     return (not local or _compat_current(conn)) and all(
-        m.version in done for m in migrations(directory))
+        m.version in done for m in migrations(directory)
+    )
 
 
-def changed(conn, directory: Path | None = None,
-            done: dict[str, str] | None = None) -> list[Migration]:
+def changed(
+    conn, directory: Path | None = None, done: dict[str, str] | None = None
+) -> list[Migration]:
     """Applied migrations whose file is no longer what the database applied."""
     done = applied_versions(conn) if done is None else done
-    return [m for m in migrations(directory)
-            if m.version in done and done[m.version] != m.checksum]
+    return [m for m in migrations(directory) if m.version in done and done[m.version] != m.checksum]
 
 
 def changed_message(found: list[Migration]) -> str:
@@ -140,9 +151,11 @@ def changed_message(found: list[Migration]) -> str:
     as usual. `learn doctor` shows the same line."""
     names = ", ".join(m.path.name for m in found)
     what = "was" if len(found) == 1 else "were"
-    return (f"Migration {names} {what} edited after this database applied it, so the "
-            "database keeps the SQL it ran then: put the file back as it was and make "
-            "the change a new migration in supabase/migrations/.")
+    return (
+        f"Migration {names} {what} edited after this database applied it, so the "
+        "database keeps the SQL it ran then: put the file back as it was and make "
+        "the change a new migration in supabase/migrations/."
+    )
 
 
 def pending(conn, directory: Path | None = None) -> list[Migration]:
@@ -150,9 +163,14 @@ def pending(conn, directory: Path | None = None) -> list[Migration]:
     return [m for m in migrations(directory) if m.version not in done]
 
 
-def migrate(url: str, *, local: bool = True, progress: Progress | None = None,
-            directory: Path | None = None, warn: Progress | None = None
-            ) -> list[Migration]:
+def migrate(
+    url: str,
+    *,
+    local: bool = True,
+    progress: Progress | None = None,
+    directory: Path | None = None,
+    warn: Progress | None = None,
+) -> list[Migration]:
     """Apply what is pending; returns the migrations applied now (may be none).
     `warn(line)` hears about applied migrations whose file changed since (changed())."""
     say = progress or (lambda _msg: None)
@@ -171,13 +189,15 @@ def migrate(url: str, *, local: bool = True, progress: Progress | None = None,
         conn.execute(
             "create table if not exists learn_meta.schema_migrations ("
             " version text primary key, name text not null, checksum text not null,"
-            " applied_at timestamptz not null default now())")
+            " applied_at timestamptz not null default now())"
+        )
         for migration in migrations(directory):
             with conn.transaction():
                 conn.execute("select pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
                 done = conn.execute(
                     "select 1 from learn_meta.schema_migrations where version = %s",
-                    (migration.version,)).fetchone()
+                    (migration.version,),
+                ).fetchone()
                 if done:
                     continue
                 say(f"applying migration {migration.version} {migration.name}")
@@ -185,11 +205,13 @@ def migrate(url: str, *, local: bool = True, progress: Progress | None = None,
                     conn.execute(migration.sql)
                 except Exception as exc:
                     raise MigrationError(
-                        f"{migration.path.name}: {str(exc).splitlines()[0]}") from exc
+                        f"{migration.path.name}: {str(exc).splitlines()[0]}"
+                    ) from exc
                 conn.execute(
                     "insert into learn_meta.schema_migrations (version, name, checksum)"
                     " values (%s, %s, %s)",
-                    (migration.version, migration.name, migration.checksum))
+                    (migration.version, migration.name, migration.checksum),
+                )
                 applied.append(migration)
     return applied
 
@@ -223,7 +245,8 @@ class EmbeddedPostgres:
 
             self.pgdata.mkdir(parents=True, exist_ok=True)
             self._server = pgserver.get_server(
-                self.pgdata, cleanup_mode=None if self.keep_running else "stop")
+                self.pgdata, cleanup_mode=None if self.keep_running else "stop"
+            )
         return self.url
 
     def running_url(self) -> str | None:
@@ -237,7 +260,7 @@ class EmbeddedPostgres:
             return None
         try:
             os.kill(pid, 0)
-        except PermissionError:     # alive, owned by another user (pgserver's, as root)
+        except PermissionError:  # alive, owned by another user (pgserver's, as root)
             pass
         except OSError:
             return None
@@ -267,11 +290,10 @@ class EmbeddedPostgres:
         # pgserver takes a zombie for a running server: wait a moment for it to go.
         pid = self._postmaster_pid()
         deadline = time.monotonic() + 5
-        while pid is not None and _exists(pid) and not _alive(pid) \
-                and time.monotonic() < deadline:
+        while pid is not None and _exists(pid) and not _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         server = self._server
-        with type(server)._lock:          # pgserver's lock between processes
+        with type(server)._lock:  # pgserver's lock between processes
             server.ensure_postgres_running()
         return self.url
 
@@ -291,7 +313,7 @@ def _exists(pid: int) -> bool:
     """A process with this pid exists (running, or a zombie not reaped yet)."""
     try:
         os.kill(pid, 0)
-    except PermissionError:     # owned by another user (pgserver's, as root)
+    except PermissionError:  # owned by another user (pgserver's, as root)
         return True
     except OSError:
         return False

@@ -43,14 +43,19 @@ TIMEOUT = 3.0
 
 # The transaction's settings as LocalBackend.call makes them, with psql's variables.
 _SETTINGS = postgrest.REQUEST_SETTINGS_SQL % {
-    "role": ":'role'", "claims": ":'claims'", "path": ":'path'"}
+    "role": ":'role'",
+    "claims": ":'claims'",
+    "path": ":'path'",
+}
 
 # The values, from the environment (LEARN_HEADSTART_<NAME>): not on psql's command line,
 # where any local user could read them.
 NAMES = ("versions", "migrations", "compat", "courses", "user_id", "role", "claims", "path")
 
-SCRIPT = "\\set ON_ERROR_STOP on\n" + "".join(
-    f"\\getenv {name} LEARN_HEADSTART_{name.upper()}\n" for name in NAMES) + rf"""
+SCRIPT = (
+    "\\set ON_ERROR_STOP on\n"
+    + "".join(f"\\getenv {name} LEARN_HEADSTART_{name.upper()}\n" for name in NAMES)
+    + rf"""
 begin;
 select (select count(*) from learn_meta.schema_migrations
         where version || ':' || checksum = any (:'versions'::text[])) = :'migrations'::int
@@ -65,6 +70,7 @@ select to_json(public.dashboard());
 \endif
 commit;
 """
+)
 
 
 @dataclass(frozen=True)
@@ -72,21 +78,20 @@ class Ready:
     """What the head start found: the server's URL, the learner, fetched answers."""
 
     url: str
-    user: tuple[str, str | None]            # (id, email)
+    user: tuple[str, str | None]  # (id, email)
     answers: dict[str, Any]
 
 
 class HeadStart:
     """The running psql; `await result()` gives Ready, or None to start as usual."""
 
-    def __init__(self, process: subprocess.Popen[bytes], url: str,
-                 user: tuple[str, str | None]):
+    def __init__(self, process: subprocess.Popen[bytes], url: str, user: tuple[str, str | None]):
         self._process = process
         self._url = url
         self._user = user
 
     async def result(self) -> Ready | None:
-        if self._process.poll() is not None:   # psql has finished: no trip through a thread
+        if self._process.poll() is not None:  # psql has finished: no trip through a thread
             return self._wait()
         import asyncio  # not at the top: `learn` imports this module before Textual
 
@@ -128,29 +133,45 @@ def launch(pgdata: Path, session_path: Path) -> HeadStart | None:
     # version:checksum — an edited migration is not "current": the usual start says so.
     versions = [f"{m.version}:{m.checksum}" for m in database.migrations()]
     variables = {
-        "versions": "{" + ",".join(versions) + "}", "migrations": str(len(versions)),
+        "versions": "{" + ",".join(versions) + "}",
+        "migrations": str(len(versions)),
         "compat": database.local_compat_checksum(),
         "courses": content_digest(paths.bundled_courses()),
         "user_id": user_id,
-        **postgrest.request_params(postgrest.claims(user_id, email=email),
-                                   "/rpc/dashboard"),
+        **postgrest.request_params(postgrest.claims(user_id, email=email), "/rpc/dashboard"),
     }
-    env = {**os.environ, "PGCONNECT_TIMEOUT": "2",
-           **{f"LEARN_HEADSTART_{name.upper()}": variables[name] for name in NAMES}}
+    env = {
+        **os.environ,
+        "PGCONNECT_TIMEOUT": "2",
+        **{f"LEARN_HEADSTART_{name.upper()}": variables[name] for name in NAMES},
+    }
     try:
         process = subprocess.Popen(
-            [str(psql), "--no-psqlrc", "--quiet", "--no-align", "--tuples-only",
-             "--dbname", url, "--file", "-"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+            [
+                str(psql),
+                "--no-psqlrc",
+                "--quiet",
+                "--no-align",
+                "--tuples-only",
+                "--dbname",
+                url,
+                "--file",
+                "-",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
     except OSError:
         return None
     head = HeadStart(process, url, user)
-    stdin, process.stdin = process.stdin, None      # written now; communicate() only reads
-    assert stdin is not None                        # stdin=PIPE
+    stdin, process.stdin = process.stdin, None  # written now; communicate() only reads
+    assert stdin is not None  # stdin=PIPE
     try:
-        stdin.write(SCRIPT.encode())                # far below a pipe's buffer
+        stdin.write(SCRIPT.encode())  # far below a pipe's buffer
         stdin.close()
-    except OSError:                                 # psql is gone already
+    except OSError:  # psql is gone already
         head.cancel()
         return None
     return head
@@ -164,5 +185,3 @@ def _psql() -> Path | None:
     name = "psql.exe" if os.name == "nt" else "psql"
     path = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / name
     return path if path.exists() else None
-
-

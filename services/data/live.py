@@ -31,14 +31,14 @@ from dataclasses import dataclass
 log = logging.getLogger("learn.live")
 
 CHANNEL = "learn_notifications"
-APPLICATION_NAME = "learn-notifications"     # the listening connection, in pg_stat_activity
+APPLICATION_NAME = "learn-notifications"  # the listening connection, in pg_stat_activity
 MAX_BACKOFF = 30.0
 
 
 @dataclass(frozen=True)
 class LiveEvent:
     ids: tuple[str, ...] = ()
-    resync: bool = False     # (re)connected: read everything again
+    resync: bool = False  # (re)connected: read everything again
 
 
 OnEvent = Callable[[LiveEvent], None]
@@ -50,7 +50,7 @@ class Watch:
     def __init__(self, task: asyncio.Task | None = None, stopper=None):
         self._task = task
         self._stopper = stopper
-        self.connected: asyncio.Event | None = None     # set once the feed listens
+        self.connected: asyncio.Event | None = None  # set once the feed listens
 
     @property
     def running(self) -> bool:
@@ -71,7 +71,7 @@ class Watch:
 def _deliver(on_event: OnEvent, event: LiveEvent) -> None:
     try:
         on_event(event)
-    except Exception:   # the app's handler must not end the feed
+    except Exception:  # the app's handler must not end the feed
         log.exception("a live notification handler failed")
 
 
@@ -86,8 +86,9 @@ def parse_payload(payload: str, user_id: str) -> str | None:
     return None
 
 
-async def listen_postgres(url: str, user_id: str, on_event: OnEvent, *,
-                          connected: asyncio.Event | None = None) -> None:
+async def listen_postgres(
+    url: str, user_id: str, on_event: OnEvent, *, connected: asyncio.Event | None = None
+) -> None:
     """Run forever: LISTEN, resync on each (re)connect, pass on this learner's ids."""
     import psycopg
 
@@ -95,7 +96,8 @@ async def listen_postgres(url: str, user_id: str, on_event: OnEvent, *,
     while True:
         try:
             async with await psycopg.AsyncConnection.connect(
-                    url, autocommit=True, application_name=APPLICATION_NAME) as conn:
+                url, autocommit=True, application_name=APPLICATION_NAME
+            ) as conn:
                 await conn.execute(f"LISTEN {CHANNEL}")
                 delay = 1.0
                 _deliver(on_event, LiveEvent(resync=True))

@@ -32,17 +32,20 @@ def _unb64(text: str) -> bytes:
 def check_password(password: str) -> None:
     """InvalidInput unless the password is acceptable."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"Password should be at least {MIN_PASSWORD_LENGTH} characters.",
-                           code="weak_password")
+        raise InvalidInput(
+            f"Password should be at least {MIN_PASSWORD_LENGTH} characters.", code="weak_password"
+        )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput(f"Password should be at most {MAX_PASSWORD_LENGTH} characters.",
-                           code="weak_password")
+        raise InvalidInput(
+            f"Password should be at most {MAX_PASSWORD_LENGTH} characters.", code="weak_password"
+        )
 
 
 def hash_password(password: str, *, n: int = N, r: int = R, p: int = P) -> str:
     salt = os.urandom(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p,
-                            maxmem=_MAXMEM, dklen=32)
+    digest = hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_MAXMEM, dklen=32
+    )
     return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(digest)}"
 
 
@@ -57,8 +60,15 @@ def verify_password(password: str, stored: str | None) -> bool:
         if scheme != "scrypt":
             return False
         expected = _unb64(digest)
-        actual = hashlib.scrypt(password.encode("utf-8"), salt=_unb64(salt), n=int(n),
-                                r=int(r), p=int(p), maxmem=_MAXMEM, dklen=len(expected))
+        actual = hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=_unb64(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            maxmem=_MAXMEM,
+            dklen=len(expected),
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)

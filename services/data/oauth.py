@@ -26,8 +26,10 @@ from services.errors import AuthError, InvalidInput
 PROVIDER = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _CODE = re.compile(r"^[a-z_]{1,60}$")
 
-_PAGE = ("<!doctype html><meta charset=utf-8><title>learn</title>"
-         "<body style='font-family:sans-serif;margin:3em'><h2>{title}</h2><p>{text}</p>")
+_PAGE = (
+    "<!doctype html><meta charset=utf-8><title>learn</title>"
+    "<body style='font-family:sans-serif;margin:3em'><h2>{title}</h2><p>{text}</p>"
+)
 
 
 def check_provider(name: str) -> str:
@@ -46,7 +48,7 @@ class LoopbackRedirect:
     def __init__(self, host: str = "127.0.0.1"):
         self.host = host
         self.state = secrets.token_urlsafe(24)
-        self.rejected = 0                     # requests answered 400 (for tests)
+        self.rejected = 0  # requests answered 400 (for tests)
         self._server: asyncio.Server | None = None
         self._result: asyncio.Future[dict[str, str]] | None = None
         self._port: int | None = None
@@ -87,8 +89,10 @@ class LoopbackRedirect:
         try:
             return await asyncio.wait_for(asyncio.shield(self._result), timeout)
         except TimeoutError:
-            raise AuthError("No answer from the browser in time: run `learn login "
-                            "--provider …` again.", code="oauth_timeout") from None
+            raise AuthError(
+                "No answer from the browser in time: run `learn login --provider …` again.",
+                code="oauth_timeout",
+            ) from None
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -96,19 +100,30 @@ class LoopbackRedirect:
             params = self._accept(head)
             if params is None:
                 self.rejected += 1
-                await self._reply(writer, 400, "This page is not part of a sign-in in "
-                                  "progress.", "Nothing was done.")
+                await self._reply(
+                    writer,
+                    400,
+                    "This page is not part of a sign-in in progress.",
+                    "Nothing was done.",
+                )
                 return
             ok = "code" in params and "error" not in params
-            await self._reply(writer, 200,
-                              "Signed in to learn." if ok else "Sign-in not completed.",
-                              "You can close this tab and return to the terminal.")
+            await self._reply(
+                writer,
+                200,
+                "Signed in to learn." if ok else "Sign-in not completed.",
+                "You can close this tab and return to the terminal.",
+            )
             if self._result is not None and not self._result.done():
                 self._result.set_result(params)
-            if self._server is not None:      # exactly one: no further connections
+            if self._server is not None:  # exactly one: no further connections
                 self._server.close()
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError,
-                ConnectionError):
+        except (
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            TimeoutError,
+            ConnectionError,
+        ):
             pass
         finally:
             with contextlib.suppress(Exception):
@@ -131,13 +146,15 @@ class LoopbackRedirect:
         return query
 
     @staticmethod
-    async def _reply(writer: asyncio.StreamWriter, status: int, title: str,
-                     text: str) -> None:
+    async def _reply(writer: asyncio.StreamWriter, status: int, title: str, text: str) -> None:
         body = _PAGE.format(title=title, text=text).encode()
         reason = {200: "OK", 400: "Bad Request"}[status]
-        writer.write(f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8"
-                     f"\r\nContent-Length: {len(body)}\r\nConnection: close\r\n"
-                     "Cache-Control: no-store\r\n\r\n".encode() + body)
+        writer.write(
+            f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8"
+            f"\r\nContent-Length: {len(body)}\r\nConnection: close\r\n"
+            "Cache-Control: no-store\r\n\r\n".encode()
+            + body
+        )
         with contextlib.suppress(ConnectionError):
             await writer.drain()
 
@@ -150,5 +167,7 @@ def redirect_error(params: dict[str, str]) -> AuthError | None:
     code = code if _CODE.match(code) else "oauth_error"
     if params.get("error") == "access_denied":
         return AuthError("The sign-in was cancelled or refused at the provider.", code=code)
-    return AuthError(f"The provider sign-in did not complete ({code}): try again, or "
-                     "sign in another way.", code=code)
+    return AuthError(
+        f"The provider sign-in did not complete ({code}): try again, or sign in another way.",
+        code=code,
+    )

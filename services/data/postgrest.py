@@ -24,8 +24,9 @@ REQUEST_SETTINGS_SQL = (
 API_ROLES = frozenset({"anon", "authenticated", "service_role"})
 
 
-def claims(user_id: str | None, *, email: str | None = None, role: str | None = None,
-           ttl: int = 3600) -> dict[str, Any]:
+def claims(
+    user_id: str | None, *, email: str | None = None, role: str | None = None, ttl: int = 3600
+) -> dict[str, Any]:
     """The JWT payload GoTrue would issue (or the anon key's, for no user)."""
     now = int(time.time())
     if user_id is None:

@@ -37,16 +37,23 @@ def seed_bundled(url: str, progress: Callable[[str], None] | None = None) -> int
     folders = bundled_courses()
     digest = content_digest(folders)
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("create table if not exists learn_meta.bundled_content ("
-                     " digest text primary key, loaded_at timestamptz not null default now())")
-        if conn.execute("select 1 from learn_meta.bundled_content where digest = %s",
-                        (digest,)).fetchone():
+        conn.execute(
+            "create table if not exists learn_meta.bundled_content ("
+            " digest text primary key, loaded_at timestamptz not null default now())"
+        )
+        if conn.execute(
+            "select 1 from learn_meta.bundled_content where digest = %s", (digest,)
+        ).fetchone():
             return 0
         conn.execute(
             "insert into auth.users (id, email, aud, role, raw_user_meta_data)"
             " values (%s, %s, 'authenticated', 'authenticated', %s) on conflict (id) do nothing",
-            (BUNDLED_AUTHOR_ID, BUNDLED_AUTHOR_EMAIL,
-             json.dumps({"full_name": "learn bundled courses"})))
+            (
+                BUNDLED_AUTHOR_ID,
+                BUNDLED_AUTHOR_EMAIL,
+                json.dumps({"full_name": "learn bundled courses"}),
+            ),
+        )
         claims = postgrest.claims(BUNDLED_AUTHOR_ID, email=BUNDLED_AUTHOR_EMAIL)
         changed = 0
         for folder in folders:
@@ -58,13 +65,18 @@ def seed_bundled(url: str, progress: Callable[[str], None] | None = None) -> int
             say(f"Loading the course “{course.title}” …")
             with conn.transaction():
                 conn.execute(postgrest.REQUEST_SETTINGS_SQL, postgrest.request_params(claims))
-                row = conn.execute("select public.publish_course(%s::jsonb)",
-                                   (json.dumps(course.payload()),)).fetchone()
-                assert row is not None                  # a select without from: one row
+                row = conn.execute(
+                    "select public.publish_course(%s::jsonb)", (json.dumps(course.payload()),)
+                ).fetchone()
+                assert row is not None  # a select without from: one row
                 result = row[0]
                 changed += int(result["changed"])
-                conn.execute("select public.set_course_grading(%s, %s)",
-                             (result["course_id"], course.grading))
-        conn.execute("insert into learn_meta.bundled_content (digest) values (%s)"
-                     " on conflict do nothing", (digest,))
+                conn.execute(
+                    "select public.set_course_grading(%s, %s)",
+                    (result["course_id"], course.grading),
+                )
+        conn.execute(
+            "insert into learn_meta.bundled_content (digest) values (%s) on conflict do nothing",
+            (digest,),
+        )
     return changed

@@ -81,7 +81,7 @@ class SessionStore:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
-            os.close(fd)   # releases the lock
+            os.close(fd)  # releases the lock
 
     def get(self, namespace: str, key: str) -> str | None:
         value = self._read().get(namespace, {}).get(key)
@@ -93,8 +93,7 @@ class SessionStore:
             data.setdefault(namespace, {})[key] = value
             self._write(data)
 
-    def remove(self, namespace: str, key: str | None = None, *,
-               only_if: str | None = None) -> bool:
+    def remove(self, namespace: str, key: str | None = None, *, only_if: str | None = None) -> bool:
         """Remove a key (or the namespace); with `only_if`, only while the key still
         holds that value (another process may have replaced it). True if removed."""
         with self._locked():

@@ -14,17 +14,27 @@ def grade_job(job: dict[str, Any]) -> dict[str, Any]:
     test to print), and the results come back in the assessment's order; hidden tests'
     results are concealed by the runner (name, pass/fail, duration)."""
     try:
-        assessment = assessment_from_row({
-            "id": job.get("assessment_id"), "title": job.get("title") or "assessment",
-            "language": job.get("language") or "python", "entry": job.get("entry"),
-            "limits": job.get("limits") or {}, "starter_code": job.get("starter_code") or "",
-            "test_cases": job.get("test_cases") or []})
+        assessment = assessment_from_row(
+            {
+                "id": job.get("assessment_id"),
+                "title": job.get("title") or "assessment",
+                "language": job.get("language") or "python",
+                "entry": job.get("entry"),
+                "limits": job.get("limits") or {},
+                "starter_code": job.get("starter_code") or "",
+                "test_cases": job.get("test_cases") or [],
+            }
+        )
     except AssessmentError as e:
-        return RunResult("error", f"the assessment cannot be graded: {e}",
-                         [TestResult("assessment", "error", str(e))]).to_dict()
+        return RunResult(
+            "error",
+            f"the assessment cannot be graded: {e}",
+            [TestResult("assessment", "error", str(e))],
+        ).to_dict()
     order = sorted(range(len(assessment.tests)), key=lambda i: assessment.tests[i].hidden)
-    result = run(assessment._replace(tests=[assessment.tests[i] for i in order]),
-                 job.get("code") or "")
+    result = run(
+        assessment._replace(tests=[assessment.tests[i] for i in order]), job.get("code") or ""
+    )
     tests: list[TestResult] = list(result.tests)
     back: list[TestResult | None] = [None] * len(tests)
     for position, index in enumerate(order):

@@ -31,7 +31,7 @@ class GradeEvent(NamedTuple):
     """One job the grader finished (or gave back): what `learn grader` prints."""
 
     attempt_id: str
-    outcome: str            # pass | fail | error | released | lease-lost
+    outcome: str  # pass | fail | error | released | lease-lost
     passed: int
     total: int
     tries: int
@@ -39,18 +39,27 @@ class GradeEvent(NamedTuple):
     worker: str
 
     def line(self) -> str:
-        return (f"{self.outcome:<10} {self.attempt_id} {self.passed}/{self.total} "
-                f"try {self.tries} {self.seconds * 1000:.0f} ms {self.worker}")
+        return (
+            f"{self.outcome:<10} {self.attempt_id} {self.passed}/{self.total} "
+            f"try {self.tries} {self.seconds * 1000:.0f} ms {self.worker}"
+        )
 
 
 class Grader:
     """`run(once=True)` grades everything claimable and returns; `run()` works until
     `stop()` (or SIGTERM/SIGINT in `learn grader`)."""
 
-    def __init__(self, url: str, *, concurrency: int = 1, lease_s: int = 60,
-                 poll_s: float = 2.0, name: str | None = None,
-                 on_event: Callable[[GradeEvent], None] | None = None,
-                 grade: Callable[[dict[str, Any]], dict[str, Any]] = grade_job):
+    def __init__(
+        self,
+        url: str,
+        *,
+        concurrency: int = 1,
+        lease_s: int = 60,
+        poll_s: float = 2.0,
+        name: str | None = None,
+        on_event: Callable[[GradeEvent], None] | None = None,
+        grade: Callable[[dict[str, Any]], dict[str, Any]] = grade_job,
+    ):
         self._url = url
         self.concurrency = max(1, concurrency)
         self.lease_s = lease_s
@@ -60,9 +69,9 @@ class Grader:
         self._grade = grade
         self._stop = threading.Event()
         self._wake = threading.Condition()
-        self._woken = False      # a wake-up no thread has taken yet (set under _wake)
+        self._woken = False  # a wake-up no thread has taken yet (set under _wake)
         self.graded = 0
-        self.problem: str | None = None   # why a `run(once=True)` could not claim
+        self.problem: str | None = None  # why a `run(once=True)` could not claim
         self._count_lock = threading.Lock()
 
     def stop(self) -> None:
@@ -88,14 +97,19 @@ class Grader:
         with self.connect() as conn:
             allowed = conn.execute(
                 "select has_function_privilege('private.record_grade(uuid, uuid, jsonb)',"
-                " 'execute')").fetchone()[0]
+                " 'execute')"
+            ).fetchone()[0]
         if not allowed:
-            raise PermissionError(f"the role {GRADER_ROLE} may not record grades here: "
-                                  "apply the migrations (learn doctor)")
+            raise PermissionError(
+                f"the role {GRADER_ROLE} may not record grades here: "
+                "apply the migrations (learn doctor)"
+            )
 
     def run(self, *, once: bool = False) -> int:
-        threads = [threading.Thread(target=self._work, args=(i, once), daemon=True,
-                                    name=f"grader-{i}") for i in range(self.concurrency)]
+        threads = [
+            threading.Thread(target=self._work, args=(i, once), daemon=True, name=f"grader-{i}")
+            for i in range(self.concurrency)
+        ]
         listener = None
         if not once:
             listener = threading.Thread(target=self._listen, daemon=True, name="grader-listen")
@@ -117,15 +131,17 @@ class Grader:
             try:
                 if conn is None or conn.closed:
                     conn = self.connect()
-                jobs = conn.execute("select private.claim_grading_jobs(%s, 1, %s)",
-                                    (worker, self.lease_s)).fetchone()[0]
+                jobs = conn.execute(
+                    "select private.claim_grading_jobs(%s, 1, %s)", (worker, self.lease_s)
+                ).fetchone()[0]
             except Exception as e:  # the database went away: retry after a pause
                 log.warning("grader %s cannot claim jobs: %s", worker, e)
                 _close(conn)
                 conn = None
                 if once:
-                    self.problem = str(e).strip().splitlines()[0][:200] if str(e) else \
-                        type(e).__name__
+                    self.problem = (
+                        str(e).strip().splitlines()[0][:200] if str(e) else type(e).__name__
+                    )
                     return
                 self._stop.wait(self.poll_s)
                 continue
@@ -149,13 +165,16 @@ class Grader:
         except Exception as e:  # our bug, not the learner's code: give the job back
             log.exception("grading %s failed", attempt)
             self._release(conn, attempt, lease, f"{type(e).__name__}: {e}")
-            self._on_event(GradeEvent(attempt, "released", 0, 0, tries,
-                                      time.monotonic() - started, worker))
+            self._on_event(
+                GradeEvent(attempt, "released", 0, 0, tries, time.monotonic() - started, worker)
+            )
             return conn
         score = result.get("score") or {}
         try:
-            conn.execute("select private.record_grade(%s, %s, %s::jsonb)",
-                         (attempt, lease, json.dumps(result)))
+            conn.execute(
+                "select private.record_grade(%s, %s, %s::jsonb)",
+                (attempt, lease, json.dumps(result)),
+            )
             outcome = result.get("status", "error")
             with self._count_lock:
                 self.graded += 1
@@ -163,7 +182,7 @@ class Grader:
             import psycopg
 
             if isinstance(e, psycopg.errors.ObjectNotInPrerequisiteState):
-                outcome = "lease-lost"     # another grader holds it now; theirs counts
+                outcome = "lease-lost"  # another grader holds it now; theirs counts
             else:
                 log.warning("recording %s failed: %s", attempt, e)
                 _close(conn)
@@ -175,15 +194,24 @@ class Grader:
                     _close(conn)
                     conn = None
                 outcome = "released"
-        self._on_event(GradeEvent(attempt, outcome, int(score.get("passed", 0)),
-                                  int(score.get("total", 0)), tries,
-                                  time.monotonic() - started, worker))
+        self._on_event(
+            GradeEvent(
+                attempt,
+                outcome,
+                int(score.get("passed", 0)),
+                int(score.get("total", 0)),
+                tries,
+                time.monotonic() - started,
+                worker,
+            )
+        )
         return conn
 
     def _release(self, conn, attempt: str, lease: str, error: str) -> None:
         try:
-            conn.execute("select private.release_grading_job(%s, %s, %s)",
-                         (attempt, lease, error[:2000]))
+            conn.execute(
+                "select private.release_grading_job(%s, %s, %s)", (attempt, lease, error[:2000])
+            )
         except Exception as e:
             log.warning("releasing %s failed (its lease will end): %s", attempt, e)
 

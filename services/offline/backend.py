@@ -79,20 +79,42 @@ except ImportError:  # pragma: no cover
 log = logging.getLogger("learn.offline")
 
 # Screen-shaped reads whose results are cached per user.
-CACHED_READS = frozenset({
-    "catalog", "course_detail", "lesson_detail", "assessment_detail", "dashboard",
-    "my_profile", "notifications_list", "chat_history_for", "search_lessons", "navigation",
-    "review_queue", "review_summary", "review_card",
-})
+CACHED_READS = frozenset(
+    {
+        "catalog",
+        "course_detail",
+        "lesson_detail",
+        "assessment_detail",
+        "dashboard",
+        "my_profile",
+        "notifications_list",
+        "chat_history_for",
+        "search_lessons",
+        "navigation",
+        "review_queue",
+        "review_summary",
+        "review_card",
+    }
+)
 
 # Writes that take p_event_id / p_occurred_at and are idempotent on the event id.
 # start_attempt is not here: the screen needs the attempt id the server makes, and a
 # replayed start would leave an attempt open that nobody submits.
-QUEUED_WRITES = frozenset({
-    "enroll", "set_enrollment_status", "record_lesson_progress", "submit_attempt",
-    "log_chat", "log_ai_interaction", "mark_notifications_read", "submit_feedback",
-    "update_profile", "record_review", "finish_review_session",
-})
+QUEUED_WRITES = frozenset(
+    {
+        "enroll",
+        "set_enrollment_status",
+        "record_lesson_progress",
+        "submit_attempt",
+        "log_chat",
+        "log_ai_interaction",
+        "mark_notifications_read",
+        "submit_feedback",
+        "update_profile",
+        "record_review",
+        "finish_review_session",
+    }
+)
 
 EVENT_LABELS = {
     "enroll": "Enrollment",
@@ -138,8 +160,9 @@ def _iso(moment: datetime) -> str:
 
 def canonical_json(value: Any) -> str:
     """One text per value: sorted keys, no spaces (the cache key of a call's arguments)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=json_default)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=json_default
+    )
 
 
 def is_unreachable(error: LearnError) -> bool:
@@ -151,6 +174,7 @@ def is_unreachable(error: LearnError) -> bool:
 # ---------------------------------------------------------------------------
 # The read cache
 # ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CachedRead:
@@ -186,19 +210,26 @@ class ReadCache:
     def get(self, scope: str, fn: str, args: dict[str, Any]) -> CachedRead | None:
         row = self._one(
             "select result, fetched_at from reads where scope = ? and fn = ? and args = ?",
-            (scope, fn, canonical_json(args)))
+            (scope, fn, canonical_json(args)),
+        )
         if row is None:
             return None
         return CachedRead(json.loads(row["result"]), datetime.fromisoformat(row["fetched_at"]))
 
-    def put(self, scope: str, fn: str, args: dict[str, Any], result: Any,
-            fetched_at: datetime | None = None) -> None:
+    def put(
+        self,
+        scope: str,
+        fn: str,
+        args: dict[str, Any],
+        result: Any,
+        fetched_at: datetime | None = None,
+    ) -> None:
         self._run(
             "insert into reads (scope, fn, args, result, fetched_at) values (?, ?, ?, ?, ?)"
             " on conflict (scope, fn, args) do update set result = excluded.result,"
             " fetched_at = excluded.fetched_at",
-            (scope, fn, canonical_json(args), canonical_json(result),
-             _iso(fetched_at or utcnow())))
+            (scope, fn, canonical_json(args), canonical_json(result), _iso(fetched_at or utcnow())),
+        )
 
     def count(self, scope: str | None = None) -> int:
         if scope is None:
@@ -221,8 +252,11 @@ class ReadCache:
         if value is None:
             self._run("delete from meta where key = ?", (key,))
         else:
-            self._run("insert into meta values (?, ?) on conflict (key) do update"
-                      " set value = excluded.value", (key, value))
+            self._run(
+                "insert into meta values (?, ?) on conflict (key) do update"
+                " set value = excluded.value",
+                (key, value),
+            )
 
     def close(self) -> None:
         self._file.close()
@@ -231,6 +265,7 @@ class ReadCache:
 # ---------------------------------------------------------------------------
 # The outbox
 # ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class OutboxEvent:
@@ -241,12 +276,12 @@ class OutboxEvent:
     fn: str
     args: dict[str, Any]
     occurred_at: datetime
-    status: str                  # queued | sent | refused
-    attempts: int = 0            # ServerErrors so far
-    reason: str | None = None    # why it was refused (or the last failure)
+    status: str  # queued | sent | refused
+    attempts: int = 0  # ServerErrors so far
+    reason: str | None = None  # why it was refused (or the last failure)
     error_kind: str | None = None
     result: Any = None
-    replayed: bool = False       # the server had applied it before (a replay)
+    replayed: bool = False  # the server had applied it before (a replay)
     dismissed: bool = False
 
     @property
@@ -255,13 +290,22 @@ class OutboxEvent:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> OutboxEvent:
-        return cls(seq=row["seq"], event_id=row["event_id"], scope=row["scope"],
-                   user_id=row["user_id"], fn=row["fn"], args=json.loads(row["args"]),
-                   occurred_at=datetime.fromisoformat(row["occurred_at"]), status=row["status"],
-                   attempts=row["attempts"], reason=row["reason"],
-                   error_kind=row["error_kind"],
-                   result=json.loads(row["result"]) if row["result"] else None,
-                   replayed=bool(row["replayed"]), dismissed=bool(row["dismissed"]))
+        return cls(
+            seq=row["seq"],
+            event_id=row["event_id"],
+            scope=row["scope"],
+            user_id=row["user_id"],
+            fn=row["fn"],
+            args=json.loads(row["args"]),
+            occurred_at=datetime.fromisoformat(row["occurred_at"]),
+            status=row["status"],
+            attempts=row["attempts"],
+            reason=row["reason"],
+            error_kind=row["error_kind"],
+            result=json.loads(row["result"]) if row["result"] else None,
+            replayed=bool(row["replayed"]),
+            dismissed=bool(row["dismissed"]),
+        )
 
 
 class Outbox:
@@ -306,10 +350,14 @@ class Outbox:
 
     def __init__(self, path: Path | None = None):
         self.path = path or paths.data_dir() / "outbox.sqlite3"
-        self._file = SharedFile(self.path, schema=self.SCHEMA, what="offline queue",
-                                salvage=_salvage_events)
-        self._run("delete from events where status = 'sent' and updated_at < ?",
-                  (_iso(utcnow() - self.KEEP_SENT),), durable=False)
+        self._file = SharedFile(
+            self.path, schema=self.SCHEMA, what="offline queue", salvage=_salvage_events
+        )
+        self._run(
+            "delete from events where status = 'sent' and updated_at < ?",
+            (_iso(utcnow() - self.KEEP_SENT),),
+            durable=False,
+        )
         self._replay_lock_fd: int | None = None
 
     def _one(self, sql: str, params: tuple = ()) -> sqlite3.Row | None:
@@ -343,7 +391,7 @@ class Outbox:
     def unlock_replay(self) -> None:
         fd, self._replay_lock_fd = self._replay_lock_fd, None
         if fd is not None:
-            os.close(fd)      # closing releases the flock
+            os.close(fd)  # closing releases the flock
 
     def append(self, scope: str, user_id: str, fn: str, args: dict[str, Any]) -> OutboxEvent:
         """Store a write (args must hold p_event_id and p_occurred_at). Appending an
@@ -354,10 +402,19 @@ class Outbox:
             "insert into events (event_id, scope, user_id, fn, args, occurred_at,"
             " created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)"
             " on conflict (event_id) do nothing",
-            (event_id, scope, user_id, fn, canonical_json(args), str(args["p_occurred_at"]),
-             now, now))
+            (
+                event_id,
+                scope,
+                user_id,
+                fn,
+                canonical_json(args),
+                str(args["p_occurred_at"]),
+                now,
+                now,
+            ),
+        )
         event = self.get(event_id)
-        assert event is not None                # inserted now, or there already
+        assert event is not None  # inserted now, or there already
         return event
 
     def get(self, event_id: str) -> OutboxEvent | None:
@@ -365,38 +422,51 @@ class Outbox:
         return OutboxEvent.from_row(row) if row else None
 
     def next_queued(self, scope: str, user_id: str) -> OutboxEvent | None:
-        row = self._one("select * from events where scope = ? and user_id = ?"
-                        " and status = 'queued' order by seq limit 1", (scope, user_id))
+        row = self._one(
+            "select * from events where scope = ? and user_id = ?"
+            " and status = 'queued' order by seq limit 1",
+            (scope, user_id),
+        )
         return OutboxEvent.from_row(row) if row else None
 
     def queued(self, scope: str, user_id: str, limit: int) -> list[OutboxEvent]:
         """The next `limit` queued events, oldest first."""
         rows = self._all(
             "select * from events where scope = ? and user_id = ? and status = 'queued'"
-            " order by seq limit ?", (scope, user_id, limit))
+            " order by seq limit ?",
+            (scope, user_id, limit),
+        )
         return [OutboxEvent.from_row(row) for row in rows]
 
     def mark_sent(self, event: OutboxEvent, result: Any) -> None:
         replayed = isinstance(result, dict) and bool(result.get("replayed"))
-        self._run("update events set status = 'sent', result = ?, replayed = ?, reason = null,"
-                  " updated_at = ? where event_id = ? and status = 'queued'",
-                  (canonical_json(result), int(replayed), _iso(utcnow()), event.event_id),
-                  durable=False)
+        self._run(
+            "update events set status = 'sent', result = ?, replayed = ?, reason = null,"
+            " updated_at = ? where event_id = ? and status = 'queued'",
+            (canonical_json(result), int(replayed), _iso(utcnow()), event.event_id),
+            durable=False,
+        )
 
-    def mark_refused(self, event: OutboxEvent, error: LearnError, *,
-                     dismissed: bool = False) -> None:
-        self._run("update events set status = 'refused', reason = ?, error_kind = ?,"
-                  " dismissed = ?, updated_at = ? where event_id = ? and status = 'queued'",
-                  (str(error), type(error).__name__, int(dismissed), _iso(utcnow()),
-                   event.event_id), durable=False)
+    def mark_refused(
+        self, event: OutboxEvent, error: LearnError, *, dismissed: bool = False
+    ) -> None:
+        self._run(
+            "update events set status = 'refused', reason = ?, error_kind = ?,"
+            " dismissed = ?, updated_at = ? where event_id = ? and status = 'queued'",
+            (str(error), type(error).__name__, int(dismissed), _iso(utcnow()), event.event_id),
+            durable=False,
+        )
 
     def note_failure(self, event: OutboxEvent, error: LearnError) -> int:
         """A try that failed for a passing reason; returns the failures so far that count
         towards MAX_SERVER_ERRORS (server errors and unexpected ones, not the network)."""
         counts = _counts(error)
-        self._run("update events set attempts = attempts + ?, reason = ?, updated_at = ?"
-                  " where event_id = ? and status = 'queued'",
-                  (int(counts), str(error), _iso(utcnow()), event.event_id), durable=False)
+        self._run(
+            "update events set attempts = attempts + ?, reason = ?, updated_at = ?"
+            " where event_id = ? and status = 'queued'",
+            (int(counts), str(error), _iso(utcnow()), event.event_id),
+            durable=False,
+        )
         return event.attempts + int(counts)
 
     def count(self, scope: str, user_id: str | None = None, status: str = "queued") -> int:
@@ -412,13 +482,20 @@ class Outbox:
 
     def count_by_status(self) -> dict[str, int]:
         """Events of every learner and backend by status (refused: not dismissed)."""
-        rows = self._all("select status, count(*) from events"
-                         " where status != 'refused' or not dismissed group by status")
+        rows = self._all(
+            "select status, count(*) from events"
+            " where status != 'refused' or not dismissed group by status"
+        )
         return {row[0]: row[1] for row in rows}
 
-    def events(self, scope: str, user_id: str | None = None, *,
-               status: str | None = None, include_dismissed: bool = False
-               ) -> list[OutboxEvent]:
+    def events(
+        self,
+        scope: str,
+        user_id: str | None = None,
+        *,
+        status: str | None = None,
+        include_dismissed: bool = False,
+    ) -> list[OutboxEvent]:
         sql, params = "select * from events where scope = ?", [scope]
         if user_id is not None:
             sql += " and user_id = ?"
@@ -436,16 +513,24 @@ class Outbox:
     def dismiss(self, event_ids: list[str]) -> None:
         """The learner has read why these were refused: stop listing them (they stay)."""
         rows = [(_iso(utcnow()), e) for e in event_ids]
-        self._file.write(lambda db: db.executemany(
-            "update events set dismissed = 1, updated_at = ? where event_id = ?"
-            " and status = 'refused'", rows))
+        self._file.write(
+            lambda db: db.executemany(
+                "update events set dismissed = 1, updated_at = ? where event_id = ?"
+                " and status = 'refused'",
+                rows,
+            )
+        )
 
     def requeue(self, event_ids: list[str]) -> None:
         """Try refused events again (in their original place in the order)."""
         rows = [(_iso(utcnow()), e) for e in event_ids]
-        self._file.write(lambda db: db.executemany(
-            "update events set status = 'queued', attempts = 0, dismissed = 0,"
-            " updated_at = ? where event_id = ? and status = 'refused'", rows))
+        self._file.write(
+            lambda db: db.executemany(
+                "update events set status = 'queued', attempts = 0, dismissed = 0,"
+                " updated_at = ? where event_id = ? and status = 'refused'",
+                rows,
+            )
+        )
 
     def close(self) -> None:
         self.unlock_replay()
@@ -473,7 +558,9 @@ def _salvage_events(fresh: sqlite3.Connection, damaged: Path) -> int:
                     break
                 copied += fresh.execute(
                     f"insert into events ({', '.join(columns)}) values ({marks})"
-                    " on conflict do nothing", tuple(row)).rowcount
+                    " on conflict do nothing",
+                    tuple(row),
+                ).rowcount
             fresh.execute("commit")
         except BaseException:
             fresh.execute("rollback")
@@ -487,14 +574,15 @@ def _salvage_events(fresh: sqlite3.Connection, damaged: Path) -> int:
 # Status the UI shows
 # ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SyncStatus:
     online: bool = True
     offline_since: datetime | None = None
-    as_of: datetime | None = None          # when the cached data on show was fetched
-    pending: int = 0                        # writes waiting to be sent
-    refused: int = 0                        # refused writes not yet dismissed
-    sign_in_needed: bool = False            # replay stopped: the session is gone
+    as_of: datetime | None = None  # when the cached data on show was fetched
+    pending: int = 0  # writes waiting to be sent
+    refused: int = 0  # refused writes not yet dismissed
+    sign_in_needed: bool = False  # replay stopped: the session is gone
     last_error: str | None = None
 
     def describe(self) -> str:
@@ -522,11 +610,11 @@ def _clock(moment: datetime) -> str:
 class FlushReport:
     """What one replay did (`learn sync` prints it)."""
 
-    sent: int = 0                 # applied by the server now
-    already_applied: int = 0      # the server had applied them before (replayed)
+    sent: int = 0  # applied by the server now
+    already_applied: int = 0  # the server had applied them before (replayed)
     refused: list[OutboxEvent] = field(default_factory=list)
-    waiting: int = 0              # still queued for this user
-    stopped: str | None = None    # why replay stopped early, if it did
+    waiting: int = 0  # still queued for this user
+    stopped: str | None = None  # why replay stopped early, if it did
 
     @property
     def clean(self) -> bool:
@@ -540,6 +628,7 @@ Listener = Callable[[SyncStatus], None]
 # The wrapper
 # ---------------------------------------------------------------------------
 
+
 class OfflineBackend:
     """Any Backend, made to keep working without the server (see the module's top).
 
@@ -547,9 +636,15 @@ class OfflineBackend:
     (doubling, with jitter); `idle=` seconds between checks for queued events while
     online (a safety net: writes and sign-ins wake the flusher at once)."""
 
-    def __init__(self, inner: Any, *, cache: ReadCache | None = None,
-                 outbox: Outbox | None = None, backoff: tuple[float, float] = (1.0, 30.0),
-                 idle: float = 30.0):
+    def __init__(
+        self,
+        inner: Any,
+        *,
+        cache: ReadCache | None = None,
+        outbox: Outbox | None = None,
+        backoff: tuple[float, float] = (1.0, 30.0),
+        idle: float = 30.0,
+    ):
         self.inner = inner
         self.cache = cache if cache is not None else ReadCache()
         self.outbox = outbox if outbox is not None else Outbox()
@@ -686,16 +781,19 @@ class OfflineBackend:
     def status(self) -> SyncStatus:
         user = self.current_user
         return SyncStatus(
-            online=self._online, offline_since=self._offline_since, as_of=self._as_of,
+            online=self._online,
+            offline_since=self._offline_since,
+            as_of=self._as_of,
             pending=self.outbox.count(self.namespace, user.id) if user else 0,
             refused=self.outbox.count(self.namespace, user.id, "refused") if user else 0,
-            sign_in_needed=self._sign_in_needed, last_error=self._last_error)
+            sign_in_needed=self._sign_in_needed,
+            last_error=self._last_error,
+        )
 
     def add_listener(self, listener: Listener) -> Callable[[], None]:
         """`listener(status)` after every change; returns a function that removes it."""
         self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners \
-            else None
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     def _notify(self) -> None:
         status = self.status
@@ -807,9 +905,11 @@ class OfflineBackend:
             if cached is None:
                 if not fallback:
                     _reraise(error, exc)
-                raise Offline("You're offline, and this was not saved on this machine: open "
-                              "it once while online, or make its course available offline "
-                              "(a on the course).") from exc
+                raise Offline(
+                    "You're offline, and this was not saved on this machine: open "
+                    "it once while online, or make its course available offline "
+                    "(a on the course)."
+                ) from exc
             return cached.result
         self.cache.put(self._read_scope(), fn, args, result)
         self._remember_user()
@@ -839,8 +939,7 @@ class OfflineBackend:
         occurred = args.get("p_occurred_at") or utcnow()
         args["p_occurred_at"] = _iso(occurred) if isinstance(occurred, datetime) else occurred
         event = self.outbox.append(self.namespace, user.id, fn, args)
-        if event.status == "queued" and not self._waiting_to_retry() \
-                and not self._sign_in_needed:
+        if event.status == "queued" and not self._waiting_to_retry() and not self._sign_in_needed:
             report = await self.flush(until=event.event_id)
             if report.error_for.get(event.event_id) is not None:
                 raise report.error_for[event.event_id]
@@ -916,14 +1015,13 @@ class OfflineBackend:
                     outcomes = await self.inner.call_batch([(e.fn, e.args) for e in events])
                 else:
                     outcomes = [await self.inner.call(events[0].fn, **events[0].args)]
-            except Exception as exc:   # nothing of the batch was applied
+            except Exception as exc:  # nothing of the batch was applied
                 events, outcomes = events[:1], [exc]
             for event, outcome in zip(events, outcomes, strict=True):
                 if self._settle(report, event, outcome, until):
                     return
 
-    def _settle(self, report: _Flush, event: OutboxEvent, outcome: Any,
-                until: str | None) -> bool:
+    def _settle(self, report: _Flush, event: OutboxEvent, outcome: Any, until: str | None) -> bool:
         """Record what became of one event; True when the replay must stop here."""
         if isinstance(outcome, BaseException):
             error = errors.from_exception(outcome, signed_in=True)
@@ -937,9 +1035,11 @@ class OfflineBackend:
             # A failure the server answered (not a sign that it is unreachable) refuses
             # the caller's own event at once: "not saved" is then true, and nothing of it
             # is sent behind the learner's back later.
-            if isinstance(error, _REFUSED) or (mine and not unreachable) or (
-                    _counts(error)
-                    and self.outbox.note_failure(event, error) >= MAX_SERVER_ERRORS):
+            if (
+                isinstance(error, _REFUSED)
+                or (mine and not unreachable)
+                or (_counts(error) and self.outbox.note_failure(event, error) >= MAX_SERVER_ERRORS)
+            ):
                 # The caller waiting for this very event is told at once; anything
                 # else is listed for the learner.
                 self.outbox.mark_refused(event, error, dismissed=mine)
@@ -1005,8 +1105,8 @@ class OfflineBackend:
         while True:
             try:
                 again = await self._sync_step()
-            except Exception as exc:   # the flusher must outlive any one failure
-                error = errors.from_exception(exc)     # an unexpected one is logged
+            except Exception as exc:  # the flusher must outlive any one failure
+                error = errors.from_exception(exc)  # an unexpected one is logged
                 self._last_error = str(error)
                 again = False
             if not again:
@@ -1059,9 +1159,19 @@ class _Flush(FlushReport):
 
 
 _ERROR_KINDS: dict[str, type[LearnError]] = {
-    cls.__name__: cls for cls in (PermissionDenied, InvalidInput, NotFound, Conflict,
-                                  ServerError, AuthError, NotSignedIn, Offline,
-                                  UnexpectedError)}
+    cls.__name__: cls
+    for cls in (
+        PermissionDenied,
+        InvalidInput,
+        NotFound,
+        Conflict,
+        ServerError,
+        AuthError,
+        NotSignedIn,
+        Offline,
+        UnexpectedError,
+    )
+}
 
 
 def _error_of(event: OutboxEvent) -> LearnError:
@@ -1101,8 +1211,9 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
-async def download_course(backend: OfflineBackend, course: str,
-                          progress: DownloadProgress | None = None) -> DownloadReport:
+async def download_course(
+    backend: OfflineBackend, course: str, progress: DownloadProgress | None = None
+) -> DownloadReport:
     """Fetch a course (by id or slug), all its lessons and assessments into the cache,
     with the arguments the screens use, so they open offline. `progress(done, total,
     what)` after each step. Raises Offline (nothing half-claimed) if the server is
@@ -1126,8 +1237,9 @@ async def download_course(backend: OfflineBackend, course: str,
         else:
             await api.assessment_detail(ident)
         say(done, total, f"{kind}: {title}")
-    return DownloadReport(detail.course.id, detail.course.title, len(detail.lessons),
-                          len(detail.assessments))
+    return DownloadReport(
+        detail.course.id, detail.course.title, len(detail.lessons), len(detail.assessments)
+    )
 
 
 def events_summary(events: list[OutboxEvent]) -> Iterator[str]:

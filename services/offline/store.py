@@ -50,8 +50,14 @@ T = TypeVar("T")
 Salvage = Callable[[sqlite3.Connection, Path], int]
 
 BUSY_TIMEOUT_MS = 30_000
-_DAMAGE = ("malformed", "not a database", "file is encrypted", "disk image",
-           "database corrupt", "out of order")
+_DAMAGE = (
+    "malformed",
+    "not a database",
+    "file is encrypted",
+    "disk image",
+    "database corrupt",
+    "out of order",
+)
 
 _registry: dict[str, _Handle] = {}
 _registry_lock = threading.Lock()
@@ -75,7 +81,8 @@ def _notice(line: str) -> None:
 
 def is_damage(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.DatabaseError) and any(
-        word in str(exc).lower() for word in _DAMAGE)
+        word in str(exc).lower() for word in _DAMAGE
+    )
 
 
 def _inode(path: Path) -> tuple[int, int] | None:
@@ -97,7 +104,7 @@ def _movers_lock(path: Path):
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
-        os.close(fd)   # a lock file SQLite never opens: closing it drops no SQLite lock
+        os.close(fd)  # a lock file SQLite never opens: closing it drops no SQLite lock
 
 
 class _Handle:
@@ -122,8 +129,9 @@ class _Handle:
             # Safe: this process has no connection to this file (the registry).
             with contextlib.suppress(FileExistsError):
                 os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                               timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+        )
         try:
             conn.row_factory = sqlite3.Row
             conn.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -157,8 +165,9 @@ class _Handle:
                 conn = self._replace_damaged()
             self._finish_open(conn)
         except (sqlite3.Error, OSError) as exc:
-            raise LocalStorageError(f"Could not open the {self.what} ({self.path}): "
-                                    f"{exc}.") from exc
+            raise LocalStorageError(
+                f"Could not open the {self.what} ({self.path}): {exc}."
+            ) from exc
 
     def _finish_open(self, conn: sqlite3.Connection) -> None:
         conn.executescript(self.schema)
@@ -198,8 +207,7 @@ class _Handle:
             except Exception as exc:
                 log.warning("salvaging %s failed: %s", aside, exc)
         more = f"; {recovered} entries recovered from it" if recovered else ""
-        _notice(f"The {self.what} was damaged: moved it to {aside} and started a fresh "
-                f"one{more}.")
+        _notice(f"The {self.what} was damaged: moved it to {aside} and started a fresh one{more}.")
         return conn
 
     # -- using -----------------------------------------------------------------------
@@ -242,8 +250,7 @@ def _close_stale(conn: sqlite3.Connection) -> None:
 class SharedFile:
     """A SQLite file this process shares with every other `learn` process (see top)."""
 
-    def __init__(self, path: Path, *, schema: str, what: str,
-                 salvage: Salvage | None = None):
+    def __init__(self, path: Path, *, schema: str, what: str, salvage: Salvage | None = None):
         self.path = Path(path)
         key = os.path.realpath(self.path)
         with _registry_lock:
@@ -254,7 +261,7 @@ class SharedFile:
             handle.refs += 1
         self._key = key
         self._handle: _Handle | None = handle
-        self.read(lambda db: db.executescript(schema))   # a no-op unless the file is new
+        self.read(lambda db: db.executescript(schema))  # a no-op unless the file is new
 
     @property
     def _h(self) -> _Handle:
@@ -279,7 +286,8 @@ class SharedFile:
                         handle.recover()
                         continue
                     raise LocalStorageError(
-                        f"Could not use the {handle.what} ({handle.path}): {exc}.") from exc
+                        f"Could not use the {handle.what} ({handle.path}): {exc}."
+                    ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -301,8 +309,9 @@ class SharedFile:
             handle.close()
 
 
-def _transaction(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T],
-                 durable: bool) -> T:
+def _transaction(
+    conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T], durable: bool
+) -> T:
     if not durable:
         conn.execute("pragma synchronous = normal")
     try:
@@ -324,5 +333,3 @@ def open_files() -> int:
     """How many files this process has open here (tests)."""
     with _registry_lock:
         return len(_registry)
-
-

@@ -36,11 +36,15 @@ if TYPE_CHECKING:
     from services.runner import Assessment
 
 EXTENSIONS = {"python": ".py", "javascript": ".js", "bash": ".sh"}
-DEBOUNCE_MS = 30          # quiet time after a change before the tests run (watchfiles step)
-STATUS_ICONS = {"pass": ("✓", "green"), "fail": ("✗", "red"), "error": ("!", "red"),
-                "timeout": ("⏱", "yellow"), "memory_limit": ("M", "yellow"),
-                "output_limit": ("…", "yellow")}
-
+DEBOUNCE_MS = 30  # quiet time after a change before the tests run (watchfiles step)
+STATUS_ICONS = {
+    "pass": ("✓", "green"),
+    "fail": ("✗", "red"),
+    "error": ("!", "red"),
+    "timeout": ("⏱", "yellow"),
+    "memory_limit": ("M", "yellow"),
+    "output_limit": ("…", "yellow"),
+}
 
 
 def printable(text: Any) -> str:
@@ -60,8 +64,9 @@ def workspace_root(practice_dir: str | None = None) -> Path:
 
 def workspace_file(root: Path, course: str | None, assessment: str, language: str) -> Path:
     """`<root>/<course>/<assessment>.<ext>` with both names made safe as file names."""
-    return root / _slug(course or "practice") / (_slug(assessment)
-                                                  + EXTENSIONS.get(language, ".txt"))
+    return (
+        root / _slug(course or "practice") / (_slug(assessment) + EXTENSIONS.get(language, ".txt"))
+    )
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -105,7 +110,7 @@ def syntax_problem(code: str, language: str, filename: str = "<file>") -> str | 
         if exc.offset:
             where += f", column {exc.offset}"
         return f"SyntaxError at {where}: {printable(exc.msg)}"
-    except ValueError as exc:          # e.g. source code with NUL bytes
+    except ValueError as exc:  # e.g. source code with NUL bytes
         return f"Cannot compile: {printable(exc)}"
     return None
 
@@ -140,8 +145,12 @@ def results_table(result: dict[str, Any], width: int = 100):
         actual = test.get("actual")
         if test["status"] not in ("pass", "fail") and test.get("message"):
             actual = test["message"]
-        row: list[Text | str | None] = [Text(icon, style=style), _clip(test["name"], 32),
-               _clip(test.get("expected"), cell), _clip(actual, cell)]
+        row: list[Text | str | None] = [
+            Text(icon, style=style),
+            _clip(test["name"], 32),
+            _clip(test.get("expected"), cell),
+            _clip(actual, cell),
+        ]
         if not narrow:
             row.append(_clip(test.get("output"), 20))
         row.append(f"{test.get('duration_ms') or 0:.0f}")
@@ -152,16 +161,20 @@ def results_table(result: dict[str, Any], width: int = 100):
 def summary_line(result: dict[str, Any]) -> tuple[str, str]:
     score = result["score"]
     icon, style = STATUS_ICONS.get(result["status"], ("?", ""))
-    return (f"{icon} {score['passed']}/{score['total']} tests pass ({score['percent']}%)",
-            f"bold {style}")
+    return (
+        f"{icon} {score['passed']}/{score['total']} tests pass ({score['percent']}%)",
+        f"bold {style}",
+    )
 
 
 # ---------------------------------------------------------------------------
 # Watching
 # ---------------------------------------------------------------------------
 
-async def saves(path: Path, stop: asyncio.Event, *, last: str | None = None,
-                debounce_ms: int = DEBOUNCE_MS) -> AsyncIterator[str]:
+
+async def saves(
+    path: Path, stop: asyncio.Event, *, last: str | None = None, debounce_ms: int = DEBOUNCE_MS
+) -> AsyncIterator[str]:
     """The file's text after each save that changed it. Watches the folder, so editors
     that save by writing a new file and renaming it over the old one are seen too; and
     looks at the file every half second without an event as well, so a save made while
@@ -170,12 +183,18 @@ async def saves(path: Path, stop: asyncio.Event, *, last: str | None = None,
 
     name = path.name
     async for _changes in watchfiles.awatch(
-            path.parent, stop_event=stop, step=debounce_ms, debounce=1600,
-            watch_filter=lambda _change, changed: Path(changed).name == name,
-            recursive=False, rust_timeout=500, yield_on_timeout=True):
+        path.parent,
+        stop_event=stop,
+        step=debounce_ms,
+        debounce=1600,
+        watch_filter=lambda _change, changed: Path(changed).name == name,
+        recursive=False,
+        rust_timeout=500,
+        yield_on_timeout=True,
+    ):
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:      # between an editor's delete and its rename
+        except FileNotFoundError:  # between an editor's delete and its rename
             continue
         if text != last:
             last = text
@@ -185,6 +204,7 @@ async def saves(path: Path, stop: asyncio.Event, *, last: str | None = None,
 # ---------------------------------------------------------------------------
 # The session
 # ---------------------------------------------------------------------------
+
 
 @dataclass
 class Practice:
@@ -200,8 +220,8 @@ class Practice:
     hints_used: int = 0
     last_result: dict[str, Any] | None = None
     code: str = ""
-    last_run_seconds: float = 0.0       # the test run itself, of the last check
-    on_checked: Callable[[], None] | None = None   # called once a check is on screen
+    last_run_seconds: float = 0.0  # the test run itself, of the last check
+    on_checked: Callable[[], None] | None = None  # called once a check is on screen
 
     @property
     def draft_key(self) -> str:
@@ -259,8 +279,7 @@ class Practice:
 
         if self.tutor is None:
             self.tutor = Tutor(self.api)
-        context = TutorContext.for_assessment(self.detail, code=self.code,
-                                              results=self.last_result)
+        context = TutorContext.for_assessment(self.detail, code=self.code, results=self.last_result)
         self.hints_used += 1
         try:
             endpoint = await self.tutor.endpoint()
@@ -271,8 +290,7 @@ class Practice:
             return
         self._print(f"Hint {self.hints_used} (from {endpoint.model}):", "bold cyan")
         try:
-            answer = self.tutor.ask("I'm stuck: give me the next hint, not the solution.",
-                                    context)
+            answer = self.tutor.ask("I'm stuck: give me the next hint, not the solution.", context)
             async for piece in answer:
                 self.console.file.write(printable(piece))
                 self.console.file.flush()
@@ -284,10 +302,10 @@ class Practice:
 
     async def _hint_without_model(self, context: Any) -> None:
         rung = self.hints_used
-        self._print(f"Hint {rung} (no AI model is set up: from your tests and the course)",
-                    "bold cyan")
-        failing = [t for t in (self.last_result or {}).get("tests", [])
-                   if t["status"] != "pass"]
+        self._print(
+            f"Hint {rung} (no AI model is set up: from your tests and the course)", "bold cyan"
+        )
+        failing = [t for t in (self.last_result or {}).get("tests", []) if t["status"] != "pass"]
         if rung == 1 and failing:
             test = failing[0]
             self._print(f"Look at the test {printable(test['name'])!r} first:")
@@ -304,14 +322,17 @@ class Practice:
             if not passages and self.detail.lesson is not None:
                 passages = await self.tutor.course_passages(self.detail.lesson.title, context)
             for passage in passages[:2]:
-                self._print(f"{printable(passage.title)} · {printable(passage.course_title)}",
-                            "bold")
+                self._print(
+                    f"{printable(passage.title)} · {printable(passage.course_title)}", "bold"
+                )
                 self._print(" ".join(printable(passage.excerpt).split())[:400])
             if passages:
                 return
-        self._print("That is every hint there is without a model: set one up with "
-                    "`learn config openai_base_url …` (or run Ollama) for a hint ladder.",
-                    "yellow")
+        self._print(
+            "That is every hint there is without a model: set one up with "
+            "`learn config openai_base_url …` (or run Ollama) for a hint ladder.",
+            "yellow",
+        )
 
     async def submit(self) -> dict[str, Any] | None:
         """Every test (hidden ones too), then the attempt and the review card's rating."""
@@ -330,15 +351,18 @@ class Practice:
         response = await self.api.submit_attempt(self.draft_key, code, result, score)
         achievements = list(response.achievements)
         if response.get("queued"):
-            self._print(f"Saved on this machine ({score}%): recorded when the server is back.",
-                        "yellow")
-        elif response["attempt"].get("status") == "submitted":     # a grader decides
-            self._print(f"Submitted: grading… ({score}% ran on this machine, unverified)",
-                        "dim")
+            self._print(
+                f"Saved on this machine ({score}%): recorded when the server is back.", "yellow"
+            )
+        elif response["attempt"].get("status") == "submitted":  # a grader decides
+            self._print(f"Submitted: grading… ({score}% ran on this machine, unverified)", "dim")
             graded = await self._verified(response["attempt"]["id"])
             if graded is None:
-                self._print("Waiting for a grader: the verified score is recorded when one "
-                            "grades it (`learn grader`, or open `learn`).", "yellow")
+                self._print(
+                    "Waiting for a grader: the verified score is recorded when one "
+                    "grades it (`learn grader`, or open `learn`).",
+                    "yellow",
+                )
                 return result
             score = float(graded["attempt"].get("score") or 0)
             achievements = graded.get("achievements") or []
@@ -346,22 +370,27 @@ class Practice:
         else:
             self._print(f"Submitted: {score}% recorded.", "bold green")
         for achievement in achievements:
-            self._print(f"★ {printable(achievement.title)} +{achievement.points} points",
-                        "bold yellow")
-        rating = assessment_rating(passed=score >= 70, used_hint=self.hints_used > 0,
-                                   seconds=time.monotonic() - self.started,
-                                   time_limit_minutes=self.detail.assessment.time_limit)
-        with contextlib.suppress(Exception):      # the attempt is what matters here
+            self._print(
+                f"★ {printable(achievement.title)} +{achievement.points} points", "bold yellow"
+            )
+        rating = assessment_rating(
+            passed=score >= 70,
+            used_hint=self.hints_used > 0,
+            seconds=time.monotonic() - self.started,
+            time_limit_minutes=self.detail.assessment.time_limit,
+        )
+        with contextlib.suppress(Exception):  # the attempt is what matters here
             outcome = await Reviews(self.api).rate_assessment(self.draft_key, rating)
             if outcome is not None:
                 from services.review.spaced import when
 
-                self._print(f"Review card rated {rating.label}: next review "
-                            f"{when(outcome.card.due)}.", "dim")
+                self._print(
+                    f"Review card rated {rating.label}: next review {when(outcome.card.due)}.",
+                    "dim",
+                )
         if rating == Rating.AGAIN:
             self._print("Keep going: save again to rerun the visible tests.", "dim")
         return result
-
 
     async def _verified(self, attempt_id: str, wait_s: float = 30.0) -> dict[str, Any] | None:
         """The attempt once a grader recorded it; None if none did within `wait_s`. On
@@ -372,9 +401,8 @@ class Practice:
         if url is not None:
             from services.grader import Grader
 
-            with contextlib.suppress(Exception):    # a grader elsewhere may still grade it
-                await asyncio.to_thread(Grader(url, name=f"practice:{os.getpid()}").run,
-                                        once=True)
+            with contextlib.suppress(Exception):  # a grader elsewhere may still grade it
+                await asyncio.to_thread(Grader(url, name=f"practice:{os.getpid()}").run, once=True)
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
             with contextlib.suppress(Exception):
@@ -428,8 +456,9 @@ async def key_presses(stream=None) -> AsyncIterator[str]:
             termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
-async def run_practice(practice: Practice, *, keys: AsyncIterator[str] | None,
-                       stop: asyncio.Event | None = None) -> int:
+async def run_practice(
+    practice: Practice, *, keys: AsyncIterator[str] | None, stop: asyncio.Event | None = None
+) -> int:
     """Check the file now, then on every save; act on keys until q (or stop)."""
     stop = stop or asyncio.Event()
     busy = asyncio.Lock()
@@ -460,7 +489,7 @@ async def run_practice(practice: Practice, *, keys: AsyncIterator[str] | None,
         # End of input (no terminal): keep watching until interrupted.
 
     watcher = asyncio.create_task(on_saves())
-    watcher.add_done_callback(lambda _task: stop.set())   # it failed: do not hang
+    watcher.add_done_callback(lambda _task: stop.set())  # it failed: do not hang
     reader = asyncio.create_task(on_keys())
     try:
         await stop.wait()

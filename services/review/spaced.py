@@ -111,15 +111,26 @@ class ReviewCard:
     def to_fsrs(self) -> fsrs.Card:
         import fsrs
 
-        return fsrs.Card(card_id=0, state=fsrs.State(self.state), step=self.step,
-                         stability=self.stability, difficulty=self.difficulty,
-                         due=self.due or utcnow(), last_review=self.last_review)
+        return fsrs.Card(
+            card_id=0,
+            state=fsrs.State(self.state),
+            step=self.step,
+            stability=self.stability,
+            difficulty=self.difficulty,
+            due=self.due or utcnow(),
+            last_review=self.last_review,
+        )
 
     def with_state(self, state: dict[str, Any]) -> ReviewCard:
-        return replace(self, state=int(state["state"]), step=state.get("step"),
-                       stability=state.get("stability"), difficulty=state.get("difficulty"),
-                       due=parse_datetime(state["due"]),
-                       last_review=parse_datetime(state["last_review"]))
+        return replace(
+            self,
+            state=int(state["state"]),
+            step=state.get("step"),
+            stability=state.get("stability"),
+            difficulty=state.get("difficulty"),
+            due=parse_datetime(state["due"]),
+            last_review=parse_datetime(state["last_review"]),
+        )
 
 
 @dataclass
@@ -144,7 +155,7 @@ class ReviewSummary:
 class ReviewQueue:
     cards: list[ReviewCard]
     summary: ReviewSummary
-    pending: int = 0          # reviews made here that wait in the outbox
+    pending: int = 0  # reviews made here that wait in the outbox
 
 
 @dataclass
@@ -159,17 +170,23 @@ class Outcome:
 
 def state_json(card: fsrs.Card) -> dict[str, Any]:
     """The state columns record_review takes (and checks)."""
-    return {"state": int(card.state), "step": card.step, "stability": card.stability,
-            "difficulty": card.difficulty, "due": card.due.isoformat(),
-            "last_review": card.last_review.isoformat() if card.last_review else None}
+    return {
+        "state": int(card.state),
+        "step": card.step,
+        "stability": card.stability,
+        "difficulty": card.difficulty,
+        "due": card.due.isoformat(),
+        "last_review": card.last_review.isoformat() if card.last_review else None,
+    }
 
 
 def next_state(card: ReviewCard, rating: Rating, reviewed_at: datetime) -> dict[str, Any]:
     """The card's state after this review, by FSRS-6."""
     import fsrs
 
-    updated, _log = scheduler().review_card(card.to_fsrs(), fsrs.Rating(int(rating)),
-                                            review_datetime=reviewed_at)
+    updated, _log = scheduler().review_card(
+        card.to_fsrs(), fsrs.Rating(int(rating)), review_datetime=reviewed_at
+    )
     return state_json(updated)
 
 
@@ -186,15 +203,22 @@ def rebuilt_state(logs: list[dict[str, Any]]) -> dict[str, Any] | None:
 
     if not logs:
         return None
-    reviews = [fsrs.ReviewLog(card_id=0, rating=fsrs.Rating(int(g["rating"])),
-                              review_datetime=_reviewed_at(g),
-                              review_duration=g.get("duration_ms")) for g in logs]
+    reviews = [
+        fsrs.ReviewLog(
+            card_id=0,
+            rating=fsrs.Rating(int(g["rating"])),
+            review_datetime=_reviewed_at(g),
+            review_duration=g.get("duration_ms"),
+        )
+        for g in logs
+    ]
     card = scheduler().reschedule_card(fsrs.Card(card_id=0), reviews)
     return state_json(card)
 
 
-def assessment_rating(*, passed: bool, used_hint: bool, seconds: float | None,
-                      time_limit_minutes: int | None) -> Rating:
+def assessment_rating(
+    *, passed: bool, used_hint: bool, seconds: float | None, time_limit_minutes: int | None
+) -> Rating:
     """How an assessment submission rates its card: failed Again, passed after a hint
     Hard, passed well inside the time limit (under half of it) Easy, else Good."""
     if not passed:
@@ -207,34 +231,105 @@ def assessment_rating(*, passed: bool, used_hint: bool, seconds: float | None,
 
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*[A-Za-z0-9_](?:\(\))?")
-_COMMON = frozenset({
-    "about", "after", "again", "also", "always", "another", "because", "been", "before", "being",
-    "between", "both", "cannot", "could", "does", "each", "either", "every", "from", "give",
-    "gives", "have", "here", "into", "itself", "just", "like", "make", "makes", "many", "more",
-    "most", "much", "must", "never", "often", "only", "other", "over", "same", "should", "some",
-    "such", "take", "takes", "than", "that", "their", "them", "then", "there", "these", "they",
-    "this", "those", "through", "under", "until", "used", "uses", "using", "usually", "very",
-    "were", "what", "when", "where", "which", "while", "with", "without", "would", "you", "your",
-})
+_COMMON = frozenset(
+    {
+        "about",
+        "after",
+        "again",
+        "also",
+        "always",
+        "another",
+        "because",
+        "been",
+        "before",
+        "being",
+        "between",
+        "both",
+        "cannot",
+        "could",
+        "does",
+        "each",
+        "either",
+        "every",
+        "from",
+        "give",
+        "gives",
+        "have",
+        "here",
+        "into",
+        "itself",
+        "just",
+        "like",
+        "make",
+        "makes",
+        "many",
+        "more",
+        "most",
+        "much",
+        "must",
+        "never",
+        "often",
+        "only",
+        "other",
+        "over",
+        "same",
+        "should",
+        "some",
+        "such",
+        "take",
+        "takes",
+        "than",
+        "that",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "under",
+        "until",
+        "used",
+        "uses",
+        "using",
+        "usually",
+        "very",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "with",
+        "without",
+        "would",
+        "you",
+        "your",
+    }
+)
 
 
 def cloze(text: str, blanks: int = 2) -> str:
     """The key point with its most telling words blanked out: the question side of a
     card. Code-like words (calls, dotted names, snake_case) first, then the longest;
     common words never."""
+
     def telling(word: str) -> tuple[int, int]:
         camel = word[1:] != word[1:].lower()
         code = any(c in word for c in "._()") or camel
         return (0 if code else 1, -len(word))
 
     words = {m.group(0) for m in _WORD.finditer(text)}
-    candidates = sorted((w for w in words if len(w) >= 4 and w.lower() not in _COMMON),
-                        key=lambda w: (*telling(w), w))
+    candidates = sorted(
+        (w for w in words if len(w) >= 4 and w.lower() not in _COMMON),
+        key=lambda w: (*telling(w), w),
+    )
     hidden = set(candidates[:blanks])
     if not hidden:
         return text
-    return _WORD.sub(lambda m: "_" * len(m.group(0)) if m.group(0) in hidden else m.group(0),
-                     text)
+    return _WORD.sub(lambda m: "_" * len(m.group(0)) if m.group(0) in hidden else m.group(0), text)
 
 
 def when(moment: datetime | None, now: datetime | None = None) -> str:
@@ -272,8 +367,7 @@ class Reviews:
         return build(ReviewSummary, await self._call("review_summary"))
 
     async def card_for_assessment(self, assessment_id: str) -> ReviewCard | None:
-        raw = await self._call("review_card", p_card_id=None,
-                                      p_assessment_id=assessment_id)
+        raw = await self._call("review_card", p_card_id=None, p_assessment_id=assessment_id)
         return build(ReviewCard, raw) if raw else None
 
     async def queue(self, limit: int = 100, *, rebuild: bool = True) -> ReviewQueue:
@@ -308,51 +402,82 @@ class Reviews:
                 states[event.args["p_card_id"]] = event.args["p_new_state"]
         return states
 
-    async def rate(self, card: ReviewCard, rating: Rating, *, duration_ms: int | None = None,
-                   reviewed_at: datetime | None = None, source: str = "review") -> Outcome:
+    async def rate(
+        self,
+        card: ReviewCard,
+        rating: Rating,
+        *,
+        duration_ms: int | None = None,
+        reviewed_at: datetime | None = None,
+        source: str = "review",
+    ) -> Outcome:
         """Record a review; returns the card with its next state (applied here even when
         the write waits in the outbox)."""
         reviewed_at = reviewed_at or utcnow()
         state = next_state(card, rating, reviewed_at)
         raw = await self._call(
-            "record_review", p_rating=int(rating), p_reviewed_at=reviewed_at.isoformat(),
-            p_new_state=state, p_card_id=card.id, p_assessment_id=None,
+            "record_review",
+            p_rating=int(rating),
+            p_reviewed_at=reviewed_at.isoformat(),
+            p_new_state=state,
+            p_card_id=card.id,
+            p_assessment_id=None,
             p_basis=card.last_review.isoformat() if card.last_review else None,
-            p_duration_ms=duration_ms, p_source=source, p_event_id=new_event_id(),
-            p_occurred_at=reviewed_at.isoformat())
+            p_duration_ms=duration_ms,
+            p_source=source,
+            p_event_id=new_event_id(),
+            p_occurred_at=reviewed_at.isoformat(),
+        )
         result = write_result(raw)
         queued = bool(result.get("queued"))
         stale = bool(result.get("stale"))
         server_card = result.get("card")
-        updated = build(ReviewCard, server_card) if server_card and not stale \
-            else card.with_state(state)
+        updated = (
+            build(ReviewCard, server_card) if server_card and not stale else card.with_state(state)
+        )
         return Outcome(updated, result, queued=queued, stale=stale)
 
-    async def rate_assessment(self, assessment_id: str, rating: Rating, *,
-                              reviewed_at: datetime | None = None,
-                              duration_ms: int | None = None) -> Outcome | None:
+    async def rate_assessment(
+        self,
+        assessment_id: str,
+        rating: Rating,
+        *,
+        reviewed_at: datetime | None = None,
+        duration_ms: int | None = None,
+    ) -> Outcome | None:
         """Rate an assessment's card after a submission. The card may not exist yet on
         the server (offline): the state is then computed from a new card and the server
         marks the card stale if that guess was wrong; nothing is lost either way."""
         reviewed_at = reviewed_at or utcnow()
         try:
             card = await self.card_for_assessment(assessment_id)
-        except Exception:            # offline and never read: start from a new card
+        except Exception:  # offline and never read: start from a new card
             card = None
         if card is None:
             if rating == Rating.AGAIN:
-                return None          # a failed submission with no card: nothing to rate
+                return None  # a failed submission with no card: nothing to rate
             card = ReviewCard(id="", prompt="", assessment_id=assessment_id, due=reviewed_at)
         state = next_state(card, rating, reviewed_at)
         raw = await self._call(
-            "record_review", p_rating=int(rating), p_reviewed_at=reviewed_at.isoformat(),
-            p_new_state=state, p_card_id=card.id or None, p_assessment_id=assessment_id,
+            "record_review",
+            p_rating=int(rating),
+            p_reviewed_at=reviewed_at.isoformat(),
+            p_new_state=state,
+            p_card_id=card.id or None,
+            p_assessment_id=assessment_id,
             p_basis=card.last_review.isoformat() if card.last_review else None,
-            p_duration_ms=duration_ms, p_source="assessment", p_event_id=new_event_id(),
-            p_occurred_at=reviewed_at.isoformat())
+            p_duration_ms=duration_ms,
+            p_source="assessment",
+            p_event_id=new_event_id(),
+            p_occurred_at=reviewed_at.isoformat(),
+        )
         result = write_result(raw)
-        return Outcome(card.with_state(state), result, queued=bool(result.get("queued")),
-                       stale=bool(result.get("stale")))
+        return Outcome(
+            card.with_state(state),
+            result,
+            queued=bool(result.get("queued")),
+            stale=bool(result.get("stale")),
+        )
 
     async def rebuild_stale(self, stale: list[dict[str, Any]]) -> int:
         """Recompute each stale card from its logs; returns how many were rebuilt."""
@@ -363,37 +488,59 @@ class Reviews:
             last = max((_reviewed_at(g) for g in logs), default=None)
             try:
                 result = await self._call(
-                    "rebuild_review_card", p_card_id=raw["id"], p_new_state=state,
-                    p_log_count=len(logs), p_last_reviewed_at=last.isoformat() if last else None)
-            except Exception:        # offline: the next load tries again
+                    "rebuild_review_card",
+                    p_card_id=raw["id"],
+                    p_new_state=state,
+                    p_log_count=len(logs),
+                    p_last_reviewed_at=last.isoformat() if last else None,
+                )
+            except Exception:  # offline: the next load tries again
                 return rebuilt
             rebuilt += bool(result.get("rebuilt"))
         return rebuilt
 
     async def finish_session(self, started_at: datetime) -> WriteResult:
         """A finished session; the database counts it for the streak if it had reviews."""
-        raw = await self._call("finish_review_session",
-                                      p_started_at=started_at.isoformat(),
-                                      p_event_id=new_event_id(),
-                                      p_occurred_at=utcnow().isoformat())
+        raw = await self._call(
+            "finish_review_session",
+            p_started_at=started_at.isoformat(),
+            p_event_id=new_event_id(),
+            p_occurred_at=utcnow().isoformat(),
+        )
         return write_result(raw)
 
 
 def due_json(queue: ReviewQueue) -> dict[str, Any]:
     """`learn review --due --json`: a stable shape for scripts."""
+
     def iso(moment: datetime | None) -> str | None:
         return moment.isoformat() if moment else None
 
     return {
         "version": 1,
-        "due": [{"id": c.id, "kind": c.kind, "prompt": c.prompt, "course": c.course_title,
-                 "lesson": c.lesson_title, "assessment": c.assessment_title,
-                 "assessment_slug": c.assessment_slug, "due": iso(c.due),
-                 "last_review": iso(c.last_review), "reps": c.reps} for c in queue.cards],
-        "summary": {"due_now": queue.summary.due_now, "due_today": queue.summary.due_today,
-                    "total": queue.summary.total, "next_due": iso(queue.summary.next_due),
-                    "reviewed_today": queue.summary.reviewed_today,
-                    "pending_offline": queue.pending},
+        "due": [
+            {
+                "id": c.id,
+                "kind": c.kind,
+                "prompt": c.prompt,
+                "course": c.course_title,
+                "lesson": c.lesson_title,
+                "assessment": c.assessment_title,
+                "assessment_slug": c.assessment_slug,
+                "due": iso(c.due),
+                "last_review": iso(c.last_review),
+                "reps": c.reps,
+            }
+            for c in queue.cards
+        ],
+        "summary": {
+            "due_now": queue.summary.due_now,
+            "due_today": queue.summary.due_today,
+            "total": queue.summary.total,
+            "next_due": iso(queue.summary.next_due),
+            "reviewed_today": queue.summary.reviewed_today,
+            "pending_offline": queue.pending,
+        },
     }
 
 
@@ -401,13 +548,17 @@ def due_json(queue: ReviewQueue) -> dict[str, Any]:
 # "Quiz me": the tutor asks about a due key point and suggests a rating
 # ---------------------------------------------------------------------------
 
-QUIZ_ASK = ("Quiz me on this key point, which I learned earlier: \"{point}\". Ask me one "
-            "short question whose answer shows whether I remember it. Reply with the "
-            "question only; do not give the answer.")
-QUIZ_JUDGE = ("The key point: \"{point}\". Your question was: {question}\nMy answer: "
-              "{answer}\nHow well does my answer show that I remember the key point? Begin "
-              "your reply with exactly one word — Again, Hard, Good or Easy — then one short "
-              "sentence saying why.")
+QUIZ_ASK = (
+    'Quiz me on this key point, which I learned earlier: "{point}". Ask me one '
+    "short question whose answer shows whether I remember it. Reply with the "
+    "question only; do not give the answer."
+)
+QUIZ_JUDGE = (
+    'The key point: "{point}". Your question was: {question}\nMy answer: '
+    "{answer}\nHow well does my answer show that I remember the key point? Begin "
+    "your reply with exactly one word — Again, Hard, Good or Easy — then one short "
+    "sentence saying why."
+)
 _SUGGESTION = re.compile(r"\b(again|hard|good|easy)\b", re.IGNORECASE)
 
 
@@ -415,9 +566,14 @@ def quiz_context(card: ReviewCard):
     """What the tutor knows for a quiz: the card's lesson and its key point only."""
     from services.tutor.chat import TutorContext
 
-    return TutorContext(kind="lesson_chat", course_id=card.course_id,
-                        course_title=card.course_title, lesson_id=card.lesson_id,
-                        lesson_title=card.lesson_title, key_points=[card.prompt])
+    return TutorContext(
+        kind="lesson_chat",
+        course_id=card.course_id,
+        course_title=card.course_title,
+        lesson_id=card.lesson_id,
+        lesson_title=card.lesson_title,
+        key_points=[card.prompt],
+    )
 
 
 def parse_suggestion(text: str) -> Rating | None:
@@ -436,15 +592,18 @@ async def quiz_question(tutor, card: ReviewCard) -> str | None:
     """A question about the card's key point from the model; None without a model."""
     if await tutor.endpoint() is None:
         return None
-    return await _answer_text(tutor.ask(QUIZ_ASK.format(point=card.prompt),
-                                        quiz_context(card)))
+    return await _answer_text(tutor.ask(QUIZ_ASK.format(point=card.prompt), quiz_context(card)))
 
 
-async def quiz_suggestion(tutor, card: ReviewCard, question: str,
-                          answer: str) -> tuple[Rating | None, str]:
+async def quiz_suggestion(
+    tutor, card: ReviewCard, question: str, answer: str
+) -> tuple[Rating | None, str]:
     """The model's judgement of the learner's answer: a suggested rating and why. The
     learner still rates: this is a hint for them, never recorded as their rating."""
-    text = await _answer_text(tutor.ask(
-        QUIZ_JUDGE.format(point=card.prompt, question=question, answer=answer or "(no answer)"),
-        quiz_context(card)))
+    text = await _answer_text(
+        tutor.ask(
+            QUIZ_JUDGE.format(point=card.prompt, question=question, answer=answer or "(no answer)"),
+            quiz_context(card),
+        )
+    )
     return parse_suggestion(text), text

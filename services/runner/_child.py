@@ -67,7 +67,7 @@ class _Output(io.TextIOBase):
         if self._parts:
             text, self._parts, self._size = "".join(self._parts), [], 0
             for start in range(0, len(text), self._CHUNK):
-                self._send(e="out", t=text[start:start + self._CHUNK])
+                self._send(e="out", t=text[start : start + self._CHUNK])
             self._sent = _clock()
 
     def writable(self):
@@ -97,7 +97,7 @@ class _Sender:
         data = self.prefix + ("{" + ",".join(parts) + "}\n").encode("ascii")
         try:
             while data:
-                data = data[os.write(self.fd, data):]
+                data = data[os.write(self.fd, data) :]
         except OSError:
             pass  # the learner closed our pipe; the parent reports the missing results
 
@@ -172,17 +172,23 @@ def _equal(expected, actual, approx=False):
     if kind in _NUMBER:
         return type(actual) in _NUMBER and (
             actual == expected
-            or (approx and math.isclose(actual, expected, rel_tol=1e-6, abs_tol=1e-9)))
+            or (approx and math.isclose(actual, expected, rel_tol=1e-6, abs_tol=1e-9))
+        )
     if kind is str:
         return type(actual) is str and actual == expected
     if kind is list:
-        return (type(actual) in (list, tuple) and len(actual) == len(expected)
-                and all(_equal(e, a, approx) for e, a in zip(expected, actual, strict=True)))
+        return (
+            type(actual) in (list, tuple)
+            and len(actual) == len(expected)
+            and all(_equal(e, a, approx) for e, a in zip(expected, actual, strict=True))
+        )
     if kind is dict:
-        return (type(actual) is dict and len(actual) == len(expected)
-                and all(type(k) is str for k in actual)
-                and all(k in actual and _equal(v, actual[k], approx)
-                        for k, v in expected.items()))
+        return (
+            type(actual) is dict
+            and len(actual) == len(expected)
+            and all(type(k) is str for k in actual)
+            and all(k in actual and _equal(v, actual[k], approx) for k, v in expected.items())
+        )
     return False
 
 
@@ -225,11 +231,15 @@ def _unordered(expected, actual):
     return True
 
 
-_COMPARE = {"exact": _equal, "approx": lambda e, a: _equal(e, a, approx=True),
-            "unordered": _unordered}
+_COMPARE = {
+    "exact": _equal,
+    "approx": lambda e, a: _equal(e, a, approx=True),
+    "unordered": _unordered,
+}
 
 
 # --- modes -------------------------------------------------------------------------------
+
 
 def _module_for(filename, name):
     """A fresh module `name` for the learner's file to run in, as Python would make it."""
@@ -259,8 +269,10 @@ def _run_calls(order, send):
     entry_name = order["entry"]
     entry = module.__dict__.get(entry_name)
     if problem is None and entry is None:
-        kind, problem = "entry", (f"your code has no function named `{entry_name}`: "
-                                  f"define def {entry_name}(...)")
+        kind, problem = (
+            "entry",
+            (f"your code has no function named `{entry_name}`: define def {entry_name}(...)"),
+        )
     elif problem is None and not callable(entry):
         kind, problem = "entry", f"`{entry_name}` is not a function: define def {entry_name}(...)"
     output.flush()
@@ -271,13 +283,22 @@ def _run_calls(order, send):
     send(e="loaded")
     for index, _name, args, kwargs, expected, compare in order["tests"]:
         output.start_test()
-        _run_test(send, output, entry, entry_name, filename, index, marshal.loads(args),
-                  marshal.loads(kwargs), expected, compare)
+        _run_test(
+            send,
+            output,
+            entry,
+            entry_name,
+            filename,
+            index,
+            marshal.loads(args),
+            marshal.loads(kwargs),
+            expected,
+            compare,
+        )
     send(e="done")
 
 
-def _run_test(send, output, entry, entry_name, filename, index, args, kwargs, expected,
-              compare):
+def _run_test(send, output, entry, entry_name, filename, index, args, kwargs, expected, compare):
     status = message = actual = None
     started = _clock()
     try:
@@ -387,5 +408,3 @@ def main():
     except OSError as e:
         send(e="exception", message=f"cannot start {argv[0]}: {e.strerror or e}")
     return 127
-
-

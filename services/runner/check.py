@@ -18,8 +18,14 @@ from .sandbox import PROGRAMS, interpreter
 from .spec import AssessmentError, load_assessment, read_text_file
 
 USAGE = "usage: learn check ASSESSMENT.toml SOLUTION_FILE [--json]"
-_LABELS = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "timeout": "TIMEOUT",
-           "memory_limit": "MEMORY", "output_limit": "OUTPUT"}
+_LABELS = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "error": "ERROR",
+    "timeout": "TIMEOUT",
+    "memory_limit": "MEMORY",
+    "output_limit": "OUTPUT",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,9 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         return _bad_input(str(e))
     if interpreter(assessment.language) is None:
         program = PROGRAMS[assessment.language]
-        return _bad_input(f"{assessment_path}: language {assessment.language} needs "
-                          f"`{program}`, which is not installed here: install it or put it "
-                          "on PATH")
+        return _bad_input(
+            f"{assessment_path}: language {assessment.language} needs "
+            f"`{program}`, which is not installed here: install it or put it "
+            "on PATH"
+        )
     result = run(assessment, code)
     if hasattr(sys.stdout, "reconfigure"):  # a C locale must not turn "…" into a traceback
         sys.stdout.reconfigure(errors="replace")
@@ -62,8 +70,9 @@ def _bad_input(message: str) -> int:
 
 def _print_table(title: str, language: str, result: RunResult) -> None:
     score = result.score
-    lines = [f"{title} ({language}): {score.passed} of {score.total} tests passed "
-             f"({score.percent}%)"]
+    lines = [
+        f"{title} ({language}): {score.passed} of {score.total} tests passed ({score.percent}%)"
+    ]
     if result.message:
         lines.append(f"error: {result.message}")
     lines.append("")

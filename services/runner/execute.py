@@ -37,8 +37,14 @@ CANCELLED = "not run: the run was cancelled"
 SOURCE_NAMES = {"python": "solution.py", "javascript": "solution.js", "bash": "solution.sh"}
 RUN_BUDGET_S = 20.0  # all tests of one submission, or 3 × time_ms when that is longer
 _SHOWN = 1000  # characters of expected/actual stdout kept in a result
-_OUT_OF_MEMORY = ("MemoryError", "Cannot allocate memory", "cannot allocate",  # Python, bash
-                  "out of memory", "allocation failed", "bad_alloc")  # node, C++
+_OUT_OF_MEMORY = (
+    "MemoryError",
+    "Cannot allocate memory",
+    "cannot allocate",  # Python, bash
+    "out of memory",
+    "allocation failed",
+    "bad_alloc",
+)  # node, C++
 
 
 class ProgramResult(NamedTuple):
@@ -53,20 +59,24 @@ class ProgramResult(NamedTuple):
     syntax_error: bool = False  # Python could not compile the code (message says where)
 
 
-def run(assessment: Assessment, code: str, cancel: threading.Event | None = None
-        ) -> RunResult:
+def run(assessment: Assessment, code: str, cancel: threading.Event | None = None) -> RunResult:
     """Run `code` against every test of `assessment`; never raises for anything the code
     does. Thread-safe. Setting `cancel` (from any thread) stops the run within a few
     hundredths of a second: the result then has status "error" and says so."""
     language = assessment.language
     if interpreter(language) is None:
-        return _unrunnable(assessment.tests, f"{language} code needs `{PROGRAMS[language]}`, "
-                           "which is not installed here (not on PATH): install it and retry")
+        return _unrunnable(
+            assessment.tests,
+            f"{language} code needs `{PROGRAMS[language]}`, "
+            "which is not installed here (not on PATH): install it and retry",
+        )
     try:
         workdir = Workdir()
     except OSError as e:
-        return _unrunnable(assessment.tests, f"cannot create a temporary folder for the run "
-                           f"({e.strerror or e}): check TMPDIR")
+        return _unrunnable(
+            assessment.tests,
+            f"cannot create a temporary folder for the run ({e.strerror or e}): check TMPDIR",
+        )
     with workdir:
         runner = _Run(assessment, code, workdir, cancel)
         calls = [i for i, t in enumerate(assessment.tests) if t.kind == "call"]
@@ -78,33 +88,52 @@ def run(assessment: Assessment, code: str, cancel: threading.Event | None = None
     return runner.result()
 
 
-def run_code(language: str, code: str, stdin: str = "", limits: Limits | None = None
-             ) -> ProgramResult:
+def run_code(
+    language: str, code: str, stdin: str = "", limits: Limits | None = None
+) -> ProgramResult:
     """Run a whole program once, sandboxed like the tests (for a "run my program" button)."""
     limits = limits or Limits()
     if interpreter(language) is None:
-        return ProgramResult("error", None, "", "", 0.0,
-                             f"{language} needs `{PROGRAMS.get(language, language)}`, "
-                             "which is not installed here")
+        return ProgramResult(
+            "error",
+            None,
+            "",
+            "",
+            0.0,
+            f"{language} needs `{PROGRAMS.get(language, language)}`, which is not installed here",
+        )
     try:
         workdir = Workdir()
     except OSError as e:
-        return ProgramResult("error", None, "", "", 0.0, f"cannot create a temporary folder "
-                             f"({e.strerror or e}): check TMPDIR")
+        return ProgramResult(
+            "error",
+            None,
+            "",
+            "",
+            0.0,
+            f"cannot create a temporary folder ({e.strerror or e}): check TMPDIR",
+        )
     with workdir:
         workdir.write(SOURCE_NAMES[language], code)
         outcome = _program(workdir, language, code, stdin, limits)
     # to be shown (io tests compare the program's own bytes, in _Run.io_test)
-    return outcome._replace(stdout=terminal_safe(outcome.stdout),
-                            stderr=terminal_safe(outcome.stderr),
-                            message=outcome.message and terminal_safe(outcome.message))
+    return outcome._replace(
+        stdout=terminal_safe(outcome.stdout),
+        stderr=terminal_safe(outcome.stderr),
+        message=outcome.message and terminal_safe(outcome.message),
+    )
 
 
 class _Run:
     """The state of one `run`: results so far, the time budget, a load failure."""
 
-    def __init__(self, assessment: Assessment, code: str, workdir: Workdir,
-                 cancel: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        assessment: Assessment,
+        code: str,
+        workdir: Workdir,
+        cancel: threading.Event | None = None,
+    ) -> None:
         self.assessment = assessment
         self.cancel = cancel
         self.stopped: str | None = None  # why the tests left are not run (a timeout…)
@@ -136,12 +165,22 @@ class _Run:
         """Run call tests in one harness; returns the tests still to run after a kill."""
         tests = self.assessment.tests
         order = {
-            "mode": "call", "code": self.code, "filename": self.filename,
+            "mode": "call",
+            "code": self.code,
+            "filename": self.filename,
             "entry": self.assessment.entry,
             "rlimits": rlimits(self.limits.memory_mb, self.ends - time.monotonic(), "python"),
-            "tests": [(i, tests[i].name, marshal.dumps(tests[i].args),
-                       marshal.dumps(tests[i].kwargs or {}), marshal.dumps(tests[i].expected),
-                       tests[i].compare) for i in pending],
+            "tests": [
+                (
+                    i,
+                    tests[i].name,
+                    marshal.dumps(tests[i].args),
+                    marshal.dumps(tests[i].kwargs or {}),
+                    marshal.dumps(tests[i].expected),
+                    tests[i].compare,
+                )
+                for i in pending
+            ],
         }
         queue = list(pending)
         phase = "start"  # then "load" (the module runs), then "test" (queue[0] runs)
@@ -176,8 +215,7 @@ class _Run:
                     # (os.write, child processes) goes to the test running when it is read.
                     output = "".join(printed) + child.take_output()
                     printed, size = [], 0
-                    self.results[queue.pop(0)] = self._call_result(
-                        tests[value["i"]], value, output)
+                    self.results[queue.pop(0)] = self._call_result(tests[value["i"]], value, output)
                     if queue and self.out_of_time():
                         return []  # the rest are reported as not run
                 elif event == "done" and phase == "test":
@@ -197,13 +235,16 @@ class _Run:
             self.problem = _load_failure(phase, status, message, self.limits)
             return []
         if status == "error":
-            message += (" during this test (did the code call os._exit() or crash Python?)"
-                        + _last_error_line(stderr, prefix=": "))
+            message += (
+                " during this test (did the code call os._exit() or crash Python?)"
+                + _last_error_line(stderr, prefix=": ")
+            )
         index = queue.pop(0)
         shown = clip_output("".join(printed) + child.take_output())  # before it was stopped
         duration = float(self.limits.time_ms) if status == "timeout" else 0.0
-        self.results[index] = TestResult(tests[index].name, status, message, output=shown,
-                                         duration_ms=duration)
+        self.results[index] = TestResult(
+            tests[index].name, status, message, output=shown, duration_ms=duration
+        )
         if status == "timeout" and queue:
             self.stopped = _after_timeout(self.time_s)
             return []
@@ -218,9 +259,14 @@ class _Run:
             message = _memory_message(self.limits)
         ms = event.get("ms")
         return TestResult(
-            name=test.name, status=status, message=message, expected=_text(event, "expected"),
-            actual=_text(event, "actual"), output=clip_output(output),
-            duration_ms=round(float(ms), 2) if isinstance(ms, (int, float)) else 0.0)
+            name=test.name,
+            status=status,
+            message=message,
+            expected=_text(event, "expected"),
+            actual=_text(event, "actual"),
+            output=clip_output(output),
+            duration_ms=round(float(ms), 2) if isinstance(ms, (int, float)) else 0.0,
+        )
 
     def _stopped(self, kind: str, value: object, stderr: str) -> tuple[str, str]:
         """Status and message for a harness that stopped without reporting (killed/died)."""
@@ -236,8 +282,14 @@ class _Run:
         return "error", f"the test process {_exit_description(code)}"
 
     def io_test(self, index: int, test: TestCase) -> None:
-        outcome = _program(self.workdir, self.assessment.language, self.code, test.stdin or "",
-                           self.limits, self.cancel)
+        outcome = _program(
+            self.workdir,
+            self.assessment.language,
+            self.code,
+            test.stdin or "",
+            self.limits,
+            self.cancel,
+        )
         if outcome.status == "cancelled":
             self.stopped = CANCELLED
             return
@@ -254,18 +306,25 @@ class _Run:
             status, message = outcome.status, outcome.message
         shown = status != "pass"
         self.results[index] = TestResult(
-            name=test.name, status=status, message=message,
+            name=test.name,
+            status=status,
+            message=message,
             expected=_clip(test.expected_stdout or "") if shown else None,
             actual=_clip(outcome.stdout) if shown else None,
-            output=clip_output(outcome.stderr), duration_ms=round(outcome.duration_ms, 2))
+            output=clip_output(outcome.stderr),
+            duration_ms=round(outcome.duration_ms, 2),
+        )
 
     def result(self) -> RunResult:
         tests = self.assessment.tests
         results = []
         for test, result in zip(tests, self.results, strict=True):
             if result is None:
-                message = self.problem or self.stopped or (
-                    f"not run: the tests used all the {self.budget_s:g} s a run may take")
+                message = (
+                    self.problem
+                    or self.stopped
+                    or (f"not run: the tests used all the {self.budget_s:g} s a run may take")
+                )
                 result = TestResult(test.name, "error", message)
             results.append(terminal_safe_result(conceal(result) if test.hidden else result))
         if self.problem is not None:
@@ -276,8 +335,14 @@ class _Run:
         return RunResult("pass" if passed else "fail", None, results)
 
 
-def _program(workdir: Workdir, language: str, code: str, stdin: str, limits: Limits,
-             cancel: threading.Event | None = None) -> ProgramResult:
+def _program(
+    workdir: Workdir,
+    language: str,
+    code: str,
+    stdin: str,
+    limits: Limits,
+    cancel: threading.Event | None = None,
+) -> ProgramResult:
     """Run the program in `workdir` (already written there as SOURCE_NAMES[language])."""
     filename = SOURCE_NAMES[language]
     time_s = limits.time_ms / 1000
@@ -289,8 +354,9 @@ def _program(workdir: Workdir, language: str, code: str, stdin: str, limits: Lim
     stdin_path = workdir.write(".stdin", stdin)
     notices: dict[str, str | None] = {}
     started: float | None = None
-    with Child(workdir, order, output_limit=limits.output_kb * 1024, stdin=stdin_path,
-               cancel=cancel) as child:
+    with Child(
+        workdir, order, output_limit=limits.output_kb * 1024, stdin=stdin_path, cancel=cancel
+    ) as child:
         deadline = time.monotonic() + STARTUP_S
         while True:
             kind, value = child.wait(deadline)
@@ -327,7 +393,8 @@ def _program(workdir: Workdir, language: str, code: str, stdin: str, limits: Lim
     if _cpu_exhausted(exit_code):
         return result("timeout", _timeout_message(time_s))
     message = notices.get("exception") or (
-        f"the program {_exit_description(exit_code)}{_last_error_line(stderr, prefix=': ')}")
+        f"the program {_exit_description(exit_code)}{_last_error_line(stderr, prefix=': ')}"
+    )
     return result("error", message)
 
 
@@ -346,8 +413,10 @@ def stdout_difference(expected: str, actual: str) -> str | None:
         if line_want != line_got:
             return f"line {number} differs: expected {line_want!r}, got {line_got!r}"
     if len(got) < len(want):
-        return (f"the output ends after {len(got)} line(s); expected {len(want)}, "
-                f"next {want[len(got)]!r}")
+        return (
+            f"the output ends after {len(got)} line(s); expected {len(want)}, "
+            f"next {want[len(got)]!r}"
+        )
     return f"the output has {len(got)} lines; expected {len(want)}, extra {got[len(want)]!r}"
 
 
@@ -360,16 +429,19 @@ def _lines(text: str) -> list[str]:
 
 def _unrunnable(tests: list[TestCase], message: str) -> RunResult:
     results = [TestResult(t.name, "error", message, hidden=t.hidden) for t in tests]
-    return RunResult("error", message, [terminal_safe_result(conceal(r) if r.hidden else r)
-                                        for r in results])
+    return RunResult(
+        "error", message, [terminal_safe_result(conceal(r) if r.hidden else r) for r in results]
+    )
 
 
 def _load_failure(phase: str, status: str, message: str, limits: Limits) -> str:
     if phase == "start":
         return f"the tests could not start ({message})"
     if status == "timeout":
-        return (f"your code ran longer than {limits.time_ms / 1000:g} s while loading "
-                "(an endless loop at the top level of the file?)")
+        return (
+            f"your code ran longer than {limits.time_ms / 1000:g} s while loading "
+            "(an endless loop at the top level of the file?)"
+        )
     if status == "memory_limit":
         return f"your code used more than {limits.memory_mb} MB of memory while loading"
     if status == "output_limit":
@@ -395,8 +467,10 @@ def _memory_message(limits: Limits) -> str:
 
 
 def _after_timeout(time_s: float) -> str:
-    return (f"not run: an earlier test did not finish within {time_s:g} s "
-            "(fix the loop, then run again)")
+    return (
+        f"not run: an earlier test did not finish within {time_s:g} s "
+        "(fix the loop, then run again)"
+    )
 
 
 def _output_message(limits: Limits) -> str:

@@ -35,9 +35,15 @@ class TestResult(NamedTuple):
     hidden: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "status": self.status, "message": self.message,
-                "expected": self.expected, "actual": self.actual, "output": self.output,
-                "duration_ms": self.duration_ms}
+        return {
+            "name": self.name,
+            "status": self.status,
+            "message": self.message,
+            "expected": self.expected,
+            "actual": self.actual,
+            "output": self.output,
+            "duration_ms": self.duration_ms,
+        }
 
 
 # pytest would collect a class named Test*; a NamedTuple cannot hold the marker itself.
@@ -73,8 +79,13 @@ class RunResult(NamedTuple):
 
     def to_dict(self) -> dict[str, Any]:
         """The contract dict (for the `execution_result` column and `learn check --json`)."""
-        return {"version": VERSION, "status": self.status, "message": self.message,
-                "score": self.score.to_dict(), "tests": [t.to_dict() for t in self.tests]}
+        return {
+            "version": VERSION,
+            "status": self.status,
+            "message": self.message,
+            "score": self.score.to_dict(),
+            "tests": [t.to_dict() for t in self.tests],
+        }
 
     def to_json(self) -> str:
         """The contract as JSON text (ASCII: safe on any terminal encoding)."""
@@ -83,19 +94,30 @@ class RunResult(NamedTuple):
 
 def conceal(result: TestResult) -> TestResult:
     """A hidden test as learners see it: name, pass/fail and duration only."""
-    return TestResult(name=result.name, status="pass" if result.status == "pass" else "fail",
-                      message=HIDDEN_MESSAGE, duration_ms=result.duration_ms, hidden=True)
+    return TestResult(
+        name=result.name,
+        status="pass" if result.status == "pass" else "fail",
+        message=HIDDEN_MESSAGE,
+        duration_ms=result.duration_ms,
+        hidden=True,
+    )
 
 
 def terminal_safe_result(result: TestResult) -> TestResult:
     """`result` with its text made `terminal_safe`: test names come from authors, the
     rest from the learner's program, and all of it is shown on a terminal (the results
     table, `learn check`) and stored. Applied once a test has been judged."""
+
     def safe(text: str | None) -> str | None:
         return terminal_safe(text) if text else text
-    return result._replace(name=terminal_safe(result.name), message=safe(result.message),
-                           expected=safe(result.expected), actual=safe(result.actual),
-                           output=safe(result.output))
+
+    return result._replace(
+        name=terminal_safe(result.name),
+        message=safe(result.message),
+        expected=safe(result.expected),
+        actual=safe(result.actual),
+        output=safe(result.output),
+    )
 
 
 def clip_output(text: str) -> str | None:

@@ -53,8 +53,10 @@ from typing import Any
 # The child imports _child.py as a module so Python can use its cached bytecode (compiling
 # it costs more than starting the interpreter), then takes this folder off sys.path again.
 _HERE = os.path.dirname(os.path.abspath(__file__))
-CHILD_BOOT = (f"import sys; sys.path.insert(0, {_HERE!r}); import _child; del sys.path[0]; "
-              "sys.exit(_child.main())")
+CHILD_BOOT = (
+    f"import sys; sys.path.insert(0, {_HERE!r}); import _child; del sys.path[0]; "
+    "sys.exit(_child.main())"
+)
 PROGRAMS = {"python": "python", "javascript": "node", "bash": "bash"}
 FILE_BYTES = 8 << 20  # the biggest file learner code may write
 OPEN_FILES = 256
@@ -89,8 +91,15 @@ def _ways() -> list[tuple[str, ...]]:
         ways: list[tuple[str, ...]] = [()]
         unshare = shutil.which("unshare") if sys.platform.startswith("linux") else None
         if unshare:
-            base = (unshare, "--user", "--map-root-user", "--pid", "--fork", "--kill-child",
-                    "--net")
+            base = (
+                unshare,
+                "--user",
+                "--map-root-user",
+                "--pid",
+                "--fork",
+                "--kill-child",
+                "--net",
+            )
             ways[:0] = [(*base, "--mount-proc", "--"), (*base, "--")]
         _cache["ways"], _cache["sure"] = ways, len(ways) == 1
     return _cache["ways"]
@@ -119,9 +128,18 @@ def _starts(way: tuple[str, ...]) -> bool:
     if true is None:
         return False
     try:
-        return subprocess.run([*way, true], stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              env={"PATH": os.defpath}, timeout=5, check=False).returncode == 0
+        return (
+            subprocess.run(
+                [*way, true],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env={"PATH": os.defpath},
+                timeout=5,
+                check=False,
+            ).returncode
+            == 0
+        )
     except (OSError, subprocess.SubprocessError):
         return False
 
@@ -176,9 +194,16 @@ class Workdir:
         lang = "en_US.UTF-8" if sys.platform == "darwin" else "C.UTF-8"
         self.env = {
             "PATH": os.environ.get("PATH") or os.defpath,
-            "HOME": self.path, "TMPDIR": self.path, "LANG": lang, "LC_ALL": lang,
-            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8", "PYTHONUTF8": "1",
-            "MALLOC_ARENA_MAX": "2", "TERM": "dumb", "NO_COLOR": "1",
+            "HOME": self.path,
+            "TMPDIR": self.path,
+            "LANG": lang,
+            "LC_ALL": lang,
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONIOENCODING": "utf-8",
+            "PYTHONUTF8": "1",
+            "MALLOC_ARENA_MAX": "2",
+            "TERM": "dumb",
+            "NO_COLOR": "1",
         }
 
     def write(self, name: str, data: str | bytes) -> str:
@@ -219,8 +244,15 @@ class Child:
     `cancel` being set. It never blocks past the deadline.
     """
 
-    def __init__(self, workdir: Workdir, order: dict[str, Any], *, output_limit: int,
-                 stdin: str | None = None, cancel: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Workdir,
+        order: dict[str, Any],
+        *,
+        output_limit: int,
+        stdin: str | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
         self._workdir, self._order, self._stdin = workdir, order, stdin
         self._cancel = cancel
         self.output_limit = output_limit
@@ -246,15 +278,33 @@ class Child:
             order["rlimits"] = [*order["rlimits"], ("RLIMIT_NPROC", PROCESSES, PROCESSES)]
         read_end, write_end = os.pipe()
         order_file = self._order_file = self._workdir.write(
-            f".order-{nonce[:8]}", marshal.dumps({**order, "fd": write_end}))
-        argv = [*self._way, sys.executable, "-I", "-S", "-u", "-X", "utf8", "-c",
-                CHILD_BOOT, order_file]
+            f".order-{nonce[:8]}", marshal.dumps({**order, "fd": write_end})
+        )
+        argv = [
+            *self._way,
+            sys.executable,
+            "-I",
+            "-S",
+            "-u",
+            "-X",
+            "utf8",
+            "-c",
+            CHILD_BOOT,
+            order_file,
+        ]
         stdin_file = open(self._stdin, "rb") if self._stdin is not None else None  # noqa: SIM115
         try:
             self.proc = subprocess.Popen(
-                argv, stdin=stdin_file or subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, cwd=self._workdir.path, env=self._workdir.env,
-                start_new_session=True, pass_fds=(write_end,), close_fds=True)
+                argv,
+                stdin=stdin_file or subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=self._workdir.path,
+                env=self._workdir.env,
+                start_new_session=True,
+                pass_fds=(write_end,),
+                close_fds=True,
+            )
         except BaseException:
             os.close(read_end)
             raise
@@ -402,9 +452,9 @@ class Child:
             return True
         room = self.output_limit - self._size
         self._size += len(data)
-        kept = data[:max(room, 0)]
+        kept = data[: max(room, 0)]
         stream = self.stdout if fd == self._out else self.stderr
-        stream.extend(kept[:max(self.output_limit - len(stream), 0)])
+        stream.extend(kept[: max(self.output_limit - len(stream), 0)])
         self._fresh.extend(kept)
         if self._size > self.output_limit:
             self.over = True  # stop reading: the caller kills the child
@@ -423,7 +473,7 @@ class Child:
             if at < 0:
                 continue  # not from the harness: learner code wrote to the pipe
             try:
-                event = json.loads(line[at + len(self._prefix):])
+                event = json.loads(line[at + len(self._prefix) :])
             except ValueError:
                 continue
             if isinstance(event, dict) and isinstance(event.get("e"), str):

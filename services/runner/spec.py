@@ -30,8 +30,7 @@ COMPARES = ("exact", "approx", "unordered")
 # Sane ranges for [limits]: (lowest, highest) accepted.
 LIMIT_RANGES = {"time_ms": (50, 60_000), "memory_mb": (32, 8192), "output_kb": (1, 10_240)}
 
-_TEST_KEYS = ("name", "args", "kwargs", "expected", "compare", "stdin", "expected_stdout",
-              "hidden")
+_TEST_KEYS = ("name", "args", "kwargs", "expected", "compare", "stdin", "expected_stdout", "hidden")
 _CALL_KEYS = ("args", "kwargs", "expected")
 _IO_KEYS = ("stdin", "expected_stdout")
 
@@ -135,16 +134,14 @@ def read_text_file(path: str | PathLike[str]) -> str:
     except FileNotFoundError:
         raise AssessmentError(name, None, "no such file: check the path") from None
     except IsADirectoryError:
-        raise AssessmentError(name, None, "is a folder, not a file: give the file's path") \
-            from None
+        raise AssessmentError(name, None, "is a folder, not a file: give the file's path") from None
     except OSError as e:
         raise AssessmentError(name, None, f"cannot read it ({e.strerror or e})") from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        raise AssessmentError(name, line, "is not UTF-8 text: save the file as UTF-8") \
-            from None
+        raise AssessmentError(name, line, "is not UTF-8 text: save the file as UTF-8") from None
 
 
 def parse_assessment(text: str, source_name: str) -> Assessment:
@@ -170,8 +167,18 @@ def assessment_from_row(row: Mapping[str, Any]) -> Assessment:
     grader."""
     source = f"assessment {row.get('id') or row.get('title') or '(no id)'}"
     data: dict[str, Any] = {}
-    for key in ("title", "description", "difficulty", "time_limit", "instructions",
-                "starter_code", "language", "entry", "limits", "solution"):
+    for key in (
+        "title",
+        "description",
+        "difficulty",
+        "time_limit",
+        "instructions",
+        "starter_code",
+        "language",
+        "entry",
+        "limits",
+        "solution",
+    ):
         if row.get(key) is not None:
             data[key] = row[key]
     data.setdefault("language", "python")
@@ -183,8 +190,9 @@ def assessment_from_row(row: Mapping[str, Any]) -> Assessment:
         if isinstance(limits, str):
             data["limits"] = json.loads(limits)
     except ValueError as e:
-        raise AssessmentError(source, None, f"test_cases or limits is not valid JSON ({e})") \
-            from None
+        raise AssessmentError(
+            source, None, f"test_cases or limits is not valid JSON ({e})"
+        ) from None
     if isinstance(tests, list):
         tests = [t for t in tests if not is_withheld_stub(t)]
     if tests is not None:
@@ -199,8 +207,11 @@ def assessment_from_row(row: Mapping[str, Any]) -> Assessment:
 def is_withheld_stub(test: Any) -> bool:
     """A hidden test as learners read it from the database: its name only (the inputs
     and expectations are where only authors and graders read them)."""
-    return (isinstance(test, dict) and test.get("hidden") is True
-            and not any(k in test for k in ("args", "stdin", "expected", "expected_stdout")))
+    return (
+        isinstance(test, dict)
+        and test.get("hidden") is True
+        and not any(k in test for k in ("args", "stdin", "expected", "expected_stdout"))
+    )
 
 
 def _first_function(code: str) -> str | None:
@@ -220,27 +231,36 @@ def _build(data: dict[str, Any], source: str, locate: Locate) -> Assessment:
     def text(key: str, *, required: bool = False, default: Any = "") -> Any:
         if key not in data:
             if required:
-                raise fail(f"`{key}` is missing: add {key} = \"...\" at the top of the file")
+                raise fail(f'`{key}` is missing: add {key} = "..." at the top of the file')
             return default
         value = data[key]
         if not isinstance(value, str) or (required and not value.strip()):
-            raise fail(f"`{key}` must be a non-empty string" if required
-                       else f"`{key}` must be a string", None, key)
+            raise fail(
+                f"`{key}` must be a non-empty string" if required else f"`{key}` must be a string",
+                None,
+                key,
+            )
         return value
 
     title = text("title", required=True)
     language = text("language", required=True)
     if language not in LANGUAGES:
-        raise fail(f"unknown language {language!r}: use one of {', '.join(LANGUAGES)}",
-                   None, "language")
+        raise fail(
+            f"unknown language {language!r}: use one of {', '.join(LANGUAGES)}", None, "language"
+        )
     entry = text("entry", default=None)
     if entry is not None and not entry.isidentifier():
-        raise fail(f"entry {entry!r} is not a function name: use the name of the function "
-                   "the tests call, e.g. entry = \"solve\"", None, "entry")
+        raise fail(
+            f"entry {entry!r} is not a function name: use the name of the function "
+            'the tests call, e.g. entry = "solve"',
+            None,
+            "entry",
+        )
     time_limit = data.get("time_limit")
     if time_limit is not None and (not _is_int(time_limit) or time_limit < 0):
-        raise fail("`time_limit` must be a whole number of minutes (0: untimed)",
-                   None, "time_limit")
+        raise fail(
+            "`time_limit` must be a whole number of minutes (0: untimed)", None, "time_limit"
+        )
     difficulty = text("difficulty", default=None)
     limits = _limits(data.get("limits", {}), fail)
 
@@ -248,8 +268,11 @@ def _build(data: dict[str, Any], source: str, locate: Locate) -> Assessment:
     if tests_raw is None:
         raise fail("there are no tests: add at least one [[tests]] block")
     if not isinstance(tests_raw, list) or not all(isinstance(t, dict) for t in tests_raw):
-        raise fail("`tests` must be an array of tables: write each test as a [[tests]] block",
-                   None, "tests")
+        raise fail(
+            "`tests` must be an array of tables: write each test as a [[tests]] block",
+            None,
+            "tests",
+        )
     if not tests_raw:
         raise fail("there are no tests: add at least one [[tests]] block", None, "tests")
     tests: list[TestCase] = []
@@ -257,19 +280,31 @@ def _build(data: dict[str, Any], source: str, locate: Locate) -> Assessment:
     for index, raw in enumerate(tests_raw):
         test = _test(raw, index, language, fail)
         if test.name in seen:
-            raise fail(f"two tests are named {test.name!r}: give each test its own name",
-                       ("tests", index), "name")
+            raise fail(
+                f"two tests are named {test.name!r}: give each test its own name",
+                ("tests", index),
+                "name",
+            )
         seen.add(test.name)
         tests.append(test)
     first_call = next((i for i, t in enumerate(tests) if t.kind == "call"), None)
     if first_call is not None and entry is None:
-        raise fail(f"test {tests[first_call].name!r} calls a function but `entry` is not set: "
-                   "add entry = \"<function name>\" at the top of the file",
-                   ("tests", first_call))
+        raise fail(
+            f"test {tests[first_call].name!r} calls a function but `entry` is not set: "
+            'add entry = "<function name>" at the top of the file',
+            ("tests", first_call),
+        )
     return Assessment(
-        title=title, language=language, tests=tests, entry=entry, limits=limits,
-        description=text("description"), difficulty=difficulty, time_limit=time_limit,
-        instructions=text("instructions"), starter_code=text("starter_code"),
+        title=title,
+        language=language,
+        tests=tests,
+        entry=entry,
+        limits=limits,
+        description=text("description"),
+        difficulty=difficulty,
+        time_limit=time_limit,
+        instructions=text("instructions"),
+        starter_code=text("starter_code"),
         solution=text("solution", default=None),
     )
 
@@ -280,81 +315,127 @@ def _limits(raw: Any, fail: Callable[..., AssessmentError]) -> Limits:
     values: dict[str, int] = {}
     for key, value in raw.items():
         if key not in LIMIT_RANGES:
-            raise fail(f"unknown limit `{key}`{_did_you_mean(key, LIMIT_RANGES)}: "
-                       f"use {', '.join(LIMIT_RANGES)}", "limits", key)
+            raise fail(
+                f"unknown limit `{key}`{_did_you_mean(key, LIMIT_RANGES)}: "
+                f"use {', '.join(LIMIT_RANGES)}",
+                "limits",
+                key,
+            )
         low, high = LIMIT_RANGES[key]
         if not _is_int(value) or not low <= value <= high:
-            raise fail(f"limits.{key} must be a whole number from {low} to {high} "
-                       f"(got {value!r})", "limits", key)
+            raise fail(
+                f"limits.{key} must be a whole number from {low} to {high} (got {value!r})",
+                "limits",
+                key,
+            )
         values[key] = value
     return Limits(**values)
 
 
-def _test(raw: dict[str, Any], index: int, language: str,
-          fail: Callable[..., AssessmentError]) -> TestCase:
+def _test(
+    raw: dict[str, Any], index: int, language: str, fail: Callable[..., AssessmentError]
+) -> TestCase:
     table = ("tests", index)
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise fail(f"test #{index + 1} has no name: add name = \"...\" to it", table,
-                   "name" if "name" in raw else None)
+        raise fail(
+            f'test #{index + 1} has no name: add name = "..." to it',
+            table,
+            "name" if "name" in raw else None,
+        )
     label = f"test {name!r}"
     for key in raw:
         if key not in _TEST_KEYS:
-            raise fail(f"{label} has an unknown key `{key}`{_did_you_mean(key, _TEST_KEYS)}: "
-                       f"a test takes {', '.join(_TEST_KEYS)}", table, key)
+            raise fail(
+                f"{label} has an unknown key `{key}`{_did_you_mean(key, _TEST_KEYS)}: "
+                f"a test takes {', '.join(_TEST_KEYS)}",
+                table,
+                key,
+            )
     is_call = any(k in raw for k in _CALL_KEYS)
     is_io = any(k in raw for k in _IO_KEYS)
     if is_call and is_io:
-        raise fail(f"{label} mixes a call test (args/expected) and an io test "
-                   "(stdin/expected_stdout): split it into two tests", table)
+        raise fail(
+            f"{label} mixes a call test (args/expected) and an io test "
+            "(stdin/expected_stdout): split it into two tests",
+            table,
+        )
     if not is_call and not is_io:
-        raise fail(f"{label} has neither `expected` (a call test, with `args`) nor "
-                   "`expected_stdout` (an io test, with `stdin`): add one", table)
+        raise fail(
+            f"{label} has neither `expected` (a call test, with `args`) nor "
+            "`expected_stdout` (an io test, with `stdin`): add one",
+            table,
+        )
     hidden = raw.get("hidden", False)
     if not isinstance(hidden, bool):
         raise fail(f"{label}: `hidden` must be true or false", table, "hidden")
     compare = raw.get("compare", "exact")
     if compare not in COMPARES:
-        raise fail(f"{label}: compare must be one of {', '.join(COMPARES)} (got {compare!r})",
-                   table, "compare")
+        raise fail(
+            f"{label}: compare must be one of {', '.join(COMPARES)} (got {compare!r})",
+            table,
+            "compare",
+        )
     if is_io:
         stdin = raw.get("stdin", "")
         expected_stdout = raw.get("expected_stdout")
         if expected_stdout is None:
-            raise fail(f"{label} has `stdin` but no `expected_stdout`: add what the program "
-                       "should print", table)
+            raise fail(
+                f"{label} has `stdin` but no `expected_stdout`: add what the program should print",
+                table,
+            )
         for key, value in (("stdin", stdin), ("expected_stdout", expected_stdout)):
             if not isinstance(value, str):
                 raise fail(f"{label}: `{key}` must be a string", table, key)
         if compare != "exact":
-            raise fail(f"{label}: compare applies to call tests only; io tests compare "
-                       "stdout line by line", table, "compare")
+            raise fail(
+                f"{label}: compare applies to call tests only; io tests compare "
+                "stdout line by line",
+                table,
+                "compare",
+            )
         return TestCase(name=name, stdin=stdin, expected_stdout=expected_stdout, hidden=hidden)
 
     if language != "python":
-        raise fail(f"{label} is a call test, which needs language = \"python\": for "
-                   f"{language} write io tests (stdin / expected_stdout)", table)
+        raise fail(
+            f'{label} is a call test, which needs language = "python": for '
+            f"{language} write io tests (stdin / expected_stdout)",
+            table,
+        )
     if "expected" not in raw:
-        raise fail(f"{label} has `args` but no `expected`: add the value the call should "
-                   "return", table)
+        raise fail(
+            f"{label} has `args` but no `expected`: add the value the call should return", table
+        )
     args = raw.get("args", [])
     if not isinstance(args, list):
-        raise fail(f"{label}: `args` must be an array of arguments, e.g. args = [[1, 2], 3]",
-                   table, "args")
+        raise fail(
+            f"{label}: `args` must be an array of arguments, e.g. args = [[1, 2], 3]", table, "args"
+        )
     kwargs = raw.get("kwargs")
     if kwargs is not None and not isinstance(kwargs, dict):
         raise fail(f"{label}: `kwargs` must be a table of keyword arguments", table, "kwargs")
     for key in ("args", "kwargs", "expected"):
         problem = _not_json(raw.get(key))
         if problem:
-            raise fail(f"{label}: `{key}` holds {problem}, which tests cannot store: "
-                       "write it as a string or a number", table, key)
+            raise fail(
+                f"{label}: `{key}` holds {problem}, which tests cannot store: "
+                "write it as a string or a number",
+                table,
+                key,
+            )
     expected = raw["expected"]
     if compare == "unordered" and not isinstance(expected, list):
-        raise fail(f"{label}: compare = \"unordered\" needs `expected` to be an array",
-                   table, "expected")
-    return TestCase(name=name, args=args, kwargs=kwargs or None, expected=expected,
-                    compare=compare, hidden=hidden)
+        raise fail(
+            f'{label}: compare = "unordered" needs `expected` to be an array', table, "expected"
+        )
+    return TestCase(
+        name=name,
+        args=args,
+        kwargs=kwargs or None,
+        expected=expected,
+        compare=compare,
+        hidden=hidden,
+    )
 
 
 def _is_int(value: Any) -> bool:
@@ -434,7 +515,7 @@ class KeyLines:
                 if not match:
                     continue
                 self.keys.setdefault((table, match.group(1).strip("\"'")), number)
-                rest = line[match.end():]
+                rest = line[match.end() :]
                 for quote in ("'''", '"""'):
                     if rest.count(quote) % 2 == 1:
                         open_string = quote

@@ -56,24 +56,32 @@ if TYPE_CHECKING:
 log = logging.getLogger("learn.tutor")
 
 CONTEXT_KINDS = ("general_chat", "course_guidance", "lesson_chat", "assessment_help")
-OLLAMA_URL = "http://127.0.0.1:11434"     # Ollama's default; found without configuration
+OLLAMA_URL = "http://127.0.0.1:11434"  # Ollama's default; found without configuration
 OPENAI_URL = "https://api.openai.com/v1"  # when only an API key is configured
 OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
 TOP_RUNG = 3
-HISTORY_TURNS = 6           # earlier exchanges sent along with a question
+HISTORY_TURNS = 6  # earlier exchanges sent along with a question
 
 # How much of each part of the context goes into the prompt (characters).
-LIMITS = {"lesson": 6000, "explanation": 3000, "code_example": 2000, "instructions": 4000,
-          "code": 8000, "detail": 400, "turn": 2000}
-SUMMARY_CHARS = 500         # of the question/answer kept in ai_interactions
+LIMITS = {
+    "lesson": 6000,
+    "explanation": 3000,
+    "code_example": 2000,
+    "instructions": 4000,
+    "code": 8000,
+    "detail": 400,
+    "turn": 2000,
+}
+SUMMARY_CHARS = 500  # of the question/answer kept in ai_interactions
 
 SETUP_HELP = (
     "To get AI answers, run [Ollama](https://ollama.com) (`ollama serve`, then "
     "`ollama pull qwen2.5-coder`) — learn finds it on 127.0.0.1:11434 — or point learn at "
     "any OpenAI-compatible server: `learn config openai_base_url http://HOST:PORT/v1`, "
-    "`learn config model NAME` and, if it needs one, `learn config openai_api_key KEY`.")
+    "`learn config model NAME` and, if it needs one, `learn config openai_api_key KEY`."
+)
 EXCERPTS_HEADING = "Course excerpts (not AI)"
-NO_MODEL_LEAD = "**No AI model is set up.**"     # how every course-excerpt answer starts
+NO_MODEL_LEAD = "**No AI model is set up.**"  # how every course-excerpt answer starts
 
 _SENTENCE_END = re.compile(r"[.!?:](?:\*\*)?[\"')\]]?\s+(?=[\"'(`*]*[A-Z0-9])")
 
@@ -92,15 +100,16 @@ def clean_excerpt(excerpt: str) -> str:
         if fragment[0].islower() or fragment[0] in ",;)":
             boundary = _SENTENCE_END.search(fragment)
             if boundary and boundary.end() < len(fragment) * 0.7:
-                fragment = fragment[boundary.end():]
+                fragment = fragment[boundary.end() :]
             elif not texts:
                 cut_start = True
         parts = fragment.split("`")
-        if len(parts) % 2 == 0:             # an odd backtick: a code span cut off
+        if len(parts) % 2 == 0:  # an odd backtick: a code span cut off
             parts = [*parts[:-2], parts[-2] + parts[-1]]
         # parts at odd indexes are inside code spans
-        fragment = "`".join(part.replace("**", "") if i % 2 else part
-                            for i, part in enumerate(parts))
+        fragment = "`".join(
+            part.replace("**", "") if i % 2 else part for i, part in enumerate(parts)
+        )
         if fragment.count("**") % 2:
             fragment = fragment.replace("**", "")
         texts.append(fragment)
@@ -114,17 +123,18 @@ def clean_excerpt(excerpt: str) -> str:
 # What the learner is looking at
 # ---------------------------------------------------------------------------
 
+
 @dataclass
 class TutorContext:
     """What the tutor knows about the screen the question comes from.
 
     There is deliberately no field for an assessment's reference solution."""
 
-    kind: str = "general_chat"      # general_chat | course_guidance | lesson_chat | assessment_help
+    kind: str = "general_chat"  # general_chat | course_guidance | lesson_chat | assessment_help
     course_id: str | None = None
     course_title: str | None = None
     course_description: str | None = None
-    course_outline: list[str] = field(default_factory=list)   # lesson titles, ✓ when done
+    course_outline: list[str] = field(default_factory=list)  # lesson titles, ✓ when done
     lesson_id: str | None = None
     lesson_title: str | None = None
     assessment_id: str | None = None
@@ -160,30 +170,45 @@ class TutorContext:
     def for_course(cls, course: Any) -> TutorContext:
         """From a CourseDetail (or its CourseSummary)."""
         summary = getattr(course, "course", course)
-        return cls(kind="course_guidance", course_id=_str(summary.id),
-                   course_title=summary.title,
-                   course_description=getattr(summary, "description", None)
-                   or getattr(summary, "short_description", None),
-                   course_outline=[("✓ " if getattr(x, "completed", False) else "") + x.title
-                                   for x in getattr(course, "lessons", None) or []])
+        return cls(
+            kind="course_guidance",
+            course_id=_str(summary.id),
+            course_title=summary.title,
+            course_description=getattr(summary, "description", None)
+            or getattr(summary, "short_description", None),
+            course_outline=[
+                ("✓ " if getattr(x, "completed", False) else "") + x.title
+                for x in getattr(course, "lessons", None) or []
+            ],
+        )
 
     @classmethod
     def for_lesson(cls, detail: Any) -> TutorContext:
         """From a LessonDetail (or a Lesson plus `course_title`)."""
         lesson = getattr(detail, "lesson", detail)
         course = getattr(detail, "course", None)
-        return cls(kind="lesson_chat", course_id=_str(lesson.course_id),
-                   course_title=getattr(course, "title", None),
-                   lesson_id=_str(lesson.id), lesson_title=lesson.title,
-                   lesson_content=lesson.content, lesson_explanation=lesson.explanation,
-                   key_points=list(lesson.key_points or []),
-                   code_example=getattr(lesson, "code_example", None))
+        return cls(
+            kind="lesson_chat",
+            course_id=_str(lesson.course_id),
+            course_title=getattr(course, "title", None),
+            lesson_id=_str(lesson.id),
+            lesson_title=lesson.title,
+            lesson_content=lesson.content,
+            lesson_explanation=lesson.explanation,
+            key_points=list(lesson.key_points or []),
+            code_example=getattr(lesson, "code_example", None),
+        )
 
     @classmethod
-    def for_assessment(cls, detail: Any, *, code: str | None = None,
-                       results: Iterable[Any] | Mapping[str, Any] | None = None,
-                       timer_running: bool = False, attempted: bool | None = None
-                       ) -> TutorContext:
+    def for_assessment(
+        cls,
+        detail: Any,
+        *,
+        code: str | None = None,
+        results: Iterable[Any] | Mapping[str, Any] | None = None,
+        timer_running: bool = False,
+        attempted: bool | None = None,
+    ) -> TutorContext:
         """From an AssessmentDetail (or an Assessment), the editor's code and the last run.
 
         `results` is the run's dict (`{"status", "message", "tests": [...]}`), its list
@@ -204,25 +229,30 @@ class TutorContext:
             tests = results
         rows: list[Mapping[str, Any]] = [_result_row(t) for t in tests]
         if attempted is None:
-            finished = [a for a in getattr(detail, "attempts", None) or []
-                        if getattr(a, "status", None) != "in-progress"]
+            finished = [
+                a
+                for a in getattr(detail, "attempts", None) or []
+                if getattr(a, "status", None) != "in-progress"
+            ]
             attempted = bool(rows or run_message or finished)
-        return cls(kind="assessment_help",
-                   course_id=_str(getattr(assessment, "course_id", None)
-                                  or getattr(course, "id", None)),
-                   course_title=getattr(course, "title", None),
-                   lesson_id=_str(getattr(assessment, "lesson_id", None)
-                                  or getattr(lesson, "id", None)),
-                   lesson_title=getattr(lesson, "title", None),
-                   assessment_id=_str(assessment.id), assessment_title=assessment.title,
-                   instructions=getattr(assessment, "instructions", None)
-                   or getattr(assessment, "description", None),
-                   language=getattr(assessment, "language", None) or "python",
-                   entry=getattr(assessment, "entry", None),
-                   current_code=code if code is not None
-                   else getattr(assessment, "starter_code", None),
-                   test_results=rows, run_message=run_message,
-                   timer_running=timer_running, attempted=attempted)
+        return cls(
+            kind="assessment_help",
+            course_id=_str(getattr(assessment, "course_id", None) or getattr(course, "id", None)),
+            course_title=getattr(course, "title", None),
+            lesson_id=_str(getattr(assessment, "lesson_id", None) or getattr(lesson, "id", None)),
+            lesson_title=getattr(lesson, "title", None),
+            assessment_id=_str(assessment.id),
+            assessment_title=assessment.title,
+            instructions=getattr(assessment, "instructions", None)
+            or getattr(assessment, "description", None),
+            language=getattr(assessment, "language", None) or "python",
+            entry=getattr(assessment, "entry", None),
+            current_code=code if code is not None else getattr(assessment, "starter_code", None),
+            test_results=rows,
+            run_message=run_message,
+            timer_running=timer_running,
+            attempted=attempted,
+        )
 
     # -- identity ----------------------------------------------------------------------
 
@@ -233,8 +263,12 @@ class TutorContext:
 
     def history_args(self) -> dict[str, Any]:
         """Arguments of LearningAPI.chat_history (and of log_chat) for this context."""
-        return {"context": self.kind, "course_id": self.course_id,
-                "lesson_id": self.lesson_id, "assessment_id": self.assessment_id}
+        return {
+            "context": self.kind,
+            "course_id": self.course_id,
+            "lesson_id": self.lesson_id,
+            "assessment_id": self.assessment_id,
+        }
 
     @property
     def title(self) -> str:
@@ -282,7 +316,8 @@ _SOLUTION_ASK = re.compile(
     r"|\b(show|give|tell|write|send)\s+(me\s+)?(the|a|your)\s+(solution|answer)\b"
     r"|\b(just|please)\s+(solve|do)\s+it\b|\bsolve\s+it\s+for\s+me\b"
     r"|^\s*(the\s+)?solution\s*[?!.]*\s*$",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def asks_for_solution(question: str) -> bool:
@@ -294,9 +329,9 @@ def asks_for_solution(question: str) -> bool:
 class Guidance:
     """How this answer may help: the hint ladder's rung and the solution rule."""
 
-    level: int = 0                  # 1..3 in assessments (0: no ladder)
+    level: int = 0  # 1..3 in assessments (0: no ladder)
     solution_allowed: bool = False
-    refusal: str | None = None      # why an explicit ask for the solution is refused
+    refusal: str | None = None  # why an explicit ask for the solution is refused
 
     @property
     def mode(self) -> str:
@@ -313,19 +348,28 @@ def guidance_for(context: TutorContext, question: str, level: int) -> Guidance:
     if not asks_for_solution(question):
         return Guidance(level=level)
     if context.timer_running:
-        return Guidance(level=level, refusal=(
-            "⏱ No full solution while the attempt's timer is running — here is a hint "
-            "instead. Ask again after you submit or when the time is up."))
+        return Guidance(
+            level=level,
+            refusal=(
+                "⏱ No full solution while the attempt's timer is running — here is a hint "
+                "instead. Ask again after you submit or when the time is up."
+            ),
+        )
     if not context.attempted:
-        return Guidance(level=level, refusal=(
-            "Have a go first: run or submit your code once, then ask for the solution if you "
-            "are still stuck. Meanwhile, a hint:"))
+        return Guidance(
+            level=level,
+            refusal=(
+                "Have a go first: run or submit your code once, then ask for the solution if you "
+                "are still stuck. Meanwhile, a hint:"
+            ),
+        )
     return Guidance(level=level, solution_allowed=True)
 
 
 # ---------------------------------------------------------------------------
 # The prompt
 # ---------------------------------------------------------------------------
+
 
 def _clip(text: str | None, limit: int) -> str:
     text = (text or "").strip()
@@ -368,11 +412,11 @@ def format_results(context: TutorContext) -> str:
 
 _LADDER = {
     1: "Rung 1 of 3: ask one or two guiding questions and point at the idea or the line "
-       "that matters. No code.",
+    "that matters. No code.",
     2: "Rung 2 of 3: give a concrete hint — name the approach or data structure and what "
-       "is wrong in their code. At most a one-line snippet.",
+    "is wrong in their code. At most a one-line snippet.",
     3: "Rung 3 of 3: outline the algorithm in short pseudo-code (not runnable "
-       "{language}) and say which step their code gets wrong.",
+    "{language}) and say which step their code gets wrong.",
 }
 
 
@@ -381,36 +425,47 @@ def system_prompt(context: TutorContext, guidance: Guidance) -> str:
         "You are the tutor inside `learn`, a terminal app for learning to program. Answer in "
         "Markdown for a narrow terminal pane: short paragraphs, lists, fenced code blocks "
         "with a language. Be accurate, concise and encouraging; base your answer on the "
-        "material below when it is relevant."]
+        "material below when it is relevant."
+    ]
     if context.course_title:
         parts.append(f"## Course\n{context.course_title}")
     if context.kind == "course_guidance" and context.course_description:
-        parts.append("## About the course\n"
-                     + _clip(context.course_description, LIMITS["lesson"]))
+        parts.append("## About the course\n" + _clip(context.course_description, LIMITS["lesson"]))
     if context.kind == "course_guidance" and context.course_outline:
-        parts.append("## Lessons (✓ = completed by the learner)\n"
-                     + "\n".join(f"- {t}" for t in context.course_outline))
+        parts.append(
+            "## Lessons (✓ = completed by the learner)\n"
+            + "\n".join(f"- {t}" for t in context.course_outline)
+        )
     if context.lesson_title and context.kind == "lesson_chat":
-        parts.append(f"## Lesson: {context.lesson_title}\n"
-                     f"{_clip(context.lesson_content, LIMITS['lesson'])}")
+        parts.append(
+            f"## Lesson: {context.lesson_title}\n{_clip(context.lesson_content, LIMITS['lesson'])}"
+        )
         if context.lesson_explanation:
-            parts.append("## The lesson's explanation\n"
-                         + _clip(context.lesson_explanation, LIMITS["explanation"]))
+            parts.append(
+                "## The lesson's explanation\n"
+                + _clip(context.lesson_explanation, LIMITS["explanation"])
+            )
         if context.code_example:
-            parts.append("## The lesson's code example\n"
-                         + _fence(_clip(context.code_example, LIMITS["code_example"]), "python"))
+            parts.append(
+                "## The lesson's code example\n"
+                + _fence(_clip(context.code_example, LIMITS["code_example"]), "python")
+            )
         if context.key_points:
             parts.append("## Key points\n" + "\n".join(f"- {p}" for p in context.key_points))
     if context.kind == "assessment_help":
         if context.lesson_title:
             parts.append(f"## Lesson it belongs to\n{context.lesson_title}")
-        parts.append(f"## Exercise: {context.assessment_title or ''}\n"
-                     f"{_clip(context.instructions, LIMITS['instructions'])}")
+        parts.append(
+            f"## Exercise: {context.assessment_title or ''}\n"
+            f"{_clip(context.instructions, LIMITS['instructions'])}"
+        )
         if context.entry:
             parts.append(f"The learner writes `{context.entry}` in {context.language}.")
         code = _clip(context.current_code, LIMITS["code"])
-        parts.append("## The learner's current code\n"
-                     + (_fence(code, context.language) if code else "(empty)"))
+        parts.append(
+            "## The learner's current code\n"
+            + (_fence(code, context.language) if code else "(empty)")
+        )
         parts.append("## " + format_results(context))
         parts.append(_tutoring_rules(context, guidance))
     return "\n\n".join(parts)
@@ -427,22 +482,29 @@ def _tutoring_rules(context: TutorContext, guidance: Guidance) -> str:
         "returned, and why.",
     ]
     if guidance.solution_allowed:
-        rules.append("The learner has attempted the exercise and explicitly asked for the "
-                     "full solution: give a complete, working solution in "
-                     f"{context.language}, explain it step by step, and point out what "
-                     "their attempt got wrong.")
+        rules.append(
+            "The learner has attempted the exercise and explicitly asked for the "
+            "full solution: give a complete, working solution in "
+            f"{context.language}, explain it step by step, and point out what "
+            "their attempt got wrong."
+        )
     else:
-        rules.append("This request: " + _LADDER[guidance.level].format(
-            language=context.language))
-        rules.append("Do not write the full solution or complete, runnable code for the "
-                     "exercise in this answer.")
+        rules.append("This request: " + _LADDER[guidance.level].format(language=context.language))
+        rules.append(
+            "Do not write the full solution or complete, runnable code for the "
+            "exercise in this answer."
+        )
     if context.timer_running:
-        rules.append("An attempt's timer is running: whatever the learner asks, do not give "
-                     "the full solution.")
+        rules.append(
+            "An attempt's timer is running: whatever the learner asks, do not give "
+            "the full solution."
+        )
     if guidance.refusal:
-        rules.append("The learner asked for the full solution, which is not allowed now; "
-                     "the app has already told them so. Do not repeat that — give the "
-                     "hint for this rung.")
+        rules.append(
+            "The learner asked for the full solution, which is not allowed now; "
+            "the app has already told them so. Do not repeat that — give the "
+            "hint for this rung."
+        )
     return "\n".join(rules)
 
 
@@ -461,8 +523,9 @@ def _turns(history: Iterable[Any]) -> list[tuple[str, str]]:
     return turns[-HISTORY_TURNS:]
 
 
-def build_messages(question: str, context: TutorContext, guidance: Guidance,
-                   history: Iterable[Any] = ()) -> list[dict[str, str]]:
+def build_messages(
+    question: str, context: TutorContext, guidance: Guidance, history: Iterable[Any] = ()
+) -> list[dict[str, str]]:
     """The chat messages for one request: system prompt, earlier turns, the question."""
     messages = [{"role": "system", "content": system_prompt(context, guidance)}]
     for asked, answered in _turns(history):
@@ -473,8 +536,11 @@ def build_messages(question: str, context: TutorContext, guidance: Guidance,
 
 
 _FENCED = re.compile(r"^(```+|~~~+)[^\n]*\n.*?(?:^\1[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
-_EXPLAIN = re.compile(r"\b(explain|explanation|what|why|how|mean|means|understand|"
-                      r"differently|example|difference)\b", re.IGNORECASE)
+_EXPLAIN = re.compile(
+    r"\b(explain|explanation|what|why|how|mean|means|understand|"
+    r"differently|example|difference)\b",
+    re.IGNORECASE,
+)
 
 
 def message_type_of(answer: str, context: TutorContext, question: str) -> str:
@@ -494,13 +560,20 @@ def message_type_of(answer: str, context: TutorContext, question: str) -> str:
 # Errors
 # ---------------------------------------------------------------------------
 
+
 class TutorError(LearnError):
     """The model server failed; `kind` says how, the message what to do."""
 
     default = "The AI tutor failed; press enter to ask again."
 
-    def __init__(self, message: str | None = None, *, kind: str = "unknown",
-                 status: int | None = None, code: str | None = None):
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        kind: str = "unknown",
+        status: int | None = None,
+        code: str | None = None,
+    ):
         super().__init__(message, code=code, status=status)
         self.kind = kind
 
@@ -528,8 +601,9 @@ def _server_message(exc: Any) -> str:
     return one_line(getattr(exc, "message", "") or "", 160)
 
 
-def map_error(exc: BaseException, endpoint: Endpoint | None = None, *,
-              mid_stream: bool = False) -> LearnError:
+def map_error(
+    exc: BaseException, endpoint: Endpoint | None = None, *, mid_stream: bool = False
+) -> LearnError:
     """An exception from the openai client as one line a learner can act on."""
     if isinstance(exc, LearnError):
         return exc
@@ -540,54 +614,85 @@ def map_error(exc: BaseException, endpoint: Endpoint | None = None, *,
     # A transport error while reading the body comes from the HTTP library itself.
     transport = (type(exc).__module__ or "").startswith(("httpx", "httpcore"))  # httpx2 too
     timed_out = isinstance(exc, openai.APITimeoutError) or (
-        transport and "Timeout" in type(exc).__name__)
+        transport and "Timeout" in type(exc).__name__
+    )
     if timed_out:
-        return TutorError(f"{where} took too long to answer: press enter to ask again, or "
-                          "choose a faster model (`learn config model …`).", kind="timeout")
+        return TutorError(
+            f"{where} took too long to answer: press enter to ask again, or "
+            "choose a faster model (`learn config model …`).",
+            kind="timeout",
+        )
     if isinstance(exc, openai.APIConnectionError) or transport:
         if mid_stream:
-            return TutorError("The connection to the AI server dropped mid-answer: press "
-                              "enter to ask again.", kind="dropped")
+            return TutorError(
+                "The connection to the AI server dropped mid-answer: press enter to ask again.",
+                kind="dropped",
+            )
         if endpoint and endpoint.source == "ollama":
             hint = "start it with `ollama serve`"
         elif endpoint and endpoint.origin:
-            hint = (f"start it, or fix the address ({endpoint.origin}): "
-                    + ("change or unset OPENAI_BASE_URL" if "OPENAI_BASE_URL" in endpoint.origin
-                       else "`learn config openai_base_url …`"))
+            hint = f"start it, or fix the address ({endpoint.origin}): " + (
+                "change or unset OPENAI_BASE_URL"
+                if "OPENAI_BASE_URL" in endpoint.origin
+                else "`learn config openai_base_url …`"
+            )
         else:
             hint = "start it, or fix the address with `learn config openai_base_url …`"
-        return TutorError(f"Can't reach the AI server at {where}: is it running? "
-                          f"{hint[0].upper()}{hint[1:]}, then press enter to ask again.",
-                          kind="network")
+        return TutorError(
+            f"Can't reach the AI server at {where}: is it running? "
+            f"{hint[0].upper()}{hint[1:]}, then press enter to ask again.",
+            kind="network",
+        )
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         detail = _server_message(exc)
         if status == 401:
-            return TutorError(f"{where} rejected the API key: set the right one with `learn "
-                              "config openai_api_key …` (or OPENAI_API_KEY).",
-                              kind="auth", status=status)
+            return TutorError(
+                f"{where} rejected the API key: set the right one with `learn "
+                "config openai_api_key …` (or OPENAI_API_KEY).",
+                kind="auth",
+                status=status,
+            )
         if status == 403:
-            return TutorError(f"{where} refused the request ({detail}): check that the key "
-                              f"may use model {model!r}.", kind="permission", status=status)
+            return TutorError(
+                f"{where} refused the request ({detail}): check that the key "
+                f"may use model {model!r}.",
+                kind="permission",
+                status=status,
+            )
         if status == 404:
-            return TutorError(f"{where} has no model {model!r}: choose one it has with `learn "
-                              "config model …` (or LEARN_MODEL), and check that "
-                              "openai_base_url ends in /v1.", kind="model", status=status)
+            return TutorError(
+                f"{where} has no model {model!r}: choose one it has with `learn "
+                "config model …` (or LEARN_MODEL), and check that "
+                "openai_base_url ends in /v1.",
+                kind="model",
+                status=status,
+            )
         if status == 429:
             retry = exc.response.headers.get("retry-after") if exc.response else None
             wait = f"wait {retry} s" if retry and retry.isdigit() else "wait a minute"
-            return TutorError(f"{where} is rate-limiting requests (or the quota is used up): "
-                              f"{wait}, then press enter to ask again.",
-                              kind="rate_limit", status=status)
+            return TutorError(
+                f"{where} is rate-limiting requests (or the quota is used up): "
+                f"{wait}, then press enter to ask again.",
+                kind="rate_limit",
+                status=status,
+            )
         if status in (400, 413, 422):
-            return TutorError(f"{where} did not accept the request ({detail}): try a "
-                              "shorter question or another model.", kind="bad_request",
-                              status=status)
+            return TutorError(
+                f"{where} did not accept the request ({detail}): try a "
+                "shorter question or another model.",
+                kind="bad_request",
+                status=status,
+            )
         if status >= 500:
-            return TutorError(f"{where} failed (HTTP {status}): press enter to ask again in "
-                              "a moment.", kind="server", status=status)
-        return TutorError(f"{where} answered HTTP {status} ({detail}).", kind="unknown",
-                          status=status)
+            return TutorError(
+                f"{where} failed (HTTP {status}): press enter to ask again in a moment.",
+                kind="server",
+                status=status,
+            )
+        return TutorError(
+            f"{where} answered HTTP {status} ({detail}).", kind="unknown", status=status
+        )
     if isinstance(exc, openai.OpenAIError):
         return TutorError(f"The AI client failed: {one_line(str(exc), 160)}", kind="unknown")
     error = from_exception(exc)
@@ -598,6 +703,7 @@ def map_error(exc: BaseException, endpoint: Endpoint | None = None, *,
 # Where the model is
 # ---------------------------------------------------------------------------
 
+
 def _origin(settings: Settings) -> str:
     """Where the AI server's address was set: the environment or the config file."""
     source = settings.sources.get("openai_base_url") if settings.sources else None
@@ -605,7 +711,7 @@ def _origin(settings: Settings) -> str:
         return "set by OPENAI_BASE_URL in the environment"
     if source == "file":
         return f"set in {settings.path or 'the config file'}"
-    return ""                       # OpenAI's own address, the default
+    return ""  # OpenAI's own address, the default
 
 
 @dataclass(frozen=True)
@@ -613,8 +719,8 @@ class Endpoint:
     base_url: str
     api_key: str = field(repr=False)
     model: str
-    source: str                     # "config" (file or environment) | "ollama"
-    origin: str = ""                # where the address was set, for error messages
+    source: str  # "config" (file or environment) | "ollama"
+    origin: str = ""  # where the address was set, for error messages
 
     def describe(self) -> str:
         where = "Ollama" if self.source == "ollama" else _where(self.base_url)
@@ -636,12 +742,17 @@ async def _load_openai() -> Any:
     return await _load("openai")
 
 
-def _client(base_url: str, api_key: str, *, timeout: float, connect_timeout: float,
-            max_retries: int):
+def _client(
+    base_url: str, api_key: str, *, timeout: float, connect_timeout: float, max_retries: int
+):
     import openai
 
-    return openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=max_retries,
-                              timeout=openai.Timeout(timeout, connect=connect_timeout))
+    return openai.AsyncOpenAI(
+        base_url=base_url,
+        api_key=api_key,
+        max_retries=max_retries,
+        timeout=openai.Timeout(timeout, connect=connect_timeout),
+    )
 
 
 async def probe_ollama(url: str = OLLAMA_URL, *, timeout: float = 0.5) -> list[str] | None:
@@ -651,12 +762,18 @@ async def probe_ollama(url: str = OLLAMA_URL, *, timeout: float = 0.5) -> list[s
         async with httpx.AsyncClient(timeout=timeout) as http:
             response = await http.get(f"{url.rstrip('/')}/api/tags")
             if response.status_code == 200:
-                return [str(m.get("name") or m.get("model")) for m in
-                        response.json().get("models") or [] if isinstance(m, Mapping)]
+                return [
+                    str(m.get("name") or m.get("model"))
+                    for m in response.json().get("models") or []
+                    if isinstance(m, Mapping)
+                ]
             response = await http.get(f"{url.rstrip('/')}/v1/models")
             if response.status_code == 200:
-                return [str(m.get("id")) for m in response.json().get("data") or []
-                        if isinstance(m, Mapping)]
+                return [
+                    str(m.get("id"))
+                    for m in response.json().get("data") or []
+                    if isinstance(m, Mapping)
+                ]
     except (httpx.HTTPError, ValueError, AttributeError):
         return None
     return None
@@ -665,6 +782,7 @@ async def probe_ollama(url: str = OLLAMA_URL, *, timeout: float = 0.5) -> list[s
 # ---------------------------------------------------------------------------
 # Server-sent events
 # ---------------------------------------------------------------------------
+
 
 async def sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
     """The `data` of each server-sent event (WHATWG rules: `data:` lines joined by
@@ -703,19 +821,19 @@ def _int(value: Any) -> int:
 # One answer
 # ---------------------------------------------------------------------------
 
+
 class Answer:
     """An answer being streamed: `async for delta in answer`, then read its figures.
 
     `aclose()` (or cancelling the task iterating it) closes the HTTP response at once."""
 
-    def __init__(self, tutor: Tutor, question: str, context: TutorContext,
-                 history: Sequence[Any]):
+    def __init__(self, tutor: Tutor, question: str, context: TutorContext, history: Sequence[Any]):
         self.tutor = tutor
         self.question = question
         self.context = context
         self.history = history
         self._parts: list[str] = []
-        self.source = "ai"              # "ai" | "course" (the offline fallback)
+        self.source = "ai"  # "ai" | "course" (the offline fallback)
         self.endpoint: Endpoint | None = None
         self.guidance = Guidance()
         self.message_type = "text"
@@ -762,8 +880,9 @@ class Answer:
                 yield piece
             return
         self.endpoint = endpoint
-        self.guidance = guidance_for(self.context, self.question,
-                                     tutor._next_rung(self.context, self.history))
+        self.guidance = guidance_for(
+            self.context, self.question, tutor._next_rung(self.context, self.history)
+        )
         # the ladder climbs only when this answer arrives in full (see _run's end)
         messages = build_messages(self.question, self.context, self.guidance, self.history)
         if self.guidance.refusal:
@@ -780,9 +899,12 @@ class Answer:
                         break
                     chunk = _json_object(data)
                     if chunk.get("error"):
-                        raise TutorError(f"{_where(endpoint.base_url)} failed mid-answer: "
-                                         f"{_server_message(chunk)} — press enter to ask "
-                                         "again.", kind="server")
+                        raise TutorError(
+                            f"{_where(endpoint.base_url)} failed mid-answer: "
+                            f"{_server_message(chunk)} — press enter to ask "
+                            "again.",
+                            kind="server",
+                        )
                     if chunk.get("usage"):
                         usage = chunk["usage"]
                     for choice in chunk.get("choices") or ():
@@ -801,14 +923,17 @@ class Answer:
                     tutor._endpoint = None
                 raise map_error(exc, endpoint, mid_stream=bool(self._parts)) from exc
         if not completed and self.finish_reason is None:
-            raise TutorError("The connection to the AI server dropped mid-answer: press enter "
-                             "to ask again.", kind="dropped")
+            raise TutorError(
+                "The connection to the AI server dropped mid-answer: press enter to ask again.",
+                kind="dropped",
+            )
         self.processing_ms = round((time.perf_counter() - started) * 1000)
         if usage is not None:
             self.prompt_tokens = _int(usage.get("prompt_tokens"))
             self.completion_tokens = _int(usage.get("completion_tokens"))
             self.tokens_used = _int(usage.get("total_tokens")) or (
-                self.prompt_tokens + self.completion_tokens)
+                self.prompt_tokens + self.completion_tokens
+            )
         else:  # the server sent no usage: estimate (~4 characters a token) and say so
             self.usage_estimated = True
             self.prompt_tokens = sum(len(m["content"]) for m in messages) // 4
@@ -826,14 +951,19 @@ class Answer:
         yield self._emit(f"{NO_MODEL_LEAD} {self.tutor.unavailable}\n\n")
         passages = await self.tutor.course_passages(self.question, self.context)
         lines = [f"### {EXCERPTS_HEADING}\n"]
-        elsewhere = bool(passages) and bool(self.context.course_id) and all(
-            p.course_id != self.context.course_id for p in passages)
+        elsewhere = (
+            bool(passages)
+            and bool(self.context.course_id)
+            and all(p.course_id != self.context.course_id for p in passages)
+        )
         if elsewhere:
             lines.append("*Nothing in this course matches; from other courses:*\n")
         if passages:
             for passage in passages:
-                lines.append(f"**{passage.title}** · {passage.course_title}\n\n"
-                             f"> {clean_excerpt(passage.excerpt)}\n")
+                lines.append(
+                    f"**{passage.title}** · {passage.course_title}\n\n"
+                    f"> {clean_excerpt(passage.excerpt)}\n"
+                )
         else:
             lines.append("No lesson matches this question; try other words.")
         yield self._emit("\n".join(lines))
@@ -847,16 +977,25 @@ class Answer:
 # The tutor
 # ---------------------------------------------------------------------------
 
+
 class Tutor:
     """Asks the model, keeps the hint ladder, logs every exchange through the API.
 
     `api` may be None (nothing is logged, no course excerpts). `settings` defaults to
     `services.config.load()`; `endpoint` skips discovery (tests, benchmarks)."""
 
-    def __init__(self, api: LearningAPI | Any | None = None, settings: Settings | None = None,
-                 *, endpoint: Endpoint | None = None, timeout: float = 60.0,
-                 connect_timeout: float = 5.0, max_retries: int = 0,
-                 ollama_url: str = OLLAMA_URL, probe_timeout: float = 0.5):
+    def __init__(
+        self,
+        api: LearningAPI | Any | None = None,
+        settings: Settings | None = None,
+        *,
+        endpoint: Endpoint | None = None,
+        timeout: float = 60.0,
+        connect_timeout: float = 5.0,
+        max_retries: int = 0,
+        ollama_url: str = OLLAMA_URL,
+        probe_timeout: float = 0.5,
+    ):
         self.api = api
         self._settings = settings
         self._endpoint = endpoint
@@ -888,8 +1027,9 @@ class Tutor:
         if settings.openai_base_url or settings.openai_api_key:
             base = (settings.openai_base_url or OPENAI_URL).rstrip("/")
             key = settings.openai_api_key or "not-needed"
-            model = settings.model or (OPENAI_DEFAULT_MODEL if base == OPENAI_URL
-                                       else await self._first_model(base, key))
+            model = settings.model or (
+                OPENAI_DEFAULT_MODEL if base == OPENAI_URL else await self._first_model(base, key)
+            )
             self._endpoint = Endpoint(base, key, model, "config", _origin(settings))
             return self._endpoint
         names = await probe_ollama(self.ollama_url, timeout=self.probe_timeout)
@@ -897,8 +1037,10 @@ class Tutor:
             self.unavailable = "No model is configured and Ollama is not running. " + SETUP_HELP
             return None
         if not names:
-            self.unavailable = ("Ollama is running but has no models: `ollama pull "
-                                "qwen2.5-coder` (or any chat model), then ask again.")
+            self.unavailable = (
+                "Ollama is running but has no models: `ollama pull "
+                "qwen2.5-coder` (or any chat model), then ask again."
+            )
             return None
         model = settings.model if settings.model in names else names[0]
         self._endpoint = Endpoint(f"{self.ollama_url.rstrip('/')}/v1", "ollama", model, "ollama")
@@ -923,38 +1065,50 @@ class Tutor:
             raise map_error(exc, Endpoint(base, key, "?", "config")) from exc
         ids = [m.id for m in page.data]
         if not ids:
-            raise TutorError(f"{_where(base)} offers no models: load one there, or set "
-                             "`learn config model …`.", kind="model")
+            raise TutorError(
+                f"{_where(base)} offers no models: load one there, or set `learn config model …`.",
+                kind="model",
+            )
         return ids[0]
 
     def _client_for(self, endpoint: Endpoint):
         key = (endpoint.base_url, endpoint.api_key)
         if key not in self._clients:
-            self._clients[key] = _client(endpoint.base_url, endpoint.api_key,
-                                         timeout=self.timeout,
-                                         connect_timeout=self.connect_timeout,
-                                         max_retries=self.max_retries)
+            self._clients[key] = _client(
+                endpoint.base_url,
+                endpoint.api_key,
+                timeout=self.timeout,
+                connect_timeout=self.connect_timeout,
+                max_retries=self.max_retries,
+            )
         return self._clients[key]
 
     def _forget_on(self, exc: BaseException) -> bool:
         """Rediscover next time when an auto-discovered server went away."""
         import openai
 
-        return (not self._fixed and self._endpoint is not None
-                and self._endpoint.source == "ollama"
-                and isinstance(exc, openai.APIConnectionError))
+        return (
+            not self._fixed
+            and self._endpoint is not None
+            and self._endpoint.source == "ollama"
+            and isinstance(exc, openai.APIConnectionError)
+        )
 
-    async def _open_stream(self, endpoint: Endpoint, messages: list[dict[str, str]],
-                           stack: contextlib.AsyncExitStack) -> Any:
+    async def _open_stream(
+        self, endpoint: Endpoint, messages: list[dict[str, str]], stack: contextlib.AsyncExitStack
+    ) -> Any:
         """POST /chat/completions with stream=True; the open response (closed by `stack`).
 
         The SSE body is decoded here rather than through the client's typed chunk
         objects: building those costs ~0.2 ms a token, most of the client's time."""
         openai = await _load_openai()
         client = self._client_for(endpoint)
-        kwargs: dict[str, Any] = {"model": endpoint.model, "messages": messages,
-                                  "stream": True,
-                                  "stream_options": {"include_usage": True}}
+        kwargs: dict[str, Any] = {
+            "model": endpoint.model,
+            "messages": messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
         completions = client.chat.completions.with_streaming_response
         try:
             try:
@@ -962,7 +1116,7 @@ class Tutor:
             except openai.BadRequestError as exc:
                 if "stream_options" not in _server_message(exc):
                     raise
-                del kwargs["stream_options"]      # an older server: no usage, then
+                del kwargs["stream_options"]  # an older server: no usage, then
                 return await stack.enter_async_context(completions.create(**kwargs))
         except Exception as exc:
             if self._forget_on(exc):
@@ -971,8 +1125,9 @@ class Tutor:
 
     # -- asking ------------------------------------------------------------------------
 
-    def ask(self, question: str, context: TutorContext | None = None,
-            history: Sequence[Any] = ()) -> Answer:
+    def ask(
+        self, question: str, context: TutorContext | None = None, history: Sequence[Any] = ()
+    ) -> Answer:
         """Stream the answer to `question`. `history`: earlier exchanges of this
         conversation (ChatEntry objects or (question, answer) pairs), oldest first."""
         question = question.strip()
@@ -1029,29 +1184,42 @@ class Tutor:
             return
         context = answer.context
         try:
-            await self.api.log_chat(answer.question[:20000], answer.text[:100000],
-                                    message_type=answer.message_type,
-                                    **context.history_args())
+            await self.api.log_chat(
+                answer.question[:20000],
+                answer.text[:100000],
+                message_type=answer.message_type,
+                **context.history_args(),
+            )
             if answer.source == "ai":
                 await self.api.log_ai_interaction(
                     context.kind,
-                    {"question": answer.question[:SUMMARY_CHARS], "context": context.kind,
-                     "course_id": context.course_id, "lesson_id": context.lesson_id,
-                     "assessment_id": context.assessment_id,
-                     "model": answer.model, "server": answer.endpoint.source
-                     if answer.endpoint else None,
-                     "mode": answer.guidance.mode, "hint_level": answer.guidance.level,
-                     "failing_tests": len(context.failing),
-                     "timer_running": context.timer_running,
-                     "messages": len(messages),
-                     "prompt_chars": sum(len(m["content"]) for m in messages)},
-                    {"answer": answer.text[:SUMMARY_CHARS], "chars": len(answer.text),
-                     "message_type": answer.message_type,
-                     "finish_reason": answer.finish_reason,
-                     "prompt_tokens": answer.prompt_tokens,
-                     "completion_tokens": answer.completion_tokens,
-                     "usage_estimated": answer.usage_estimated},
-                    tokens_used=answer.tokens_used, processing_time_ms=answer.processing_ms)
+                    {
+                        "question": answer.question[:SUMMARY_CHARS],
+                        "context": context.kind,
+                        "course_id": context.course_id,
+                        "lesson_id": context.lesson_id,
+                        "assessment_id": context.assessment_id,
+                        "model": answer.model,
+                        "server": answer.endpoint.source if answer.endpoint else None,
+                        "mode": answer.guidance.mode,
+                        "hint_level": answer.guidance.level,
+                        "failing_tests": len(context.failing),
+                        "timer_running": context.timer_running,
+                        "messages": len(messages),
+                        "prompt_chars": sum(len(m["content"]) for m in messages),
+                    },
+                    {
+                        "answer": answer.text[:SUMMARY_CHARS],
+                        "chars": len(answer.text),
+                        "message_type": answer.message_type,
+                        "finish_reason": answer.finish_reason,
+                        "prompt_tokens": answer.prompt_tokens,
+                        "completion_tokens": answer.completion_tokens,
+                        "usage_estimated": answer.usage_estimated,
+                    },
+                    tokens_used=answer.tokens_used,
+                    processing_time_ms=answer.processing_ms,
+                )
             answer.logged = True
         except Exception as exc:  # the answer stands even if the history can't be saved
             error = exc if isinstance(exc, LearnError) else from_exception(exc)

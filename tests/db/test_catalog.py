@@ -28,8 +28,10 @@ DEFINER_EXECUTABLE_BY_API_ROLES: set[str] = {
     "private.grading_overview()",
 }
 
-_NOT_FROM_EXTENSION = ("not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass"
-                       " and d.objid = p.oid and d.deptype = 'e')")
+_NOT_FROM_EXTENSION = (
+    "not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass"
+    " and d.objid = p.oid and d.deptype = 'e')"
+)
 
 
 def test_every_foreign_key_column_has_an_index_leading_with_it(db):
@@ -49,16 +51,25 @@ def test_every_foreign_key_column_has_an_index_leading_with_it(db):
 
 
 def test_foreign_key_index_test_sees_the_foreign_keys(db):
-    assert db.su_one("select count(*) from pg_constraint c join pg_namespace n"
-                     " on n.oid = c.connamespace where c.contype = 'f'"
-                     " and n.nspname = 'public'") >= 25
+    assert (
+        db.su_one(
+            "select count(*) from pg_constraint c join pg_namespace n"
+            " on n.oid = c.connamespace where c.contype = 'f'"
+            " and n.nspname = 'public'"
+        )
+        >= 25
+    )
 
 
 def test_audit_log_policy_columns_are_indexed(db):
-    leading = {r["col"] for r in db.su(
-        "select a.attname as col from pg_index i join pg_attribute a"
-        " on a.attrelid = i.indrelid and a.attnum = i.indkey[0]"
-        " where i.indrelid = 'public.audit_log'::regclass")}
+    leading = {
+        r["col"]
+        for r in db.su(
+            "select a.attname as col from pg_index i join pg_attribute a"
+            " on a.attrelid = i.indrelid and a.attnum = i.indkey[0]"
+            " where i.indrelid = 'public.audit_log'::regclass"
+        )
+    }
     assert {"subject_user_id", "course_author_id"} <= leading
 
 
@@ -81,8 +92,7 @@ def test_security_definer_functions_live_in_private(db):
 
 
 def test_security_definer_functions_pin_an_empty_search_path(db):
-    assert [f["fn"] for f in _definers(db)
-            if 'search_path=""' not in (f["proconfig"] or [])] == []
+    assert [f["fn"] for f in _definers(db) if 'search_path=""' not in (f["proconfig"] or [])] == []
 
 
 def test_security_definer_functions_are_not_executable_by_anon_or_authenticated(db):
@@ -91,24 +101,32 @@ def test_security_definer_functions_are_not_executable_by_anon_or_authenticated(
 
 
 def test_functions_in_public_are_security_invoker(db):
-    assert db.su(f"""
+    assert (
+        db.su(f"""
         select p.oid::regprocedure::text as fn from pg_proc p
         join pg_namespace n on n.oid = p.pronamespace
-        where n.nspname = 'public' and p.prosecdef and {_NOT_FROM_EXTENSION}""") == []
+        where n.nspname = 'public' and p.prosecdef and {_NOT_FROM_EXTENSION}""")
+        == []
+    )
 
 
 def test_every_function_in_private_and_public_pins_its_search_path(db):
-    assert db.su(f"""
+    assert (
+        db.su(f"""
         select p.oid::regprocedure::text as fn from pg_proc p
         join pg_namespace n on n.oid = p.pronamespace
         where n.nspname in ('public', 'private') and {_NOT_FROM_EXTENSION}
           and not exists (select 1 from unnest(p.proconfig) c
-                          where c like 'search_path=%%')""") == []
+                          where c like 'search_path=%%')""")
+        == []
+    )
 
 
 def _policies(db):
-    return db.su("select tablename, policyname, cmd, roles::text[] as roles, qual, with_check"
-                 " from pg_policies where schemaname = 'public'")
+    return db.su(
+        "select tablename, policyname, cmd, roles::text[] as roles, qual, with_check"
+        " from pg_policies where schemaname = 'public'"
+    )
 
 
 def test_every_policy_reads_auth_uid_through_a_select(db):
@@ -122,8 +140,13 @@ def test_every_policy_reads_auth_uid_through_a_select(db):
 
 
 def test_policies_use_auth_uid(db):
-    assert sum("SELECT auth.uid() AS uid" in (p["qual"] or "") + (p["with_check"] or "")
-               for p in _policies(db)) >= 20
+    assert (
+        sum(
+            "SELECT auth.uid() AS uid" in (p["qual"] or "") + (p["with_check"] or "")
+            for p in _policies(db)
+        )
+        >= 20
+    )
 
 
 def test_every_policy_names_its_roles(db):
@@ -131,10 +154,15 @@ def test_every_policy_names_its_roles(db):
 
 
 def test_no_write_policy_is_unconditionally_true(db):
-    assert [p["policyname"] for p in _policies(db)
-            if p["cmd"] != "SELECT"
-            and ((p["qual"] or "").strip("() ") == "true"
-                 or (p["with_check"] or "").strip("() ") == "true")] == []
+    assert [
+        p["policyname"]
+        for p in _policies(db)
+        if p["cmd"] != "SELECT"
+        and (
+            (p["qual"] or "").strip("() ") == "true"
+            or (p["with_check"] or "").strip("() ") == "true"
+        )
+    ] == []
 
 
 def test_one_permissive_policy_per_table_role_and_action(db):
@@ -147,22 +175,34 @@ def test_one_permissive_policy_per_table_role_and_action(db):
 
 
 def test_anon_cannot_write_any_table(db):
-    assert db.su("""
+    assert (
+        db.su("""
         select table_name, privilege_type from information_schema.role_table_grants
         where grantee = 'anon' and table_schema = 'public' and privilege_type <> 'SELECT'
         union
         select table_name, privilege_type from information_schema.column_privileges
         where grantee = 'anon' and table_schema = 'public' and privilege_type <> 'SELECT'
-        """) == []
+        """)
+        == []
+    )
 
 
 def test_only_content_tables_have_policies_that_let_anon_read(db):
-    tables = {r["tablename"] for r in db.su(
-        "select tablename from pg_policies where schemaname = 'public'"
-        " and cmd in ('SELECT', 'ALL') and roles && array['anon', 'public']::name[]")}
+    tables = {
+        r["tablename"]
+        for r in db.su(
+            "select tablename from pg_policies where schemaname = 'public'"
+            " and cmd in ('SELECT', 'ALL') and roles && array['anon', 'public']::name[]"
+        )
+    }
     assert tables == {"courses", "lessons", "assessments", "course_stats"}
 
 
 def test_no_extension_lives_in_public(db):
-    assert db.su("select extname from pg_extension e join pg_namespace n"
-                 " on n.oid = e.extnamespace where n.nspname = 'public'") == []
+    assert (
+        db.su(
+            "select extname from pg_extension e join pg_namespace n"
+            " on n.oid = e.extnamespace where n.nspname = 'public'"
+        )
+        == []
+    )

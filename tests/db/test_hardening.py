@@ -38,14 +38,21 @@ def _error(db, uid, sql, params=None) -> psycopg.Error:
 
 
 def _publish(db, uid, course: dict, draft: bool = False) -> dict:
-    return run(db, uid, "select public.publish_course(%s::jsonb, %s) as r",
-               (json.dumps(course), draft))[0]["r"]
+    return run(
+        db, uid, "select public.publish_course(%s::jsonb, %s) as r", (json.dumps(course), draft)
+    )[0]["r"]
 
 
 def _course_payload(slug: str, title: str = "A course", lessons: int = 1, **extra) -> dict:
-    return {"slug": slug, "title": title, **extra,
-            "lessons": [{"slug": f"l{i}", "title": f"Lesson {i}", "content": "Text.",
-                         "order_index": i} for i in range(lessons)]}
+    return {
+        "slug": slug,
+        "title": title,
+        **extra,
+        "lessons": [
+            {"slug": f"l{i}", "title": f"Lesson {i}", "content": "Text.", "order_index": i}
+            for i in range(lessons)
+        ],
+    }
 
 
 # -- §1 control characters in author-facing text -------------------------------------------
@@ -53,44 +60,80 @@ def _course_payload(slug: str, title: str = "A course", lessons: int = 1, **extr
 
 def test_publishing_a_course_title_with_an_escape_sequence_is_refused(db):
     author = db.new_user(None, {})
-    err = _error(db, author, "select public.publish_course(%s::jsonb)",
-                 (json.dumps(_course_payload("esc-title", "Evil \x1b]2;pwned\x07 course")),))
+    err = _error(
+        db,
+        author,
+        "select public.publish_course(%s::jsonb)",
+        (json.dumps(_course_payload("esc-title", "Evil \x1b]2;pwned\x07 course")),),
+    )
     assert err.sqlstate == INVALID
 
 
 def test_the_control_character_error_names_the_column_and_the_character(db):
     author = db.new_user(None, {})
-    err = _error(db, author, "select public.publish_course(%s::jsonb)",
-                 (json.dumps(_course_payload("esc-title-2", "Evil \x1b[31m")),))
+    err = _error(
+        db,
+        author,
+        "select public.publish_course(%s::jsonb)",
+        (json.dumps(_course_payload("esc-title-2", "Evil \x1b[31m")),),
+    )
     assert "courses.title" in str(err) and "U+001B" in str(err)
 
 
 def test_lesson_content_with_bel_is_refused(db):
     author = db.new_user(None, {})
     course = make_course(db, author, lessons=1)
-    assert sqlstate(db, author, "update lessons set content = 'Ring \x07 ring' where id = %s",
-                    (course.lessons[0],)) == INVALID
+    assert (
+        sqlstate(
+            db,
+            author,
+            "update lessons set content = 'Ring \x07 ring' where id = %s",
+            (course.lessons[0],),
+        )
+        == INVALID
+    )
 
 
 def test_lesson_key_points_with_a_csi_are_refused(db):
     author = db.new_user(None, {})
     course = make_course(db, author, lessons=1)
-    assert sqlstate(db, author, "update lessons set key_points = array['ok', 'bad \x9b2J']"
-                                " where id = %s", (course.lessons[0],)) == INVALID
+    assert (
+        sqlstate(
+            db,
+            author,
+            "update lessons set key_points = array['ok', 'bad \x9b2J'] where id = %s",
+            (course.lessons[0],),
+        )
+        == INVALID
+    )
 
 
 def test_assessment_instructions_with_a_c1_csi_are_refused(db):
     author = db.new_user(None, {})
     course = make_course(db, author, lessons=1)
     assessment = make_assessment(db, author, course.id)
-    assert sqlstate(db, author, "update assessments set instructions = 'Clear \x9b2J'"
-                                " where id = %s", (assessment,)) == INVALID
+    assert (
+        sqlstate(
+            db,
+            author,
+            "update assessments set instructions = 'Clear \x9b2J' where id = %s",
+            (assessment,),
+        )
+        == INVALID
+    )
 
 
 def test_profile_name_with_del_is_refused(db):
     learner = db.new_user(None, {})
-    assert sqlstate(db, learner, "select public.update_profile(%s::jsonb)",
-                    (json.dumps({"full_name": "Ada\x7f\x7f\x7fEve"}),)) == INVALID
+    assert (
+        sqlstate(
+            db,
+            learner,
+            "select public.update_profile(%s::jsonb)",
+            (json.dumps({"full_name": "Ada\x7f\x7f\x7fEve"}),),
+        )
+        == INVALID
+    )
 
 
 def test_notification_text_with_an_escape_is_refused_even_for_the_database(db):
@@ -102,21 +145,36 @@ def test_notification_text_with_an_escape_is_refused_even_for_the_database(db):
 def test_feedback_an_author_reads_with_an_escape_is_refused(db):
     author, learner = db.new_user(None, {}), db.new_user(None, {})
     course = make_course(db, author, lessons=1)
-    assert sqlstate(db, learner, "select public.submit_feedback(4, %s, 'course_rating', %s)",
-                    ("Great \x1b]52;c;ZXZpbA==\x07", course.id)) == INVALID
+    assert (
+        sqlstate(
+            db,
+            learner,
+            "select public.submit_feedback(4, %s, 'course_rating', %s)",
+            ("Great \x1b]52;c;ZXZpbA==\x07", course.id),
+        )
+        == INVALID
+    )
 
 
 def test_newline_and_tab_stay_allowed_in_lesson_content(db):
     author = db.new_user(None, {})
     course = make_course(db, author, lessons=1)
-    assert sqlstate(db, author, "update lessons set content = E'Line 1\\n\\tindented'"
-                                " where id = %s", (course.lessons[0],)) is None
+    assert (
+        sqlstate(
+            db,
+            author,
+            "update lessons set content = E'Line 1\\n\\tindented' where id = %s",
+            (course.lessons[0],),
+        )
+        is None
+    )
 
 
 def test_signup_name_with_control_characters_is_cleaned_not_refused(db):
     learner = db.new_user(None, {"full_name": "Ada\x1b[31m Lovelace"})
-    assert db.su_one("select full_name from profiles where id = %s", (learner,)) \
-        == "Ada[31m Lovelace"
+    assert (
+        db.su_one("select full_name from profiles where id = %s", (learner,)) == "Ada[31m Lovelace"
+    )
 
 
 # -- §2 streaks built in one sitting ------------------------------------------------------------
@@ -134,8 +192,12 @@ def _set_tz(db, uid, tz: str) -> None:
 
 
 def _fail_attempt(db, uid, assessment, occurred_at: str | None = None) -> None:
-    run(db, uid, "select public.submit_attempt(%s, 'x', %s, null, null, null, %s::timestamptz)",
-        (assessment, result_json(0, 1), occurred_at))
+    run(
+        db,
+        uid,
+        "select public.submit_attempt(%s, 'x', %s, null, null, null, %s::timestamptz)",
+        (assessment, result_json(0, 1), occurred_at),
+    )
 
 
 def _ago(db, hours: float) -> str:
@@ -144,15 +206,24 @@ def _ago(db, hours: float) -> str:
 
 def _streak_and_keys(db, uid) -> tuple[int, set[str]]:
     current = db.su_one("select current_streak from user_streaks where user_id = %s", (uid,))
-    keys = {r["achievement_key"] for r in db.su(
-        "select achievement_key from achievements where user_id = %s", (uid,))}
+    keys = {
+        r["achievement_key"]
+        for r in db.su("select achievement_key from achievements where user_id = %s", (uid,))
+    }
     return current, keys
 
 
 def test_a_posix_time_zone_with_a_huge_offset_is_refused(db):
     learner = db.new_user(None, {})
-    assert sqlstate(db, learner, "select public.update_profile(%s::jsonb)",
-                    (json.dumps({"timezone": "XXX+167"}),)) == INVALID
+    assert (
+        sqlstate(
+            db,
+            learner,
+            "select public.update_profile(%s::jsonb)",
+            (json.dumps({"timezone": "XXX+167"}),),
+        )
+        == INVALID
+    )
 
 
 def test_an_iana_time_zone_is_accepted(db):
@@ -187,8 +258,7 @@ def test_moving_midnight_between_back_dated_moments_adds_no_day(db, quiz):
     """The strongest sitting: every hour of the 48-hour window, the time zone is picked
     so that local midnight falls just before the moment claimed."""
     learner = db.new_user(None, {})
-    zones = [f"Etc/GMT{'+' if h > 0 else '-'}{abs(h)}" if h else "UTC"
-             for h in range(-14, 13)]
+    zones = [f"Etc/GMT{'+' if h > 0 else '-'}{abs(h)}" if h else "UTC" for h in range(-14, 13)]
     previous = None
     for hours_ago in range(48, -1, -1):
         at = _ago(db, hours_ago)
@@ -197,7 +267,8 @@ def test_moving_midnight_between_back_dated_moments_adds_no_day(db, quiz):
                 "select z from unnest(%s::text[]) z"
                 " where (%s::timestamptz at time zone z)::date"
                 "     = (%s::timestamptz at time zone z)::date + 1 limit 1",
-                (zones, at, previous))
+                (zones, at, previous),
+            )
             if zone:
                 _set_tz(db, learner, zone)
         _fail_attempt(db, learner, quiz, at)
@@ -229,28 +300,38 @@ def taught(db):
         complete_lesson(db, uid, course, course.lessons[0])
         if i == 0:
             submit_attempt(db, uid, quiz, 1, 4)
-            run(db, uid, "select public.submit_feedback(2, null, 'course_rating', %s)",
-                (course.id,))
+            run(
+                db, uid, "select public.submit_feedback(2, null, 'course_rating', %s)", (course.id,)
+            )
     return {"author": author, "course": course, "quiz": quiz, "learners": learners}
 
 
 def test_author_cannot_read_learner_ids_and_scores_from_the_audit_log(db, taught):
-    rows = run(db, taught["author"],
-               "select actor_id, subject_user_id, action, new_data from public.audit_log"
-               " where course_author_id = auth.uid() and subject_user_id is not null")
+    rows = run(
+        db,
+        taught["author"],
+        "select actor_id, subject_user_id, action, new_data from public.audit_log"
+        " where course_author_id = auth.uid() and subject_user_id is not null",
+    )
     assert rows == []
 
 
 def _analytics(db, taught) -> dict:
-    return run(db, taught["author"], "select public.course_analytics(%s) as a",
-               (taught["course"].id,))[0]["a"]
+    return run(
+        db, taught["author"], "select public.course_analytics(%s) as a", (taught["course"].id,)
+    )[0]["a"]
 
 
 def test_analytics_withhold_an_average_score_of_one_learner(db, taught):
-    quiz = next(a for a in _analytics(db, taught)["assessments"]
-                if a["assessment_id"] == taught["quiz"])
-    assert (quiz["learners"], quiz["average_score"], quiz["pass_rate"], quiz["withheld"]) \
-        == (1, None, None, True)
+    quiz = next(
+        a for a in _analytics(db, taught)["assessments"] if a["assessment_id"] == taught["quiz"]
+    )
+    assert (quiz["learners"], quiz["average_score"], quiz["pass_rate"], quiz["withheld"]) == (
+        1,
+        None,
+        None,
+        True,
+    )
 
 
 def test_analytics_withhold_a_rating_average_of_one_learner(db, taught):
@@ -266,8 +347,9 @@ def test_analytics_show_figures_that_three_learners_stand_behind(db, taught):
 def test_analytics_show_an_average_score_of_three_learners(db, taught):
     for uid in taught["learners"][1:]:
         submit_attempt(db, uid, taught["quiz"], 4, 4)
-    quiz = next(a for a in _analytics(db, taught)["assessments"]
-                if a["assessment_id"] == taught["quiz"])
+    quiz = next(
+        a for a in _analytics(db, taught)["assessments"] if a["assessment_id"] == taught["quiz"]
+    )
     assert (quiz["learners"], quiz["average_score"]) == (3, 75.0)
 
 
@@ -276,8 +358,12 @@ def test_the_public_rating_average_shows_from_three_ratings(db):
     course = make_course(db, author, lessons=1)
     averages = []
     for rating in (5, 1, 3):
-        run(db, db.new_user(None, {}), "select public.submit_feedback(%s, null,"
-                                       " 'course_rating', %s)", (rating, course.id))
+        run(
+            db,
+            db.new_user(None, {}),
+            "select public.submit_feedback(%s, null, 'course_rating', %s)",
+            (rating, course.id),
+        )
         detail = run(db, None, "select public.course_detail(%s) as d", (course.id,))[0]["d"]
         averages.append(detail["course"]["rating_avg"])
     assert averages == [None, None, 3.0]
@@ -289,17 +375,28 @@ def test_the_public_rating_average_shows_from_three_ratings(db):
 def test_direct_insert_of_ten_million_seconds_is_refused(db):
     author, learner = db.new_user(None, {}), db.new_user(None, {})
     course = make_course(db, author, lessons=1)
-    assert sqlstate(db, learner, "insert into public.user_progress (lesson_id, course_id,"
-                                 " time_spent) values (%s, %s, 10000000)",
-                    (course.lessons[0], course.id)) == INVALID
+    assert (
+        sqlstate(
+            db,
+            learner,
+            "insert into public.user_progress (lesson_id, course_id,"
+            " time_spent) values (%s, %s, 10000000)",
+            (course.lessons[0], course.id),
+        )
+        == INVALID
+    )
 
 
 def test_direct_update_adds_at_most_a_day(db):
     author, learner = db.new_user(None, {}), db.new_user(None, {})
     course = make_course(db, author, lessons=1)
     complete_lesson(db, learner, course, course.lessons[0], time_spent=60)
-    assert sqlstate(db, learner, "update user_progress set time_spent = 10000000"
-                                 " where user_id = auth.uid()") == INVALID
+    assert (
+        sqlstate(
+            db, learner, "update user_progress set time_spent = 10000000 where user_id = auth.uid()"
+        )
+        == INVALID
+    )
 
 
 def test_no_learner_is_credited_more_than_a_day_of_study_on_one_day(db):
@@ -307,9 +404,14 @@ def test_no_learner_is_credited_more_than_a_day_of_study_on_one_day(db):
     course = make_course(db, author, lessons=3)
     for lesson in course.lessons:
         run(db, learner, "select public.record_lesson_progress(%s, 86400)", (lesson,))
-    assert db.su_one("select max(s) from (select sum(session_duration) as s"
-                     " from learning_analytics where user_id = %s group by session_date) d",
-                     (learner,)) == 86400
+    assert (
+        db.su_one(
+            "select max(s) from (select sum(session_duration) as s"
+            " from learning_analytics where user_id = %s group by session_date) d",
+            (learner,),
+        )
+        == 86400
+    )
 
 
 # -- §5 deleting a course keeps learners' history ----------------------------------------------
@@ -328,73 +430,101 @@ def taken(db):
 
 
 def _history(db, uid) -> tuple:
-    return tuple(db.su_one(f"select count(*) from {t} where user_id = %s", (uid,))
-                 for t in ("course_enrollments", "user_progress", "assessment_attempts",
-                           "user_feedback", "learning_analytics"))
+    return tuple(
+        db.su_one(f"select count(*) from {t} where user_id = %s", (uid,))
+        for t in (
+            "course_enrollments",
+            "user_progress",
+            "assessment_attempts",
+            "user_feedback",
+            "learning_analytics",
+        )
+    )
 
 
 def test_deleting_a_course_with_learners_archives_it_and_keeps_their_history(db, taken):
     before = _history(db, taken["learner"])
-    deleted = run(db, taken["author"], "delete from public.courses where id = %s",
-                  (taken["course"].id,))
-    row = db.su("select is_published, archived_at is not null as archived from courses"
-                " where id = %s", (taken["course"].id,))
-    assert (deleted, row, _history(db, taken["learner"])) \
-        == (0, [{"is_published": False, "archived": True}], before)
+    deleted = run(
+        db, taken["author"], "delete from public.courses where id = %s", (taken["course"].id,)
+    )
+    row = db.su(
+        "select is_published, archived_at is not null as archived from courses where id = %s",
+        (taken["course"].id,),
+    )
+    assert (deleted, row, _history(db, taken["learner"])) == (
+        0,
+        [{"is_published": False, "archived": True}],
+        before,
+    )
     assert all(before)
 
 
 def test_an_archived_course_is_hidden_from_the_catalog(db, taken):
     run(db, taken["author"], "delete from courses where id = %s", (taken["course"].id,))
     other = db.new_user(None, {})
-    ids = {c["id"] for uid in (None, other, taken["learner"])
-           for c in run(db, uid, "select public.catalog() as c")[0]["c"]["courses"]}
+    ids = {
+        c["id"]
+        for uid in (None, other, taken["learner"])
+        for c in run(db, uid, "select public.catalog() as c")[0]["c"]["courses"]
+    }
     assert taken["course"].id not in ids
 
 
 def test_an_archived_course_stays_readable_by_its_learners(db, taken):
     run(db, taken["author"], "delete from courses where id = %s", (taken["course"].id,))
-    detail = run(db, taken["learner"], "select public.course_detail(%s) as d",
-                 (taken["course"].id,))[0]["d"]
-    lesson = run(db, taken["learner"], "select public.lesson_detail(%s) as d",
-                 (taken["course"].lessons[0],))[0]["d"]
-    assert (detail["course"]["archived"], len(detail["lessons"]), len(detail["assessments"]),
-            lesson["progress"]["completed"]) == (True, 2, 1, True)
+    detail = run(
+        db, taken["learner"], "select public.course_detail(%s) as d", (taken["course"].id,)
+    )[0]["d"]
+    lesson = run(
+        db, taken["learner"], "select public.lesson_detail(%s) as d", (taken["course"].lessons[0],)
+    )[0]["d"]
+    assert (
+        detail["course"]["archived"],
+        len(detail["lessons"]),
+        len(detail["assessments"]),
+        lesson["progress"]["completed"],
+    ) == (True, 2, 1, True)
 
 
 def test_an_archived_course_is_not_readable_by_anybody_else(db, taken):
     run(db, taken["author"], "delete from courses where id = %s", (taken["course"].id,))
-    assert sqlstate(db, db.new_user(None, {}), "select public.course_detail(%s)",
-                    (taken["course"].id,)) == "P0002"
+    assert (
+        sqlstate(
+            db, db.new_user(None, {}), "select public.course_detail(%s)", (taken["course"].id,)
+        )
+        == "P0002"
+    )
 
 
 def test_deleting_a_course_nobody_took_deletes_it(db):
     author = db.new_user(None, {})
     course = make_course(db, author, lessons=2)
-    complete_lesson(db, author, course, course.lessons[0])     # the author's own trial
+    complete_lesson(db, author, course, course.lessons[0])  # the author's own trial
     assert run(db, author, "delete from courses where id = %s", (course.id,)) == 1
 
 
 def test_deleting_a_lesson_with_learner_progress_unpublishes_it(db, taken):
     lesson = taken["course"].lessons[0]
     assert run(db, taken["author"], "delete from lessons where id = %s", (lesson,)) == 0
-    assert db.su("select is_published from lessons where id = %s", (lesson,)) \
-        == [{"is_published": False}]
+    assert db.su("select is_published from lessons where id = %s", (lesson,)) == [
+        {"is_published": False}
+    ]
 
 
 def test_deleting_an_assessment_with_attempts_unpublishes_it(db, taken):
-    assert run(db, taken["author"], "delete from assessments where id = %s",
-               (taken["quiz"],)) == 0
-    assert db.su_one("select count(*) from assessment_attempts where assessment_id = %s",
-                     (taken["quiz"],)) == 1
+    assert run(db, taken["author"], "delete from assessments where id = %s", (taken["quiz"],)) == 0
+    assert (
+        db.su_one(
+            "select count(*) from assessment_attempts where assessment_id = %s", (taken["quiz"],)
+        )
+        == 1
+    )
 
 
 def test_publishing_an_archived_course_again_brings_it_back(db, taken):
     run(db, taken["author"], "delete from courses where id = %s", (taken["course"].id,))
-    run(db, taken["author"], "select public.set_course_published(%s, true)",
-        (taken["course"].id,))
-    assert db.su_one("select archived_at from courses where id = %s",
-                     (taken["course"].id,)) is None
+    run(db, taken["author"], "select public.set_course_published(%s, true)", (taken["course"].id,))
+    assert db.su_one("select archived_at from courses where id = %s", (taken["course"].id,)) is None
 
 
 # -- §6 slugs: no squatting, no oracle ---------------------------------------------------------
@@ -437,7 +567,8 @@ def test_course_detail_by_a_slug_several_authors_publish_asks_for_the_id(db):
 SUPABASE_DEFAULT_PRIVILEGES = "".join(
     f"alter default privileges in schema public grant all on {kind}"
     " to anon, authenticated, service_role;"
-    for kind in ("tables", "functions", "sequences"))
+    for kind in ("tables", "functions", "sequences")
+)
 
 
 @pytest.fixture(scope="module")
@@ -475,7 +606,8 @@ def test_no_sequence_in_public_is_usable_by_the_api_roles(supabase_defaults_db):
             " cross join (values ('anon'), ('authenticated')) r (rolname)"
             " where n.nspname = 'public' and c.relkind = 'S'"
             "   and (has_sequence_privilege(r.rolname, c.oid, 'usage')"
-            "        or has_sequence_privilege(r.rolname, c.oid, 'update'))").fetchall()
+            "        or has_sequence_privilege(r.rolname, c.oid, 'update'))"
+        ).fetchall()
     assert granted == []
 
 
@@ -484,14 +616,27 @@ def test_learner_cannot_rewrite_a_stored_event_result(db):
     course = make_course(db, author, lessons=1)
     event = str(uuid.uuid4())
     run(db, learner, "select public.enroll(%s, %s)", (course.id, event))
-    assert sqlstate(db, learner, "update public.applied_events set result = '{\"forged\": 1}'"
-                                 " where event_id = %s", (event,)) == "42501"
+    assert (
+        sqlstate(
+            db,
+            learner,
+            "update public.applied_events set result = '{\"forged\": 1}' where event_id = %s",
+            (event,),
+        )
+        == "42501"
+    )
 
 
 def test_learner_cannot_pre_claim_an_event_id(db):
     learner = db.new_user(None, {})
-    assert sqlstate(db, learner, "insert into public.applied_events (event_id, fn)"
-                                 " values (gen_random_uuid(), 'enroll')") == "42501"
+    assert (
+        sqlstate(
+            db,
+            learner,
+            "insert into public.applied_events (event_id, fn) values (gen_random_uuid(), 'enroll')",
+        )
+        == "42501"
+    )
 
 
 def test_republishing_a_smaller_course_completes_nobody(db):
@@ -503,8 +648,10 @@ def test_republishing_a_smaller_course_completes_nobody(db):
     run(db, learner, "select public.record_lesson_progress(%s, 30, null, true)", (first,))
     _publish(db, author, _course_payload("shrinking", "VISIT evil.example NOW", lessons=1))
     status = db.su_one("select status from course_enrollments where user_id = %s", (learner,))
-    completions = db.su_one("select count(*) from achievements where user_id = %s"
-                            " and type = 'course_completed'", (learner,))
+    completions = db.su_one(
+        "select count(*) from achievements where user_id = %s and type = 'course_completed'",
+        (learner,),
+    )
     assert (status, completions) == ("active", 0)
 
 
@@ -514,8 +661,10 @@ def _complete_course(db, learner, lessons: int) -> int:
     enroll(db, learner, course.id)
     for lesson in course.lessons:
         complete_lesson(db, learner, course, lesson)
-    return db.su_one("select points from achievements where user_id = %s"
-                     " and achievement_key = %s", (learner, f"course_completed:{course.id}"))
+    return db.su_one(
+        "select points from achievements where user_id = %s and achievement_key = %s",
+        (learner, f"course_completed:{course.id}"),
+    )
 
 
 def test_completing_a_one_lesson_course_earns_ten_points(db):
@@ -536,16 +685,23 @@ def test_last_accessed_in_the_year_2999_is_refused(db):
     author, learner = db.new_user(None, {}), db.new_user(None, {})
     course = make_course(db, author, lessons=1)
     enroll(db, learner, course.id)
-    assert sqlstate(db, learner, "update course_enrollments set last_accessed = '2999-01-01'"
-                                 " where user_id = auth.uid()") == INVALID
+    assert (
+        sqlstate(
+            db,
+            learner,
+            "update course_enrollments set last_accessed = '2999-01-01' where user_id = auth.uid()",
+        )
+        == INVALID
+    )
 
 
 def test_a_published_assessment_on_an_unpublished_lesson_is_not_public(db):
     author = db.new_user(None, {})
     course = make_course(db, author, lessons=1, draft_lessons=1)
     quiz = make_assessment(db, author, course.id, lesson_id=course.draft_lessons[0])
-    assert run(db, None, "select count(*) as n from assessments where id = %s",
-               (quiz,))[0]["n"] == 0
+    assert (
+        run(db, None, "select count(*) as n from assessments where id = %s", (quiz,))[0]["n"] == 0
+    )
 
 
 # -- §8 quotas ------------------------------------------------------------------------------------
@@ -553,16 +709,27 @@ def test_a_published_assessment_on_an_unpublished_lesson_is_not_public(db):
 
 def test_one_request_storing_200_rows_of_99kb_of_ai_usage_is_refused(db):
     learner = db.new_user(None, {})
-    err = _error(db, learner, "insert into ai_interactions (interaction_type, input_data)"
-                              " select 'chat', jsonb_build_object('x', repeat('x', 99000))"
-                              " from generate_series(1, 200)")
+    err = _error(
+        db,
+        learner,
+        "insert into ai_interactions (interaction_type, input_data)"
+        " select 'chat', jsonb_build_object('x', repeat('x', 99000))"
+        " from generate_series(1, 200)",
+    )
     assert err.sqlstate == LIMIT and "64 kB" in str(err)
 
 
 def test_log_ai_interaction_refuses_a_99kb_record(db):
     learner = db.new_user(None, {})
-    assert sqlstate(db, learner, "select public.log_ai_interaction('chat', %s)",
-                    (Jsonb({"x": "x" * 99_000}),)) == LIMIT
+    assert (
+        sqlstate(
+            db,
+            learner,
+            "select public.log_ai_interaction('chat', %s)",
+            (Jsonb({"x": "x" * 99_000}),),
+        )
+        == LIMIT
+    )
 
 
 def test_a_chat_message_over_64kb_is_refused(db):
@@ -572,27 +739,48 @@ def test_a_chat_message_over_64kb_is_refused(db):
 
 def test_ai_usage_beyond_8mb_an_hour_is_refused(db):
     learner = db.new_user(None, {})
-    err = _error(db, learner, "insert into ai_interactions (interaction_type, input_data)"
-                              " select 'chat', jsonb_build_object('x', repeat('x', 60000))"
-                              " from generate_series(1, 200)")
+    err = _error(
+        db,
+        learner,
+        "insert into ai_interactions (interaction_type, input_data)"
+        " select 'chat', jsonb_build_object('x', repeat('x', 60000))"
+        " from generate_series(1, 200)",
+    )
     assert err.sqlstate == LIMIT and "8 MB" in str(err) and "an hour" in str(err)
 
 
 def test_deleting_chat_history_does_not_refill_the_hourly_allowance(db):
     learner = db.new_user(None, {})
-    run(db, learner, "insert into chat_history (question, answer)"
-                     " select 'q', repeat('a', 60000) from generate_series(1, 60)")
+    run(
+        db,
+        learner,
+        "insert into chat_history (question, answer)"
+        " select 'q', repeat('a', 60000) from generate_series(1, 60)",
+    )
     run(db, learner, "delete from chat_history where user_id = auth.uid()")
-    assert sqlstate(db, learner, "insert into chat_history (question, answer)"
-                                 " select 'q', repeat('a', 60000) from generate_series(1, 20)") \
+    assert (
+        sqlstate(
+            db,
+            learner,
+            "insert into chat_history (question, answer)"
+            " select 'q', repeat('a', 60000) from generate_series(1, 20)",
+        )
         == LIMIT
+    )
 
 
 def test_a_tutor_conversation_of_a_real_learner_fits(db):
     learner = db.new_user(None, {})
-    assert sqlstate(db, learner, "insert into chat_history (question, answer)"
-                                 " select 'How do lists work?', repeat('a', 8000)"
-                                 " from generate_series(1, 100)") is None
+    assert (
+        sqlstate(
+            db,
+            learner,
+            "insert into chat_history (question, answer)"
+            " select 'How do lists work?', repeat('a', 8000)"
+            " from generate_series(1, 100)",
+        )
+        is None
+    )
 
 
 def test_toggling_enrollment_status_is_rate_limited(db):
@@ -600,24 +788,34 @@ def test_toggling_enrollment_status_is_rate_limited(db):
     course = make_course(db, author, lessons=1)
     enroll(db, learner, course.id)
     for i in range(60):
-        run(db, learner, "select public.set_enrollment_status(%s, %s)",
-            (course.id, "paused" if i % 2 == 0 else "active"))
+        run(
+            db,
+            learner,
+            "select public.set_enrollment_status(%s, %s)",
+            (course.id, "paused" if i % 2 == 0 else "active"),
+        )
     err = _error(db, learner, "select public.set_enrollment_status(%s, 'dropped')", (course.id,))
     assert err.sqlstate == LIMIT and "enrollment status changes" in str(err)
 
 
 def test_publishing_a_course_of_501_lessons_is_refused(db):
     author = db.new_user(None, {})
-    err = _error(db, author, "select public.publish_course(%s::jsonb)",
-                 (json.dumps(_course_payload("too-long", lessons=501)),))
+    err = _error(
+        db,
+        author,
+        "select public.publish_course(%s::jsonb)",
+        (json.dumps(_course_payload("too-long", lessons=501)),),
+    )
     assert err.sqlstate == LIMIT and "500 lessons" in str(err)
 
 
 def test_publishing_a_course_of_more_than_10mb_is_refused(db):
     author = db.new_user(None, {})
     course = _course_payload("too-big", lessons=0)
-    course["lessons"] = [{"slug": f"l{i}", "title": "Big", "content": "x" * 190_000,
-                          "order_index": i} for i in range(60)]
+    course["lessons"] = [
+        {"slug": f"l{i}", "title": "Big", "content": "x" * 190_000, "order_index": i}
+        for i in range(60)
+    ]
     err = _error(db, author, "select public.publish_course(%s::jsonb)", (json.dumps(course),))
     assert err.sqlstate == LIMIT and "10 MB" in str(err)
 
@@ -625,15 +823,27 @@ def test_publishing_a_course_of_more_than_10mb_is_refused(db):
 def test_inserting_lessons_directly_beyond_500_is_refused(db):
     author = db.new_user(None, {})
     course = make_course(db, author, lessons=0)
-    assert sqlstate(db, author, "insert into lessons (course_id, title, order_index)"
-                                " select %s, 'L' || g, g from generate_series(1, 501) g",
-                    (course.id,)) == LIMIT
+    assert (
+        sqlstate(
+            db,
+            author,
+            "insert into lessons (course_id, title, order_index)"
+            " select %s, 'L' || g, g from generate_series(1, 501) g",
+            (course.id,),
+        )
+        == LIMIT
+    )
 
 
 def test_an_enrolled_learner_can_resume_an_archived_course(db, taken):
     run(db, taken["author"], "delete from courses where id = %s", (taken["course"].id,))
-    run(db, taken["learner"], "select public.set_enrollment_status(%s, 'paused')",
-        (taken["course"].id,))
-    result = run(db, taken["learner"], "select public.enroll(%s) as r",
-                 (taken["course"].id,))[0]["r"]
+    run(
+        db,
+        taken["learner"],
+        "select public.set_enrollment_status(%s, 'paused')",
+        (taken["course"].id,),
+    )
+    result = run(db, taken["learner"], "select public.enroll(%s) as r", (taken["course"].id,))[0][
+        "r"
+    ]
     assert result["enrollment"]["status"] == "active"

@@ -8,25 +8,37 @@ import pytest
 @pytest.fixture(scope="module")
 def course(db):
     author = db.new_user("search-author@example.test")
-    course = db.run_as(author, """
+    course = db.run_as(
+        author,
+        """
         insert into courses (slug, title, is_published, created_by)
-        values ('loops-everywhere', 'Loops everywhere', true, auth.uid()) returning id""")[0]["id"]
+        values ('loops-everywhere', 'Loops everywhere', true, auth.uid()) returning id""",
+    )[0]["id"]
     # 80 lessons mention loops once; lesson 79 has it in its title; lesson 40 says it
     # many times; lesson 81 is a draft about loops.
     for i in range(82):
         title = "While loops in depth" if i == 79 else f"Lesson {i}"
-        content = ("Loops, loops and more loops: a loop repeats. " * 6 if i == 40
-                   else f"Lesson {i} shows a loop once, among other things.")
-        db.run_as(author, """
+        content = (
+            "Loops, loops and more loops: a loop repeats. " * 6
+            if i == 40
+            else f"Lesson {i} shows a loop once, among other things."
+        )
+        db.run_as(
+            author,
+            """
             insert into lessons (course_id, slug, title, content, order_index, is_published)
             values (%s, %s, %s, %s, %s, %s)""",
-            (course, f"lesson-{i}", title, content, i, i != 81))
+            (course, f"lesson-{i}", title, content, i, i != 81),
+        )
     return {"author": author, "id": str(course)}
 
 
 def search(db, user, query, **args):
-    row = db.run_as(user, "select public.search_lessons(%s, %s, %s) as r",
-                    (query, args.get("course"), args.get("limit", 3)))
+    row = db.run_as(
+        user,
+        "select public.search_lessons(%s, %s, %s) as r",
+        (query, args.get("course"), args.get("limit", 3)),
+    )
     return row[0]["r"]
 
 

@@ -18,8 +18,10 @@ from services.data import database
 from tests.pg.servers import strict
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI_CANDIDATES = [ROOT / ".tools" / "node_modules" / ".bin" / "supabase",
-                  Path("/tmp/sbcli/node_modules/.bin/supabase")]
+CLI_CANDIDATES = [
+    ROOT / ".tools" / "node_modules" / ".bin" / "supabase",
+    Path("/tmp/sbcli/node_modules/.bin/supabase"),
+]
 
 
 def _cli() -> Path:
@@ -33,8 +35,9 @@ def _cli() -> Path:
 
 def _run(cli: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "SUPABASE_TELEMETRY_DISABLED": "1", "DO_NOT_TRACK": "1"}
-    return subprocess.run([str(cli), *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, env=env)
+    return subprocess.run(
+        [str(cli), *args], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env
+    )
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +67,9 @@ def _output(proc: subprocess.CompletedProcess) -> str:
 def test_supabase_db_push_applies_every_migration(pushed):
     assert pushed["push"].returncode == 0, _output(pushed["push"])
     with psycopg.connect(pushed["url"]) as conn:
-        versions = {r[0] for r in conn.execute(
-            "select version from supabase_migrations.schema_migrations")}
+        versions = {
+            r[0] for r in conn.execute("select version from supabase_migrations.schema_migrations")
+        }
     assert versions == {m.version for m in database.migrations()}
 
 
@@ -77,8 +81,16 @@ def test_supabase_db_push_again_has_nothing_to_push(pushed):
 
 
 def _lint(pushed, *schemas: str) -> subprocess.CompletedProcess:
-    args = ["db", "lint", "--db-url", pushed["db_url"], "--level", "warning",
-            "--fail-on", "warning"]
+    args = [
+        "db",
+        "lint",
+        "--db-url",
+        pushed["db_url"],
+        "--level",
+        "warning",
+        "--fail-on",
+        "warning",
+    ]
     if schemas:
         args += ["-s", ",".join(schemas)]
     return _run(pushed["cli"], *args)
@@ -87,23 +99,27 @@ def _lint(pushed, *schemas: str) -> subprocess.CompletedProcess:
 def test_supabase_db_lint_finds_no_warning(pushed):
     assert pushed["push"].returncode == 0, _output(pushed["push"])
     lint = _lint(pushed)
-    assert lint.returncode == 0 and "No schema errors found" in lint.stderr + lint.stdout, \
-        _output(lint)
+    assert lint.returncode == 0 and "No schema errors found" in lint.stderr + lint.stdout, _output(
+        lint
+    )
 
 
 def test_supabase_db_lint_of_public_and_private_finds_no_warning(pushed):
     assert pushed["push"].returncode == 0, _output(pushed["push"])
     lint = _lint(pushed, "public", "private")
-    assert lint.returncode == 0 and "No schema errors found" in lint.stderr + lint.stdout, \
-        _output(lint)
+    assert lint.returncode == 0 and "No schema errors found" in lint.stderr + lint.stdout, _output(
+        lint
+    )
 
 
 def test_supabase_db_lint_reports_a_broken_function(pushed):
     """The lint really checks function bodies (plpgsql_check is loaded)."""
     with psycopg.connect(pushed["url"], autocommit=True) as conn:
         conn.execute("create schema lint_probe")
-        conn.execute("create function lint_probe.broken() returns int language plpgsql"
-                     " as $$ begin return (select missing_column from public.courses); end $$")
+        conn.execute(
+            "create function lint_probe.broken() returns int language plpgsql"
+            " as $$ begin return (select missing_column from public.courses); end $$"
+        )
     try:
         lint = _lint(pushed, "lint_probe")
     finally:

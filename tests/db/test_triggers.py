@@ -30,8 +30,11 @@ def _profile(db, uid):
 
 
 def _streak(db, uid):
-    return db.su("select current_streak, longest_streak, last_activity_date, streak_type"
-                 " from user_streaks where user_id = %s", (uid,))[0]
+    return db.su(
+        "select current_streak, longest_streak, last_activity_date, streak_type"
+        " from user_streaks where user_id = %s",
+        (uid,),
+    )[0]
 
 
 def test_signup_creates_profile_with_full_name_from_metadata(db):
@@ -41,8 +44,12 @@ def test_signup_creates_profile_with_full_name_from_metadata(db):
 
 def test_signup_creates_streak_row(db):
     uid = db.new_user("streak-row@example.test", {"full_name": "S"})
-    assert _streak(db, uid) == {"current_streak": 0, "longest_streak": 0,
-                                "last_activity_date": None, "streak_type": "daily"}
+    assert _streak(db, uid) == {
+        "current_streak": 0,
+        "longest_streak": 0,
+        "last_activity_date": None,
+        "streak_type": "daily",
+    }
 
 
 def test_signup_profile_defaults_to_utc(db):
@@ -50,14 +57,17 @@ def test_signup_profile_defaults_to_utc(db):
     assert _profile(db, uid)["timezone"] == "UTC"
 
 
-@pytest.mark.parametrize("raw", [None, "null", "[1, 2]", '"a string"', "42", '{"full_name": 5}',
-                                 '{"full_name": "   "}'],
-                         ids=["missing", "json-null", "array", "string", "number",
-                              "non-string-name", "blank-name"])
+@pytest.mark.parametrize(
+    "raw",
+    [None, "null", "[1, 2]", '"a string"', "42", '{"full_name": 5}', '{"full_name": "   "}'],
+    ids=["missing", "json-null", "array", "string", "number", "non-string-name", "blank-name"],
+)
 def test_signup_with_odd_metadata_still_creates_profile_and_streak(db, raw):
     uid = str(uuid.uuid4())
-    db.su("insert into auth.users (id, email, raw_user_meta_data) values (%s, %s, %s::jsonb)",
-          (uid, f"odd-{uid[:8]}@example.test", raw))
+    db.su(
+        "insert into auth.users (id, email, raw_user_meta_data) values (%s, %s, %s::jsonb)",
+        (uid, f"odd-{uid[:8]}@example.test", raw),
+    )
     assert _profile(db, uid)["full_name"] == f"odd-{uid[:8]}"
     assert _streak(db, uid)["current_streak"] == 0
 
@@ -107,7 +117,9 @@ def test_deleting_an_auth_user_removes_their_rows_but_keeps_their_courses(db):
         " + (select count(*) from user_streaks where user_id = %(l)s)"
         " + (select count(*) from course_enrollments where user_id = %(l)s)"
         " + (select count(*) from user_progress where user_id = %(l)s)"
-        " + (select count(*) from achievements where user_id = %(l)s)", {"l": learner})
+        " + (select count(*) from achievements where user_id = %(l)s)",
+        {"l": learner},
+    )
     assert leftovers == 0
     assert db.su_one("select created_by from courses where id = %s", (course.id,)) is None
 
@@ -135,34 +147,61 @@ def blueprint_course(db):
     author = db.new_user("blueprint-author@example.test", {"full_name": "Author"})
     run(db, author, BLUEPRINT_CREATE_COURSE)
     course_id = str(db.su_one("select id from courses where created_by = %s", (author,)))
-    lesson_id = str(run(db, author, "insert into lessons (course_id, title, is_published)"
-                                    " values (%s, 'Hooks', true) returning id",
-                        (course_id,))[0]["id"])
+    lesson_id = str(
+        run(
+            db,
+            author,
+            "insert into lessons (course_id, title, is_published)"
+            " values (%s, 'Hooks', true) returning id",
+            (course_id,),
+        )[0]["id"]
+    )
     run(db, author, "update courses set is_published = true where id = %s", (course_id,))
     return {"author": author, "course": course_id, "lesson": lesson_id}
 
 
 def test_blueprint_example_author_creates_a_course(db, blueprint_course):
-    row = db.su("select title, difficulty_level, tags, is_published from courses"
-                " where created_by = %s", (blueprint_course["author"],))
-    assert row == [{"title": "Advanced React", "difficulty_level": "Advanced",
-                    "tags": ["react", "advanced"], "is_published": True}]
+    row = db.su(
+        "select title, difficulty_level, tags, is_published from courses where created_by = %s",
+        (blueprint_course["author"],),
+    )
+    assert row == [
+        {
+            "title": "Advanced React",
+            "difficulty_level": "Advanced",
+            "tags": ["react", "advanced"],
+            "is_published": True,
+        }
+    ]
 
 
 def test_blueprint_example_learner_enrolls(db, blueprint_course):
     learner = db.new_user("blueprint-enroll@example.test", {})
     run(db, learner, BLUEPRINT_ENROLL.replace("course-uuid-here", blueprint_course["course"]))
-    assert db.su_one("select status from course_enrollments where user_id = %s",
-                     (learner,)) == "active"
+    assert (
+        db.su_one("select status from course_enrollments where user_id = %s", (learner,))
+        == "active"
+    )
 
 
 def test_blueprint_example_learner_records_lesson_progress(db, blueprint_course):
     learner = db.new_user("blueprint-progress@example.test", {})
     run(db, learner, BLUEPRINT_ENROLL.replace("course-uuid-here", blueprint_course["course"]))
-    run(db, learner, BLUEPRINT_PROGRESS.replace("lesson-uuid", blueprint_course["lesson"])
-        .replace("course-uuid", blueprint_course["course"]))
-    assert float(db.su_one("select progress_percentage from course_enrollments"
-                           " where user_id = %s", (learner,))) == 100.0
+    run(
+        db,
+        learner,
+        BLUEPRINT_PROGRESS.replace("lesson-uuid", blueprint_course["lesson"]).replace(
+            "course-uuid", blueprint_course["course"]
+        ),
+    )
+    assert (
+        float(
+            db.su_one(
+                "select progress_percentage from course_enrollments where user_id = %s", (learner,)
+            )
+        )
+        == 100.0
+    )
 
 
 def test_blueprint_example_learner_stores_chat_history(db, blueprint_course):
@@ -175,19 +214,29 @@ def test_blueprint_example_learner_stores_chat_history(db, blueprint_course):
 def test_blueprint_examples_work_for_the_author_as_a_learner(db, blueprint_course):
     author = blueprint_course["author"]
     run(db, author, BLUEPRINT_ENROLL.replace("course-uuid-here", blueprint_course["course"]))
-    run(db, author, BLUEPRINT_PROGRESS.replace("lesson-uuid", blueprint_course["lesson"])
-        .replace("course-uuid", blueprint_course["course"]))
+    run(
+        db,
+        author,
+        BLUEPRINT_PROGRESS.replace("lesson-uuid", blueprint_course["lesson"]).replace(
+            "course-uuid", blueprint_course["course"]
+        ),
+    )
     run(db, author, BLUEPRINT_CHAT.replace("course-uuid", blueprint_course["course"]))
-    assert db.su_one("select status from course_enrollments where user_id = %s",
-                     (author,)) == "completed"
+    assert (
+        db.su_one("select status from course_enrollments where user_id = %s", (author,))
+        == "completed"
+    )
 
 
 # -- enrollment progress and completion ----------------------------------------------------------
 
 
 def _enrollment(db, uid, course_id):
-    row = db.su("select progress_percentage, status, completed_at from course_enrollments"
-                " where user_id = %s and course_id = %s", (uid, course_id))[0]
+    row = db.su(
+        "select progress_percentage, status, completed_at from course_enrollments"
+        " where user_id = %s and course_id = %s",
+        (uid, course_id),
+    )[0]
     return float(row["progress_percentage"]), row["status"], row["completed_at"]
 
 
@@ -209,11 +258,20 @@ def test_completing_a_lesson_recomputes_enrollment_progress(db, enrolled):
 
 def test_progress_recomputed_when_a_progress_row_is_updated_to_completed(db, enrolled):
     learner, course = enrolled
-    run(db, learner, "insert into user_progress (user_id, lesson_id, course_id, time_spent)"
-                     " values (auth.uid(), %s, %s, 30)", (course.lessons[0], course.id))
+    run(
+        db,
+        learner,
+        "insert into user_progress (user_id, lesson_id, course_id, time_spent)"
+        " values (auth.uid(), %s, %s, 30)",
+        (course.lessons[0], course.id),
+    )
     assert _enrollment(db, learner, course.id)[0] == 0.0
-    run(db, learner, "update user_progress set completed = true where lesson_id = %s",
-        (course.lessons[0],))
+    run(
+        db,
+        learner,
+        "update user_progress set completed = true where lesson_id = %s",
+        (course.lessons[0],),
+    )
     assert _enrollment(db, learner, course.id)[0] == 25.0
 
 
@@ -239,8 +297,12 @@ def test_uncompleting_a_lesson_reopens_a_completed_enrollment(db, enrolled):
     learner, course = enrolled
     for lesson in course.lessons:
         complete_lesson(db, learner, course, lesson)
-    run(db, learner, "update user_progress set completed = false where lesson_id = %s",
-        (course.lessons[0],))
+    run(
+        db,
+        learner,
+        "update user_progress set completed = false where lesson_id = %s",
+        (course.lessons[0],),
+    )
     assert _enrollment(db, learner, course.id) == (75.0, "active", None)
 
 
@@ -248,8 +310,13 @@ def test_course_gaining_a_published_lesson_reopens_a_completed_enrollment(db, en
     learner, course = enrolled
     for lesson in course.lessons:
         complete_lesson(db, learner, course, lesson)
-    run(db, course.author, "insert into lessons (course_id, title, order_index, is_published)"
-                           " values (%s, 'Bonus', 9, true)", (course.id,))
+    run(
+        db,
+        course.author,
+        "insert into lessons (course_id, title, order_index, is_published)"
+        " values (%s, 'Bonus', 9, true)",
+        (course.id,),
+    )
     assert _enrollment(db, learner, course.id) == (80.0, "active", None)
 
 
@@ -257,8 +324,12 @@ def test_publishing_a_draft_lesson_reopens_a_completed_enrollment(db, enrolled):
     learner, course = enrolled
     for lesson in course.lessons:
         complete_lesson(db, learner, course, lesson)
-    run(db, course.author, "update lessons set is_published = true where id = %s",
-        (course.draft_lessons[0],))
+    run(
+        db,
+        course.author,
+        "update lessons set is_published = true where id = %s",
+        (course.draft_lessons[0],),
+    )
     assert _enrollment(db, learner, course.id) == (80.0, "active", None)
 
 
@@ -266,8 +337,12 @@ def test_course_gaining_a_draft_lesson_keeps_the_enrollment_completed(db, enroll
     learner, course = enrolled
     for lesson in course.lessons:
         complete_lesson(db, learner, course, lesson)
-    run(db, course.author, "insert into lessons (course_id, title, order_index)"
-                           " values (%s, 'Draft', 9)", (course.id,))
+    run(
+        db,
+        course.author,
+        "insert into lessons (course_id, title, order_index) values (%s, 'Draft', 9)",
+        (course.id,),
+    )
     assert _enrollment(db, learner, course.id)[:2] == (100.0, "completed")
 
 
@@ -277,8 +352,12 @@ def test_unpublishing_the_last_unfinished_lesson_does_not_complete_the_enrollmen
     learner, course = enrolled
     for lesson in course.lessons[:3]:
         complete_lesson(db, learner, course, lesson)
-    run(db, course.author, "update lessons set is_published = false where id = %s",
-        (course.lessons[3],))
+    run(
+        db,
+        course.author,
+        "update lessons set is_published = false where id = %s",
+        (course.lessons[3],),
+    )
     assert _enrollment(db, learner, course.id)[:2] == (100.0, "active")
 
 
@@ -286,8 +365,12 @@ def test_a_shrunk_course_completes_on_the_learners_next_visit(db, enrolled):
     learner, course = enrolled
     for lesson in course.lessons[:3]:
         complete_lesson(db, learner, course, lesson)
-    run(db, course.author, "update lessons set is_published = false where id = %s",
-        (course.lessons[3],))
+    run(
+        db,
+        course.author,
+        "update lessons set is_published = false where id = %s",
+        (course.lessons[3],),
+    )
     run(db, learner, "select public.record_lesson_progress(%s, 30)", (course.lessons[0],))
     assert _enrollment(db, learner, course.id)[:2] == (100.0, "completed")
 
@@ -310,8 +393,12 @@ def test_progress_of_one_learner_leaves_another_learners_enrollment_alone(db, en
 
 def test_pausing_and_resuming_an_enrollment_is_the_learners_choice(db, enrolled):
     learner, course = enrolled
-    run(db, learner, "update course_enrollments set status = 'paused' where course_id = %s",
-        (course.id,))
+    run(
+        db,
+        learner,
+        "update course_enrollments set status = 'paused' where course_id = %s",
+        (course.id,),
+    )
     complete_lesson(db, learner, course, course.lessons[0])
     assert _enrollment(db, learner, course.id)[:2] == (25.0, "paused")
 
@@ -336,8 +423,11 @@ def _local_date(db, ts: str, tz: str) -> dt.date:
 
 
 def _set_streak(db, uid, current: int, longest: int, last: dt.date | None) -> None:
-    db.su("update user_streaks set current_streak = %s, longest_streak = %s,"
-          " last_activity_date = %s where user_id = %s", (current, longest, last, uid))
+    db.su(
+        "update user_streaks set current_streak = %s, longest_streak = %s,"
+        " last_activity_date = %s where user_id = %s",
+        (current, longest, last, uid),
+    )
 
 
 def _act(db, uid, course, n: int, at: str) -> None:
@@ -401,8 +491,11 @@ def test_replaying_yesterdays_activity_then_todays_counts_two_days(db, learner):
     uid, course = learner
     today = _moment(db, 0.5)
     # Noon of the previous UTC day: 12.5 to 36.5 hours ago, inside the 48-hour window.
-    yesterday = db.su_one("select (((%s::timestamptz at time zone 'UTC')::date - 1)"
-                          " + time '12:00') at time zone 'UTC'", (today,)).isoformat()
+    yesterday = db.su_one(
+        "select (((%s::timestamptz at time zone 'UTC')::date - 1)"
+        " + time '12:00') at time zone 'UTC'",
+        (today,),
+    ).isoformat()
     _act(db, uid, course, 0, yesterday)
     _act(db, uid, course, 1, today)
     assert _counts(db, uid) == (2, 2)
@@ -420,23 +513,34 @@ def test_a_completed_assessment_attempt_counts_as_activity(db, learner):
 def test_an_abandoned_attempt_is_not_activity(db, learner):
     uid, course = learner
     assessment = make_assessment(db, course.author, course.id)
-    run(db, uid, "insert into assessment_attempts (user_id, assessment_id, status)"
-                 " values (auth.uid(), %s, 'abandoned')", (assessment,))
+    run(
+        db,
+        uid,
+        "insert into assessment_attempts (user_id, assessment_id, status)"
+        " values (auth.uid(), %s, 'abandoned')",
+        (assessment,),
+    )
     assert _counts(db, uid) == (0, 0)
 
 
 def test_an_unfinished_lesson_is_not_activity(db, learner):
     uid, course = learner
-    run(db, uid, "insert into user_progress (user_id, lesson_id, course_id, time_spent)"
-                 " values (auth.uid(), %s, %s, 300)", (course.lessons[0], course.id))
+    run(
+        db,
+        uid,
+        "insert into user_progress (user_id, lesson_id, course_id, time_spent)"
+        " values (auth.uid(), %s, %s, 300)",
+        (course.lessons[0], course.id),
+    )
     assert _counts(db, uid) == (0, 0)
 
 
 def _moment_where_auckland_is_a_day_ahead_of_los_angeles(db) -> str:
     for hours_ago in (1, 7):
         at = _moment(db, hours_ago)
-        if (_local_date(db, at, "Pacific/Auckland")
-                == _local_date(db, at, "America/Los_Angeles") + dt.timedelta(days=1)):
+        if _local_date(db, at, "Pacific/Auckland") == _local_date(
+            db, at, "America/Los_Angeles"
+        ) + dt.timedelta(days=1):
             return at
     raise AssertionError("Auckland is 19-21 hours ahead: one of two moments 6 h apart works")
 
@@ -464,10 +568,16 @@ def test_changing_timezone_moves_the_day_analytics_count_on(db, learner):
     _act(db, uid, course, 0, at)
     run(db, uid, "update profiles set timezone = 'America/Los_Angeles' where id = auth.uid()")
     _act(db, uid, course, 1, at)
-    days = [r["session_date"] for r in db.su(
-        "select session_date from learning_analytics where user_id = %s order by 1", (uid,))]
-    assert days == [_local_date(db, at, "America/Los_Angeles"),
-                    _local_date(db, at, "Pacific/Auckland")]
+    days = [
+        r["session_date"]
+        for r in db.su(
+            "select session_date from learning_analytics where user_id = %s order by 1", (uid,)
+        )
+    ]
+    assert days == [
+        _local_date(db, at, "America/Los_Angeles"),
+        _local_date(db, at, "Pacific/Auckland"),
+    ]
 
 
 def _weekly(db, uid, current: int, longest: int, last: dt.date) -> None:
@@ -523,20 +633,31 @@ def test_learner_switching_to_weekly_starts_a_fresh_count(db, learner):
 
 
 def _analytics(db, uid):
-    return db.su("select coalesce(sum(lessons_completed), 0)::int as lessons,"
-                 " coalesce(sum(assessments_completed), 0)::int as assessments,"
-                 " coalesce(sum(session_duration), 0)::int as seconds,"
-                 " coalesce(sum(total_score), 0)::float as score"
-                 " from learning_analytics where user_id = %s", (uid,))[0]
+    return db.su(
+        "select coalesce(sum(lessons_completed), 0)::int as lessons,"
+        " coalesce(sum(assessments_completed), 0)::int as assessments,"
+        " coalesce(sum(session_duration), 0)::int as seconds,"
+        " coalesce(sum(total_score), 0)::float as score"
+        " from learning_analytics where user_id = %s",
+        (uid,),
+    )[0]
 
 
 def test_a_lesson_completed_uncompleted_and_recompleted_counts_once(db, learner):
     uid, course = learner
     complete_lesson(db, uid, course, course.lessons[0], time_spent=60)
-    run(db, uid, "update user_progress set completed = false where lesson_id = %s",
-        (course.lessons[0],))
-    run(db, uid, "update user_progress set completed = true where lesson_id = %s",
-        (course.lessons[0],))
+    run(
+        db,
+        uid,
+        "update user_progress set completed = false where lesson_id = %s",
+        (course.lessons[0],),
+    )
+    run(
+        db,
+        uid,
+        "update user_progress set completed = true where lesson_id = %s",
+        (course.lessons[0],),
+    )
     assert _analytics(db, uid)["lessons"] == 1
 
 
@@ -549,13 +670,27 @@ def test_each_completed_lesson_counts_in_the_analytics(db, learner):
 
 def test_time_spent_deltas_add_up_to_the_session_duration(db, learner):
     uid, course = learner
-    run(db, uid, "insert into user_progress (user_id, lesson_id, course_id, time_spent)"
-                 " values (auth.uid(), %s, %s, 100)", (course.lessons[0], course.id))
+    run(
+        db,
+        uid,
+        "insert into user_progress (user_id, lesson_id, course_id, time_spent)"
+        " values (auth.uid(), %s, %s, 100)",
+        (course.lessons[0], course.id),
+    )
     for seconds in (250, 400):
-        run(db, uid, "update user_progress set time_spent = %s where lesson_id = %s",
-            (seconds, course.lessons[0]))
-    run(db, uid, "insert into user_progress (user_id, lesson_id, course_id, time_spent)"
-                 " values (auth.uid(), %s, %s, 50)", (course.lessons[1], course.id))
+        run(
+            db,
+            uid,
+            "update user_progress set time_spent = %s where lesson_id = %s",
+            (seconds, course.lessons[0]),
+        )
+    run(
+        db,
+        uid,
+        "insert into user_progress (user_id, lesson_id, course_id, time_spent)"
+        " values (auth.uid(), %s, %s, 50)",
+        (course.lessons[1], course.id),
+    )
     assert _analytics(db, uid)["seconds"] == 450
 
 
@@ -564,8 +699,9 @@ def test_analytics_row_is_on_the_learners_local_date(db, learner):
     uid = db.new_user(None, {"timezone": "Pacific/Auckland"})
     at = _moment_where_auckland_is_a_day_ahead_of_los_angeles(db)
     _act(db, uid, course, 0, at)
-    assert db.su_one("select session_date from learning_analytics where user_id = %s",
-                     (uid,)) == _local_date(db, at, "Pacific/Auckland")
+    assert db.su_one(
+        "select session_date from learning_analytics where user_id = %s", (uid,)
+    ) == _local_date(db, at, "Pacific/Auckland")
 
 
 def test_one_analytics_row_per_learner_course_and_day(db, learner):
@@ -588,8 +724,12 @@ def test_a_completed_attempt_counts_in_the_analytics_with_its_score(db, learner)
 
 
 def _achievements(db, uid) -> list[str]:
-    return [r["achievement_key"] for r in db.su(
-        "select achievement_key from achievements where user_id = %s order by 1", (uid,))]
+    return [
+        r["achievement_key"]
+        for r in db.su(
+            "select achievement_key from achievements where user_id = %s order by 1", (uid,)
+        )
+    ]
 
 
 def test_first_lesson_achievement_is_granted_once(db, learner):
@@ -625,11 +765,19 @@ def test_perfect_score_achievement_is_granted_once(db, learner):
 def test_submitting_an_in_progress_attempt_grants_achievements(db, learner):
     uid, course = learner
     assessment = make_assessment(db, course.author, course.id)
-    attempt_id = run(db, uid, "insert into assessment_attempts (user_id, assessment_id)"
-                              " values (auth.uid(), %s) returning id", (assessment,))[0]["id"]
-    run(db, uid, "update assessment_attempts set status = 'completed', execution_result = %s"
-                 " where id = %s",
-        (Jsonb({"score": {"passed": 2, "total": 2}}), attempt_id))
+    attempt_id = run(
+        db,
+        uid,
+        "insert into assessment_attempts (user_id, assessment_id)"
+        " values (auth.uid(), %s) returning id",
+        (assessment,),
+    )[0]["id"]
+    run(
+        db,
+        uid,
+        "update assessment_attempts set status = 'completed', execution_result = %s where id = %s",
+        (Jsonb({"score": {"passed": 2, "total": 2}}), attempt_id),
+    )
     assert _achievements(db, uid) == ["first_assessment_passed", "perfect_score"]
 
 
@@ -641,20 +789,31 @@ def test_course_completed_achievement_is_granted_per_course(db):
         complete_lesson(db, uid, course, course.lessons[0])
     keys = _achievements(db, uid)
     assert sorted(k for k in keys if k.startswith("course_completed")) == sorted(
-        f"course_completed:{c.id}" for c in courses)
+        f"course_completed:{c.id}" for c in courses
+    )
 
 
 def test_course_completed_achievement_is_not_granted_twice_for_the_same_course(db, enrolled):
     learner, course = enrolled
     for lesson in course.lessons:
         complete_lesson(db, learner, course, lesson)
-    run(db, course.author, "insert into lessons (course_id, title, is_published)"
-                           " values (%s, 'Bonus', true)", (course.id,))
-    bonus = str(db.su_one("select id from lessons where course_id = %s and title = 'Bonus'",
-                          (course.id,)))
+    run(
+        db,
+        course.author,
+        "insert into lessons (course_id, title, is_published) values (%s, 'Bonus', true)",
+        (course.id,),
+    )
+    bonus = str(
+        db.su_one("select id from lessons where course_id = %s and title = 'Bonus'", (course.id,))
+    )
     complete_lesson(db, learner, course, bonus)
-    assert db.su_one("select count(*) from achievements where user_id = %s"
-                     " and type = 'course_completed'", (learner,)) == 1
+    assert (
+        db.su_one(
+            "select count(*) from achievements where user_id = %s and type = 'course_completed'",
+            (learner,),
+        )
+        == 1
+    )
 
 
 @pytest.mark.parametrize(("before", "key"), [(2, "streak_3"), (6, "streak_7"), (29, "streak_30")])
@@ -680,12 +839,12 @@ def test_every_achievement_sends_one_notification(db, learner):
     complete_lesson(db, uid, course, course.lessons[0])
     complete_lesson(db, uid, course, course.lessons[1])
     submit_attempt(db, uid, assessment, 2, 2)
-    notes = db.su("select title, type, action_url from notifications where user_id = %s",
-                  (uid,))
+    notes = db.su("select title, type, action_url from notifications where user_id = %s", (uid,))
     ids = db.su("select id, title from achievements where user_id = %s", (uid,))
     assert len(ids) == 3
     assert sorted(n["action_url"] for n in notes) == sorted(
-        f"learn://achievements/{a['id']}" for a in ids)
+        f"learn://achievements/{a['id']}" for a in ids
+    )
     assert {n["type"] for n in notes} == {"achievement"}
 
 
@@ -705,8 +864,11 @@ UPDATED_AT = {
     "lessons": ("title", "'x'", "course_id = %(course)s"),
     "course_enrollments": ("last_accessed", "now()", "user_id = %(uid)s"),
     "assessments": ("title", "'x'", "course_id = %(course)s"),
-    "assessment_solutions": ("solution", "'x'", "assessment_id in"
-                             " (select id from assessments where course_id = %(course)s)"),
+    "assessment_solutions": (
+        "solution",
+        "'x'",
+        "assessment_id in (select id from assessments where course_id = %(course)s)",
+    ),
     "assessment_attempts": ("submitted_code", "'x'", "user_id = %(uid)s"),
     "user_progress": ("last_position", "7", "user_id = %(uid)s"),
     "learning_analytics": ("session_duration", "session_duration + 1", "user_id = %(uid)s"),
@@ -724,12 +886,24 @@ def one_of_each(db):
     assessment = make_assessment(db, author, course.id, solution="pass")
     enroll(db, uid, course.id)
     complete_lesson(db, uid, course, course.lessons[0])
-    run(db, uid, "insert into assessment_attempts (user_id, assessment_id)"
-                 " values (auth.uid(), %s)", (assessment,))
-    run(db, uid, "insert into user_feedback (user_id, course_id, rating, feedback_type)"
-                 " values (auth.uid(), %s, 4, 'course_rating')", (course.id,))
-    db.su("insert into review_cards (user_id, lesson_id, key_point_index, prompt)"
-          " values (%s, %s, 0, 'A key point')", (uid, course.lessons[0]))
+    run(
+        db,
+        uid,
+        "insert into assessment_attempts (user_id, assessment_id) values (auth.uid(), %s)",
+        (assessment,),
+    )
+    run(
+        db,
+        uid,
+        "insert into user_feedback (user_id, course_id, rating, feedback_type)"
+        " values (auth.uid(), %s, 4, 'course_rating')",
+        (course.id,),
+    )
+    db.su(
+        "insert into review_cards (user_id, lesson_id, key_point_index, prompt)"
+        " values (%s, %s, 0, 'A key point')",
+        (uid, course.lessons[0]),
+    )
     return {"uid": uid, "course": course.id}
 
 
@@ -744,51 +918,68 @@ def test_updated_at_is_maintained(db, one_of_each, table):
 
 
 def test_updated_at_test_covers_every_table_with_the_column(db):
-    tables = {r["table_name"] for r in db.su(
-        "select table_name from information_schema.columns"
-        " where table_schema = 'public' and column_name = 'updated_at'")}
+    tables = {
+        r["table_name"]
+        for r in db.su(
+            "select table_name from information_schema.columns"
+            " where table_schema = 'public' and column_name = 'updated_at'"
+        )
+    }
     assert tables == set(UPDATED_AT)
 
 
 def test_client_cannot_set_updated_at(db, one_of_each):
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        run(db, one_of_each["uid"], "update profiles set updated_at = '2000-01-01'"
-                                    " where id = auth.uid()")
+        run(
+            db,
+            one_of_each["uid"],
+            "update profiles set updated_at = '2000-01-01' where id = auth.uid()",
+        )
 
 
 # -- the audit trail -------------------------------------------------------------------------------
 
 
 def _audit(db, action, row_id):
-    return db.su("select actor_id, subject_user_id, course_author_id, old_data, new_data"
-                 " from audit_log where action = %s and row_id = %s", (action, row_id))
+    return db.su(
+        "select actor_id, subject_user_id, course_author_id, old_data, new_data"
+        " from audit_log where action = %s and row_id = %s",
+        (action, row_id),
+    )
 
 
 @pytest.mark.parametrize("table", ["courses", "lessons", "assessments"])
 def test_publishing_and_unpublishing_are_audited(db, table):
     author = db.new_user(None, {})
     course = make_course(db, author, lessons=1)
-    row_id = {"courses": course.id, "lessons": course.lessons[0],
-              "assessments": make_assessment(db, author, course.id)}[table]
+    row_id = {
+        "courses": course.id,
+        "lessons": course.lessons[0],
+        "assessments": make_assessment(db, author, course.id),
+    }[table]
     kind = table[:-1]
     run(db, author, f"update {table} set is_published = false where id = %s", (row_id,))
     run(db, author, f"update {table} set is_published = true where id = %s", (row_id,))
     unpublished = _audit(db, f"{kind}.unpublished", row_id)
-    republished = [e for e in _audit(db, f"{kind}.published", row_id)
-                   if e["actor_id"] is not None]
+    republished = [e for e in _audit(db, f"{kind}.published", row_id) if e["actor_id"] is not None]
     assert len(unpublished) == len(republished) == 1
     assert unpublished[0]["actor_id"] == uuid.UUID(author)
     assert unpublished[0]["course_author_id"] == uuid.UUID(author)
     assert (unpublished[0]["old_data"], unpublished[0]["new_data"]) == (
-        {"is_published": True}, {"is_published": False})
+        {"is_published": True},
+        {"is_published": False},
+    )
 
 
 @pytest.mark.parametrize("table", ["courses", "lessons", "assessments"])
 def test_deleting_content_is_audited(db, table):
     author = db.new_user(None, {})
     course = make_course(db, author, lessons=1)
-    row_id = {"courses": course.id, "lessons": course.lessons[0],
-              "assessments": make_assessment(db, author, course.id)}[table]
+    row_id = {
+        "courses": course.id,
+        "lessons": course.lessons[0],
+        "assessments": make_assessment(db, author, course.id),
+    }[table]
     run(db, author, f"delete from {table} where id = %s", (row_id,))
     entries = _audit(db, f"{table[:-1]}.deleted", row_id)
     assert len(entries) == 1
@@ -800,22 +991,29 @@ def test_deleting_a_course_records_its_lessons_for_the_author(db):
     author = db.new_user(None, {})
     course = make_course(db, author, lessons=2, draft_lessons=1)
     run(db, author, "delete from courses where id = %s", (course.id,))
-    entries = attempt(db, author, "select action, old_data from audit_log"
-                                  " where row_id = any(%s::uuid[]) and action like '%%deleted'",
-                      ([course.id, *course.lessons, *course.draft_lessons],))
+    entries = attempt(
+        db,
+        author,
+        "select action, old_data from audit_log"
+        " where row_id = any(%s::uuid[]) and action like '%%deleted'",
+        ([course.id, *course.lessons, *course.draft_lessons],),
+    )
     assert [e["action"] for e in entries] == ["course.deleted"]
     assert sorted(x["id"] for x in entries[0]["old_data"]["lessons"]) == sorted(
-        course.lessons + course.draft_lessons)
+        course.lessons + course.draft_lessons
+    )
 
 
 def test_enrollment_status_change_is_audited(db, enrolled):
     learner, course = enrolled
     enrollment = db.su_one("select id from course_enrollments where user_id = %s", (learner,))
-    run(db, learner, "update course_enrollments set status = 'dropped' where id = %s",
-        (enrollment,))
+    run(
+        db, learner, "update course_enrollments set status = 'dropped' where id = %s", (enrollment,)
+    )
     entries = _audit(db, "enrollment.status", enrollment)
     assert [(e["old_data"]["status"], e["new_data"]["status"]) for e in entries] == [
-        ("active", "dropped")]
+        ("active", "dropped")
+    ]
     assert entries[0]["subject_user_id"] == uuid.UUID(learner)
     assert entries[0]["course_author_id"] == uuid.UUID(course.author)
 
@@ -848,8 +1046,12 @@ def test_granted_achievement_is_audited(db, learner):
 
 
 def _visible_actions(db, uid, row_id) -> list[str]:
-    return [r["action"] for r in attempt(db, uid, "select action from audit_log where row_id = %s"
-                                                  " order by id", (row_id,))]
+    return [
+        r["action"]
+        for r in attempt(
+            db, uid, "select action from audit_log where row_id = %s order by id", (row_id,)
+        )
+    ]
 
 
 def test_learner_reads_audit_entries_about_them(db, learner):
@@ -877,8 +1079,9 @@ def test_learner_reads_audit_entries_about_themselves(db, learner):
 def test_author_reads_audit_entries_about_their_content(db, learner):
     _uid, course = learner
     assessment = make_assessment(db, course.author, course.id, published=False)
-    run(db, course.author, "update assessments set is_published = true where id = %s",
-        (assessment,))
+    run(
+        db, course.author, "update assessments set is_published = true where id = %s", (assessment,)
+    )
     assert _visible_actions(db, course.author, assessment) == ["assessment.published"]
 
 

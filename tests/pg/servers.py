@@ -72,17 +72,43 @@ class Pg15Server:
             os.chown(self.dir, pw.pw_uid, pw.pw_gid)
             self.user_prefix = ["runuser", "-u", "postgres", "--"]
         data = self.dir / "data"
-        self._run([str(PG15_BIN / "initdb"), "-D", str(data), "-U", "postgres",
-                   "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
-        self._run([str(PG15_BIN / "pg_ctl"), "-D", str(data), "-w", "-l", str(self.dir / "log"),
-                   "-o", f"-p {self.port} -k {self.dir} -h 127.0.0.1 -c fsync=off",
-                   "start"])
+        self._run(
+            [
+                str(PG15_BIN / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        )
+        self._run(
+            [
+                str(PG15_BIN / "pg_ctl"),
+                "-D",
+                str(data),
+                "-w",
+                "-l",
+                str(self.dir / "log"),
+                "-o",
+                f"-p {self.port} -k {self.dir} -h 127.0.0.1 -c fsync=off",
+                "start",
+            ]
+        )
         self.data = data
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def _run(self, cmd: list[str]) -> None:
-        subprocess.run([*self.user_prefix, *cmd], check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE, cwd=self.dir)
+        subprocess.run(
+            [*self.user_prefix, *cmd],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            cwd=self.dir,
+        )
 
     def url_for(self, dbname: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"

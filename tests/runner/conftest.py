@@ -25,22 +25,26 @@ def need(program: str) -> str:
     return path
 
 
-def call(name: str = "t", args: list | None = None, expected: object = None, **more: object
-         ) -> TestCase:
-    return TestCase(name=name, args=[] if args is None else args, expected=expected,
-                    **more)  # type: ignore[arg-type]
+def call(
+    name: str = "t", args: list | None = None, expected: object = None, **more: object
+) -> TestCase:
+    return TestCase(name=name, args=[] if args is None else args, expected=expected, **more)  # type: ignore[arg-type]
 
 
-def io(name: str = "t", stdin: str = "", expected_stdout: str = "", **more: object
-       ) -> TestCase:
-    return TestCase(name=name, stdin=stdin, expected_stdout=expected_stdout,
-                    **more)  # type: ignore[arg-type]
+def io(name: str = "t", stdin: str = "", expected_stdout: str = "", **more: object) -> TestCase:
+    return TestCase(name=name, stdin=stdin, expected_stdout=expected_stdout, **more)  # type: ignore[arg-type]
 
 
-def assessment(*tests: TestCase, language: str = "python", entry: str | None = "solve",
-               **limits: int) -> Assessment:
-    return Assessment(title="test", language=language, tests=list(tests), entry=entry,
-                      limits=Limits(**{"time_ms": 2000, **limits}))
+def assessment(
+    *tests: TestCase, language: str = "python", entry: str | None = "solve", **limits: int
+) -> Assessment:
+    return Assessment(
+        title="test",
+        language=language,
+        tests=list(tests),
+        entry=entry,
+        limits=Limits(**{"time_ms": 2000, **limits}),
+    )
 
 
 def run_one(code: str, test: TestCase | None = None, **limits: int) -> TestResult:

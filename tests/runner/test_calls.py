@@ -17,8 +17,12 @@ def solve(nums, target):
 
 
 def test_a_correct_solution_passes_every_test_in_file_order():
-    result = run(assessment(call("first", [[2, 7, 11, 15], 9], [0, 1]),
-                            call("second", [[3, 2, 4], 6], [1, 2])), TWO_SUM)
+    result = run(
+        assessment(
+            call("first", [[2, 7, 11, 15], 9], [0, 1]), call("second", [[3, 2, 4], 6], [1, 2])
+        ),
+        TWO_SUM,
+    )
     assert result.status == "pass" and result.message is None
     assert [t.name for t in result.tests] == ["first", "second"]
     assert [t.status for t in result.tests] == ["pass", "pass"]
@@ -26,8 +30,9 @@ def test_a_correct_solution_passes_every_test_in_file_order():
 
 
 def test_a_wrong_answer_fails_with_the_call_expected_and_actual():
-    result = run(assessment(call("ok", [[2, 7], 9], [0, 1]), call("wrong", [[3, 3], 6], [1, 0])),
-                 TWO_SUM)
+    result = run(
+        assessment(call("ok", [[2, 7], 9], [0, 1]), call("wrong", [[3, 3], 6], [1, 0])), TWO_SUM
+    )
     wrong = result.tests[1]
     assert result.status == "fail" and result.score.percent == 50
     assert wrong.status == "fail"
@@ -36,8 +41,9 @@ def test_a_wrong_answer_fails_with_the_call_expected_and_actual():
 
 
 def test_each_test_gets_the_output_it_printed():
-    result = run(assessment(call("a", [[1, 2], 3], [0, 1]), call("b", [[5, 5], 10], [0, 1])),
-                 TWO_SUM)
+    result = run(
+        assessment(call("a", [[1, 2], 3], [0, 1]), call("b", [[5, 5], 10], [0, 1])), TWO_SUM
+    )
     assert [t.output for t in result.tests] == ["looking at [1, 2]\n", "looking at [5, 5]\n"]
 
 
@@ -48,8 +54,10 @@ def test_what_a_test_printed_before_it_hung_is_in_its_output():
 
 
 def test_output_written_to_the_descriptor_or_by_a_child_process_is_in_the_output():
-    code = ("import os, subprocess\ndef solve():\n    os.write(1, b'raw\\n')\n"
-            "    subprocess.run(['echo', 'from echo'])\n    return 1\n")
+    code = (
+        "import os, subprocess\ndef solve():\n    os.write(1, b'raw\\n')\n"
+        "    subprocess.run(['echo', 'from echo'])\n    return 1\n"
+    )
     result = run_one(code, call(expected=1))
     assert result.output == "raw\nfrom echo\n"
 
@@ -100,8 +108,10 @@ def test_an_entry_that_is_not_a_function_is_an_error():
 def test_an_exception_at_the_top_level_is_a_load_error_with_its_line():
     result = run(assessment(call(expected=1)), "import math\nx = int('seven')\n")
     assert result.status == "error"
-    assert result.message == ("while loading your code: ValueError: invalid literal for int() "
-                              "with base 10: 'seven' (line 2)")
+    assert result.message == (
+        "while loading your code: ValueError: invalid literal for int() "
+        "with base 10: 'seven' (line 2)"
+    )
 
 
 def test_the_demo_block_under_if_main_does_not_run_in_call_tests():
@@ -117,8 +127,10 @@ def test_reading_input_in_a_call_test_explains_there_is_none():
 
 
 def test_calling_exit_is_an_error_not_a_crash():
-    result = run(assessment(call("a", expected=1), call("b", expected=1)),
-                 "import sys\ndef solve():\n    sys.exit(0)\n")
+    result = run(
+        assessment(call("a", expected=1), call("b", expected=1)),
+        "import sys\ndef solve():\n    sys.exit(0)\n",
+    )
     assert [t.status for t in result.tests] == ["error", "error"]
     assert "called exit()" in result.tests[0].message
 
@@ -142,13 +154,17 @@ def test_exact_compare_accepts_a_tuple_for_a_list_and_an_int_float_match():
 def test_exact_compare_tells_true_from_one_and_strings_from_numbers():
     assert run_one("def solve():\n    return 1\n", call(expected=True)).status == "fail"
     assert run_one("def solve():\n    return '1'\n", call(expected=1)).status == "fail"
-    assert run_one("def solve():\n    return {'a': 1}\n",
-                   call(expected={"a": 1, "b": 2})).status == "fail"
+    assert (
+        run_one("def solve():\n    return {'a': 1}\n", call(expected={"a": 1, "b": 2})).status
+        == "fail"
+    )
 
 
 def test_an_object_claiming_equality_with_everything_does_not_pass():
-    code = ("class Liar:\n    def __eq__(self, other):\n        return True\n"
-            "    __hash__ = object.__hash__\n\ndef solve():\n    return Liar()\n")
+    code = (
+        "class Liar:\n    def __eq__(self, other):\n        return True\n"
+        "    __hash__ = object.__hash__\n\ndef solve():\n    return Liar()\n"
+    )
     assert run_one(code, call(expected=[0, 1])).status == "fail"
 
 
@@ -178,18 +194,24 @@ def test_unordered_compare_accepts_a_set():
 
 
 def test_a_repr_that_raises_is_still_reported():
-    code = ("class Odd:\n    def __repr__(self):\n        raise RuntimeError('no')\n\n"
-            "def solve():\n    return Odd()\n")
+    code = (
+        "class Odd:\n    def __repr__(self):\n        raise RuntimeError('no')\n\n"
+        "def solve():\n    return Odd()\n"
+    )
     result = run_one(code, call(expected=1))
     assert result.status == "fail" and result.actual == "<Odd object>"
 
 
 def test_hidden_tests_show_only_name_pass_or_fail_and_duration():
-    code = ("def solve(x):\n    print('SECRET-OUTPUT', x)\n"
-            "    raise KeyError('SECRET-MESSAGE')\n")
-    result = run(assessment(call("visible", [1], 2),
-                            call("hidden one", [424242], 777777, hidden=True),
-                            io("hidden io", "818181\n", "919191\n", hidden=True)), code)
+    code = "def solve(x):\n    print('SECRET-OUTPUT', x)\n    raise KeyError('SECRET-MESSAGE')\n"
+    result = run(
+        assessment(
+            call("visible", [1], 2),
+            call("hidden one", [424242], 777777, hidden=True),
+            io("hidden io", "818181\n", "919191\n", hidden=True),
+        ),
+        code,
+    )
     hidden = result.tests[1]
     assert (hidden.name, hidden.status, hidden.message) == ("hidden one", "fail", "hidden test")
     assert hidden.expected is hidden.actual is hidden.output is None
@@ -208,15 +230,19 @@ def test_a_passing_hidden_test_passes_and_counts():
 
 
 def test_call_and_io_tests_mix_and_keep_file_order():
-    code = ("import sys\ndef solve(a, b):\n    return a + b\n\n"
-            "if __name__ == '__main__':\n    print(solve(*map(int, sys.stdin.read().split())))\n")
+    code = (
+        "import sys\ndef solve(a, b):\n    return a + b\n\n"
+        "if __name__ == '__main__':\n    print(solve(*map(int, sys.stdin.read().split())))\n"
+    )
     result = run(assessment(io("io", "2 3\n", "5\n"), call("call", [2, 3], 5)), code)
     assert [(t.name, t.status) for t in result.tests] == [("io", "pass"), ("call", "pass")]
 
 
 def test_results_hold_nothing_a_jsonb_column_refuses():
-    code = ('def solve():\n    print("nul\\x00 and lone \\ud800")\n    return "\\x00"\n'
-            'if __name__ == "__main__":\n    print("\\x00")\n')
+    code = (
+        'def solve():\n    print("nul\\x00 and lone \\ud800")\n    return "\\x00"\n'
+        'if __name__ == "__main__":\n    print("\\x00")\n'
+    )
     result = run(assessment(call("call", expected=1), io("io", "", "x")), code)
     assert [t.status for t in result.tests] == ["fail", "fail"]
     text = result.to_json()

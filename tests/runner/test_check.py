@@ -40,10 +40,18 @@ TOP_KEYS = ["version", "status", "message", "score", "tests"]
 TEST_KEYS = ["name", "status", "message", "expected", "actual", "output", "duration_ms"]
 
 
-def check(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
-          ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "services.runner.check", *args], cwd=cwd,
-                          capture_output=True, text=True, env=env, timeout=60, check=False)
+def check(
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services.runner.check", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -73,11 +81,23 @@ def test_a_failing_solution_exits_1_and_hides_the_hidden_test(files):
     data = json.loads(done.stdout)
     assert data["status"] == "fail" and data["score"] == {"passed": 0, "total": 3, "percent": 0}
     small, _, secret = data["tests"]
-    assert small == {**small, "status": "fail", "expected": "5", "actual": "-1",
-                     "output": "adding\n", "message": "add(2, 3) returned -1, expected 5"}
-    assert secret == {"name": "secret", "status": "fail", "message": "hidden test",
-                      "expected": None, "actual": None, "output": None,
-                      "duration_ms": secret["duration_ms"]}
+    assert small == {
+        **small,
+        "status": "fail",
+        "expected": "5",
+        "actual": "-1",
+        "output": "adding\n",
+        "message": "add(2, 3) returned -1, expected 5",
+    }
+    assert secret == {
+        "name": "secret",
+        "status": "fail",
+        "message": "hidden test",
+        "expected": None,
+        "actual": None,
+        "output": None,
+        "duration_ms": secret["duration_ms"],
+    }
 
 
 def test_a_syntax_error_exits_1_with_status_error(files):
@@ -98,14 +118,24 @@ def test_without_json_it_prints_a_table(files):
     assert "42" not in done.stdout
 
 
-@pytest.mark.parametrize(("make_args", "expected"), [
-    (lambda f: ["/nonexistent/add.toml", str(f["right"])],
-     "/nonexistent/add.toml: no such file: check the path"),
-    (lambda f: [str(f["add"]), "/nonexistent/solution.py"],
-     "/nonexistent/solution.py: no such file: check the path"),
-    (lambda f: [str(f["add"])], "learn check: expected 2 files, got 1"),
-    (lambda f: [str(f["add"]), str(f["right"]), "--fast"], "learn check: unknown option --fast"),
-])
+@pytest.mark.parametrize(
+    ("make_args", "expected"),
+    [
+        (
+            lambda f: ["/nonexistent/add.toml", str(f["right"])],
+            "/nonexistent/add.toml: no such file: check the path",
+        ),
+        (
+            lambda f: [str(f["add"]), "/nonexistent/solution.py"],
+            "/nonexistent/solution.py: no such file: check the path",
+        ),
+        (lambda f: [str(f["add"])], "learn check: expected 2 files, got 1"),
+        (
+            lambda f: [str(f["add"]), str(f["right"]), "--fast"],
+            "learn check: unknown option --fast",
+        ),
+    ],
+)
 def test_bad_input_exits_2_with_one_line_on_stderr(files, make_args, expected):
     done = check(*make_args(files))
     assert done.returncode == 2
@@ -133,8 +163,10 @@ def test_broken_toml_exits_2_naming_the_line(tmp_path, files):
 
 def test_a_missing_interpreter_exits_2(tmp_path, files):
     js = tmp_path / "add.toml"
-    js.write_text('title = "t"\nlanguage = "javascript"\n[[tests]]\nname = "a"\nstdin = ""\n'
-                  'expected_stdout = ""\n')
+    js.write_text(
+        'title = "t"\nlanguage = "javascript"\n[[tests]]\nname = "a"\nstdin = ""\n'
+        'expected_stdout = ""\n'
+    )
     env = {**os.environ, "PATH": str(tmp_path)}  # no node there
     done = check(str(js), str(files["right"]), env=env)
     assert done.returncode == 2
@@ -147,11 +179,19 @@ def test_main_returns_the_exit_code_for_the_learn_cli(files, capsys):
 
 
 def test_learn_check_imports_neither_textual_nor_supabase_nor_openai():
-    code = ("import sys, services.runner.check\n"
-            "print(sorted(m for m in sys.modules "
-            "if m.split('.')[0] in {'textual', 'supabase', 'openai'}))")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60, check=True)
+    code = (
+        "import sys, services.runner.check\n"
+        "print(sorted(m for m in sys.modules "
+        "if m.split('.')[0] in {'textual', 'supabase', 'openai'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert done.stdout.strip() == "[]"
 
 

@@ -8,14 +8,17 @@ from services.runner import Limits, run, run_code, sandbox, stdout_difference
 from tests.runner.conftest import assessment, io, need
 
 ADD_PY = "a, b = map(int, input().split())\nprint(a + b)\n"
-ADD_JS = ("const [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/)"
-          ".map(Number);\nconsole.log(a + b);\n")
+ADD_JS = (
+    "const [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/)"
+    ".map(Number);\nconsole.log(a + b);\n"
+)
 ADD_SH = "read a b\necho $((a + b))\n"
 
 
 def test_a_python_program_passes_when_its_stdout_matches():
-    result = run(assessment(io("add", "2 3\n", "5\n"), io("big", "40 2\n", "42\n"),
-                            entry=None), ADD_PY)
+    result = run(
+        assessment(io("add", "2 3\n", "5\n"), io("big", "40 2\n", "42\n"), entry=None), ADD_PY
+    )
     assert result.status == "pass"
     assert [t.status for t in result.tests] == ["pass", "pass"]
 
@@ -66,18 +69,20 @@ def test_a_python_syntax_error_stops_every_io_test():
 
 def test_a_javascript_program_reads_stdin():
     need("node")
-    result = run(assessment(io("add", "2 3\n", "5\n"), language="javascript", entry=None),
-                 ADD_JS)
+    result = run(assessment(io("add", "2 3\n", "5\n"), language="javascript", entry=None), ADD_JS)
     assert result.status == "pass", result.tests[0].message
 
 
 def test_a_javascript_error_names_the_error():
     need("node")
-    test = run(assessment(io("t", "", "1\n"), language="javascript", entry=None),
-               "console.log(undefinedThing);\n").tests[0]
+    test = run(
+        assessment(io("t", "", "1\n"), language="javascript", entry=None),
+        "console.log(undefinedThing);\n",
+    ).tests[0]
     assert test.status == "error"
-    assert test.message == ("the program exited with code 1: "
-                            "ReferenceError: undefinedThing is not defined")
+    assert test.message == (
+        "the program exited with code 1: ReferenceError: undefinedThing is not defined"
+    )
 
 
 def test_a_bash_program_reads_stdin():
@@ -88,8 +93,12 @@ def test_a_bash_program_reads_stdin():
 
 def test_a_language_without_its_interpreter_is_an_error_for_every_test(monkeypatch):
     monkeypatch.setitem(sandbox._cache, "which:node", None)
-    result = run(assessment(io("a", "", ""), io("b", "", "", hidden=True),
-                            language="javascript", entry=None), "")
+    result = run(
+        assessment(
+            io("a", "", ""), io("b", "", "", hidden=True), language="javascript", entry=None
+        ),
+        "",
+    )
     assert result.status == "error"
     assert result.message.startswith("javascript code needs `node`, which is not installed")
     assert [t.status for t in result.tests] == ["error", "fail"]

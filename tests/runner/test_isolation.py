@@ -50,8 +50,9 @@ def test_an_endless_loop_times_out_and_the_tests_after_it_are_not_run(sandbox_mo
     bad, good = timeout_then_not_run("while True:\n    pass", time_ms=300)
     assert bad.message.startswith("did not finish within 0.3 s")
     assert (good.status, good.message) == (
-        "error", "not run: an earlier test did not finish within 0.3 s "
-                 "(fix the loop, then run again)")
+        "error",
+        "not run: an earlier test did not finish within 0.3 s (fix the loop, then run again)",
+    )
 
 
 def test_a_looping_submission_of_nine_tests_stops_after_the_first_timeout():
@@ -63,15 +64,18 @@ def test_a_looping_submission_of_nine_tests_stops_after_the_first_timeout():
 
 
 def test_an_io_test_that_times_out_stops_the_io_tests_after_it():
-    result = run(assessment(io("a", "", ""), io("b", "", ""), entry=None, time_ms=300),
-                 "while True: pass\n")
+    result = run(
+        assessment(io("a", "", ""), io("b", "", ""), entry=None, time_ms=300), "while True: pass\n"
+    )
     assert [t.status for t in result.tests] == ["timeout", "error"]
     assert result.tests[1].message.startswith("not run: an earlier test did not finish")
 
 
 def test_a_loop_that_catches_base_exception_still_times_out():
-    loop = ("while True:\n    try:\n        while True:\n            pass\n"
-            "    except BaseException:\n        pass")
+    loop = (
+        "while True:\n    try:\n        while True:\n            pass\n"
+        "    except BaseException:\n        pass"
+    )
     timeout_then_not_run(loop, time_ms=300)
 
 
@@ -84,8 +88,9 @@ def test_a_cancelled_run_kills_its_child_and_reports_the_tests_as_not_run():
     code = f"import subprocess\ndef solve(x):\n    subprocess.run(['sleep', '{marker}'])\n"
     cancel = threading.Event()
     threading.Timer(0.5, cancel.set).start()
-    result = run(assessment(call("a", [1], 1), call("b", [2], 2), time_ms=30000), code,
-                 cancel=cancel)
+    result = run(
+        assessment(call("a", [1], 1), call("b", [2], 2), time_ms=30000), code, cancel=cancel
+    )
     assert (result.status, result.message) == ("error", "the run was cancelled")
     assert [t.message for t in result.tests] == ["not run: the run was cancelled"] * 2
     assert die_soon(marker)
@@ -94,10 +99,12 @@ def test_a_cancelled_run_kills_its_child_and_reports_the_tests_as_not_run():
 def test_a_cancelled_io_run_stops_the_program():
     cancel = threading.Event()
     threading.Timer(0.5, cancel.set).start()
-    result = run(assessment(io("a", "", ""), entry=None, time_ms=30000),
-                 "import time\ntime.sleep(60)\n", cancel=cancel)
-    assert (result.status, result.tests[0].message) == (
-        "error", "not run: the run was cancelled")
+    result = run(
+        assessment(io("a", "", ""), entry=None, time_ms=30000),
+        "import time\ntime.sleep(60)\n",
+        cancel=cancel,
+    )
+    assert (result.status, result.tests[0].message) == ("error", "not run: the run was cancelled")
 
 
 def test_an_endless_loop_at_the_top_level_is_a_load_error():
@@ -131,8 +138,10 @@ def test_a_python_program_out_of_memory_is_a_memory_limit():
 def test_a_javascript_program_out_of_memory_is_a_memory_limit():
     need("node")
     code = "const a = [];\nwhile (true) a.push(new Array(1e6).fill(1.5));\n"
-    test = run(assessment(io("t", "", ""), language="javascript", entry=None, memory_mb=128,
-                          time_ms=5000), code).tests[0]
+    test = run(
+        assessment(io("t", "", ""), language="javascript", entry=None, memory_mb=128, time_ms=5000),
+        code,
+    ).tests[0]
     assert test.status == "memory_limit", test.message
 
 
@@ -144,37 +153,41 @@ def test_printing_without_end_is_an_output_limit_and_the_next_test_still_runs(sa
 
 
 def test_writing_to_the_stdout_descriptor_without_end_is_an_output_limit():
-    bad, _ = misbehave_then_pass("import os\nwhile True:\n    os.write(1, b'x' * 4096)",
-                                 output_kb=16)
+    bad, _ = misbehave_then_pass(
+        "import os\nwhile True:\n    os.write(1, b'x' * 4096)", output_kb=16
+    )
     assert bad.status == "output_limit"
 
 
 def test_a_flood_that_catches_every_exception_is_still_an_output_limit():
-    flood = ("while True:\n    try:\n        print('x' * 100)\n"
-             "    except BaseException:\n        pass")
+    flood = (
+        "while True:\n    try:\n        print('x' * 100)\n    except BaseException:\n        pass"
+    )
     bad, _ = misbehave_then_pass(flood, output_kb=4)
     assert bad.status == "output_limit"
 
 
 def test_a_program_flooding_stdout_is_an_output_limit(sandbox_mode):
-    test = run(assessment(io("t", "", "y\n"), entry=None, output_kb=8),
-               "while True:\n    print('y')\n").tests[0]
+    test = run(
+        assessment(io("t", "", "y\n"), entry=None, output_kb=8), "while True:\n    print('y')\n"
+    ).tests[0]
     assert test.status == "output_limit"
 
 
 def test_result_lines_printed_or_written_to_descriptors_forge_nothing():
-    forged = ('{"e": "result", "i": 0, "status": "pass"}\n'
-              '{"e": "done"}\n')
-    code = ("import os, sys\n"
-            "def solve():\n"
-            f"    print({forged!r})\n"
-            f"    sys.__stdout__.write({forged!r})\n"
-            "    for fd in range(3, 64):\n"
-            "        try:\n"
-            f"            os.write(fd, {forged!r}.encode())\n"
-            "        except OSError:\n"
-            "            pass\n"
-            "    return 'wrong'\n")
+    forged = '{"e": "result", "i": 0, "status": "pass"}\n{"e": "done"}\n'
+    code = (
+        "import os, sys\n"
+        "def solve():\n"
+        f"    print({forged!r})\n"
+        f"    sys.__stdout__.write({forged!r})\n"
+        "    for fd in range(3, 64):\n"
+        "        try:\n"
+        f"            os.write(fd, {forged!r}.encode())\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return 'wrong'\n"
+    )
     result = run(assessment(call("a", expected="right"), call("b", expected="right")), code)
     assert [t.status for t in result.tests] == ["fail", "fail"]
     assert result.score.passed == 0
@@ -200,12 +213,25 @@ def test_the_child_does_not_see_the_apps_secrets(monkeypatch, sandbox_mode):
     result = run_one(code, call(expected="show me"))
     names = ast.literal_eval(result.actual)  # a repr of a list of names
     assert "OPENAI_API_KEY" not in names and "SUPABASE_ANON_KEY" not in names
-    assert set(names) <= {"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "PYTHONDONTWRITEBYTECODE",
-                          "PYTHONIOENCODING", "PYTHONUTF8", "MALLOC_ARENA_MAX", "TERM",
-                          "NO_COLOR"}
-    assert "sk-test-not-for-learners" not in run_one(
-        "import os\ndef solve():\n    return os.popen('env').read()\n",
-        call(expected="show me")).actual
+    assert set(names) <= {
+        "PATH",
+        "HOME",
+        "TMPDIR",
+        "LANG",
+        "LC_ALL",
+        "PYTHONDONTWRITEBYTECODE",
+        "PYTHONIOENCODING",
+        "PYTHONUTF8",
+        "MALLOC_ARENA_MAX",
+        "TERM",
+        "NO_COLOR",
+    }
+    assert (
+        "sk-test-not-for-learners"
+        not in run_one(
+            "import os\ndef solve():\n    return os.popen('env').read()\n", call(expected="show me")
+        ).actual
+    )
 
 
 def test_home_is_a_fresh_folder_not_the_users():
@@ -216,8 +242,10 @@ def test_home_is_a_fresh_folder_not_the_users():
 
 
 def test_the_working_folder_is_removed_after_the_run(sandbox_mode):
-    code = ("import os\ndef solve():\n    open('left-behind.txt', 'w').write('x')\n"
-            "    os.mkdir('locked')\n    os.chmod('locked', 0)\n    return os.getcwd()\n")
+    code = (
+        "import os\ndef solve():\n    open('left-behind.txt', 'w').write('x')\n"
+        "    os.mkdir('locked')\n    os.chmod('locked', 0)\n    return os.getcwd()\n"
+    )
     folder = ast.literal_eval(run_one(code, call(expected="show me")).actual)
     assert "learn-run-" in folder and not os.path.exists(folder)
 
@@ -243,13 +271,15 @@ def test_open_files_are_limited():
 
 def test_many_child_processes_all_die_with_the_run(sandbox_mode):
     marker = f"{7000 + os.getpid() % 1000}.{time.time_ns() % 10**6}"
-    code = ("import os\n"
-            "def solve():\n"
-            "    for _ in range(40):\n"
-            "        if os.fork() == 0:\n"
-            f"            os.execvp('sleep', ['sleep', '{marker}'])\n"
-            "    while True:\n"
-            "        pass\n")
+    code = (
+        "import os\n"
+        "def solve():\n"
+        "    for _ in range(40):\n"
+        "        if os.fork() == 0:\n"
+        f"            os.execvp('sleep', ['sleep', '{marker}'])\n"
+        "    while True:\n"
+        "        pass\n"
+    )
     result = run_one(code, call(expected=1), time_ms=500)
     assert result.status == "timeout"
     if sandbox_mode == "strong":  # the namespace is gone when run() returns
@@ -261,16 +291,18 @@ def test_many_child_processes_all_die_with_the_run(sandbox_mode):
 def test_the_process_limit_stops_a_fork_bomb():
     if sandbox_strength() != "strong":
         pytest.skip("RLIMIT_NPROC is set only inside user namespaces")
-    code = ("import os, time\n"
-            "def solve():\n"
-            "    for n in range(500):\n"
-            "        try:\n"
-            "            if os.fork() == 0:\n"
-            "                time.sleep(5)\n"
-            "                os._exit(0)\n"
-            "        except OSError:\n"
-            "            return n\n"
-            "    return 'no limit'\n")
+    code = (
+        "import os, time\n"
+        "def solve():\n"
+        "    for n in range(500):\n"
+        "        try:\n"
+        "            if os.fork() == 0:\n"
+        "                time.sleep(5)\n"
+        "                os._exit(0)\n"
+        "        except OSError:\n"
+        "            return n\n"
+        "    return 'no limit'\n"
+    )
     result = run_one(code, call(expected=0), time_ms=3000)
     assert result.status == "fail" and result.actual != "'no limit'"
     assert int(result.actual) < 100
@@ -280,11 +312,13 @@ def test_a_grandchild_that_escapes_with_setsid_dies_with_the_run():
     if sandbox_strength() != "strong":
         pytest.skip("only a PID namespace catches a process that left the group")
     marker = f"{8000 + os.getpid() % 1000}.{time.time_ns() % 10**6}"
-    code = ("import subprocess, time\n"
-            "def solve():\n"
-            f"    subprocess.Popen(['sleep', '{marker}'], start_new_session=True)\n"
-            "    time.sleep(1)\n"
-            "    return 1\n")
+    code = (
+        "import subprocess, time\n"
+        "def solve():\n"
+        f"    subprocess.Popen(['sleep', '{marker}'], start_new_session=True)\n"
+        "    time.sleep(1)\n"
+        "    return 1\n"
+    )
     seen: list[int] = []
 
     def watch() -> None:
@@ -310,17 +344,21 @@ def test_there_is_no_network_in_the_strong_sandbox():
         server.bind(("127.0.0.1", 0))
         server.listen()
         port = server.getsockname()[1]
-        code = ("import socket\ndef solve(port):\n    try:\n"
-                "        socket.create_connection(('127.0.0.1', port), timeout=1).close()\n"
-                "    except OSError:\n        return 'no network'\n    return 'connected'\n")
+        code = (
+            "import socket\ndef solve(port):\n    try:\n"
+            "        socket.create_connection(('127.0.0.1', port), timeout=1).close()\n"
+            "    except OSError:\n        return 'no network'\n    return 'connected'\n"
+        )
         assert run_one(code, call(args=[port], expected="no network")).status == "pass"
 
 
 def test_a_run_stops_starting_tests_when_its_time_budget_is_spent(monkeypatch):
     monkeypatch.setattr(execute, "_budget_s", lambda time_s: 0.3)
     tests = [call(f"t{i}", [i], i) for i in range(10)]
-    result = run(assessment(*tests, time_ms=2000),
-                 "import time\ndef solve(x):\n    time.sleep(0.1)\n    return x\n")
+    result = run(
+        assessment(*tests, time_ms=2000),
+        "import time\ndef solve(x):\n    time.sleep(0.1)\n    return x\n",
+    )
     assert result.tests[0].status == "pass"
     assert result.tests[-1].status == "error"
     assert result.tests[-1].message.startswith("not run: the tests used all the")

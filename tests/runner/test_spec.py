@@ -15,7 +15,7 @@ from services.runner import (
     parse_assessment,
 )
 
-DESIGN_EXAMPLE = '''\
+DESIGN_EXAMPLE = """\
 title = "Two sum"
 language = "python"          # python always; javascript/bash when the interpreter is on PATH
 entry = "solve"              # function that "call" tests call
@@ -40,7 +40,7 @@ name = "sum of a line"
 stdin = "2 3\\n"
 expected_stdout = "5\\n"
 hidden = true
-'''
+"""
 
 HEAD = 'title = "t"\nlanguage = "python"\nentry = "solve"\n'
 
@@ -73,47 +73,76 @@ def test_test_cases_json_is_the_files_tests_list_and_reads_back_from_a_row():
     cases = a.to_test_cases_json()
     assert cases[0] == {"name": "basic", "args": [[2, 7, 11, 15], 9], "expected": [0, 1]}
     assert cases[1]["compare"] == "approx"
-    assert cases[2] == {"name": "sum of a line", "stdin": "2 3\n", "expected_stdout": "5\n",
-                        "hidden": True}
-    row = {"id": "abc", "title": a.title, "language": "python", "entry": "solve",
-           "starter_code": a.starter_code, "test_cases": json.loads(json.dumps(cases)),
-           "limits": {"time_ms": 2000}}
+    assert cases[2] == {
+        "name": "sum of a line",
+        "stdin": "2 3\n",
+        "expected_stdout": "5\n",
+        "hidden": True,
+    }
+    row = {
+        "id": "abc",
+        "title": a.title,
+        "language": "python",
+        "entry": "solve",
+        "starter_code": a.starter_code,
+        "test_cases": json.loads(json.dumps(cases)),
+        "limits": {"time_ms": 2000},
+    }
     back = assessment_from_row(row)
     assert back.tests == a.tests and back.limits == a.limits and back.entry == "solve"
 
 
 def test_a_row_leaves_out_hidden_tests_the_database_withheld():
-    row = {"title": "t", "entry": "f", "test_cases": [
-        {"name": "shown", "args": [1], "expected": 2},
-        {"name": "secret", "hidden": True, "revision": 1}]}
+    row = {
+        "title": "t",
+        "entry": "f",
+        "test_cases": [
+            {"name": "shown", "args": [1], "expected": 2},
+            {"name": "secret", "hidden": True, "revision": 1},
+        ],
+    }
     assert [t.name for t in assessment_from_row(row).tests] == ["shown"]
 
 
 def test_a_row_keeps_hidden_tests_that_carry_their_expectations():
-    row = {"title": "t", "entry": "f", "test_cases": [
-        {"name": "shown", "args": [1], "expected": 2},
-        {"name": "secret", "args": [2], "expected": 4, "hidden": True}]}
+    row = {
+        "title": "t",
+        "entry": "f",
+        "test_cases": [
+            {"name": "shown", "args": [1], "expected": 2},
+            {"name": "secret", "args": [2], "expected": 4, "hidden": True},
+        ],
+    }
     assert [t.hidden for t in assessment_from_row(row).tests] == [False, True]
 
 
 def test_a_row_without_entry_calls_the_first_function_of_the_starter_code():
-    row = {"title": "t", "starter_code": "import math\n\ndef area(r):\n    ...\n",
-           "test_cases": json.dumps([{"name": "one", "args": [1], "expected": 3.14159,
-                                      "compare": "approx"}])}
+    row = {
+        "title": "t",
+        "starter_code": "import math\n\ndef area(r):\n    ...\n",
+        "test_cases": json.dumps(
+            [{"name": "one", "args": [1], "expected": 3.14159, "compare": "approx"}]
+        ),
+    }
     a = assessment_from_row(row)
     assert (a.language, a.entry) == ("python", "area")
 
 
 def test_a_bad_row_names_the_assessment_without_a_line():
-    row = {"id": "42", "title": "t", "language": "python", "entry": "f",
-           "test_cases": [{"name": "x", "args": [1], "expected": 1, "compare": "fuzzy"}]}
+    row = {
+        "id": "42",
+        "title": "t",
+        "language": "python",
+        "entry": "f",
+        "test_cases": [{"name": "x", "args": [1], "expected": 1, "compare": "fuzzy"}],
+    }
     with pytest.raises(AssessmentError) as caught:
         assessment_from_row(row)
     assert str(caught.value).startswith("assessment 42: test 'x': compare must be one of")
 
 
 def test_broken_toml_reports_the_line_tomllib_found():
-    text = HEAD + "[[tests]]\nname = \"a\"\nargs = [1, 2\nexpected = 3\n"
+    text = HEAD + '[[tests]]\nname = "a"\nargs = [1, 2\nexpected = 3\n'
     error = error_of(text)
     assert error.file == "a.toml"
     assert error.line in (line_of(text, "args"), line_of(text, "expected"))
@@ -121,37 +150,45 @@ def test_broken_toml_reports_the_line_tomllib_found():
 
 
 def test_every_error_is_one_line_starting_with_file_and_line():
-    error = error_of('title = "t"\nlanguage = "cobol"\n[[tests]]\nname = "a"\nargs = []\n'
-                     'expected = 1\n')
+    error = error_of(
+        'title = "t"\nlanguage = "cobol"\n[[tests]]\nname = "a"\nargs = []\nexpected = 1\n'
+    )
     assert str(error) == (f"a.toml:2: {error.message}")
     assert "\n" not in str(error)
 
 
 def test_missing_title_points_at_the_top():
-    error = error_of('language = "python"\n[[tests]]\nname = "a"\nstdin = ""\n'
-                     'expected_stdout = ""\n')
+    error = error_of(
+        'language = "python"\n[[tests]]\nname = "a"\nstdin = ""\nexpected_stdout = ""\n'
+    )
     assert error.line == 1 and "`title` is missing" in error.message
 
 
 def test_unknown_language_points_at_the_language_key_and_lists_the_known_ones():
-    text = 'title = "t"\n\nlanguage = "ruby"\n[[tests]]\nname = "a"\nstdin = ""\n' \
-           'expected_stdout = "x"\n'
+    text = (
+        'title = "t"\n\nlanguage = "ruby"\n[[tests]]\nname = "a"\nstdin = ""\n'
+        'expected_stdout = "x"\n'
+    )
     error = error_of(text)
     assert error.line == 3
     assert "unknown language 'ruby'" in error.message and "python" in error.message
 
 
 def test_call_tests_without_entry_point_at_the_first_call_test():
-    text = ('title = "t"\nlanguage = "python"\n[[tests]]\nname = "io"\nstdin = ""\n'
-            'expected_stdout = ""\n[[tests]]\nname = "call"\nargs = [1]\nexpected = 1\n')
+    text = (
+        'title = "t"\nlanguage = "python"\n[[tests]]\nname = "io"\nstdin = ""\n'
+        'expected_stdout = ""\n[[tests]]\nname = "call"\nargs = [1]\nexpected = 1\n'
+    )
     error = error_of(text)
     assert error.line == line_of(text, "[[tests]]", 2)
     assert "`entry` is not set" in error.message
 
 
 def test_a_bad_compare_points_at_its_line_in_the_right_test():
-    text = (HEAD + '[[tests]]\nname = "a"\nargs = [1]\nexpected = 1\ncompare = "exact"\n'
-            '[[tests]]\nname = "b"\nargs = [1]\nexpected = 1\ncompare = "roughly"\n')
+    text = (
+        HEAD + '[[tests]]\nname = "a"\nargs = [1]\nexpected = 1\ncompare = "exact"\n'
+        '[[tests]]\nname = "b"\nargs = [1]\nexpected = 1\ncompare = "roughly"\n'
+    )
     error = error_of(text)
     assert error.line == line_of(text, "roughly")
     assert "test 'b': compare must be one of exact, approx, unordered" in error.message
@@ -181,15 +218,17 @@ def test_call_test_without_expected_is_refused():
 
 
 def test_duplicate_test_names_point_at_the_second_name():
-    text = (HEAD + '[[tests]]\nname = "same"\nargs = [1]\nexpected = 1\n'
-            '[[tests]]\nname = "same"\nargs = [2]\nexpected = 2\n')
+    text = (
+        HEAD + '[[tests]]\nname = "same"\nargs = [1]\nexpected = 1\n'
+        '[[tests]]\nname = "same"\nargs = [2]\nexpected = 2\n'
+    )
     error = error_of(text)
     assert error.line == line_of(text, 'name = "same"', 2)
     assert "two tests are named 'same'" in error.message
 
 
 def test_a_test_without_a_name_is_refused():
-    text = HEAD + '[[tests]]\nargs = [1]\nexpected = 1\n'
+    text = HEAD + "[[tests]]\nargs = [1]\nexpected = 1\n"
     error = error_of(text)
     assert error.line == line_of(text, "[[tests]]") and "test #1 has no name" in error.message
 
@@ -216,8 +255,10 @@ def test_an_unknown_test_key_suggests_the_right_one():
 
 
 def test_call_tests_need_python():
-    text = ('title = "t"\nlanguage = "javascript"\nentry = "solve"\n'
-            '[[tests]]\nname = "a"\nargs = [1]\nexpected = 1\n')
+    text = (
+        'title = "t"\nlanguage = "javascript"\nentry = "solve"\n'
+        '[[tests]]\nname = "a"\nargs = [1]\nexpected = 1\n'
+    )
     error = error_of(text)
     assert error.line == line_of(text, "[[tests]]") and "write io tests" in error.message
 
@@ -233,13 +274,17 @@ def test_dates_and_infinities_cannot_be_test_values():
     text = HEAD + '[[tests]]\nname = "a"\nargs = [1979-05-27]\nexpected = 1\n'
     error = error_of(text)
     assert error.line == line_of(text, "args") and "holds a date" in error.message
-    assert "not a finite number" in error_of(
-        HEAD + '[[tests]]\nname = "a"\nargs = []\nexpected = inf\n').message
+    assert (
+        "not a finite number"
+        in error_of(HEAD + '[[tests]]\nname = "a"\nargs = []\nexpected = inf\n').message
+    )
 
 
 def test_a_key_inside_a_multiline_string_does_not_confuse_the_line():
-    text = (HEAD + "starter_code = '''\ncompare = \"nonsense\"\n'''\n"
-            '[[tests]]\nname = "a"\nargs = []\nexpected = 1\ncompare = "wrong"\n')
+    text = (
+        HEAD + "starter_code = '''\ncompare = \"nonsense\"\n'''\n"
+        '[[tests]]\nname = "a"\nargs = []\nexpected = 1\ncompare = "wrong"\n'
+    )
     assert error_of(text).line == line_of(text, '"wrong"')
 
 

@@ -65,9 +65,13 @@ def _backend(url: str, home: Path, wrap=None):
     from services.offline.backend import OfflineBackend, Outbox, ReadCache
 
     inner = LocalBackend(url, migrate=False, session_path=home / "session.json")
-    return OfflineBackend(wrap(inner) if wrap else inner, cache=ReadCache(home / "reads.sqlite3"),
-                          outbox=Outbox(home / "outbox.sqlite3"), backoff=(0.02, 0.1),
-                          idle=0.05)
+    return OfflineBackend(
+        wrap(inner) if wrap else inner,
+        cache=ReadCache(home / "reads.sqlite3"),
+        outbox=Outbox(home / "outbox.sqlite3"),
+        backoff=(0.02, 0.1),
+        idle=0.05,
+    )
 
 
 def _print(line: str) -> None:
@@ -99,8 +103,9 @@ async def _syncer(url: str, home: Path, say=_print) -> None:
         try:
             await backend.connect()
             report = await backend.flush()
-            say(f"sync sent {report.sent} already {report.already_applied} "
-                f"waiting {report.waiting}")
+            say(
+                f"sync sent {report.sent} already {report.already_applied} waiting {report.waiting}"
+            )
         finally:
             await backend.close()
 
@@ -124,26 +129,34 @@ def _child(conn, mode: str, url: str, home: str, tag: str = "", seed: int = 0) -
 
 # -- the parent ------------------------------------------------------------------------------
 
+
 @dataclass
 class Rounds:
     rounds: int = 0
-    tried: dict[str, str] = field(default_factory=dict)      # event id → question
+    tried: dict[str, str] = field(default_factory=dict)  # event id → question
     acked: dict[str, str] = field(default_factory=dict)
-    invisible: list[str] = field(default_factory=list)       # acked, not seen by the parent
+    invisible: list[str] = field(default_factory=list)  # acked, not seen by the parent
     syncs: int = 0
-    errors: list[str] = field(default_factory=list)          # a child's stderr, if it failed
-    lost: list[str] = field(default_factory=list)            # acked, not on the server
-    doubled: list[str] = field(default_factory=list)         # on the server more than once
-    stray: list[str] = field(default_factory=list)           # on the server, never tried
+    errors: list[str] = field(default_factory=list)  # a child's stderr, if it failed
+    lost: list[str] = field(default_factory=list)  # acked, not on the server
+    doubled: list[str] = field(default_factory=list)  # on the server more than once
+    stray: list[str] = field(default_factory=list)  # on the server, never tried
 
     def line(self) -> str:
-        return (f"rounds {self.rounds} · events {len(self.acked)} acknowledged "
-                f"({len(self.tried)} started) · lost {len(self.lost)} · doubled "
-                f"{len(self.doubled)} · invisible {len(self.invisible)} · syncs {self.syncs}")
+        return (
+            f"rounds {self.rounds} · events {len(self.acked)} acknowledged "
+            f"({len(self.tried)} started) · lost {len(self.lost)} · doubled "
+            f"{len(self.doubled)} · invisible {len(self.invisible)} · syncs {self.syncs}"
+        )
 
 
-_PRELOAD = ["tests.services.outbox_procs", "services.offline.backend", "services.data.backend",
-            "services.data.api", "psycopg"]
+_PRELOAD = [
+    "tests.services.outbox_procs",
+    "services.offline.backend",
+    "services.data.backend",
+    "services.data.api",
+    "psycopg",
+]
 
 
 def _context():
@@ -194,23 +207,28 @@ def _refill_chat_allowance(url: str) -> None:
         conn.execute("delete from private.usage where kind = 'chat_history'")
 
 
-def run_rounds(url: str, home: Path, rounds: int, *, seed: int = 1,
-               window: tuple[float, float] = (0.1, 0.4)) -> Rounds:
+def run_rounds(
+    url: str, home: Path, rounds: int, *, seed: int = 1, window: tuple[float, float] = (0.1, 0.4)
+) -> Rounds:
     """`rounds` rounds of two writers and a syncer, all SIGKILLed at a random moment."""
     from services.offline.backend import Outbox
 
     rng = random.Random(seed)
     ctx = _context()
     result = Rounds()
-    outbox = Outbox(home / "outbox.sqlite3")   # the parent: "another process" that reads
+    outbox = Outbox(home / "outbox.sqlite3")  # the parent: "another process" that reads
     try:
         for round_ in range(rounds):
             _refill_chat_allowance(url)
-            children = [_Child(ctx, "writer", url, str(home), f"r{round_}{side}",
-                               rng.randrange(1 << 30)) for side in "ab"]
+            children = [
+                _Child(ctx, "writer", url, str(home), f"r{round_}{side}", rng.randrange(1 << 30))
+                for side in "ab"
+            ]
             children.append(_Child(ctx, "sync", url, str(home)))
-            readers = [threading.Thread(target=c.read, args=(result, outbox), daemon=True)
-                       for c in children]
+            readers = [
+                threading.Thread(target=c.read, args=(result, outbox), daemon=True)
+                for c in children
+            ]
             for reader in readers:
                 reader.start()
             for child in children:
@@ -218,15 +236,17 @@ def run_rounds(url: str, home: Path, rounds: int, *, seed: int = 1,
                     result.errors.append(f"a {child.process.name} never got ready")
             time.sleep(rng.uniform(*window))
             for child in rng.sample(children, len(children)):
-                with contextlib.suppress(ProcessLookupError):   # it died already
+                with contextlib.suppress(ProcessLookupError):  # it died already
                     os.kill(child.process.pid, signal.SIGKILL)
                 time.sleep(rng.uniform(0, 0.02))
             for child, reader in zip(children, readers, strict=True):
                 child.process.join(30)
                 reader.join(10)
                 if child.process.exitcode != -signal.SIGKILL:
-                    result.errors.append(f"a child exited with {child.process.exitcode}"
-                                         " before it was killed (its traceback is above)")
+                    result.errors.append(
+                        f"a child exited with {child.process.exitcode}"
+                        " before it was killed (its traceback is above)"
+                    )
                 child.conn.close()
             result.rounds += 1
     finally:
@@ -250,8 +270,11 @@ async def drain_and_compare(url: str, home: Path, result: Rounds) -> Rounds:
     finally:
         await backend.close()
     with psycopg.connect(url) as conn:
-        rows = conn.execute("select question, count(*) from public.chat_history"
-                            " where user_id = %s group by question", (user,)).fetchall()
+        rows = conn.execute(
+            "select question, count(*) from public.chat_history"
+            " where user_id = %s group by question",
+            (user,),
+        ).fetchall()
     on_server = dict(rows)
     result.lost = [q for q in result.acked.values() if q not in on_server]
     if left:

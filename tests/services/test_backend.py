@@ -128,6 +128,7 @@ def short_tokens(api):
 
 # -- accounts and profiles -------------------------------------------------------------
 
+
 async def test_both_backends_satisfy_the_protocol(make):
     assert isinstance(make(), Backend)
 
@@ -148,9 +149,13 @@ async def test_sign_up_creates_a_profile_through_the_signup_trigger(make, prepar
     assert me == {"uid": user.id, "role": "authenticated", "email": email}
     profile = await backend.call("test_my_profile")
     assert (profile["full_name"], profile["email"], profile["timezone"]) == (
-        "Ada Lovelace", email, "Europe/Paris")
-    streaks = prepared_db.su_one("select count(*) from public.user_streaks where user_id = %s",
-                                 (user.id,))
+        "Ada Lovelace",
+        email,
+        "Europe/Paris",
+    )
+    streaks = prepared_db.su_one(
+        "select count(*) from public.user_streaks where user_id = %s", (user.id,)
+    )
     assert streaks == 1
 
 
@@ -184,6 +189,7 @@ async def test_weak_password_and_bad_email_are_invalid_input(make):
 
 
 # -- sessions ---------------------------------------------------------------------------
+
 
 async def test_session_file_is_private_and_reused_on_the_next_start(make, tmp_path):
     path = tmp_path / "s" / "session.json"
@@ -223,6 +229,7 @@ async def test_sessions_of_other_backends_are_left_alone(make, tmp_path):
 
 # -- errors -----------------------------------------------------------------------------
 
+
 async def test_rls_denial_for_anon_means_sign_in(make):
     with pytest.raises(errors.NotSignedIn) as caught:
         await make().call("test_count_profiles")
@@ -245,7 +252,7 @@ async def test_unknown_function_or_arguments_are_not_found(make):
     with pytest.raises(errors.NotFound):
         await backend.call("test_boom", p_wrong="x")
     with pytest.raises(errors.NotFound):
-        await backend.call("test_boom")   # a required argument is missing
+        await backend.call("test_boom")  # a required argument is missing
 
 
 async def test_a_raise_is_invalid_input_with_its_message(make):
@@ -282,22 +289,33 @@ async def test_functions_created_or_changed_while_running_are_found(make, prepar
     name = f"test_late_{uuid.uuid4().hex[:8]}"
     with pytest.raises(errors.NotFound):
         await backend.call(name, p_a=1)
-    prepared_db.su(f"create function public.{name}(p_a integer) returns integer"
-                   " language sql as $$ select p_a $$")
+    prepared_db.su(
+        f"create function public.{name}(p_a integer) returns integer"
+        " language sql as $$ select p_a $$"
+    )
     assert await backend.call(name, p_a=1) == 1
-    prepared_db.su(f"drop function public.{name}(integer);"
-                   f" create function public.{name}(p_a integer, p_b integer) returns integer"
-                   " language sql as $$ select p_a + p_b $$")
+    prepared_db.su(
+        f"drop function public.{name}(integer);"
+        f" create function public.{name}(p_a integer, p_b integer) returns integer"
+        " language sql as $$ select p_a + p_b $$"
+    )
     assert await backend.call(name, p_a=1, p_b=2) == 3
 
 
 # -- arguments and results ---------------------------------------------------------------
 
+
 async def test_arguments_are_cast_to_the_declared_types(make):
     ident = str(uuid.uuid4())
     result = await make().call(
-        "test_echo", p_tags=["python", "sql"], p_ids=[ident], p_n=41,
-        p_obj={"nested": [1, {"a": None}]}, p_at="2026-01-02T03:04:05+00:00", p_flag=True)
+        "test_echo",
+        p_tags=["python", "sql"],
+        p_ids=[ident],
+        p_n=41,
+        p_obj={"nested": [1, {"a": None}]},
+        p_at="2026-01-02T03:04:05+00:00",
+        p_flag=True,
+    )
     assert result["tags"] == ["python", "sql"] and result["tag_count"] == 2
     assert result["ids"] == [ident]
     assert result["n"] == 42
@@ -321,16 +339,22 @@ async def test_set_returning_and_scalar_results(make):
 
 # -- the API functions: idempotent replays --------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def published_course(prepared_db) -> str:
     author = prepared_db.new_user()
-    return str(prepared_db.su_one(
-        "insert into public.courses (title, is_published, created_by)"
-        " values ('Replays 101', true, %s) returning id", (author,)))
+    return str(
+        prepared_db.su_one(
+            "insert into public.courses (title, is_published, created_by)"
+            " values ('Replays 101', true, %s) returning id",
+            (author,),
+        )
+    )
 
 
-async def test_enroll_replayed_with_the_same_event_id_applies_once(make, published_course,
-                                                                   prepared_db):
+async def test_enroll_replayed_with_the_same_event_id_applies_once(
+    make, published_course, prepared_db
+):
     backend = make()
     user = await backend.sign_up(_email(), PASSWORD)
     learning = LearningAPI(backend)
@@ -339,11 +363,19 @@ async def test_enroll_replayed_with_the_same_event_id_applies_once(make, publish
     again = await learning.enroll(published_course, event_id=event)
     assert first.replayed is False and again.replayed is True
     assert again["enrollment"] == first["enrollment"]
-    assert prepared_db.su_one(
-        "select count(*) from public.course_enrollments where user_id = %s", (user.id,)) == 1
-    assert prepared_db.su_one(
-        "select count(*) from public.applied_events where user_id = %s and event_id = %s",
-        (user.id, event)) == 1
+    assert (
+        prepared_db.su_one(
+            "select count(*) from public.course_enrollments where user_id = %s", (user.id,)
+        )
+        == 1
+    )
+    assert (
+        prepared_db.su_one(
+            "select count(*) from public.applied_events where user_id = %s and event_id = %s",
+            (user.id, event),
+        )
+        == 1
+    )
 
 
 async def test_writes_need_a_signed_in_learner(make, published_course):
@@ -352,6 +384,7 @@ async def test_writes_need_a_signed_in_learner(make, published_course):
 
 
 # -- secrets ----------------------------------------------------------------------------------
+
 
 async def test_secrets_never_reach_the_logs(make, kind, api, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
@@ -380,6 +413,7 @@ async def test_secrets_never_reach_the_logs(make, kind, api, tmp_path, caplog):
 
 
 # -- local only ------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def local_only(kind):
@@ -411,8 +445,9 @@ async def test_local_profile_without_password_is_remembered(local_only, make, tm
 
 async def test_local_passwords_are_stored_as_scrypt(local_only, make, prepared_db):
     user = await make().sign_up(_email(), PASSWORD)
-    stored = prepared_db.su_one("select encrypted_password from auth.users where id = %s",
-                                (user.id,))
+    stored = prepared_db.su_one(
+        "select encrypted_password from auth.users where id = %s", (user.id,)
+    )
     assert stored.startswith("scrypt$") and PASSWORD not in stored
 
 
@@ -422,32 +457,38 @@ async def test_local_backend_has_no_email_codes(local_only, make):
 
 
 async def test_unreachable_database_is_offline(local_only, tmp_path):
-    backend = LocalBackend("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2",
-                           session_path=tmp_path / "s.json", migrate=False)
+    backend = LocalBackend(
+        "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2",
+        session_path=tmp_path / "s.json",
+        migrate=False,
+    )
     with pytest.raises(errors.Offline):
         await backend.call("whoami")
 
 
 # -- Supabase only -----------------------------------------------------------------------------
 
-async def test_short_lived_tokens_are_refreshed_before_calls(supabase_only, make, short_tokens,
-                                                             tmp_path):
+
+async def test_short_lived_tokens_are_refreshed_before_calls(
+    supabase_only, make, short_tokens, tmp_path
+):
     api = short_tokens
     path = tmp_path / "session.json"
     backend = make(session_path=path, auto_refresh=False)
     user = await backend.sign_up(_email(), PASSWORD)
     token = json.loads(json.loads(path.read_text())[backend.namespace]["supabase.auth.token"])
     before = api.count("/auth/v1/token", "refresh_token")
-    await asyncio.sleep(2.2)   # the access token has now expired
+    await asyncio.sleep(2.2)  # the access token has now expired
     assert (await backend.call("whoami"))["uid"] == user.id
     assert api.count("/auth/v1/token", "refresh_token") > before
     renewed = json.loads(json.loads(path.read_text())[backend.namespace]["supabase.auth.token"])
     assert renewed["access_token"] != token["access_token"]
-    assert renewed["refresh_token"] != token["refresh_token"]   # rotated
+    assert renewed["refresh_token"] != token["refresh_token"]  # rotated
 
 
 async def test_an_expired_saved_session_is_refreshed_on_the_next_start(
-        supabase_only, make, short_tokens, tmp_path):
+    supabase_only, make, short_tokens, tmp_path
+):
     path = tmp_path / "session.json"
     first = make(session_path=path, auto_refresh=False)
     user = await first.sign_up(_email(), PASSWORD)
@@ -459,7 +500,8 @@ async def test_an_expired_saved_session_is_refreshed_on_the_next_start(
 
 
 async def test_a_token_the_server_says_expired_is_refreshed_and_the_call_retried(
-        supabase_only, make, api):
+    supabase_only, make, api
+):
     backend = make()
     user = await backend.sign_up(_email(), PASSWORD)
     before = api.count("/auth/v1/token", "refresh_token")
@@ -475,7 +517,7 @@ async def test_a_revoked_session_means_signing_in_again(supabase_only, make, api
     await backend.sign_up(email, PASSWORD)
     elsewhere = make(session_path=tmp_path / "b.json")
     await elsewhere.sign_in(email, PASSWORD)
-    await elsewhere.sign_out(everywhere=True)   # every session of this user ends
+    await elsewhere.sign_out(everywhere=True)  # every session of this user ends
     api.expire_access_tokens()
     with pytest.raises(errors.AuthError, match="learn login"):
         await backend.call("whoami")
@@ -517,8 +559,9 @@ async def test_bad_api_key_is_a_config_error(supabase_only, api, tmp_path):
 async def test_unreachable_supabase_is_offline(supabase_only, tmp_path):
     from tests.pg.servers import free_port
 
-    backend = SupabaseBackend(f"http://127.0.0.1:{free_port()}", "key",
-                              session_path=tmp_path / "s.json")
+    backend = SupabaseBackend(
+        f"http://127.0.0.1:{free_port()}", "key", session_path=tmp_path / "s.json"
+    )
     try:
         with pytest.raises(errors.Offline):
             await backend.call("whoami")
@@ -534,13 +577,14 @@ async def test_first_run_creates_migrates_and_seeds_the_embedded_database(tmp_pa
     seeded: list[str] = []
     pgdata = tmp_path / "pgdata"
 
-    def seed(url, progress):   # like services.data.seed.seed_bundled: work only when needed
+    def seed(url, progress):  # like services.data.seed.seed_bundled: work only when needed
         if not seeded:
             progress("loading the bundled courses")
         seeded.append(url)
 
-    backend = LocalBackend(pgdata=pgdata, progress=said.append, seed=seed,
-                           session_path=tmp_path / "session.json")
+    backend = LocalBackend(
+        pgdata=pgdata, progress=said.append, seed=seed, session_path=tmp_path / "session.json"
+    )
     try:
         user = await backend.sign_up(None, None, full_name="First Run")
         dashboard = await LearningAPI(backend).dashboard()
@@ -552,26 +596,30 @@ async def test_first_run_creates_migrates_and_seeds_the_embedded_database(tmp_pa
     assert said[-1] == "loading the bundled courses" and len(seeded) == 1
 
     said.clear()
-    again = LocalBackend(pgdata=pgdata, progress=said.append, seed=seed,
-                         session_path=tmp_path / "session.json")
+    again = LocalBackend(
+        pgdata=pgdata, progress=said.append, seed=seed, session_path=tmp_path / "session.json"
+    )
     try:
         await again.connect()
         assert again.current_user == user
     finally:
         await again.close()
-    assert said == [] and len(seeded) == 2   # nothing to create or migrate; seed checked
+    assert said == [] and len(seeded) == 2  # nothing to create or migrate; seed checked
 
 
 async def test_closing_leaves_no_refresh_timer_running(supabase_only, make):
     backend = make(auto_refresh=True)
     await backend.sign_up(_email(), PASSWORD)
     auth = backend.client.auth
-    assert auth._refresh_token_timer is not None   # the auto-refresh timer was started
+    assert auth._refresh_token_timer is not None  # the auto-refresh timer was started
     await backend.close()
     assert auth._refresh_token_timer is None
     current = asyncio.current_task()
-    assert not [t for t in asyncio.all_tasks() if t is not current and not t.done()
-                and "refresh" in repr(t.get_coro())]
+    assert not [
+        t
+        for t in asyncio.all_tasks()
+        if t is not current and not t.done() and "refresh" in repr(t.get_coro())
+    ]
 
 
 async def test_sign_up_waiting_for_email_confirmation(supabase_only, make, api):
@@ -589,19 +637,21 @@ async def test_sign_up_waiting_for_email_confirmation(supabase_only, make, api):
 
 # -- sessions that last (supabase-py #1646), several machines and processes ------------------
 
+
 def _saved(path, backend) -> dict:
     return json.loads(json.loads(path.read_text())[backend.namespace]["supabase.auth.token"])
 
 
 async def test_a_session_survives_restart_after_restart_once_its_token_expired(
-        supabase_only, make, short_tokens, tmp_path):
+    supabase_only, make, short_tokens, tmp_path
+):
     """#1646: a session refreshed while starting must stay saved for the next start."""
     path = tmp_path / "session.json"
     first = make(session_path=path, auto_refresh=False)
     user = await first.sign_up(_email(), PASSWORD)
     await first.close()
     for _restart in range(3):
-        await asyncio.sleep(2.2)                   # the saved access token has expired
+        await asyncio.sleep(2.2)  # the saved access token has expired
         again = make(session_path=path, auto_refresh=False)
         await again.connect()
         assert again.current_user == user
@@ -611,7 +661,8 @@ async def test_a_session_survives_restart_after_restart_once_its_token_expired(
 
 
 async def test_supabase_pys_initialize_from_storage_keeps_a_session_it_refreshed(
-        supabase_only, make, short_tokens, tmp_path):
+    supabase_only, make, short_tokens, tmp_path
+):
     """The path #1646 is about (supabase-py's own start-up), checked on the version we
     install: refreshing an expired saved session keeps it saved."""
     path = tmp_path / "session.json"
@@ -622,7 +673,7 @@ async def test_supabase_pys_initialize_from_storage_keeps_a_session_it_refreshed
     again = make(session_path=path, auto_refresh=True)
     await again.connect()
     auth = again.client.auth
-    auth._refresh_token_timer.cancel()   # so that only initialize_from_storage refreshes
+    auth._refresh_token_timer.cancel()  # so that only initialize_from_storage refreshes
     auth._refresh_token_timer = None
     before = _saved(path, again)["refresh_token"]
     refreshes = short_tokens.count("/auth/v1/token", "refresh_token")
@@ -633,8 +684,9 @@ async def test_supabase_pys_initialize_from_storage_keeps_a_session_it_refreshed
     assert saved["user"]["id"] == user.id and saved["refresh_token"] != before
 
 
-async def test_signing_out_on_one_machine_leaves_the_other_signed_in(supabase_only, make, api,
-                                                                     tmp_path):
+async def test_signing_out_on_one_machine_leaves_the_other_signed_in(
+    supabase_only, make, api, tmp_path
+):
     email = _email()
     laptop = make(session_path=tmp_path / "laptop.json")
     user = await laptop.sign_up(email, PASSWORD)
@@ -644,13 +696,14 @@ async def test_signing_out_on_one_machine_leaves_the_other_signed_in(supabase_on
     await laptop.sign_out()
     assert not (tmp_path / "laptop.json").exists()
     assert (tmp_path / "desktop.json").read_text() == desktop_file
-    await asyncio.sleep(1.1)   # so a refreshed token differs (HS256 JWT times are seconds)
-    api.expire_access_tokens()               # the desktop must refresh: its session lives
+    await asyncio.sleep(1.1)  # so a refreshed token differs (HS256 JWT times are seconds)
+    api.expire_access_tokens()  # the desktop must refresh: its session lives
     assert (await desktop.call("whoami"))["uid"] == user.id
 
 
 async def test_a_refresh_lost_to_another_process_takes_that_process_session(
-        supabase_only, make, short_tokens, tmp_path):
+    supabase_only, make, short_tokens, tmp_path
+):
     """Two windows share the session file; both find the token expired; the other one
     refreshes first, so ours is told its refresh token was already used."""
     api = short_tokens
@@ -660,8 +713,8 @@ async def test_a_refresh_lost_to_another_process_takes_that_process_session(
     other = make(session_path=path, auto_refresh=False)
     await other.connect()
     stale = path.read_text()
-    await asyncio.sleep(2.2)                       # both windows' token has expired
-    assert (await other.call("whoami"))["uid"] == user.id       # it refreshed (rotated)
+    await asyncio.sleep(2.2)  # both windows' token has expired
+    assert (await other.call("whoami"))["uid"] == user.id  # it refreshed (rotated)
     fresh = path.read_text()
     # Our window read the file just before the other window wrote it: its storage gets
     # the stale session on this read, and the file is the other window's again after.
@@ -682,7 +735,7 @@ async def test_a_refresh_lost_to_another_process_takes_that_process_session(
     refused = api.count("/auth/v1/token", "refresh_token")
     assert (await window.call("whoami"))["uid"] == user.id
     assert window.current_user == user
-    assert api.count("/auth/v1/token", "refresh_token") > refused   # it did lose a race
+    assert api.count("/auth/v1/token", "refresh_token") > refused  # it did lose a race
     assert _saved(path, window)["user"]["id"] == user.id
 
 
@@ -699,8 +752,9 @@ def test_processes_writing_the_session_file_at_once_lose_nothing(tmp_path):
 
     path = tmp_path / "session.json"
     ctx = multiprocessing.get_context("spawn")
-    workers = [ctx.Process(target=_write_namespaces, args=(str(path), f"p{w}", 40))
-               for w in range(4)]
+    workers = [
+        ctx.Process(target=_write_namespaces, args=(str(path), f"p{w}", 40)) for w in range(4)
+    ]
     for w in workers:
         w.start()
     for w in workers:
@@ -714,8 +768,9 @@ def test_processes_writing_the_session_file_at_once_lose_nothing(tmp_path):
 async def test_an_operators_secret_key_runs_as_service_role(supabase_only, api, tmp_path):
     """`learn admin report` passes the secret (or service_role) key straight to the
     backend: an opaque string, whatever its format."""
-    backend = SupabaseBackend(api.url, api.service_role_key, session_path=tmp_path / "s.json",
-                              auto_refresh=False)
+    backend = SupabaseBackend(
+        api.url, api.service_role_key, session_path=tmp_path / "s.json", auto_refresh=False
+    )
     try:
         assert (await backend.call("whoami"))["role"] == "service_role"
     finally:

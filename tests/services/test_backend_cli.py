@@ -21,9 +21,17 @@ from tui.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a long enough password"
-ENV_KEYS = ("SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_PUBLISHABLE_KEY", "SUPABASE_KEY",
-            "DATABASE_URL", "OPENAI_API_KEY",
-            "OPENAI_BASE_URL", "LEARN_MODEL", "LEARN_BACKEND")
+ENV_KEYS = (
+    "SUPABASE_URL",
+    "SUPABASE_ANON_KEY",
+    "SUPABASE_PUBLISHABLE_KEY",
+    "SUPABASE_KEY",
+    "DATABASE_URL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "LEARN_MODEL",
+    "LEARN_BACKEND",
+)
 
 
 @pytest.fixture
@@ -80,10 +88,18 @@ print("HEAVY=" + ",".join(heavy))
 """
 
 
-def _subprocess(args: list[str], env: dict[str, str],
-                stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", HYGIENE, *args], input=stdin, text=True,
-                          capture_output=True, cwd=ROOT, env=env, timeout=120)
+def _subprocess(
+    args: list[str], env: dict[str, str], stdin: str = ""
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", HYGIENE, *args],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -93,8 +109,7 @@ def clean_env(home):
     return env
 
 
-@pytest.mark.parametrize("args", [["doctor"], ["config"], ["config", "model", "m"],
-                                  ["logout"]])
+@pytest.mark.parametrize("args", [["doctor"], ["config"], ["config", "model", "m"], ["logout"]])
 def test_local_commands_import_neither_textual_openai_nor_supabase(clean_env, args):
     done = _subprocess(args, clean_env)
     assert "Traceback" not in done.stderr
@@ -103,13 +118,15 @@ def test_local_commands_import_neither_textual_openai_nor_supabase(clean_env, ar
 
 def test_supabase_login_imports_neither_textual_nor_openai(clean_env, api):
     env = {**clean_env, "SUPABASE_URL": api.url, "SUPABASE_PUBLISHABLE_KEY": api.client_key}
-    done = _subprocess(["login", "--new", "--email", _email(), "--password-stdin"], env,
-                       stdin=PASSWORD + "\n")
+    done = _subprocess(
+        ["login", "--new", "--email", _email(), "--password-stdin"], env, stdin=PASSWORD + "\n"
+    )
     assert done.returncode == 0, done.stderr
     assert "HEAVY=supabase\n" in done.stdout
 
 
 # -- config ------------------------------------------------------------------------------
+
 
 def test_config_shows_masked_settings_and_their_sources(home, capsys, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret-key-0123456789")
@@ -145,6 +162,7 @@ def test_config_errors_are_one_line_without_traceback(home, capsys):
 
 # -- doctor --------------------------------------------------------------------------------
 
+
 def test_doctor_on_a_fresh_machine_warns_but_passes(home, capsys):
     code, out, _ = run(capsys, "doctor")
     assert code == 0
@@ -152,7 +170,7 @@ def test_doctor_on_a_fresh_machine_warns_but_passes(home, capsys):
     assert "ok    backend     local, embedded PostgreSQL" in out
     sandbox = next(line for line in out.splitlines() if " sandbox " in line)
     assert sandbox.startswith(("ok    sandbox     strong", "warn  sandbox     basic"))
-    assert not (home / "data" / "pgdata" / "PG_VERSION").exists()   # doctor creates nothing
+    assert not (home / "data" / "pgdata" / "PG_VERSION").exists()  # doctor creates nothing
 
 
 def test_doctor_checks_a_database_url_and_its_migrations(home, capsys, monkeypatch, db_url):
@@ -163,26 +181,32 @@ def test_doctor_checks_a_database_url_and_its_migrations(home, capsys, monkeypat
     assert "ok    migrations  schema current" in out
 
 
-def test_doctor_names_a_migration_edited_after_it_was_applied(home, capsys, monkeypatch,
-                                                              db_url):
+def test_doctor_names_a_migration_edited_after_it_was_applied(home, capsys, monkeypatch, db_url):
     monkeypatch.setenv("DATABASE_URL", db_url)
     with psycopg.connect(db_url, autocommit=True) as conn:
-        checksum = conn.execute("select checksum from learn_meta.schema_migrations"
-                                " where version = '20261124000300'").fetchone()[0]
-        conn.execute("update learn_meta.schema_migrations set checksum = 'x'"
-                     " where version = '20261124000300'")
+        checksum = conn.execute(
+            "select checksum from learn_meta.schema_migrations where version = '20261124000300'"
+        ).fetchone()[0]
+        conn.execute(
+            "update learn_meta.schema_migrations set checksum = 'x'"
+            " where version = '20261124000300'"
+        )
         try:
             code, out, _ = run(capsys, "doctor")
         finally:
-            conn.execute("update learn_meta.schema_migrations set checksum = %s"
-                         " where version = '20261124000300'", (checksum,))
+            conn.execute(
+                "update learn_meta.schema_migrations set checksum = %s"
+                " where version = '20261124000300'",
+                (checksum,),
+            )
     assert code == 0, out
-    assert ("warn  migrations  Migration 20261124000300_progress.sql was edited after this"
-            " database applied it") in out
+    assert (
+        "warn  migrations  Migration 20261124000300_progress.sql was edited after this"
+        " database applied it"
+    ) in out
 
 
-def test_doctor_says_no_grader_has_been_seen_on_a_database_url(home, capsys, monkeypatch,
-                                                               db_url):
+def test_doctor_says_no_grader_has_been_seen_on_a_database_url(home, capsys, monkeypatch, db_url):
     import psycopg
 
     with psycopg.connect(db_url, autocommit=True) as conn:
@@ -204,8 +228,9 @@ def test_doctor_says_when_a_grader_was_seen(home, capsys, monkeypatch, db_url):
 
 
 def test_doctor_fails_on_an_unreachable_database(home, capsys, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL",
-                       f"postgresql://u:hunter2@127.0.0.1:{free_port()}/x?connect_timeout=2")
+    monkeypatch.setenv(
+        "DATABASE_URL", f"postgresql://u:hunter2@127.0.0.1:{free_port()}/x?connect_timeout=2"
+    )
     code, out, _ = run(capsys, "doctor")
     assert code == 1
     assert "fail  database    can't connect" in out
@@ -219,7 +244,7 @@ def test_doctor_checks_supabase_auth_api_and_session(on_supabase, capsys):
     assert "ok    api key     a publishable key\n" in out
     assert "ok    auth        Supabase Auth reachable" in out
     assert "ok    database    API functions answer" in out
-    assert " grader      " in out                      # asked through grading_status()
+    assert " grader      " in out  # asked through grading_status()
     assert "could not be asked" not in out
     assert "warn  session     not signed in — run `learn login`" in out
     assert on_supabase.anon_key not in out
@@ -237,20 +262,23 @@ def test_doctor_warns_about_a_legacy_anon_key(home, api_legacy, capsys, monkeypa
     code, out, _ = run(capsys, "doctor")
     assert code == 0, out
     assert "warn  api key     a legacy anon key (JWT): Supabase retires legacy keys" in out
-    assert "ok    database    API functions answer" in out     # it still works
+    assert "ok    database    API functions answer" in out  # it still works
     assert api_legacy.client_key not in out
 
 
 @pytest.mark.parametrize("which", ["secret", "service_role"])
-def test_a_secret_key_in_the_settings_is_refused_in_one_line(home, api, api_legacy, capsys,
-                                                             monkeypatch, which):
+def test_a_secret_key_in_the_settings_is_refused_in_one_line(
+    home, api, api_legacy, capsys, monkeypatch, which
+):
     key = api.service_role_key if which == "secret" else api_legacy.service_role_key
     monkeypatch.setenv("SUPABASE_URL", api.url)
     monkeypatch.setenv("SUPABASE_KEY", key)
     for command in ("doctor", "login"):
-        code, out, err = run(capsys, command, "--email", _email(), "--password-stdin",
-                             stdin=PASSWORD + "\n") if command == "login" else \
-            run(capsys, command)
+        code, out, err = (
+            run(capsys, command, "--email", _email(), "--password-stdin", stdin=PASSWORD + "\n")
+            if command == "login"
+            else run(capsys, command)
+        )
         assert code == 1 and out == ""
         assert err.count("\n") == 1 and "bypasses Row Level Security" in err
         assert key not in err
@@ -262,14 +290,18 @@ def model_server():
         yield ai.base_url
 
 
-@pytest.mark.parametrize(("key", "model", "expected", "code"), [
-    ("right-key", "tiny-model", "ok    ai model    tiny-model at", 0),
-    ("right-key", "huge-model", "fail  ai model    ", 1),
-    ("wrong-key", "tiny-model", "rejected the API key", 1),
-    ("right-key", None, "warn  ai model    ", 0),
-])
-def test_doctor_checks_the_ai_model(home, capsys, monkeypatch, model_server, key, model,
-                                    expected, code):
+@pytest.mark.parametrize(
+    ("key", "model", "expected", "code"),
+    [
+        ("right-key", "tiny-model", "ok    ai model    tiny-model at", 0),
+        ("right-key", "huge-model", "fail  ai model    ", 1),
+        ("wrong-key", "tiny-model", "rejected the API key", 1),
+        ("right-key", None, "warn  ai model    ", 0),
+    ],
+)
+def test_doctor_checks_the_ai_model(
+    home, capsys, monkeypatch, model_server, key, model, expected, code
+):
     monkeypatch.setenv("OPENAI_BASE_URL", model_server)
     monkeypatch.setenv("OPENAI_API_KEY", key)
     if model:
@@ -280,11 +312,14 @@ def test_doctor_checks_the_ai_model(home, capsys, monkeypatch, model_server, key
     assert key not in out
 
 
-@pytest.mark.parametrize(("models", "model", "expected"), [
-    (["qwen2.5-coder", "llama3.2"], None, ("ok", "qwen2.5-coder on Ollama")),
-    (["qwen2.5-coder", "llama3.2"], "llama3.2", ("ok", "llama3.2 on Ollama")),
-    ([], None, ("warn", "has no models")),
-])
+@pytest.mark.parametrize(
+    ("models", "model", "expected"),
+    [
+        (["qwen2.5-coder", "llama3.2"], None, ("ok", "qwen2.5-coder on Ollama")),
+        (["qwen2.5-coder", "llama3.2"], "llama3.2", ("ok", "llama3.2 on Ollama")),
+        ([], None, ("warn", "has no models")),
+    ],
+)
 def test_doctor_reports_the_ollama_the_tutor_would_use(models, model, expected):
     from services.config import Settings
     from services.doctor import _ai_check
@@ -304,10 +339,20 @@ def test_doctor_fails_when_the_model_server_is_down(home, capsys, monkeypatch):
 
 # -- login / logout ------------------------------------------------------------------------
 
+
 def test_login_new_then_logout_on_supabase(on_supabase, capsys, home):
     email = _email()
-    code, out, err = run(capsys, "login", "--new", "--email", email, "--name", "Cli User",
-                         "--password-stdin", stdin=PASSWORD + "\n")
+    code, out, err = run(
+        capsys,
+        "login",
+        "--new",
+        "--email",
+        email,
+        "--name",
+        "Cli User",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
     assert code == 0, err
     assert out == f"Signed in as {email} (supabase ({on_supabase.url})).\n"
     session = home / "data" / "session.json"
@@ -321,17 +366,17 @@ def test_login_new_then_logout_on_supabase(on_supabase, capsys, home):
     assert (code, out) == (0, "Not signed in.\n")
 
 
-def test_logout_ends_this_machine_only_unless_everywhere(on_supabase, capsys, home,
-                                                         monkeypatch, tmp_path):
+def test_logout_ends_this_machine_only_unless_everywhere(
+    on_supabase, capsys, home, monkeypatch, tmp_path
+):
     email = _email()
     run(capsys, "login", "--new", "--email", email, "--password-stdin", stdin=PASSWORD + "\n")
     other_home = tmp_path / "other-machine"
     monkeypatch.setenv("LEARN_HOME", str(other_home))
-    assert run(capsys, "login", "--email", email, "--password-stdin",
-               stdin=PASSWORD + "\n")[0] == 0
+    assert run(capsys, "login", "--email", email, "--password-stdin", stdin=PASSWORD + "\n")[0] == 0
     monkeypatch.setenv("LEARN_HOME", str(home))
     assert run(capsys, "logout")[:2] == (0, "Signed out.\n")
-    monkeypatch.setenv("LEARN_HOME", str(other_home))     # the other machine still is
+    monkeypatch.setenv("LEARN_HOME", str(other_home))  # the other machine still is
     assert f"ok    session     signed in as {email}" in run(capsys, "doctor")[1]
     assert run(capsys, "logout", "--everywhere")[:2] == (0, "Signed out.\n")
     monkeypatch.setenv("LEARN_HOME", str(home))
@@ -341,8 +386,9 @@ def test_logout_ends_this_machine_only_unless_everywhere(on_supabase, capsys, ho
 def test_login_with_a_wrong_password_is_one_line(on_supabase, capsys):
     email = _email()
     run(capsys, "login", "--new", "--email", email, "--password-stdin", stdin=PASSWORD + "\n")
-    code, _out, err = run(capsys, "login", "--email", email, "--password-stdin",
-                         stdin="wrong password\n")
+    code, _out, err = run(
+        capsys, "login", "--email", email, "--password-stdin", stdin="wrong password\n"
+    )
     assert code == 1
     assert err == "learn: Wrong email or password.\n"
 
@@ -374,14 +420,16 @@ def test_login_with_an_emailed_code(on_supabase, capsys, monkeypatch):
 def test_local_accounts_work_with_login_too(home, capsys, monkeypatch, db_url):
     monkeypatch.setenv("DATABASE_URL", db_url)
     email = _email()
-    code, out, err = run(capsys, "login", "--new", "--email", email, "--password-stdin",
-                         stdin=PASSWORD + "\n")
+    code, out, err = run(
+        capsys, "login", "--new", "--email", email, "--password-stdin", stdin=PASSWORD + "\n"
+    )
     assert code == 0, err
     assert out.startswith(f"Signed in as {email} (local (postgresql://")
     code, out, _ = run(capsys, "logout")
     assert out == "Signed out.\n"
-    code, out, err = run(capsys, "login", "--email", email, "--password-stdin",
-                         stdin=PASSWORD + "\n")
+    code, out, err = run(
+        capsys, "login", "--email", email, "--password-stdin", stdin=PASSWORD + "\n"
+    )
     assert code == 0, err
 
 
@@ -408,6 +456,6 @@ def test_learn_runs_its_app_with_the_collector_on_and_textual_frozen(home, monke
     try:
         assert _run_app(APP_DEFAULTS) == 0
     finally:
-        gc.unfreeze()                   # the rest of the test run collects as usual
+        gc.unfreeze()  # the rest of the test run collects as usual
     assert seen["enabled"] is True
     assert seen["frozen"] > frozen_before

@@ -43,25 +43,45 @@ def as_superuser_without_triggers(url: str, sql: str, params=None):
 def hostile_db(db_url) -> str:
     """This module's own database, with a published course whose text is hostile."""
     as_superuser_without_triggers(
-        db_url, "insert into public.courses (slug, title, short_description, description,"
+        db_url,
+        "insert into public.courses (slug, title, short_description, description,"
         " duration, tags, is_published, published_at) values (%s, %s, %s, %s, %s, %s, true,"
-        " now())", (SLUG, f"Evil {HOSTILE} course", f"short {HOSTILE}", f"long {HOSTILE}",
-                    "1 \x1b]2;W\x07 week", ["tag\x1b]2;PWNED\x07"]))
+        " now())",
+        (
+            SLUG,
+            f"Evil {HOSTILE} course",
+            f"short {HOSTILE}",
+            f"long {HOSTILE}",
+            "1 \x1b]2;W\x07 week",
+            ["tag\x1b]2;PWNED\x07"],
+        ),
+    )
     return db_url
 
 
 @pytest.fixture
 def env(tmp_path) -> dict[str, str]:
-    environ = {k: v for k, v in os.environ.items()
-               if k not in ("SUPABASE_URL", "SUPABASE_ANON_KEY", "DATABASE_URL",
-                            "OPENAI_API_KEY", "OPENAI_BASE_URL", "LEARN_MODEL")}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "SUPABASE_URL",
+            "SUPABASE_ANON_KEY",
+            "DATABASE_URL",
+            "OPENAI_API_KEY",
+            "OPENAI_BASE_URL",
+            "LEARN_MODEL",
+        )
+    }
     environ["LEARN_HOME"] = str(tmp_path / "home")
     return environ
 
 
 def learn(env: dict[str, str], *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", MAIN, *args], cwd=cwd, env=env,
-                          capture_output=True, timeout=180)
+    return subprocess.run(
+        [sys.executable, "-c", MAIN, *args], cwd=cwd, env=env, capture_output=True, timeout=180
+    )
 
 
 def assert_clean(done: subprocess.CompletedProcess) -> str:
@@ -93,10 +113,13 @@ def test_courses_json_holds_no_control_characters_even_escaped(hostile_db, env):
 def test_admin_report_prints_a_hostile_title_without_its_control_characters(hostile_db, env):
     env["DATABASE_URL"] = hostile_db
     as_superuser_without_triggers(
-        hostile_db, "with learner as (insert into auth.users (id, email, aud, role) values"
+        hostile_db,
+        "with learner as (insert into auth.users (id, email, aud, role) values"
         " (gen_random_uuid(), 'evil-report@example.test', 'authenticated', 'authenticated')"
         " returning id) insert into public.course_enrollments (user_id, course_id)"
-        " select learner.id, c.id from learner, public.courses c where c.slug = %s", (SLUG,))
+        " select learner.id, c.id from learner, public.courses c where c.slug = %s",
+        (SLUG,),
+    )
     done = learn(env, "admin", "report", "--local")
     out = assert_clean(done)
     assert done.returncode == 0, done.stderr
@@ -115,11 +138,14 @@ def hostile_folder(tmp_path) -> Path:
     source = next(p for p in bundled_courses() if p.name == "python-foundations")
     folder = Path(shutil.copytree(source, tmp_path / "evil-course"))
     toml = folder / "course.toml"
-    toml.write_text(toml.read_text().replace(
-        'title = "Python Foundations"', 'title = "Evil \\u001b]2;PWNED\\u0007 course"'))
+    toml.write_text(
+        toml.read_text().replace(
+            'title = "Python Foundations"', 'title = "Evil \\u001b]2;PWNED\\u0007 course"'
+        )
+    )
     lesson = folder / "lessons" / "01-values-and-types.md"
     lesson.write_text(lesson.read_text() + f"\nRaw {HOSTILE} here.\n")
-    (folder / "lessons" / "09-\x1b]2;PWNED\x07.md").write_text("+++\ntitle = \"x\"\n+++\nx\n")
+    (folder / "lessons" / "09-\x1b]2;PWNED\x07.md").write_text('+++\ntitle = "x"\n+++\nx\n')
     return folder
 
 
@@ -132,8 +158,9 @@ def test_course_validate_reports_hostile_text_with_file_and_line_cleanly(hostile
     assert "09-]2;PWNED.md" in out
 
 
-def test_course_publish_of_a_hostile_folder_prints_no_control_characters(hostile_folder,
-                                                                          hostile_db, env):
+def test_course_publish_of_a_hostile_folder_prints_no_control_characters(
+    hostile_folder, hostile_db, env
+):
     env["DATABASE_URL"] = hostile_db
     done = learn(env, "course", "publish", str(hostile_folder))
     assert_clean(done)
@@ -154,11 +181,11 @@ expected = "x"
 
 def test_check_prints_hostile_program_output_without_its_control_characters(env, tmp_path):
     (tmp_path / "echo.toml").write_text(CHECK)
-    (tmp_path / "echo.py").write_text(f"def echo(s):\n    print({HOSTILE!r})\n"
-                                      f"    return {HOSTILE!r}\n")
+    (tmp_path / "echo.py").write_text(
+        f"def echo(s):\n    print({HOSTILE!r})\n    return {HOSTILE!r}\n"
+    )
     for extra in ((), ("--json",)):
-        done = learn(env, "check", str(tmp_path / "echo.toml"), str(tmp_path / "echo.py"),
-                     *extra)
+        done = learn(env, "check", str(tmp_path / "echo.toml"), str(tmp_path / "echo.py"), *extra)
         out = assert_clean(done)
         assert done.returncode == 1
         assert "PWNED" in out

@@ -12,8 +12,7 @@ from services.data.backend import LocalBackend, SupabaseBackend, backend_from_se
 from services.errors import ConfigError
 
 KEY = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"  # legacy anon
-SERVICE_ROLE = ("eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0"
-                ".c2lnbmF0dXJlLXNpZ25hdHVyZQ")
+SERVICE_ROLE = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
 PUBLISHABLE = "sb_publishable_Xq3bT7pLm2ZkW9vR4sN1aQ_abcd1234"
 SECRET = "sb_secret_Zm9vYmFyYmF6cXV4cXV1eF9zZWNyZXQ1234"
 
@@ -32,8 +31,9 @@ def test_nothing_configured_means_the_local_embedded_backend(path):
 
 
 def test_supabase_url_and_key_select_supabase(path):
-    settings = config.load(path, env={"SUPABASE_URL": "https://abc.supabase.co",
-                                      "SUPABASE_ANON_KEY": KEY})
+    settings = config.load(
+        path, env={"SUPABASE_URL": "https://abc.supabase.co", "SUPABASE_ANON_KEY": KEY}
+    )
     assert settings.backend_kind == "supabase"
     backend = backend_from_settings(settings)
     assert isinstance(backend, SupabaseBackend) and backend.url == "https://abc.supabase.co"
@@ -50,8 +50,9 @@ def test_url_without_key_stays_local_but_the_flag_demands_both(path):
 
 def test_backend_local_in_the_file_wins_over_supabase_settings(path):
     config.set_value("backend", "local", path)
-    settings = config.load(path, env={"SUPABASE_URL": "https://abc.supabase.co",
-                                      "SUPABASE_ANON_KEY": KEY})
+    settings = config.load(
+        path, env={"SUPABASE_URL": "https://abc.supabase.co", "SUPABASE_ANON_KEY": KEY}
+    )
     assert settings.backend_kind == "local"
 
 
@@ -72,10 +73,16 @@ def test_set_value_writes_a_private_file_atomically(path):
     assert tomllib.loads(path.read_text())["supabase_key"] == PUBLISHABLE
 
 
-@pytest.mark.parametrize("value", [
-    'quote " and backslash \\ here', "tab\tand unicode é ✓", "ends with backslash \\",
-    "del \x7f char", "'single' and \"\"\"triple\"\"\"",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        'quote " and backslash \\ here',
+        "tab\tand unicode é ✓",
+        "ends with backslash \\",
+        "del \x7f char",
+        '\'single\' and """triple"""',
+    ],
+)
 def test_values_round_trip_through_toml(path, value):
     config.set_value("model", value, path)
     assert config.load(path, env={}).model == value
@@ -97,12 +104,15 @@ def test_unknown_keys_are_rejected_with_the_known_ones_listed(path):
         config.load(path, env={})
 
 
-@pytest.mark.parametrize(("key", "value", "match"), [
-    ("backend", "cloud", "one of"),
-    ("supabase_url", "abc.supabase.co", "http"),
-    ("database_url", "mysql://x", "postgresql://"),
-    ("model", "two\nlines", "one line"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "match"),
+    [
+        ("backend", "cloud", "one of"),
+        ("supabase_url", "abc.supabase.co", "http"),
+        ("database_url", "mysql://x", "postgresql://"),
+        ("model", "two\nlines", "one line"),
+    ],
+)
 def test_invalid_values_are_rejected(path, key, value, match):
     with pytest.raises(ConfigError, match=match):
         config.set_value(key, value, path)
@@ -124,33 +134,42 @@ def test_bad_toml_and_bad_environment_values_say_where(path):
 
 def test_a_settings_file_that_is_not_utf8_says_so_in_one_line(path):
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b'model = "caf\xe9"\n')            # Latin-1, not UTF-8
+    path.write_bytes(b'model = "caf\xe9"\n')  # Latin-1, not UTF-8
     with pytest.raises(ConfigError, match=f"{path.name}: not valid TOML"):
         config.load(path, env={})
 
 
 def test_masked_hides_keys_and_passwords(path):
-    settings = config.load(path, env={
-        "SUPABASE_ANON_KEY": KEY, "OPENAI_API_KEY": "sk-proj-abcdefghijklmnop1234",
-        "DATABASE_URL": "postgresql://learner:s3cret-pw@db.example:5432/learn?sslmode=require",
-        "LEARN_MODEL": "llama3"})
+    settings = config.load(
+        path,
+        env={
+            "SUPABASE_ANON_KEY": KEY,
+            "OPENAI_API_KEY": "sk-proj-abcdefghijklmnop1234",
+            "DATABASE_URL": "postgresql://learner:s3cret-pw@db.example:5432/learn?sslmode=require",
+            "LEARN_MODEL": "llama3",
+        },
+    )
     shown = settings.masked()
     text = repr(shown)
     for secret in (KEY, "sk-proj-abcdefghijklmnop1234", "s3cret-pw"):
         assert secret not in text
     assert shown["supabase_key"] == f"{KEY[:4]}…{KEY[-4:]}"
-    assert shown["database_url"] == "postgresql://learner:****@db.example:5432/learn?sslmode=require"
+    assert (
+        shown["database_url"] == "postgresql://learner:****@db.example:5432/learn?sslmode=require"
+    )
     assert shown["model"] == "llama3"
     assert shown["supabase_url"] is None
 
 
 def test_mask_url_handles_password_parameters():
     assert config.mask_url("postgresql://h/db?user=a&password=xyz") == (
-        "postgresql://h/db?user=a&password=****")
+        "postgresql://h/db?user=a&password=****"
+    )
     assert config.mask_secret("short") == "****"
 
 
 # -- API keys: publishable, legacy anon; secret keys refused ------------------------------
+
 
 @pytest.mark.parametrize("var", ["SUPABASE_PUBLISHABLE_KEY", "SUPABASE_KEY", "SUPABASE_ANON_KEY"])
 def test_each_key_variable_sets_supabase_key(path, var):
@@ -160,8 +179,9 @@ def test_each_key_variable_sets_supabase_key(path, var):
 
 
 def test_the_publishable_key_variable_wins_over_the_legacy_one(path):
-    settings = config.load(path, env={"SUPABASE_ANON_KEY": KEY,
-                                      "SUPABASE_PUBLISHABLE_KEY": PUBLISHABLE})
+    settings = config.load(
+        path, env={"SUPABASE_ANON_KEY": KEY, "SUPABASE_PUBLISHABLE_KEY": PUBLISHABLE}
+    )
     assert settings.supabase_key == PUBLISHABLE
 
 
@@ -169,16 +189,22 @@ def test_supabase_anon_key_in_the_file_is_read_as_supabase_key(path):
     path.parent.mkdir(parents=True)
     path.write_text(f'supabase_anon_key = "{KEY}"\n')
     assert config.load(path, env={}).supabase_key == KEY
-    key, _ = config.set_value("supabase_anon_key", PUBLISHABLE, path)   # the old name works
+    key, _ = config.set_value("supabase_anon_key", PUBLISHABLE, path)  # the old name works
     assert key == "supabase_key"
     assert tomllib.loads(path.read_text()) == {"supabase_key": PUBLISHABLE}
 
 
-@pytest.mark.parametrize(("value", "kind"), [
-    (PUBLISHABLE, "publishable"), (SECRET, "secret"), (KEY, "legacy-anon"),
-    (SERVICE_ROLE, "legacy-service-role"), ("not-a-key", "unknown"),
-    ("eyJ.not-base64!.x", "unknown"),
-])
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        (PUBLISHABLE, "publishable"),
+        (SECRET, "secret"),
+        (KEY, "legacy-anon"),
+        (SERVICE_ROLE, "legacy-service-role"),
+        ("not-a-key", "unknown"),
+        ("eyJ.not-base64!.x", "unknown"),
+    ],
+)
 def test_key_kind_tells_the_kinds_apart(value, kind):
     assert config.key_kind(value) == kind
 

@@ -16,7 +16,7 @@ from tui.cli import build_parser
 
 BUNDLED = {p.name: p for p in bundled_courses()}
 
-ADD = '''title = "Add two numbers"
+ADD = """title = "Add two numbers"
 language = "python"
 entry = "add"
 lesson = "01-values-and-types"
@@ -39,7 +39,7 @@ expected = 3
 name = "negative"
 args = [-1, -2]
 expected = -3
-'''
+"""
 
 
 @pytest.fixture
@@ -52,8 +52,9 @@ def lesson(course: Path, stem: str = "01-values-and-types") -> Path:
     return course / "lessons" / f"{stem}.md"
 
 
-def write_lesson(course: Path, body: str, front: str = 'title = "A lesson"',
-                 stem: str = "01-values-and-types") -> Path:
+def write_lesson(
+    course: Path, body: str, front: str = 'title = "A lesson"', stem: str = "01-values-and-types"
+) -> Path:
     path = lesson(course, stem)
     path.write_text(f"+++\n{front}\n+++\n{body}", encoding="utf-8")
     return path
@@ -72,6 +73,7 @@ def only(course: Path, run_code: bool = False) -> tuple[str, int, str]:
 
 # -- the bundled courses ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", sorted(BUNDLED))
 def test_bundled_course_validates_with_solutions_passing_and_starters_failing(name):
     checked = validate(BUNDLED[name], run_code=True)
@@ -84,9 +86,11 @@ def test_there_are_three_bundled_courses():
 
 # -- course.toml ---------------------------------------------------------------------------
 
+
 def test_broken_course_toml_is_reported_at_its_line(course):
-    (course / "course.toml").write_text('title = "T"\ndifficulty_level = "Beginner"\n'
-                                        'tags = ["a",\n', encoding="utf-8")
+    (course / "course.toml").write_text(
+        'title = "T"\ndifficulty_level = "Beginner"\ntags = ["a",\n', encoding="utf-8"
+    )
     path, line, message = problems(course)[0]
     assert (path, line) == ("course.toml", 4)
     assert message.startswith("broken TOML")
@@ -99,23 +103,26 @@ def test_missing_course_title_is_reported(course):
 
 
 def test_bad_difficulty_level_is_reported_at_its_line(course):
-    (course / "course.toml").write_text('title = "T"\n\ndifficulty_level = "Expert"\n',
-                                        encoding="utf-8")
+    (course / "course.toml").write_text(
+        'title = "T"\n\ndifficulty_level = "Expert"\n', encoding="utf-8"
+    )
     path, line, message = only(course)
     assert (path, line) == ("course.toml", 3)
     assert "Beginner, Intermediate, Advanced" in message
 
 
 def test_unknown_course_key_is_reported_at_its_line(course):
-    (course / "course.toml").write_text('title = "T"\ndifficulty_level = "Beginner"\n'
-                                        'dificulty = "x"\n', encoding="utf-8")
+    (course / "course.toml").write_text(
+        'title = "T"\ndifficulty_level = "Beginner"\ndificulty = "x"\n', encoding="utf-8"
+    )
     assert only(course)[:2] == ("course.toml", 3)
     assert "unknown key `dificulty`" in only(course)[2]
 
 
 def test_unknown_grading_is_reported_at_its_line(course):
-    (course / "course.toml").write_text('title = "T"\ndifficulty_level = "Beginner"\n'
-                                        'grading = "honour"\n', encoding="utf-8")
+    (course / "course.toml").write_text(
+        'title = "T"\ndifficulty_level = "Beginner"\ngrading = "honour"\n', encoding="utf-8"
+    )
     assert only(course)[:2] == ("course.toml", 3)
     assert '"verified"' in only(course)[2]
 
@@ -124,21 +131,24 @@ def test_grading_is_verified_unless_the_course_says_self(course):
     toml = course / "course.toml"
     toml.write_text('title = "T"\ndifficulty_level = "Beginner"\n', encoding="utf-8")
     assert load_course(course).grading == "verified"
-    toml.write_text('title = "T"\ndifficulty_level = "Beginner"\ngrading = "self"\n',
-                    encoding="utf-8")
+    toml.write_text(
+        'title = "T"\ndifficulty_level = "Beginner"\ngrading = "self"\n', encoding="utf-8"
+    )
     assert load_course(course).grading == "self"
 
 
 def test_estimated_hours_out_of_range_is_reported_at_its_line(course):
-    (course / "course.toml").write_text('title = "T"\ndifficulty_level = "Beginner"\n'
-                                        "estimated_hours = -3\n", encoding="utf-8")
+    (course / "course.toml").write_text(
+        'title = "T"\ndifficulty_level = "Beginner"\nestimated_hours = -3\n', encoding="utf-8"
+    )
     assert only(course)[:2] == ("course.toml", 3)
 
 
 def test_too_many_tags_are_reported_at_their_line(course):
     tags = ", ".join(f'"t{i}"' for i in range(21))
-    (course / "course.toml").write_text(f'title = "T"\ndifficulty_level = "Beginner"\n'
-                                        f"tags = [{tags}]\n", encoding="utf-8")
+    (course / "course.toml").write_text(
+        f'title = "T"\ndifficulty_level = "Beginner"\ntags = [{tags}]\n', encoding="utf-8"
+    )
     assert only(course)[:2] == ("course.toml", 3)
 
 
@@ -154,6 +164,7 @@ def test_a_folder_name_that_is_not_a_slug_is_reported(tmp_path):
 
 
 # -- lessons -------------------------------------------------------------------------------
+
 
 def test_lesson_without_front_matter_is_reported(course):
     lesson(course).write_text("# Values\n\nText.\n", encoding="utf-8")
@@ -254,8 +265,9 @@ def test_a_section_heading_inside_a_code_block_stays_content(course):
 
 
 def test_lesson_sections_map_to_their_columns(course):
-    write_lesson(course, "\nText.\n\n## Explanation\n\nWhy.\n\n## Code example\n\n"
-                         "```python\nx = 1\n```\n")
+    write_lesson(
+        course, "\nText.\n\n## Explanation\n\nWhy.\n\n## Code example\n\n```python\nx = 1\n```\n"
+    )
     first = load_course(course).lessons[0]
     assert (first.content, first.explanation, first.code_example) == ("Text.", "Why.", "x = 1")
 
@@ -272,6 +284,7 @@ def test_a_course_without_lessons_is_reported(course):
 
 
 # -- assessments ---------------------------------------------------------------------------
+
 
 def write_assessment(course: Path, text: str = ADD, name: str = "add") -> Path:
     path = course / "assessments" / f"{name}.toml"
@@ -313,9 +326,12 @@ def test_assessment_naming_a_missing_lesson_is_reported_at_its_line(course):
 
 def test_unknown_assessment_key_is_reported_at_its_line(course):
     write_assessment(course, ADD.replace('entry = "add"', 'entry = "add"\nhint = "x"'))
-    assert only(course)[1:] == (4, "unknown key `hint`: use title, description, difficulty, "
-                                   "time_limit, instructions, starter_code, language, entry, "
-                                   "limits, tests, solution, lesson")
+    assert only(course)[1:] == (
+        4,
+        "unknown key `hint`: use title, description, difficulty, "
+        "time_limit, instructions, starter_code, language, entry, "
+        "limits, tests, solution, lesson",
+    )
 
 
 def test_bad_assessment_difficulty_is_reported_at_its_line(course):
@@ -329,8 +345,9 @@ def test_time_limit_above_the_most_is_reported(course):
 
 
 def test_assessment_without_a_solution_is_reported(course):
-    write_assessment(course, ADD.replace("solution = '''\ndef add(a, b):\n"
-                                         "    return a + b\n'''\n", ""))
+    write_assessment(
+        course, ADD.replace("solution = '''\ndef add(a, b):\n    return a + b\n'''\n", "")
+    )
     assert "no reference solution" in only(course)[2]
 
 
@@ -353,14 +370,19 @@ def test_failing_reference_solution_is_reported_at_the_failing_test(course):
 
 
 def test_hidden_test_failures_are_shown_in_full_to_the_author(course):
-    write_assessment(course, ADD.replace("return a + b", "return abs(a + b)")
-                     .replace("expected = -3", "expected = -3\nhidden = true"))
+    write_assessment(
+        course,
+        ADD.replace("return a + b", "return abs(a + b)").replace(
+            "expected = -3", "expected = -3\nhidden = true"
+        ),
+    )
     assert "-3" in only(course, run_code=True)[2]
 
 
 def test_reference_solution_that_cannot_run_is_reported_at_solution(course):
-    write_assessment(course, ADD.replace("def add(a, b):\n    return a + b",
-                                         "def plus(a, b):\n    return a + b"))
+    write_assessment(
+        course, ADD.replace("def add(a, b):\n    return a + b", "def plus(a, b):\n    return a + b")
+    )
     _path, line, message = only(course, run_code=True)
     assert (line, "cannot be tested" in message) == (10, True)
 
@@ -378,6 +400,7 @@ def test_without_running_code_the_solution_is_not_checked(course):
 
 
 # -- learn course validate -----------------------------------------------------------------
+
 
 def run_cli(*argv: str) -> int:
     args = build_parser().parse_args(list(argv))
@@ -403,18 +426,21 @@ def test_validate_command_exits_2_for_a_missing_folder(tmp_path):
 
 
 def test_validate_command_prints_each_problem_as_path_line_message(course, capsys):
-    (course / "course.toml").write_text('title = "T"\n\ndifficulty_level = "Expert"\n',
-                                        encoding="utf-8")
+    (course / "course.toml").write_text(
+        'title = "T"\n\ndifficulty_level = "Expert"\n', encoding="utf-8"
+    )
     write_assessment(course, ADD.replace('language = "python"', 'language = "cobol"'))
     run_cli("course", "validate", str(course), "--no-run")
     assert capsys.readouterr().out.splitlines() == [
         f"{course}/assessments/add.toml:2: unknown language 'cobol': use one of python, "
         "javascript, bash",
         f"{course}/course.toml:3: `difficulty_level` must be one of Beginner, Intermediate, "
-        "Advanced, not 'Expert'"]
+        "Advanced, not 'Expert'",
+    ]
 
 
 # -- writing a course back -----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", sorted(BUNDLED))
 def test_a_written_course_loads_to_the_same_payload(name, tmp_path):
@@ -437,9 +463,20 @@ def test_writing_with_force_removes_lessons_the_course_no_longer_has(course, tmp
     assert not lesson(course, "11-files").exists()
 
 
-@pytest.mark.parametrize("text", ["it's", "'''", "ends with a quote'", 'say "hi"',
-                                  "back\\slash\n", "tab\tand\x7fdel", "crlf\r\nline",
-                                  "\nleading newline", "ctrl\x01char\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "it's",
+        "'''",
+        "ends with a quote'",
+        'say "hi"',
+        "back\\slash\n",
+        "tab\tand\x7fdel",
+        "crlf\r\nline",
+        "\nleading newline",
+        "ctrl\x01char\n",
+    ],
+)
 def test_awkward_text_round_trips_through_toml(text):
     import tomllib
 

@@ -16,8 +16,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def run_learn(args, db_url, home) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SUPABASE_", "OPENAI_"))}
     env.update(DATABASE_URL=db_url, LEARN_HOME=str(home))
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tui.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_learn_courses_json_is_a_list_of_course_objects(db_url, tmp_path):
@@ -47,9 +53,12 @@ def test_learn_courses_shows_the_id_of_a_slug_two_authors_use(db, db_url, tmp_pa
     `learn download` takes too."""
     seed_bundled(db_url)
     other = db.new_user()
-    copy = db.run_as(other, "select public.publish_course(jsonb_build_object("
-                            "'slug', 'python-foundations', 'title', 'Python Foundations (copy)'))"
-                            " as r")[0]["r"]["course_id"]
+    copy = db.run_as(
+        other,
+        "select public.publish_course(jsonb_build_object("
+        "'slug', 'python-foundations', 'title', 'Python Foundations (copy)'))"
+        " as r",
+    )[0]["r"]["course_id"]
     out = run_learn(["courses"], db_url, tmp_path)
     assert out.returncode == 0, out.stderr
     assert str(copy) in out.stdout and "\npython-foundations " not in "\n" + out.stdout

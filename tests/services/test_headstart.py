@@ -71,10 +71,21 @@ def home():
     root = Path(tempfile.mkdtemp(prefix="learn-headstart-"))
     pgdata, session = root / "pgdata", root / "session.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    subprocess.run([sys.executable, "-c", FIRST_RUN, str(pgdata), str(session)],
-                   check=True, cwd=ROOT, env=env, timeout=300)
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(pgdata)], cwd=ROOT, env=env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    subprocess.run(
+        [sys.executable, "-c", FIRST_RUN, str(pgdata), str(session)],
+        check=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(pgdata)],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = holder.stdout.readline()
         if not line:
@@ -105,7 +116,8 @@ def test_no_url_when_the_postmaster_pid_names_a_dead_process(tmp_path):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     (tmp_path / "postmaster.pid").write_text(
-        f"{dead.pid}\n{tmp_path}\n0\n5432\n{tmp_path}\nlocalhost\n1 2\nready   \n")
+        f"{dead.pid}\n{tmp_path}\n0\n5432\n{tmp_path}\nlocalhost\n1 2\nready   \n"
+    )
     assert database.EmbeddedPostgres(tmp_path).running_url() is None
 
 
@@ -129,8 +141,11 @@ async def test_head_start_hands_over_the_signed_in_learners_dashboard(home):
 @pytest.fixture
 async def backend(home):
     """A LocalBackend given a head start, as `learn` makes it."""
-    backend = LocalBackend(pgdata=home.pgdata, session_path=home.session,
-                           head_start=headstart.launch(home.pgdata, home.session))
+    backend = LocalBackend(
+        pgdata=home.pgdata,
+        session_path=home.session,
+        head_start=headstart.launch(home.pgdata, home.session),
+    )
     yield backend
     await backend.close()
 
@@ -139,7 +154,7 @@ async def test_backend_answers_its_first_dashboard_from_the_head_start(home, bac
     await backend.connect()
     assert backend.current_user.id == home.user_id
     first = await backend.call("dashboard")
-    assert backend._conn is None            # answered without a connection of its own
+    assert backend._conn is None  # answered without a connection of its own
     assert first == await _dashboard_directly(home)
 
 
@@ -148,11 +163,11 @@ async def test_after_the_head_start_the_backend_opens_its_own_connection(backend
     first = await backend.call("dashboard")
     catalog = await backend.call("catalog")
     assert backend._conn is not None
-    assert backend._server is not None      # holds the server while it runs
+    assert backend._server is not None  # holds the server while it runs
     enrolled = {e["course_id"] for e in first["enrollments"]}
     other = next(c for c in catalog["courses"] if c["id"] not in enrolled)
     await backend.call("enroll", p_course_id=other["id"])
-    again = await backend.call("dashboard")   # live: the head start answers only once
+    again = await backend.call("dashboard")  # live: the head start answers only once
     assert len(again["enrollments"]) == len(first["enrollments"]) + 1
 
 
@@ -164,14 +179,19 @@ async def test_warm_opens_the_connection_a_head_start_left_for_later(backend):
 
 async def test_no_answer_while_a_migration_is_pending(home):
     with psycopg.connect(home.url, autocommit=True) as conn:
-        row = conn.execute("delete from learn_meta.schema_migrations"
-                           " where version = (select max(version)"
-                           " from learn_meta.schema_migrations) returning *").fetchone()
+        row = conn.execute(
+            "delete from learn_meta.schema_migrations"
+            " where version = (select max(version)"
+            " from learn_meta.schema_migrations) returning *"
+        ).fetchone()
         try:
             ready = await headstart.launch(home.pgdata, home.session).result()
         finally:
-            conn.execute("insert into learn_meta.schema_migrations"
-                         " (version, name, checksum, applied_at) values (%s, %s, %s, %s)", row)
+            conn.execute(
+                "insert into learn_meta.schema_migrations"
+                " (version, name, checksum, applied_at) values (%s, %s, %s, %s)",
+                row,
+            )
     assert ready is None
 
 
@@ -179,15 +199,19 @@ async def test_no_answer_when_an_applied_migration_was_edited(home):
     """The usual start then reports the edited file (services.data.database.changed)."""
     with psycopg.connect(home.url, autocommit=True) as conn:
         version, checksum = conn.execute(
-            "select version, checksum from learn_meta.schema_migrations"
-            " order by version limit 1").fetchone()
-        conn.execute("update learn_meta.schema_migrations set checksum = 'edited'"
-                     " where version = %s", (version,))
+            "select version, checksum from learn_meta.schema_migrations order by version limit 1"
+        ).fetchone()
+        conn.execute(
+            "update learn_meta.schema_migrations set checksum = 'edited' where version = %s",
+            (version,),
+        )
         try:
             ready = await headstart.launch(home.pgdata, home.session).result()
         finally:
-            conn.execute("update learn_meta.schema_migrations set checksum = %s"
-                         " where version = %s", (checksum, version))
+            conn.execute(
+                "update learn_meta.schema_migrations set checksum = %s where version = %s",
+                (checksum, version),
+            )
     assert ready is None
 
 
@@ -205,7 +229,8 @@ async def test_no_answer_when_the_bundled_courses_changed(home):
 async def test_no_answer_for_a_remembered_learner_the_database_no_longer_has(home, tmp_path):
     session = tmp_path / "session.json"
     SessionStore(session).remember_local_user(
-        embedded_namespace(home.pgdata), "00000000-0000-4000-8000-000000000001", None)
+        embedded_namespace(home.pgdata), "00000000-0000-4000-8000-000000000001", None
+    )
     assert await headstart.launch(home.pgdata, session).result() is None
 
 
@@ -223,8 +248,9 @@ def test_no_head_start_without_a_running_server(tmp_path):
 
 async def test_a_stuck_head_start_is_killed_and_gives_nothing(monkeypatch, home):
     monkeypatch.setattr(headstart, "TIMEOUT", 0.2)
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
-                               stdout=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], stdout=subprocess.PIPE
+    )
     head = headstart.HeadStart(process, home.url, (home.user_id, None))
     assert await head.result() is None
     assert process.poll() is not None
@@ -236,7 +262,7 @@ async def test_a_head_start_without_an_answer_leaves_the_usual_start(home):
     backend = LocalBackend(pgdata=home.pgdata, session_path=home.session, head_start=head)
     try:
         await backend.connect()
-        assert backend._conn is not None         # connected the usual way
+        assert backend._conn is not None  # connected the usual way
         assert backend.current_user.id == home.user_id
     finally:
         await backend.close()

@@ -51,8 +51,11 @@ async def make(kind, db_url, api, tmp_path):
 
     def factory(**kw):
         path = tmp_path / f"session-{len(made)}.json"
-        backend = (LocalBackend(db_url, session_path=path, migrate=False) if kind == "local"
-                   else SupabaseBackend(api.url, api.client_key, session_path=path, **kw))
+        backend = (
+            LocalBackend(db_url, session_path=path, migrate=False)
+            if kind == "local"
+            else SupabaseBackend(api.url, api.client_key, session_path=path, **kw)
+        )
         made.append(backend)
         return backend
 
@@ -87,12 +90,18 @@ class Inbox:
             while not check():
                 self._changed.clear()
                 await self._changed.wait()
+
         await asyncio.wait_for(wait(), timeout)
 
 
 def _notify(db, user_id: str, title: str = "Achievement unlocked: Test") -> str:
-    return str(db.su_one("insert into public.notifications (user_id, title, type)"
-                         " values (%s, %s, 'achievement') returning id", (user_id, title)))
+    return str(
+        db.su_one(
+            "insert into public.notifications (user_id, title, type)"
+            " values (%s, %s, 'achievement') returning id",
+            (user_id, title),
+        )
+    )
 
 
 async def _watching(make, **kw):
@@ -102,7 +111,7 @@ async def _watching(make, **kw):
     watch = await backend.watch_notifications(inbox)
     make.watches.append(watch)
     try:
-        await inbox.until(lambda: inbox.resyncs >= 1)      # connected
+        await inbox.until(lambda: inbox.resyncs >= 1)  # connected
     except TimeoutError:
         raise AssertionError(f"joins: {make.api.realtime.joins}") from None
     return backend, user, inbox, watch
@@ -112,7 +121,7 @@ async def test_a_new_notification_arrives_while_the_app_is_open(make, db):
     backend, user, inbox, _ = await _watching(make)
     made = _notify(db, user.id)
     await inbox.until(lambda: made in inbox.ids)
-    listed = await LearningAPI(backend).notifications()      # read through RLS
+    listed = await LearningAPI(backend).notifications()  # read through RLS
     assert made in [n.id for n in listed.notifications] and listed.unread >= 1
 
 
@@ -131,8 +140,10 @@ async def test_a_rolled_back_notification_is_never_announced(make, db):
     import psycopg
 
     with psycopg.connect(db.url) as conn:
-        rolled = conn.execute("insert into public.notifications (user_id, title) values"
-                              " (%s, 'gone') returning id", (user.id,)).fetchone()[0]
+        rolled = conn.execute(
+            "insert into public.notifications (user_id, title) values (%s, 'gone') returning id",
+            (user.id,),
+        ).fetchone()[0]
         conn.rollback()
     mine = _notify(db, user.id)
     await inbox.until(lambda: mine in inbox.ids)
@@ -142,20 +153,23 @@ async def test_a_rolled_back_notification_is_never_announced(make, db):
 async def test_a_dropped_feed_reconnects_and_resyncs(kind, make, db, api):
     backend, user, inbox, _ = await _watching(make)
     if kind == "local":
-        db.su("select pg_terminate_backend(pid) from pg_stat_activity"
-              " where application_name = 'learn-notifications' and datname = current_database()")
+        db.su(
+            "select pg_terminate_backend(pid) from pg_stat_activity"
+            " where application_name = 'learn-notifications' and datname = current_database()"
+        )
     else:
         api.realtime.drop_connections()
     missed = _notify(db, user.id, "while the feed was down")
-    await inbox.until(lambda: inbox.resyncs >= 2)            # reconnected: read again
+    await inbox.until(lambda: inbox.resyncs >= 2)  # reconnected: read again
     listed = await LearningAPI(backend).notifications()
-    assert missed in [n.id for n in listed.notifications]    # caught up by the resync
+    assert missed in [n.id for n in listed.notifications]  # caught up by the resync
     after = _notify(db, user.id, "after")
     try:
-        await inbox.until(lambda: after in inbox.ids)            # and live again
+        await inbox.until(lambda: after in inbox.ids)  # and live again
     except TimeoutError:
-        raise AssertionError(f"{api.realtime.errors} {api.realtime.joins[-3:]} "
-                             f"{api.realtime.subscribed(user.id)}") from None
+        raise AssertionError(
+            f"{api.realtime.errors} {api.realtime.joins[-3:]} {api.realtime.subscribed(user.id)}"
+        ) from None
 
 
 async def test_stopping_the_feed_stops_deliveries(make, db):
@@ -176,6 +190,7 @@ def test_notify_payloads_for_someone_else_or_malformed_are_dropped():
 
 # -- Supabase: tokens on (re)join (#1655) ---------------------------------------------
 
+
 @pytest.fixture
 def supabase_only(kind):
     if kind == "local":
@@ -183,15 +198,16 @@ def supabase_only(kind):
 
 
 async def test_a_channel_closed_for_an_expired_token_is_joined_with_a_fresh_one(
-        supabase_only, make, db, api):
+    supabase_only, make, db, api
+):
     api.access_token_ttl = 3
     try:
         backend, user, inbox, _ = await _watching(make, auto_refresh=False)
         topic = f"realtime:learn-notifications:{user.id}"
-        await asyncio.sleep(3.2)                           # the join's token has expired
-        late = _notify(db, user.id, "after expiry")        # → Realtime closes the channel
-        await inbox.until(lambda: inbox.resyncs >= 2)      # joined again, and resynced
-        assert [r for t, r in api.realtime.joins if t == topic] [-1] == "ok"
+        await asyncio.sleep(3.2)  # the join's token has expired
+        late = _notify(db, user.id, "after expiry")  # → Realtime closes the channel
+        await inbox.until(lambda: inbox.resyncs >= 2)  # joined again, and resynced
+        assert [r for t, r in api.realtime.joins if t == topic][-1] == "ok"
         listed = await LearningAPI(backend).notifications()
         assert late in [n.id for n in listed.notifications]
         again = _notify(db, user.id, "live again")
@@ -201,13 +217,14 @@ async def test_a_channel_closed_for_an_expired_token_is_joined_with_a_fresh_one(
 
 
 async def test_a_reconnect_after_the_token_expired_rejoins_with_a_fresh_token(
-        supabase_only, make, db, api):
+    supabase_only, make, db, api
+):
     api.access_token_ttl = 3
     try:
         _backend, user, inbox, _ = await _watching(make, auto_refresh=False)
         topic = f"realtime:learn-notifications:{user.id}"
         await asyncio.sleep(3.2)
-        api.realtime.drop_connections()       # the client rejoins with its stored token
+        api.realtime.drop_connections()  # the client rejoins with its stored token
         await inbox.until(lambda: inbox.resyncs >= 2)
         results = [r for t, r in api.realtime.joins if t == topic]
         assert "Token has expired" in results and results[-1] == "ok"

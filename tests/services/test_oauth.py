@@ -54,16 +54,18 @@ class Browser:
             async with httpx.AsyncClient(follow_redirects=True, timeout=10) as http:
                 self.final = await http.get(url)
                 self.visited = [str(r.url) for r in self.final.history] + [str(self.final.url)]
+
         asyncio.get_running_loop().create_task(go())
 
 
 async def test_provider_sign_in_saves_a_private_session_and_makes_the_profile(
-        api, backend, tmp_path):
+    api, backend, tmp_path
+):
     api.oauth_identity = email = _email()
     browser = Browser()
     user = await backend.sign_in_with_provider("github", browser.open, timeout=20)
     assert user.email == email
-    dashboard = await LearningAPI(backend).dashboard()            # the token works
+    dashboard = await LearningAPI(backend).dashboard()  # the token works
     assert dashboard.profile.id == user.id
     assert browser.final.status_code == 200 and "Signed in" in browser.final.text
     assert browser.visited[-1].startswith("http://127.0.0.1:")
@@ -73,7 +75,7 @@ async def test_provider_sign_in_saves_a_private_session_and_makes_the_profile(
     saved = json.loads(json.loads(path.read_text())[backend.namespace]["supabase.auth.token"])
     assert saved["user"]["id"] == user.id
     again = SupabaseBackend(api.url, api.client_key, session_path=path)
-    try:                                                  # a restart keeps it
+    try:  # a restart keeps it
         await again.connect()
         assert again.current_user == user
     finally:
@@ -90,8 +92,9 @@ async def test_signing_in_with_the_provider_again_is_the_same_learner(api, backe
 
 async def test_a_provider_the_project_does_not_enable_is_refused(backend):
     opened = []
-    with pytest.raises(errors.InvalidInput, match="does not offer sign-in with gitlab; it "
-                                                  "offers github"):
+    with pytest.raises(
+        errors.InvalidInput, match="does not offer sign-in with gitlab; it offers github"
+    ):
         await backend.sign_in_with_provider("gitlab", opened.append)
     assert opened == []
 
@@ -124,9 +127,11 @@ async def test_the_code_is_useless_without_this_processs_verifier(api, backend):
             location = response.headers["location"]
         stolen["code"] = httpx.URL(location).params["code"]
         token = await asyncio.to_thread(
-            httpx.post, f"{api.url}/auth/v1/token?grant_type=pkce",
+            httpx.post,
+            f"{api.url}/auth/v1/token?grant_type=pkce",
             json={"auth_code": stolen["code"], "code_verifier": "x" * 64},
-            headers={"apikey": api.client_key})
+            headers={"apikey": api.client_key},
+        )
         stolen["status"] = token.status_code
         async with httpx.AsyncClient(timeout=10) as http:  # let the real flow finish
             await http.get(location)
@@ -141,8 +146,9 @@ async def test_the_loopback_accepts_exactly_one_request_with_the_right_state():
         async with httpx.AsyncClient(timeout=5) as http:
             assert (await http.get(f"{base}/callback?state=wrong&code=1")).status_code == 400
             assert (await http.get(f"{base}/callback?code=1")).status_code == 400
-            assert (await http.get(f"{base}/other?state={loopback.state}&code=1")
-                    ).status_code == 400
+            assert (
+                await http.get(f"{base}/other?state={loopback.state}&code=1")
+            ).status_code == 400
             assert (await http.post(loopback.redirect_uri + "&code=1")).status_code == 400
             assert (await http.get(loopback.redirect_uri + "&code=right")).status_code == 200
             assert await loopback.wait(1) == {"state": loopback.state, "code": "right"}
@@ -180,11 +186,22 @@ def test_learn_login_with_a_provider_end_to_end(api, tmp_path):
     seen = tmp_path / "browser-status"
     api.oauth_identity = email = _email()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SUPABASE", "LEARN_"))}
-    env.update({"LEARN_HOME": str(tmp_path / "home"), "SUPABASE_URL": api.url,
-                "SUPABASE_PUBLISHABLE_KEY": api.client_key,
-                "BROWSER": f"{sys.executable} {script} %s {seen}"})
-    done = subprocess.run([sys.executable, "-m", "tui.cli", "login", "--provider", "github"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    env.update(
+        {
+            "LEARN_HOME": str(tmp_path / "home"),
+            "SUPABASE_URL": api.url,
+            "SUPABASE_PUBLISHABLE_KEY": api.client_key,
+            "BROWSER": f"{sys.executable} {script} %s {seen}",
+        }
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "login", "--provider", "github"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert f"Signed in as {email}" in done.stdout
     assert "Sign in with github in your browser" in done.stderr

@@ -37,6 +37,7 @@ PASSWORD = "correct horse battery staple"
 
 # -- fixtures ------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def seeded_url(db_url) -> str:
     seed_bundled(db_url)
@@ -68,11 +69,13 @@ async def make(net, tmp_path, monkeypatch):
     made: list[OfflineBackend] = []
 
     def factory(inner=None, home: Path = tmp_path, wrap=None) -> OfflineBackend:
-        inner = inner or LocalBackend(net.url, migrate=False,
-                                      session_path=home / "session.json")
-        backend = OfflineBackend(wrap(inner) if wrap else inner,
-                                 cache=ReadCache(home / "reads.sqlite3"),
-                                 outbox=Outbox(home / "outbox.sqlite3"), backoff=(0.05, 0.2))
+        inner = inner or LocalBackend(net.url, migrate=False, session_path=home / "session.json")
+        backend = OfflineBackend(
+            wrap(inner) if wrap else inner,
+            cache=ReadCache(home / "reads.sqlite3"),
+            outbox=Outbox(home / "outbox.sqlite3"),
+            backoff=(0.05, 0.2),
+        )
         made.append(backend)
         return backend
 
@@ -99,6 +102,7 @@ def _yesterday() -> datetime:
 
 
 # -- reads ---------------------------------------------------------------------------------
+
 
 async def test_reads_come_from_the_cache_while_the_database_is_unreachable(make, net):
     backend = make()
@@ -145,6 +149,7 @@ async def test_fresh_data_replaces_the_cached_copy_once_back(make, net):
 
 # -- writes --------------------------------------------------------------------------------
 
+
 async def test_writes_made_offline_are_queued_and_change_nothing_yet(make, net, db):
     backend = make()
     api = await _learner(backend)
@@ -153,12 +158,16 @@ async def test_writes_made_offline_are_queued_and_change_nothing_yet(make, net, 
     result = await api.enroll(detail.course.id)
     assert result.get("queued") and result.achievements == []
     assert backend.pending_count == 1
-    assert db.su_one("select count(*) from public.course_enrollments where user_id = %s",
-                     (backend.current_user.id,)) == 0
+    assert (
+        db.su_one(
+            "select count(*) from public.course_enrollments where user_id = %s",
+            (backend.current_user.id,),
+        )
+        == 0
+    )
 
 
-async def test_queue_drains_in_order_and_the_server_matches_what_was_done_offline(
-        make, net, db):
+async def test_queue_drains_in_order_and_the_server_matches_what_was_done_offline(make, net, db):
     backend = make()
     api = await _learner(backend)
     detail = await _course(api)
@@ -174,37 +183,47 @@ async def test_queue_drains_in_order_and_the_server_matches_what_was_done_offlin
     report = await backend.flush()
     assert (report.sent, report.waiting, report.refused) == (5, 0, [])
     user = backend.current_user.id
-    progress = {r["lesson_id"]: r for r in db.su(
-        "select lesson_id::text, completed, time_spent, last_position"
-        " from public.user_progress where user_id = %s", (user,))}
+    progress = {
+        r["lesson_id"]: r
+        for r in db.su(
+            "select lesson_id::text, completed, time_spent, last_position"
+            " from public.user_progress where user_id = %s",
+            (user,),
+        )
+    }
     assert progress[first]["completed"] and progress[first]["time_spent"] == 120
     assert not progress[second]["completed"] and progress[second]["last_position"] == 7
-    enrollment = db.su("select status, progress_percentage from public.course_enrollments"
-                       " where user_id = %s", (user,))[0]
+    enrollment = db.su(
+        "select status, progress_percentage from public.course_enrollments where user_id = %s",
+        (user,),
+    )[0]
     assert enrollment["status"] == "paused" and enrollment["progress_percentage"] > 0
-    assert db.su_one("select bio from public.profiles where id = %s", (user,)) == \
-        "written on a train"
+    assert (
+        db.su_one("select bio from public.profiles where id = %s", (user,)) == "written on a train"
+    )
 
 
-async def test_a_lesson_completed_offline_yesterday_counts_for_yesterdays_streak(
-        make, net, db):
+async def test_a_lesson_completed_offline_yesterday_counts_for_yesterdays_streak(make, net, db):
     backend = make()
     api = await _learner(backend)
     detail = await _course(api)
     await api.enroll(detail.course.id)
     net.stop()
     yesterday = _yesterday()
-    await api.record_lesson_progress(detail.lessons[0].id, completed=True,
-                                     occurred_at=yesterday)
+    await api.record_lesson_progress(detail.lessons[0].id, completed=True, occurred_at=yesterday)
     net.start()
     assert (await backend.flush()).sent == 1
     user = backend.current_user.id
-    days = db.su("select session_date, lessons_completed from public.learning_analytics"
-                 " where user_id = %s and lessons_completed > 0", (user,))
-    assert [(d["session_date"], d["lessons_completed"]) for d in days] == [
-        (yesterday.date(), 1)]
-    streak = db.su("select current_streak, last_activity_date from public.user_streaks"
-                   " where user_id = %s", (user,))[0]
+    days = db.su(
+        "select session_date, lessons_completed from public.learning_analytics"
+        " where user_id = %s and lessons_completed > 0",
+        (user,),
+    )
+    assert [(d["session_date"], d["lessons_completed"]) for d in days] == [(yesterday.date(), 1)]
+    streak = db.su(
+        "select current_streak, last_activity_date from public.user_streaks where user_id = %s",
+        (user,),
+    )[0]
     assert (streak["current_streak"], streak["last_activity_date"]) == (1, yesterday.date())
 
 
@@ -226,13 +245,12 @@ async def test_a_write_refused_while_online_raises_and_is_not_listed(make):
     assert backend.refused == [] and backend.pending_count == 0
 
 
-async def test_a_refused_replay_is_kept_with_its_reason_and_later_writes_still_go(
-        make, net, db):
+async def test_a_refused_replay_is_kept_with_its_reason_and_later_writes_still_go(make, net, db):
     backend = make()
     api = await _learner(backend)
     detail = await _course(api)
     net.stop()
-    await api.set_enrollment_status(detail.course.id, "paused")   # not enrolled: refused
+    await api.set_enrollment_status(detail.course.id, "paused")  # not enrolled: refused
     await api.enroll(detail.course.id)
     net.start()
     report = await backend.flush()
@@ -240,8 +258,13 @@ async def test_a_refused_replay_is_kept_with_its_reason_and_later_writes_still_g
     refused = backend.refused
     assert len(refused) == 1 and "not enrolled" in refused[0].reason
     assert backend.status.refused == 1
-    assert db.su_one("select status from public.course_enrollments where user_id = %s",
-                     (backend.current_user.id,)) == "active"
+    assert (
+        db.su_one(
+            "select status from public.course_enrollments where user_id = %s",
+            (backend.current_user.id,),
+        )
+        == "active"
+    )
 
 
 async def test_dismissed_refusals_stop_being_listed_but_stay_in_the_outbox(make, net):
@@ -270,8 +293,13 @@ async def test_the_same_event_id_is_stored_and_applied_once(make, net, db):
     await backend.flush()
     again = await api.log_chat("same question", "same answer", event_id=event_id)
     assert not again.get("queued")
-    assert db.su_one("select count(*) from public.chat_history where user_id = %s",
-                     (backend.current_user.id,)) == 1
+    assert (
+        db.su_one(
+            "select count(*) from public.chat_history where user_id = %s",
+            (backend.current_user.id,),
+        )
+        == 1
+    )
 
 
 async def test_queued_writes_survive_a_restart_of_the_app(make, net, tmp_path, db):
@@ -285,8 +313,12 @@ async def test_queued_writes_survive_a_restart_of_the_app(make, net, tmp_path, d
     await again.connect()
     assert again.pending_count == 1
     assert (await again.flush()).sent == 1
-    assert db.su_one("select count(*) from public.chat_history where user_id = %s",
-                     (again.current_user.id,)) == 1
+    assert (
+        db.su_one(
+            "select count(*) from public.chat_history where user_id = %s", (again.current_user.id,)
+        )
+        == 1
+    )
 
 
 async def test_an_event_the_server_keeps_failing_on_is_refused_after_a_few_tries(make, db):
@@ -304,9 +336,13 @@ async def test_an_event_the_server_keeps_failing_on_is_refused_after_a_few_tries
 
 # -- faults ----------------------------------------------------------------------------------
 
+
 def _chat_counts(db, user_id: str) -> dict[str, int]:
-    rows = db.su("select question, count(*) as n from public.chat_history where user_id = %s"
-                 " group by question", (user_id,))
+    rows = db.su(
+        "select question, count(*) as n from public.chat_history where user_id = %s"
+        " group by question",
+        (user_id,),
+    )
     return {r["question"]: r["n"] for r in rows}
 
 
@@ -319,8 +355,24 @@ async def _drain(backend: OfflineBackend, tries: int = 60) -> None:
 
 
 async def test_injected_faults_lose_no_event_and_apply_none_twice(make, db):
-    faults = ["refused", None, "lost", "timeout", None, "500", "late", None, "500", None,
-              "lost", None, None, "refused", "late", None]
+    faults = [
+        "refused",
+        None,
+        "lost",
+        "timeout",
+        None,
+        "500",
+        "late",
+        None,
+        "500",
+        None,
+        "lost",
+        None,
+        None,
+        "refused",
+        "late",
+        None,
+    ]
     backend = make(wrap=lambda inner: FlakyBackend(inner, []))
     api = await _learner(backend)
     backend.inner.script = iter(faults)
@@ -401,7 +453,8 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
 
 @pytest.mark.slow
 async def test_replays_killed_at_random_moments_apply_every_event_exactly_once(
-        make, net, db, tmp_path):
+    make, net, db, tmp_path
+):
     backend = make()
     api = await _learner(backend)
     rng = random.Random(8)
@@ -412,9 +465,13 @@ async def test_replays_killed_at_random_moments_apply_every_event_exactly_once(
             questions.append(f"killed replay {round_}.{i}")
             await api.log_chat(questions[-1], None)
         net.start()
-        child = subprocess.Popen([sys.executable, "-c", CHILD, net.url, str(tmp_path)],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                 cwd=ROOT)
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, net.url, str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
         try:
             line = await asyncio.wait_for(asyncio.to_thread(child.stdout.readline), 30)
             assert line.strip() == "ready", child.stderr.read()
@@ -426,14 +483,17 @@ async def test_replays_killed_at_random_moments_apply_every_event_exactly_once(
     user = backend.current_user.id
     assert _chat_counts(db, user) == dict.fromkeys(questions, 1)
     events = backend.outbox.events(backend.namespace, user)
-    assert db.su_one("select count(*) from public.applied_events where user_id = %s"
-                     " and event_id = any(%s::uuid[])",
-                     (user, [e.event_id for e in events])) == len(questions)
+    assert db.su_one(
+        "select count(*) from public.applied_events where user_id = %s"
+        " and event_id = any(%s::uuid[])",
+        (user, [e.event_id for e in events]),
+    ) == len(questions)
     # Some kills landed between "the server applied it" and "marked sent here".
     assert all(e.status == "sent" for e in events) and any(e.replayed for e in events)
 
 
 # -- status, flusher, download ----------------------------------------------------------------
+
 
 async def test_listeners_hear_going_offline_and_coming_back(make, net):
     backend = make()
@@ -470,8 +530,7 @@ async def test_the_background_flusher_sends_the_queue_when_the_backend_is_back(m
     assert _chat_counts(db, backend.current_user.id) == {"sent by the flusher": 1}
 
 
-async def test_the_background_flusher_backs_off_instead_of_hammering_a_dead_backend(
-        make, net):
+async def test_the_background_flusher_backs_off_instead_of_hammering_a_dead_backend(make, net):
     backend = make(wrap=lambda inner: FlakyBackend(inner, []))
     api = await _learner(backend)
     net.stop()
@@ -527,19 +586,32 @@ async def test_starting_offline_as_the_last_learner_works_from_the_cache(make, n
 
 # -- learn sync / learn download ------------------------------------------------------------
 
+
 def _learn(args: list[str], home: Path, database_url: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SUPABASE_", "DATABASE_URL", "LEARN_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SUPABASE_", "DATABASE_URL", "LEARN_"))
+    }
     env.update(LEARN_HOME=str(home), DATABASE_URL=database_url)
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tui.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 async def _queued_in_home(make, net, home: Path) -> OfflineBackend:
     """A learner in LEARN_HOME=home (the paths `learn` uses) with two writes queued."""
     inner = LocalBackend(net.url, migrate=False, session_path=home / "data" / "session.json")
-    backend = OfflineBackend(inner, cache=ReadCache(home / "cache" / "reads.sqlite3"),
-                             outbox=Outbox(home / "data" / "outbox.sqlite3"))
+    backend = OfflineBackend(
+        inner,
+        cache=ReadCache(home / "cache" / "reads.sqlite3"),
+        outbox=Outbox(home / "data" / "outbox.sqlite3"),
+    )
     api = await _learner(backend)
     detail = await _course(api)
     net.stop()
@@ -550,7 +622,8 @@ async def _queued_in_home(make, net, home: Path) -> OfflineBackend:
 
 
 async def test_learn_sync_sends_the_queue_and_exits_1_when_something_was_refused(
-        make, net, tmp_path):
+    make, net, tmp_path
+):
     home = tmp_path / "home"
     await _queued_in_home(make, net, home)
     net.start()
@@ -574,8 +647,11 @@ async def test_learn_sync_while_unreachable_keeps_everything_waiting(make, net, 
 async def test_learn_download_prints_progress_and_fills_the_cache(make, net, tmp_path):
     home = tmp_path / "home"
     inner = LocalBackend(net.url, migrate=False, session_path=home / "data" / "session.json")
-    backend = OfflineBackend(inner, cache=ReadCache(home / "cache" / "reads.sqlite3"),
-                             outbox=Outbox(home / "data" / "outbox.sqlite3"))
+    backend = OfflineBackend(
+        inner,
+        cache=ReadCache(home / "cache" / "reads.sqlite3"),
+        outbox=Outbox(home / "data" / "outbox.sqlite3"),
+    )
     api = await _learner(backend)
     slug = (await api.catalog(search="foundations")).courses[0].slug
     await backend.close()
@@ -589,6 +665,7 @@ async def test_learn_download_prints_progress_and_fills_the_cache(make, net, tmp
 
 
 # -- Supabase (the stand-in) --------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def standin(seeded_url):
@@ -609,11 +686,19 @@ async def make_supabase(http, standin, tmp_path, monkeypatch):
     made: list[OfflineBackend] = []
 
     def factory(session: str = "session.json") -> OfflineBackend:
-        inner = SupabaseBackend(http.url, standin.anon_key, session_path=tmp_path / session,
-                                auto_refresh=False, timeout=1.0)
-        backend = OfflineBackend(inner, cache=ReadCache(tmp_path / "reads.sqlite3"),
-                                 outbox=Outbox(tmp_path / "outbox.sqlite3"),
-                                 backoff=(0.05, 0.2))
+        inner = SupabaseBackend(
+            http.url,
+            standin.anon_key,
+            session_path=tmp_path / session,
+            auto_refresh=False,
+            timeout=1.0,
+        )
+        backend = OfflineBackend(
+            inner,
+            cache=ReadCache(tmp_path / "reads.sqlite3"),
+            outbox=Outbox(tmp_path / "outbox.sqlite3"),
+            backoff=(0.05, 0.2),
+        )
         made.append(backend)
         return backend
 
@@ -632,7 +717,8 @@ async def _supabase_learner(backend: OfflineBackend) -> tuple[LearningAPI, str]:
 
 
 async def test_supabase_down_reads_from_cache_writes_queue_and_drain_when_back(
-        make_supabase, http, db):
+    make_supabase, http, db
+):
     backend = make_supabase()
     api, _ = await _supabase_learner(backend)
     detail = await _course(api)
@@ -640,15 +726,26 @@ async def test_supabase_down_reads_from_cache_writes_queue_and_drain_when_back(
     http.down()
     assert (await api.course_detail(detail.course.id)).course.id == detail.course.id
     assert not backend.online
-    queued = await api.record_lesson_progress(detail.lessons[0].id, completed=True,
-                                              occurred_at=_yesterday())
+    queued = await api.record_lesson_progress(
+        detail.lessons[0].id, completed=True, occurred_at=_yesterday()
+    )
     assert queued.get("queued")
     http.up()
     assert (await backend.flush()).sent == 1
-    assert db.su_one("select completed from public.user_progress where user_id = %s",
-                     (backend.current_user.id,)) is True
-    assert db.su_one("select last_activity_date from public.user_streaks where user_id = %s",
-                     (backend.current_user.id,)) == _yesterday().date()
+    assert (
+        db.su_one(
+            "select completed from public.user_progress where user_id = %s",
+            (backend.current_user.id,),
+        )
+        is True
+    )
+    assert (
+        db.su_one(
+            "select last_activity_date from public.user_streaks where user_id = %s",
+            (backend.current_user.id,),
+        )
+        == _yesterday().date()
+    )
 
 
 async def test_supabase_500s_timeouts_and_dropped_answers_lose_nothing(make_supabase, http, db):
@@ -662,12 +759,15 @@ async def test_supabase_500s_timeouts_and_dropped_answers_lose_nothing(make_supa
     http.faults = ["500", None, "drop", "503", None, "slow", None, "500", "drop", None]
     await _drain(backend)
     assert _chat_counts(db, backend.current_user.id) == dict.fromkeys(questions, 1)
-    assert sum(e.replayed for e in backend.outbox.events(
-        backend.namespace, backend.current_user.id)) >= 2   # "drop" and "slow" were applied
+    assert (
+        sum(e.replayed for e in backend.outbox.events(backend.namespace, backend.current_user.id))
+        >= 2
+    )  # "drop" and "slow" were applied
 
 
 async def test_supabase_expired_session_is_refreshed_before_the_replay(
-        make_supabase, http, standin, db):
+    make_supabase, http, standin, db
+):
     backend = make_supabase()
     api, _ = await _supabase_learner(backend)
     http.down()
@@ -684,7 +784,8 @@ async def test_supabase_expired_session_is_refreshed_before_the_replay(
 
 
 async def test_supabase_revoked_session_stops_the_replay_keeps_the_queue_and_asks_to_sign_in(
-        make_supabase, http, standin, db):
+    make_supabase, http, standin, db
+):
     backend = make_supabase()
     api, email = await _supabase_learner(backend)
     user_id = backend.current_user.id
@@ -693,7 +794,7 @@ async def test_supabase_revoked_session_stops_the_replay_keeps_the_queue_and_ask
     http.up()
     elsewhere = make_supabase("elsewhere.json")
     await elsewhere.sign_in(email, PASSWORD)
-    await elsewhere.inner.sign_out(everywhere=True)   # revokes every session of the account
+    await elsewhere.inner.sign_out(everywhere=True)  # revokes every session of the account
     standin.expire_access_tokens()
     report = await backend.flush()
     assert report.sent == 0 and backend.status.sign_in_needed
@@ -706,6 +807,7 @@ async def test_supabase_revoked_session_stops_the_replay_keeps_the_queue_and_ask
 def test_the_status_line_says_offline_as_of_waiting_and_refused():
     moment = datetime.now(timezone.utc)
     status = SyncStatus(online=False, as_of=moment, pending=3, refused=1)
-    assert status.describe() == (f"offline — as of {moment.astimezone():%H:%M} · 3 waiting · "
-                                 "1 refused")
+    assert status.describe() == (
+        f"offline — as of {moment.astimezone():%H:%M} · 3 waiting · 1 refused"
+    )
     assert SyncStatus().describe() == ""

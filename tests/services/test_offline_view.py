@@ -13,9 +13,13 @@ from services.data.seed import seed_bundled
 from services.offline.backend import OfflineBackend, Outbox, ReadCache
 from tests.stack.faults import TcpProxy
 
-RESULT = {"version": 1, "status": "fail", "message": None,
-          "score": {"passed": 1, "total": 2, "percent": 50},
-          "tests": [{"name": "a", "status": "pass"}, {"name": "b", "status": "fail"}]}
+RESULT = {
+    "version": 1,
+    "status": "fail",
+    "message": None,
+    "score": {"passed": 1, "total": 2, "percent": 50},
+    "tests": [{"name": "a", "status": "pass"}, {"name": "b", "status": "fail"}],
+}
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +44,10 @@ async def learner(net, tmp_path, monkeypatch):
         net.start()
     backend = OfflineBackend(
         LocalBackend(net.url, migrate=False, session_path=tmp_path / "session.json"),
-        cache=ReadCache(tmp_path / "reads.sqlite3"), outbox=Outbox(tmp_path / "outbox.sqlite3"),
-        backoff=(0.05, 0.2))
+        cache=ReadCache(tmp_path / "reads.sqlite3"),
+        outbox=Outbox(tmp_path / "outbox.sqlite3"),
+        backoff=(0.05, 0.2),
+    )
     await backend.sign_up(None, None, full_name="Ada")
     api = LearningAPI(backend)
     course = (await api.catalog(search="foundations")).courses[0]
@@ -75,8 +81,7 @@ async def test_marking_a_lesson_complete_again_while_it_waits_queues_nothing(lea
     assert again.get("already_waiting") and backend.pending_count == 1
 
 
-async def test_time_read_since_is_still_saved_when_the_completion_already_waits(
-        learner, net):
+async def test_time_read_since_is_still_saved_when_the_completion_already_waits(learner, net):
     api, backend, course = learner
     lesson = course.lessons[0]
     net.stop()
@@ -84,26 +89,27 @@ async def test_time_read_since_is_still_saved_when_the_completion_already_waits(
     await api.record_lesson_progress(lesson.id, completed=True, time_spent=45)
     events = backend.pending_writes("record_lesson_progress")
     assert [(e.args["p_completed"], e.args["p_time_spent"]) for e in events] == [
-        (True, 0), (None, 45)]
+        (True, 0),
+        (None, 45),
+    ]
 
 
-async def test_an_attempt_submitted_offline_is_listed_pending_and_no_longer_open(
-        learner, net):
+async def test_an_attempt_submitted_offline_is_listed_pending_and_no_longer_open(learner, net):
     api, _backend, course = learner
     assessment = course.assessments[0]
     started = await api.start_attempt(assessment.id)
-    await api.assessment_detail(assessment.id)            # cached with the open attempt
+    await api.assessment_detail(assessment.id)  # cached with the open attempt
     net.stop()
-    await api.submit_attempt(assessment.id, "def f(): ...", RESULT, 50,
-                             attempt_id=started["attempt"]["id"])
+    await api.submit_attempt(
+        assessment.id, "def f(): ...", RESULT, 50, attempt_id=started["attempt"]["id"]
+    )
     detail = await api.assessment_detail(assessment.id)
     first = detail.attempts[0]
     assert (first.status, first.score, first.pending) == ("completed", 50.0, True)
     assert detail.open_attempt is None
 
 
-async def test_submitting_the_same_attempt_again_while_it_waits_queues_nothing(
-        learner, net):
+async def test_submitting_the_same_attempt_again_while_it_waits_queues_nothing(learner, net):
     api, backend, course = learner
     assessment = course.assessments[0]
     attempt = (await api.start_attempt(assessment.id))["attempt"]["id"]
@@ -129,6 +135,11 @@ async def test_once_sent_the_servers_answer_replaces_the_local_view(learner, net
     attempts = (await api.assessment_detail(assessment.id)).attempts
     assert [(a.id, a.pending) for a in attempts] == [(attempt, False)]
     # recorded once (a verified course: submitted, for a grader to score)
-    assert db.su_one("select count(*) from public.assessment_attempts where user_id = %s"
-                     " and status in ('completed', 'submitted')",
-                     (backend.current_user.id,)) == 1
+    assert (
+        db.su_one(
+            "select count(*) from public.assessment_attempts where user_id = %s"
+            " and status in ('completed', 'submitted')",
+            (backend.current_user.id,),
+        )
+        == 1
+    )

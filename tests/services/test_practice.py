@@ -23,8 +23,10 @@ from services.review import drafts
 from services.review.practice import prepare_file, syntax_problem
 
 ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ('import re\n\ndef make_slug(title: str) -> str:\n'
-            '    return "-".join(re.findall(r"\\w+", title.lower()))\n')
+SOLUTION = (
+    "import re\n\ndef make_slug(title: str) -> str:\n"
+    '    return "-".join(re.findall(r"\\w+", title.lower()))\n'
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +41,9 @@ def home(seeded_url, tmp_path) -> Path:
     home = tmp_path / "home"
 
     async def sign_up() -> None:
-        backend = LocalBackend(seeded_url, migrate=False,
-                               session_path=home / "data" / "session.json")
+        backend = LocalBackend(
+            seeded_url, migrate=False, session_path=home / "data" / "session.json"
+        )
         await backend.sign_up(None, None, full_name="Ada")
         await backend.close()
 
@@ -49,10 +52,17 @@ def home(seeded_url, tmp_path) -> Path:
 
 
 def _env(home: Path, url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SUPABASE_", "DATABASE_URL", "LEARN_", "OPENAI_"))}
-    env.update(LEARN_HOME=str(home), DATABASE_URL=url, COLUMNS="100",
-               OPENAI_BASE_URL="http://127.0.0.1:9/v1")   # no model: nothing listens there
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SUPABASE_", "DATABASE_URL", "LEARN_", "OPENAI_"))
+    }
+    env.update(
+        LEARN_HOME=str(home),
+        DATABASE_URL=url,
+        COLUMNS="100",
+        OPENAI_BASE_URL="http://127.0.0.1:9/v1",
+    )  # no model: nothing listens there
     return env
 
 
@@ -60,10 +70,15 @@ class Learn:
     """`learn practice …` running, its output read line by line in a thread."""
 
     def __init__(self, args: list[str], env: dict[str, str]):
-        self.proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "practice", *args],
-                                     cwd=ROOT, env=env, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tui.cli", "practice", *args],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -125,7 +140,7 @@ def test_each_save_reruns_the_visible_tests_and_s_submits(home, seeded_url, tmp_
         learn.wait_for("h hint · s submit · q stop")
 
         learn.press("s")
-        assert "grading…" in learn.wait_for("Submitted")       # a verified course
+        assert "grading…" in learn.wait_for("Submitted")  # a verified course
         # On a DATABASE_URL a grader runs elsewhere: this test is that grader.
         assert Grader(seeded_url, name="test").run(once=True) == 1
         assert "Verified: 100% recorded." in learn.wait_for("Verified")
@@ -136,17 +151,21 @@ def test_each_save_reruns_the_visible_tests_and_s_submits(home, seeded_url, tmp_
             learn.proc.kill()
     assert not any("Traceback" in line for line in learn.seen)
     user = db.su_one("select id from auth.users order by created_at desc limit 1")
-    attempts = db.su("select score from assessment_attempts a join assessments s"
-                     " on s.id = a.assessment_id where a.user_id = %s and s.slug = 'make-slug'",
-                     (user,))
+    attempts = db.su(
+        "select score from assessment_attempts a join assessments s"
+        " on s.id = a.assessment_id where a.user_id = %s and s.slug = 'make-slug'",
+        (user,),
+    )
     assert [float(a["score"]) for a in attempts] == [100.0]
-    card = db.su("select reps from review_cards c join assessments s on s.id = c.assessment_id"
-                 " where c.user_id = %s and s.slug = 'make-slug'", (user,))
+    card = db.su(
+        "select reps from review_cards c join assessments s on s.id = c.assessment_id"
+        " where c.user_id = %s and s.slug = 'make-slug'",
+        (user,),
+    )
     assert card == [{"reps": 1}]
 
 
-def test_the_draft_is_shared_with_the_app_both_ways(home, seeded_url, tmp_path, db,
-                                                    monkeypatch):
+def test_the_draft_is_shared_with_the_app_both_ways(home, seeded_url, tmp_path, db, monkeypatch):
     monkeypatch.setenv("LEARN_HOME", str(home))
     assessment = str(db.su_one("select id from assessments where slug = 'make-slug'"))
     drafts.save(assessment, "# from the app's editor\n" + SOLUTION)
@@ -181,17 +200,24 @@ def test_h_gives_a_hint_from_the_failing_tests_without_a_model(home, seeded_url,
 
 
 def test_an_unknown_assessment_is_one_line_and_exit_1(home, seeded_url, tmp_path):
-    done = subprocess.run([sys.executable, "-m", "tui.cli", "practice", "no-such-thing",
-                           "--dir", str(tmp_path)], cwd=ROOT, env=_env(home, seeded_url),
-                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "practice", "no-such-thing", "--dir", str(tmp_path)],
+        cwd=ROOT,
+        env=_env(home, seeded_url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert done.returncode == 1
     assert done.stderr.strip().startswith("learn: No assessment matches 'no-such-thing'")
     assert len(done.stderr.strip().splitlines()) == 1
 
 
 def test_a_syntax_error_is_one_line_with_its_position():
-    assert syntax_problem("def f(:\n", "python") == \
-        "SyntaxError at line 1, column 7: invalid syntax"
+    assert (
+        syntax_problem("def f(:\n", "python") == "SyntaxError at line 1, column 7: invalid syntax"
+    )
     assert syntax_problem("x = 1\n", "python") is None
 
 

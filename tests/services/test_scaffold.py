@@ -41,8 +41,11 @@ async def test_a_new_course_previews_its_lesson_and_assessment(tmp_path, monkeyp
     assert main(["course", "new", "intro-demo", "--dir", str(tmp_path)]) == 0
     app = PreviewApp(tmp_path / "intro-demo")
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, CourseScreen)
-                                and app.screen.detail and app.screen, what="course")
+        screen = await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, CourseScreen) and app.screen.detail and app.screen,
+            what="course",
+        )
         assert [x.title for x in screen.detail.lessons] == ["First steps"]
         assert [x.title for x in screen.detail.assessments] == ["Add two numbers"]
         assert not [n for n in app._notifications if n.severity != "information"]

@@ -43,11 +43,12 @@ def control_in(value) -> list[str]:
 
 # -- the function ------------------------------------------------------------------------
 
+
 def test_terminal_safe_removes_every_control_character_of_the_hostile_string():
     assert terminal_safe(HOSTILE) == CLEANED
 
 
-@pytest.mark.parametrize("code", [*range(0, 9), *range(11, 32), *range(0x7f, 0xa0)])
+@pytest.mark.parametrize("code", [*range(0, 9), *range(11, 32), *range(0x7F, 0xA0)])
 def test_terminal_safe_removes_each_c0_and_c1_control_and_del(code):
     assert terminal_safe(f"a{chr(code)}b") == "ab"
 
@@ -93,14 +94,16 @@ SCREEN_READS = {
 async def test_api_answers_hold_no_control_characters(read):
     result = await SCREEN_READS[read](LearningAPI(HostileBackend()))
     assert control_in(result) == []
-    assert "PWNED" in repr(result)       # the hostile text arrived, cleaned
+    assert "PWNED" in repr(result)  # the hostile text arrived, cleaned
 
 
 async def test_api_leaves_an_assessments_tests_as_the_author_wrote_them():
     """Tests are the runner's data (a course on terminal colours may expect ESC)."""
     detail = await LearningAPI(HostileBackend()).assessment_detail(ASSESSMENT)
-    assert detail.assessment.test_cases == HOSTILE_DATA["assessment_detail"]["assessment"][
-        "test_cases"]
+    assert (
+        detail.assessment.test_cases
+        == HOSTILE_DATA["assessment_detail"]["assessment"]["test_cases"]
+    )
     assert control_in(detail.assessment.title) == []
 
 
@@ -116,11 +119,13 @@ async def test_authoring_answers_hold_no_control_characters():
 
 # -- errors ------------------------------------------------------------------------------
 
+
 def test_an_error_echoing_a_server_message_holds_no_control_characters():
     assert str(LearnError(f"server said {HOSTILE}")) == f"server said {CLEANED}"
 
 
 # -- the tutor's stream ------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def ai():
@@ -173,13 +178,15 @@ def test_an_io_test_still_compares_the_programs_own_bytes():
 
 
 def test_run_code_output_holds_no_control_characters():
-    result = run_code("python", f"import sys\nprint({HOSTILE!r})\n"
-                                f"print({HOSTILE!r}, file=sys.stderr)\n")
+    result = run_code(
+        "python", f"import sys\nprint({HOSTILE!r})\nprint({HOSTILE!r}, file=sys.stderr)\n"
+    )
     assert control_in([result.stdout, result.stderr]) == []
     assert CLEANED in result.stdout
 
 
 # -- course folders ----------------------------------------------------------------------
+
 
 @pytest.fixture
 def course(tmp_path) -> Path:
@@ -187,14 +194,16 @@ def course(tmp_path) -> Path:
 
 
 def problems(course: Path) -> list[tuple[str, int, str]]:
-    return [(str(p.path.relative_to(course)), p.line, p.message)
-            for p in validate(course, run_code=False).problems]
+    return [
+        (str(p.path.relative_to(course)), p.line, p.message)
+        for p in validate(course, run_code=False).problems
+    ]
 
 
 def test_validate_reports_a_raw_escape_in_a_lesson_at_its_line(course):
     path = course / "lessons" / "01-values-and-types.md"
     lines = path.read_text().split("\n")
-    body = lines.index("## Explanation") + 2       # a line of the explanation
+    body = lines.index("## Explanation") + 2  # a line of the explanation
     lines[body - 1] += " \x1b]2;PWNED\x07"
     path.write_text("\n".join(lines))
     found = problems(course)
@@ -205,29 +214,49 @@ def test_validate_reports_a_raw_escape_in_a_lesson_at_its_line(course):
 def test_validate_reports_an_escaped_control_character_in_a_toml_value_at_its_key(course):
     path = course / "course.toml"
     text = path.read_text()
-    path.write_text(text.replace('title = "Python Foundations"',
-                                 'title = "Evil \\u001b]2;PWNED\\u001b\\\\ course"'))
+    path.write_text(
+        text.replace(
+            'title = "Python Foundations"', 'title = "Evil \\u001b]2;PWNED\\u001b\\\\ course"'
+        )
+    )
     line = 1 + path.read_text().split("\n").index(
-        'title = "Evil \\u001b]2;PWNED\\u001b\\\\ course"')
-    assert problems(course) == [("course.toml", line, "`title` holds the control character "
-                                 "U+001B (ESC), which terminals obey as a command (it can "
-                                 "set the window title or write the clipboard): remove it")]
+        'title = "Evil \\u001b]2;PWNED\\u001b\\\\ course"'
+    )
+    assert problems(course) == [
+        (
+            "course.toml",
+            line,
+            "`title` holds the control character "
+            "U+001B (ESC), which terminals obey as a command (it can "
+            "set the window title or write the clipboard): remove it",
+        )
+    ]
 
 
 def test_validate_reports_a_control_character_in_key_points_at_their_key(course):
     lesson = course / "lessons" / "01-values-and-types.md"
-    lesson.write_text(lesson.read_text().replace("key_points = [",
-                                                 'key_points = ["bell \\u0007", ', 1))
-    assert problems(course) == [("lessons/01-values-and-types.md", 5, "`key_points` holds the "
-                                 "control character U+0007 (BEL), which terminals obey as a "
-                                 "command (it can set the window title or write the "
-                                 "clipboard): remove it")]
+    lesson.write_text(
+        lesson.read_text().replace("key_points = [", 'key_points = ["bell \\u0007", ', 1)
+    )
+    assert problems(course) == [
+        (
+            "lessons/01-values-and-types.md",
+            5,
+            "`key_points` holds the "
+            "control character U+0007 (BEL), which terminals obey as a "
+            "command (it can set the window title or write the "
+            "clipboard): remove it",
+        )
+    ]
 
 
 def test_validate_reports_a_c1_control_in_an_assessments_title_at_its_key(course):
     assessment = course / "assessments" / "chunk.toml"
-    assessment.write_text(assessment.read_text().replace(
-        'title = "Split a list into chunks"', 'title = "Split \\u009b2J into chunks"', 1))
+    assessment.write_text(
+        assessment.read_text().replace(
+            'title = "Split a list into chunks"', 'title = "Split \\u009b2J into chunks"', 1
+        )
+    )
     found = problems(course)
     assert [(p, n) for p, n, _ in found] == [("assessments/chunk.toml", 1)]
     assert "U+009B (CSI)" in found[0][2]
@@ -241,6 +270,6 @@ def test_validate_accepts_windows_line_endings(course):
 
 def test_a_problem_printed_holds_no_control_characters_of_a_file_name(course):
     bad = course / "lessons" / "02-\x1b]2;PWNED\x07.md"
-    bad.write_text("+++\ntitle = \"x\"\n+++\nbody\n")
+    bad.write_text('+++\ntitle = "x"\n+++\nbody\n')
     printed = [str(p) for p in validate(course, run_code=False).problems]
     assert control_in(printed) == [] and any("PWNED" in line for line in printed)

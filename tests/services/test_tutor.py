@@ -49,34 +49,61 @@ COURSE = {
     "short_description": "Hash maps in practice",
     "difficulty_level": "Beginner",
     "lessons": [
-        {"slug": "dicts", "title": "Dictionaries as hash maps", "order_index": 0,
-         "content": "A dictionary maps keys to values. Looking up a key takes constant time "
-                    "on average, because Python hashes the key to find its slot.",
-         "explanation": "Think of a dictionary as a wall of labelled drawers: the label is "
-                        "hashed to find the drawer at once.",
-         "code_example": "ages = {'ada': 36}\nprint(ages['ada'])",
-         "key_points": ["Dictionary lookups are O(1) on average", "Keys must be hashable"]},
-        {"slug": "sets", "title": "Sets and membership", "order_index": 1,
-         "content": "A set keeps unique items. Membership tests with `in` are fast because "
-                    "sets are hashed like dictionary keys.",
-         "key_points": ["Sets drop duplicates"]},
+        {
+            "slug": "dicts",
+            "title": "Dictionaries as hash maps",
+            "order_index": 0,
+            "content": "A dictionary maps keys to values. Looking up a key takes constant time "
+            "on average, because Python hashes the key to find its slot.",
+            "explanation": "Think of a dictionary as a wall of labelled drawers: the label is "
+            "hashed to find the drawer at once.",
+            "code_example": "ages = {'ada': 36}\nprint(ages['ada'])",
+            "key_points": ["Dictionary lookups are O(1) on average", "Keys must be hashable"],
+        },
+        {
+            "slug": "sets",
+            "title": "Sets and membership",
+            "order_index": 1,
+            "content": "A set keeps unique items. Membership tests with `in` are fast because "
+            "sets are hashed like dictionary keys.",
+            "key_points": ["Sets drop duplicates"],
+        },
     ],
     "assessments": [
-        {"slug": "two-sum", "title": "Two sum", "lesson_slug": "dicts",
-         "instructions": "Write `two_sum(nums, target)` returning the indices of two "
-                         "different positions whose values add up to target.",
-         "starter_code": "def two_sum(nums, target):\n    ...\n",
-         "test_cases": [{"name": "classic", "args": [[2, 7, 11, 15], 9], "expected": [0, 1]},
-                        {"name": "zeros far apart", "args": [[0, 4, 3, 0], 0],
-                         "expected": [0, 3], "hidden": True}],
-         "language": "python", "entry": "two_sum", "time_limit": 20, "difficulty": "Beginner",
-         "solution": SOLUTION},
-        {"slug": "unique", "title": "Unique words", "lesson_slug": "sets",
-         "instructions": "Write `unique(words)` returning the distinct words in order.",
-         "starter_code": "def unique(words):\n    ...\n",
-         "test_cases": [{"name": "basic", "args": [["a", "b", "a"]], "expected": ["a", "b"]}],
-         "language": "python", "entry": "unique", "time_limit": 10,
-         "solution": "def unique(words):\n    return list(dict.fromkeys(words))\n"},
+        {
+            "slug": "two-sum",
+            "title": "Two sum",
+            "lesson_slug": "dicts",
+            "instructions": "Write `two_sum(nums, target)` returning the indices of two "
+            "different positions whose values add up to target.",
+            "starter_code": "def two_sum(nums, target):\n    ...\n",
+            "test_cases": [
+                {"name": "classic", "args": [[2, 7, 11, 15], 9], "expected": [0, 1]},
+                {
+                    "name": "zeros far apart",
+                    "args": [[0, 4, 3, 0], 0],
+                    "expected": [0, 3],
+                    "hidden": True,
+                },
+            ],
+            "language": "python",
+            "entry": "two_sum",
+            "time_limit": 20,
+            "difficulty": "Beginner",
+            "solution": SOLUTION,
+        },
+        {
+            "slug": "unique",
+            "title": "Unique words",
+            "lesson_slug": "sets",
+            "instructions": "Write `unique(words)` returning the distinct words in order.",
+            "starter_code": "def unique(words):\n    ...\n",
+            "test_cases": [{"name": "basic", "args": [["a", "b", "a"]], "expected": ["a", "b"]}],
+            "language": "python",
+            "entry": "unique",
+            "time_limit": 10,
+            "solution": "def unique(words):\n    return list(dict.fromkeys(words))\n",
+        },
     ],
 }
 
@@ -89,33 +116,60 @@ LEARNER_CODE = """def two_sum(nums, target):
     return []
 """
 
-RESULTS = {"version": 1, "status": "fail", "message": None,
-           "score": {"passed": 1, "total": 3, "percent": 33},
-           "tests": [
-               {"name": "classic", "status": "pass", "message": None, "expected": "[0, 1]",
-                "actual": "[0, 1]", "output": None},
-               {"name": "cannot reuse one position", "status": "fail",
-                "message": "two_sum([3, 2, 4], 6) returned the wrong value",
-                "expected": "[1, 2]", "actual": "[0, 0]", "output": "debug: seen 3"},
-               {"name": "zeros far apart", "status": "fail", "message": "hidden test",
-                "expected": None, "actual": None, "output": None}]}
+RESULTS = {
+    "version": 1,
+    "status": "fail",
+    "message": None,
+    "score": {"passed": 1, "total": 3, "percent": 33},
+    "tests": [
+        {
+            "name": "classic",
+            "status": "pass",
+            "message": None,
+            "expected": "[0, 1]",
+            "actual": "[0, 1]",
+            "output": None,
+        },
+        {
+            "name": "cannot reuse one position",
+            "status": "fail",
+            "message": "two_sum([3, 2, 4], 6) returned the wrong value",
+            "expected": "[1, 2]",
+            "actual": "[0, 0]",
+            "output": "debug: seen 3",
+        },
+        {
+            "name": "zeros far apart",
+            "status": "fail",
+            "message": "hidden test",
+            "expected": None,
+            "actual": None,
+            "output": None,
+        },
+    ],
+}
 
 
 # -- fixtures ----------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def world(db):
     """The course published by its author (solutions stored where only authors read)."""
-    author = db.new_user(f"author-{uuid.uuid4().hex[:8]}@example.test",
-                         {"full_name": "Ada Author"})
-    course_id = db.run_as(author, "select public.publish_course(%s) as r",
-                          (Jsonb(COURSE),))[0]["r"]["course_id"]
+    author = db.new_user(f"author-{uuid.uuid4().hex[:8]}@example.test", {"full_name": "Ada Author"})
+    course_id = db.run_as(author, "select public.publish_course(%s) as r", (Jsonb(COURSE),))[0][
+        "r"
+    ]["course_id"]
     rows = db.su("select slug, id::text from lessons where course_id = %s", (course_id,))
     lessons = {r["slug"]: r["id"] for r in rows}
     rows = db.su("select slug, id::text from assessments where course_id = %s", (course_id,))
     assessments = {r["slug"]: r["id"] for r in rows}
-    return {"author": author, "course": str(course_id), "lessons": lessons,
-            "assessments": assessments}
+    return {
+        "author": author,
+        "course": str(course_id),
+        "lessons": lessons,
+        "assessments": assessments,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -124,8 +178,11 @@ async def learner_api(db_url, world, tmp_path_factory):
     session = tmp_path_factory.mktemp("tutor-session") / "session.json"
     backend = LocalBackend(db_url, migrate=False, session_path=session)
     await backend.connect()
-    await backend.sign_up(f"learner-{uuid.uuid4().hex[:8]}@example.test",
-                          "correct horse battery", full_name="Lee Learner")
+    await backend.sign_up(
+        f"learner-{uuid.uuid4().hex[:8]}@example.test",
+        "correct horse battery",
+        full_name="Lee Learner",
+    )
     yield LearningAPI(backend)
     await backend.close()
 
@@ -150,8 +207,9 @@ async def make_tutor(ai, learner_api):
     """make_tutor(model=…, base_url=…, timeout=…) → a Tutor on the stand-in (closed after)."""
     made: list[Tutor] = []
 
-    def factory(*, model: str = "tutor-model", base_url: str | None = None,
-                timeout: float = 10) -> Tutor:
+    def factory(
+        *, model: str = "tutor-model", base_url: str | None = None, timeout: float = 10
+    ) -> Tutor:
         endpoint = Endpoint(base_url or ai.base_url, "sk-test", model, "config")
         made.append(Tutor(learner_api, endpoint=endpoint, timeout=timeout))
         return made[-1]
@@ -170,16 +228,16 @@ async def lesson_context(api: LearningAPI, world) -> TutorContext:
     return TutorContext.for_lesson(await api.lesson_detail(world["lessons"]["dicts"]))
 
 
-async def assessment_context(api: LearningAPI, world, slug: str = "two-sum", **kw
-                             ) -> TutorContext:
+async def assessment_context(api: LearningAPI, world, slug: str = "two-sum", **kw) -> TutorContext:
     detail = await api.assessment_detail(world["assessments"][slug])
     kw.setdefault("code", LEARNER_CODE)
     kw.setdefault("results", RESULTS)
     return TutorContext.for_assessment(detail, **kw)
 
 
-async def answer_of(tutor: Tutor, question: str, context: TutorContext | None = None,
-                    history=()) -> tuple[str, object]:
+async def answer_of(
+    tutor: Tutor, question: str, context: TutorContext | None = None, history=()
+) -> tuple[str, object]:
     answer = tutor.ask(question, context, history)
     text = "".join([delta async for delta in answer])
     return text, answer
@@ -192,11 +250,13 @@ def closed_port() -> int:
 
 
 def ai_rows(db, user_question: str) -> list[dict]:
-    return db.su("select * from ai_interactions where input_data ->> 'question' = %s",
-                 (user_question,))
+    return db.su(
+        "select * from ai_interactions where input_data ->> 'question' = %s", (user_question,)
+    )
 
 
 # -- streaming -----------------------------------------------------------------------------
+
 
 async def test_answer_streams_the_servers_deltas_in_order(tutor, ai):
     ai.reply(chunks=["A dict ", "hashes ", "its keys."])
@@ -227,23 +287,37 @@ async def test_closing_an_answer_closes_the_http_response(tutor, ai):
 
 async def test_server_sent_events_follow_the_sse_rules():
     async def lines():
-        for line in [": keep-alive comment", "event: message", "data: {\"a\":", "data:1}", "",
-                     "", "data:[DONE]", ""]:
+        for line in [
+            ": keep-alive comment",
+            "event: message",
+            'data: {"a":',
+            "data:1}",
+            "",
+            "",
+            "data:[DONE]",
+            "",
+        ]:
             yield line
+
     assert [d async for d in sse_data(lines())] == ['{"a":\n1}', "[DONE]"]
 
 
 async def test_earlier_turns_are_sent_before_the_question(tutor, ai):
     await answer_of(tutor, "And sets?", history=[("What is a dict?", "A hash map.")])
     roles = [(m["role"], m["content"]) for m in ai.last.messages[1:]]
-    assert roles == [("user", "What is a dict?"), ("assistant", "A hash map."),
-                     ("user", "And sets?")]
+    assert roles == [
+        ("user", "What is a dict?"),
+        ("assistant", "A hash map."),
+        ("user", "And sets?"),
+    ]
 
 
 # -- context -------------------------------------------------------------------------------
 
-async def test_lesson_context_sends_content_explanation_and_key_points(tutor, ai, learner_api,
-                                                                      world):
+
+async def test_lesson_context_sends_content_explanation_and_key_points(
+    tutor, ai, learner_api, world
+):
     context = await lesson_context(learner_api, world)
     await answer_of(tutor, "Explain this differently", context)
     system = ai.last.messages[0]["content"]
@@ -253,13 +327,14 @@ async def test_lesson_context_sends_content_explanation_and_key_points(tutor, ai
     assert "- Keys must be hashable" in system
 
 
-async def test_assessment_context_has_the_code_and_failing_tests_first(tutor, ai, learner_api,
-                                                                      world):
+async def test_assessment_context_has_the_code_and_failing_tests_first(
+    tutor, ai, learner_api, world
+):
     context = await assessment_context(learner_api, world)
     await answer_of(tutor, "Why does my test fail?", context)
     system = ai.last.messages[0]["content"]
-    assert "index_of[x] = j" in system                       # the learner's current code
-    assert "Write `two_sum(nums, target)`" in system          # the instructions
+    assert "index_of[x] = j" in system  # the learner's current code
+    assert "Write `two_sum(nums, target)`" in system  # the instructions
     failing = system.index("cannot reuse one position")
     assert failing < system.index("Passing tests: classic")
     assert "expected: [1, 2]" in system and "actual: [0, 0]" in system
@@ -267,9 +342,20 @@ async def test_assessment_context_has_the_code_and_failing_tests_first(tutor, ai
 
 
 async def test_hidden_tests_contribute_only_name_and_status(tutor, ai, learner_api, world):
-    results = {"status": "fail", "tests": [
-        {"name": "zeros far apart", "status": "fail", "message": "secret detail",
-         "expected": "[0, 3]", "actual": "[1, 2]", "output": "leak", "hidden": True}]}
+    results = {
+        "status": "fail",
+        "tests": [
+            {
+                "name": "zeros far apart",
+                "status": "fail",
+                "message": "secret detail",
+                "expected": "[0, 3]",
+                "actual": "[1, 2]",
+                "output": "leak",
+                "hidden": True,
+            }
+        ],
+    }
     context = await assessment_context(learner_api, world, results=results)
     await answer_of(tutor, "Why does my test fail?", context)
     system = ai.last.messages[0]["content"]
@@ -279,18 +365,21 @@ async def test_hidden_tests_contribute_only_name_and_status(tutor, ai, learner_a
 
 
 async def test_reference_solution_is_never_sent(tutor, ai, learner_api, world, db):
-    stored = db.su_one("select solution from assessment_solutions where assessment_id = %s",
-                       (world["assessments"]["two-sum"],))
-    assert SOLUTION_MARKER in stored           # the solution exists in the database
+    stored = db.su_one(
+        "select solution from assessment_solutions where assessment_id = %s",
+        (world["assessments"]["two-sum"],),
+    )
+    assert SOLUTION_MARKER in stored  # the solution exists in the database
     context = await assessment_context(learner_api, world, attempted=True)
     await answer_of(tutor, "Give me a hint", context)
     await answer_of(tutor, "Show me the full solution", context)
 
-    class AuthorsCopy:                         # the author's folder: a solution attached
+    class AuthorsCopy:  # the author's folder: a solution attached
         id = world["assessments"]["two-sum"]
         title = "Two sum"
         instructions = "Write two_sum."
         solution = SOLUTION
+
     authored = TutorContext.for_assessment(AuthorsCopy(), code="", results=[])
     await answer_of(tutor, "Show me the full solution", authored)
     assert len(ai.completions) == 3
@@ -307,6 +396,7 @@ async def test_course_context_lists_the_lessons(tutor, ai, learner_api, world):
 
 # -- the hint ladder and the solution rule ------------------------------------------------
 
+
 def rung_of(record) -> str:
     system = record.messages[0]["content"]
     for rung in ("Rung 1 of 3", "Rung 2 of 3", "Rung 3 of 3"):
@@ -319,8 +409,12 @@ async def test_hint_ladder_climbs_with_each_help_request(tutor, ai, learner_api,
     context = await assessment_context(learner_api, world)
     for _ in range(4):
         await answer_of(tutor, "Give me a hint", context)
-    assert [rung_of(r) for r in ai.completions] == ["Rung 1 of 3", "Rung 2 of 3",
-                                                    "Rung 3 of 3", "Rung 3 of 3"]
+    assert [rung_of(r) for r in ai.completions] == [
+        "Rung 1 of 3",
+        "Rung 2 of 3",
+        "Rung 3 of 3",
+        "Rung 3 of 3",
+    ]
     assert tutor.hint_level(context) == 3
 
 
@@ -342,8 +436,7 @@ async def test_hint_ladder_is_kept_per_assessment(tutor, ai, learner_api, world)
     assert rung_of(ai.last) == "Rung 1 of 3"
 
 
-async def test_hint_ladder_continues_from_a_reloaded_conversation(tutor, ai, learner_api,
-                                                                  world):
+async def test_hint_ladder_continues_from_a_reloaded_conversation(tutor, ai, learner_api, world):
     context = await assessment_context(learner_api, world)
     earlier = [("Give me a hint", "What do you store?"), ("Another hint", "Store indices.")]
     await answer_of(tutor, "One more hint", context, history=earlier)
@@ -381,27 +474,43 @@ async def test_full_solution_after_an_attempt_with_no_timer(tutor, ai, learner_a
 
 
 def test_only_explicit_asks_count_as_asking_for_the_solution():
-    for question in ("Show me the full solution", "just give me the answer",
-                     "What's the complete code?", "solution?", "Please solve it for me"):
+    for question in (
+        "Show me the full solution",
+        "just give me the answer",
+        "What's the complete code?",
+        "solution?",
+        "Please solve it for me",
+    ):
         assert asks_for_solution(question), question
-    for question in ("Give me a hint", "Why does my test fail?",
-                     "Is my solution on the right track?", "What does the answer list hold?",
-                     "I have working code but one test fails"):
+    for question in (
+        "Give me a hint",
+        "Why does my test fail?",
+        "Is my solution on the right track?",
+        "What does the answer list hold?",
+        "I have working code but one test fails",
+    ):
         assert not asks_for_solution(question), question
 
 
 # -- logging -------------------------------------------------------------------------------
 
-async def test_exchange_is_logged_to_chat_history_and_ai_interactions(tutor, ai, learner_api,
-                                                                      world, db):
+
+async def test_exchange_is_logged_to_chat_history_and_ai_interactions(
+    tutor, ai, learner_api, world, db
+):
     context = await lesson_context(learner_api, world)
-    ai.reply("A dict hashes each key.", usage={"prompt_tokens": 120, "completion_tokens": 7,
-                                               "total_tokens": 127})
+    ai.reply(
+        "A dict hashes each key.",
+        usage={"prompt_tokens": 120, "completion_tokens": 7, "total_tokens": 127},
+    )
     _, answer = await answer_of(tutor, "What does hashing do here?", context)
     assert answer.logged and answer.log_error is None
     history = await learner_api.chat_history(**context.history_args())
     assert [(h.question, h.answer, h.message_type) for h in history][-1] == (
-        "What does hashing do here?", "A dict hashes each key.", "explanation")
+        "What does hashing do here?",
+        "A dict hashes each key.",
+        "explanation",
+    )
     [row] = ai_rows(db, "What does hashing do here?")
     assert row["tokens_used"] == 127
     assert row["processing_time"] == answer.processing_ms
@@ -444,6 +553,7 @@ async def test_server_rejecting_stream_options_is_asked_again_without(tutor, ai)
 
 # -- errors --------------------------------------------------------------------------------
 
+
 async def ask_expecting_error(tutor: Tutor, question: str = "Will this fail?") -> TutorError:
     with pytest.raises(TutorError) as caught:
         await answer_of(tutor, question)
@@ -483,8 +593,7 @@ async def test_slow_server_times_out_with_a_message(make_tutor, ai):
 
 
 async def test_unreachable_server_says_to_start_it(make_tutor):
-    error = await ask_expecting_error(
-        make_tutor(base_url=f"http://127.0.0.1:{closed_port()}/v1"))
+    error = await ask_expecting_error(make_tutor(base_url=f"http://127.0.0.1:{closed_port()}/v1"))
     assert error.kind == "network" and "Can't reach the AI server" in str(error)
     assert "openai_base_url" in str(error)
 
@@ -517,6 +626,7 @@ async def test_failed_answers_are_not_logged(tutor, ai, db):
 
 # -- finding a model -----------------------------------------------------------------------
 
+
 async def test_ollama_is_found_when_nothing_is_configured(ai):
     ai.ollama = True
     tutor = Tutor(None, settings=Settings(), ollama_url=ai.url)
@@ -544,8 +654,11 @@ async def test_learn_model_chooses_among_ollamas_models(ai):
 
 
 async def test_configured_server_without_a_model_uses_the_first_it_lists(ai):
-    tutor = Tutor(None, settings=Settings(openai_base_url=ai.base_url, openai_api_key="k"),
-                  ollama_url=f"http://127.0.0.1:{closed_port()}")
+    tutor = Tutor(
+        None,
+        settings=Settings(openai_base_url=ai.base_url, openai_api_key="k"),
+        ollama_url=f"http://127.0.0.1:{closed_port()}",
+    )
     endpoint = await tutor.endpoint()
     await tutor.aclose()
     assert (endpoint.source, endpoint.model) == ("config", "tutor-model")
@@ -553,18 +666,24 @@ async def test_configured_server_without_a_model_uses_the_first_it_lists(ai):
 
 async def test_configured_server_wins_over_a_running_ollama(ai):
     ai.ollama = True
-    tutor = Tutor(None, settings=Settings(openai_base_url="http://127.0.0.1:9/v1",
-                                          model="m"), ollama_url=ai.url)
+    tutor = Tutor(
+        None,
+        settings=Settings(openai_base_url="http://127.0.0.1:9/v1", model="m"),
+        ollama_url=ai.url,
+    )
     endpoint = await tutor.endpoint()
     assert (endpoint.base_url, endpoint.model, endpoint.source) == (
-        "http://127.0.0.1:9/v1", "m", "config")
+        "http://127.0.0.1:9/v1",
+        "m",
+        "config",
+    )
 
 
 # -- no model: the course answers -----------------------------------------------------------
 
+
 async def test_without_a_model_course_excerpts_answer_labelled_not_ai(learner_api, world, db):
-    tutor = Tutor(learner_api, settings=Settings(),
-                  ollama_url=f"http://127.0.0.1:{closed_port()}")
+    tutor = Tutor(learner_api, settings=Settings(), ollama_url=f"http://127.0.0.1:{closed_port()}")
     context = await lesson_context(learner_api, world)
     text, answer = await answer_of(tutor, "Why are dictionary lookups fast?", context)
     assert answer.source == "course"
@@ -572,44 +691,58 @@ async def test_without_a_model_course_excerpts_answer_labelled_not_ai(learner_ap
     assert "learn config openai_base_url" in text and "ollama serve" in text
     assert f"### {EXCERPTS_HEADING}" in text and EXCERPTS_HEADING == "Course excerpts (not AI)"
     assert "**Dictionaries as hash maps** · Hashing in Python" in text
-    assert ai_rows(db, "Why are dictionary lookups fast?") == []   # no AI was used
+    assert ai_rows(db, "Why are dictionary lookups fast?") == []  # no AI was used
 
 
 async def test_excerpts_fall_back_to_any_word_of_the_question(learner_api, world):
-    tutor = Tutor(learner_api, settings=Settings(),
-                  ollama_url=f"http://127.0.0.1:{closed_port()}")
-    passages = await tutor.course_passages("membership zebra quantum",
-                                           TutorContext(course_id=world["course"]))
+    tutor = Tutor(learner_api, settings=Settings(), ollama_url=f"http://127.0.0.1:{closed_port()}")
+    passages = await tutor.course_passages(
+        "membership zebra quantum", TutorContext(course_id=world["course"])
+    )
     assert [p.title for p in passages] == ["Sets and membership"]
 
 
 # -- hygiene -------------------------------------------------------------------------------
 
+
 def test_tutor_imports_neither_textual_nor_openai():
-    code = ("import sys, services.tutor.chat; "
-            "print(sorted(m for m in ('textual', 'openai') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout.strip()
+    code = (
+        "import sys, services.tutor.chat; "
+        "print(sorted(m for m in ('textual', 'openai') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "[]"
 
 
 # -- no model: where the passages come from, and how they read -------------------------------
 
 OTHER_COURSE = {
-    "slug": "tutor-files", "title": "Files and validation", "difficulty_level": "Beginner",
-    "description": "Reading files.", "short_description": "Files",
-    "lessons": [{"slug": "csv", "title": "Validating CSV rows", "order_index": 0,
-                 "content": "When membership validation fails, the row is rejected. "
-                            "Zebra quantum rows are skipped.",
-                 "key_points": ["Validate every row"]}],
+    "slug": "tutor-files",
+    "title": "Files and validation",
+    "difficulty_level": "Beginner",
+    "description": "Reading files.",
+    "short_description": "Files",
+    "lessons": [
+        {
+            "slug": "csv",
+            "title": "Validating CSV rows",
+            "order_index": 0,
+            "content": "When membership validation fails, the row is rejected. "
+            "Zebra quantum rows are skipped.",
+            "key_points": ["Validate every row"],
+        }
+    ],
     "assessments": [],
 }
 
 
 @pytest.fixture(scope="module")
 def other_course(db, world):
-    return db.run_as(world["author"], "select public.publish_course(%s) as r",
-                     (Jsonb(OTHER_COURSE),))[0]["r"]["course_id"]
+    return db.run_as(
+        world["author"], "select public.publish_course(%s) as r", (Jsonb(OTHER_COURSE),)
+    )[0]["r"]["course_id"]
 
 
 def no_model_tutor(api) -> Tutor:
@@ -617,15 +750,16 @@ def no_model_tutor(api) -> Tutor:
 
 
 async def test_passages_come_from_this_course_before_a_better_match_elsewhere(
-        learner_api, world, other_course):
+    learner_api, world, other_course
+):
     # The other course matches every word of the question; this one only "membership".
     passages = await no_model_tutor(learner_api).course_passages(
-        "does membership validation fail", TutorContext(course_id=world["course"]))
+        "does membership validation fail", TutorContext(course_id=world["course"])
+    )
     assert [p.title for p in passages] == ["Sets and membership"]
 
 
-async def test_passages_from_other_courses_are_labelled_as_such(learner_api, world,
-                                                                other_course):
+async def test_passages_from_other_courses_are_labelled_as_such(learner_api, world, other_course):
     context = TutorContext(course_id=world["course"])
     text, _answer = await answer_of(no_model_tutor(learner_api), "zebra quantum", context)
     assert "Nothing in this course matches; from other courses" in text
@@ -633,23 +767,27 @@ async def test_passages_from_other_courses_are_labelled_as_such(learner_api, wor
 
 
 async def test_the_lesson_on_screen_comes_first_among_the_passages(learner_api, world):
-    context = await lesson_context(learner_api, world)          # the dicts lesson
+    context = await lesson_context(learner_api, world)  # the dicts lesson
     passages = await no_model_tutor(learner_api).course_passages("hashed", context)
     assert passages[0].lesson_id == world["lessons"]["dicts"] and len(passages) == 2
 
 
-@pytest.mark.parametrize(("excerpt", "clean"), [
-    ("lookups are fast. Python **hashes** the key", "Python **hashes** the key…"),
-    ("the `test_**fail**` name", "…the `test_fail` name…"),
-    ("A `broken code span and **more**.", "A broken code span and **more**."),
-    ("A start … a **second** part.", "A start … a **second** part."),
-])
+@pytest.mark.parametrize(
+    ("excerpt", "clean"),
+    [
+        ("lookups are fast. Python **hashes** the key", "Python **hashes** the key…"),
+        ("the `test_**fail**` name", "…the `test_fail` name…"),
+        ("A `broken code span and **more**.", "A broken code span and **more**."),
+        ("A start … a **second** part.", "A start … a **second** part."),
+    ],
+)
 def test_excerpts_start_at_a_sentence_and_keep_markdown_balanced(excerpt, clean):
     assert clean_excerpt(excerpt) == clean
 
 
 async def test_course_excerpt_answers_are_not_sent_to_a_model_nor_climb_the_ladder(
-        learner_api, world, tutor, ai):
+    learner_api, world, tutor, ai
+):
     context = await assessment_context(learner_api, world)
     text, _answer = await answer_of(no_model_tutor(learner_api), "why does it fail", context)
     history = [("why does it fail", text)]
@@ -663,10 +801,16 @@ async def test_course_excerpt_answers_are_not_sent_to_a_model_nor_climb_the_ladd
 
 async def test_an_unreachable_server_names_where_its_address_was_set(tmp_path):
     url = f"http://127.0.0.1:{closed_port()}/v1"
-    for sources, named in (({"openai_base_url": "env"}, "OPENAI_BASE_URL"),
-                           ({"openai_base_url": "file"}, str(tmp_path / "config.toml"))):
-        tutor = Tutor(None, settings=Settings(openai_base_url=url, model="m", sources=sources,
-                                              path=tmp_path / "config.toml"))
+    for sources, named in (
+        ({"openai_base_url": "env"}, "OPENAI_BASE_URL"),
+        ({"openai_base_url": "file"}, str(tmp_path / "config.toml")),
+    ):
+        tutor = Tutor(
+            None,
+            settings=Settings(
+                openai_base_url=url, model="m", sources=sources, path=tmp_path / "config.toml"
+            ),
+        )
         error = await ask_expecting_error(tutor)
         await tutor.aclose()
         assert error.kind == "network" and named in str(error)

@@ -35,8 +35,10 @@ class TcpProxy:
         host = info.get("host") or "/tmp"
         port = int(info.get("port") or 5432)
         self._upstream: tuple[int, Any] = (
-            (socket.AF_UNIX, f"{host}/.s.PGSQL.{port}") if host.startswith("/")
-            else (socket.AF_INET, (host, port)))
+            (socket.AF_UNIX, f"{host}/.s.PGSQL.{port}")
+            if host.startswith("/")
+            else (socket.AF_INET, (host, port))
+        )
         self._info = {k: v for k, v in info.items() if k not in ("host", "port", "hostaddr")}
         self.port = 0
         self._listener: socket.socket | None = None
@@ -209,13 +211,25 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         fault = self.owner.next_fault(self.path)
         if fault in ("500", "503"):
-            self._reply(int(fault), json.dumps({"code": "XX000" if fault == "500" else "",
-                                                "message": "injected failure", "details": None,
-                                                "hint": None}).encode(), {})
+            self._reply(
+                int(fault),
+                json.dumps(
+                    {
+                        "code": "XX000" if fault == "500" else "",
+                        "message": "injected failure",
+                        "details": None,
+                        "hint": None,
+                    }
+                ).encode(),
+                {},
+            )
             return
         conn = http.client.HTTPConnection(self.owner.upstream, timeout=30)
-        headers = {k: v for k, v in self.headers.items()
-                   if k.lower() not in ("host", "connection", "content-length")}
+        headers = {
+            k: v
+            for k, v in self.headers.items()
+            if k.lower() not in ("host", "connection", "content-length")
+        }
         conn.request(method, self.path, body=body, headers=headers)
         response = conn.getresponse()
         data = response.read()
@@ -228,8 +242,11 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             return
         if fault == "slow":
             time.sleep(self.owner.slow_seconds)
-        passed = {k: v for k, v in response.getheaders()
-                  if k.lower() not in ("content-length", "connection", "transfer-encoding")}
+        passed = {
+            k: v
+            for k, v in response.getheaders()
+            if k.lower() not in ("content-length", "connection", "transfer-encoding")
+        }
         self._reply(response.status, data, passed)
 
     def _reply(self, status: int, data: bytes, headers: dict[str, str]) -> None:

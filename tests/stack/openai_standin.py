@@ -59,18 +59,18 @@ class Reply:
     """One scripted response, used by the next chat completion request."""
 
     text: str = "Hello from the stand-in."
-    chunks: list[str] | None = None      # the deltas; default: tokens_of(text)
-    status: int | None = None            # an HTTP error status instead of an answer
+    chunks: list[str] | None = None  # the deltas; default: tokens_of(text)
+    status: int | None = None  # an HTTP error status instead of an answer
     error: dict[str, Any] | None = None  # the error body's "error" object
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0                   # seconds before the response starts
-    chunk_delay: float = 0.0             # seconds between deltas
-    hold_after: int | None = None        # after this many deltas, wait for `release`
+    delay: float = 0.0  # seconds before the response starts
+    chunk_delay: float = 0.0  # seconds between deltas
+    hold_after: int | None = None  # after this many deltas, wait for `release`
     release: threading.Event = field(default_factory=threading.Event)
-    drop_after: int | None = None        # close the connection after this many deltas
-    error_after: int | None = None       # send an `error` event after this many deltas
+    drop_after: int | None = None  # close the connection after this many deltas
+    error_after: int | None = None  # send an `error` event after this many deltas
     usage: dict[str, int] | None = None  # override the usage figures
-    send_usage: bool = True              # False: a server that never reports usage
+    send_usage: bool = True  # False: a server that never reports usage
     finish_reason: str = "stop"
 
     def deltas(self) -> list[str]:
@@ -85,7 +85,7 @@ class Record:
     path: str
     headers: dict[str, str]
     body: Any
-    sent: int = 0                          # content deltas written
+    sent: int = 0  # content deltas written
     aborted: threading.Event = field(default_factory=threading.Event)
     finished: threading.Event = field(default_factory=threading.Event)
 
@@ -101,15 +101,27 @@ class Record:
 
 _ERRORS = {
     400: ("invalid_request_error", None, "Bad request."),
-    401: ("invalid_request_error", "invalid_api_key",
-          "Incorrect API key provided. You can find your API key at "
-          "https://platform.openai.com/account/api-keys."),
-    403: ("invalid_request_error", "unsupported_country_region_territory",
-          "Country, region, or territory not supported"),
-    404: ("invalid_request_error", "model_not_found",
-          "The model `{model}` does not exist or you do not have access to it."),
-    429: ("rate_limit_exceeded", "rate_limit_exceeded",
-          "Rate limit reached for requests. Please try again in 20s."),
+    401: (
+        "invalid_request_error",
+        "invalid_api_key",
+        "Incorrect API key provided. You can find your API key at "
+        "https://platform.openai.com/account/api-keys.",
+    ),
+    403: (
+        "invalid_request_error",
+        "unsupported_country_region_territory",
+        "Country, region, or territory not supported",
+    ),
+    404: (
+        "invalid_request_error",
+        "model_not_found",
+        "The model `{model}` does not exist or you do not have access to it.",
+    ),
+    429: (
+        "rate_limit_exceeded",
+        "rate_limit_exceeded",
+        "Rate limit reached for requests. Please try again in 20s.",
+    ),
     500: ("server_error", None, "The server had an error while processing your request."),
     503: ("server_error", None, "The engine is currently overloaded, please try again later."),
 }
@@ -122,8 +134,14 @@ class _Aborted(Exception):
 class OpenAIStandIn:
     """`with OpenAIStandIn() as ai:` → `ai.base_url` is `http://127.0.0.1:<port>/v1`."""
 
-    def __init__(self, *, models: list[str] | None = None, api_key: str | None = None,
-                 ollama: bool = False, default: str = "Hello from the stand-in."):
+    def __init__(
+        self,
+        *,
+        models: list[str] | None = None,
+        api_key: str | None = None,
+        ollama: bool = False,
+        default: str = "Hello from the stand-in.",
+    ):
         self.models = list(models or ["tutor-model"])
         self.api_key = api_key
         self.ollama = ollama
@@ -156,8 +174,9 @@ class OpenAIStandIn:
         self._stopping.clear()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        name="openai-standin", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="openai-standin", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -189,8 +208,12 @@ class OpenAIStandIn:
         """Queue an HTTP error (OpenAI's error body) for the next chat completion."""
         kind, code, default = _ERRORS.get(status, ("server_error", None, f"HTTP {status}"))
         headers = {"retry-after": "20"} if status == 429 else {}
-        scripted = Reply(status=status, headers=headers, error={
-            "message": message or default, "type": kind, "param": None, "code": code}, **kw)
+        scripted = Reply(
+            status=status,
+            headers=headers,
+            error={"message": message or default, "type": kind, "param": None, "code": code},
+            **kw,
+        )
         with self._lock:
             self._queue.append(scripted)
         return scripted
@@ -244,8 +267,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _error(self, status: int, error: dict[str, Any],
-               headers: dict[str, str] | None = None) -> None:
+    def _error(
+        self, status: int, error: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
         self._json(status, {"error": error}, headers)
 
     def _client_gone(self) -> bool:
@@ -297,30 +321,64 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/v1/models":
             if not self._authorised():
                 kind, code, message = _ERRORS[401]
-                self._error(401, {"message": message, "type": kind, "param": None,
-                                  "code": code})
+                self._error(401, {"message": message, "type": kind, "param": None, "code": code})
             else:
-                self._json(200, {"object": "list", "data": [
-                    {"id": m, "object": "model", "created": 1700000000, "owned_by": "standin"}
-                    for m in self.ai.models]})
+                self._json(
+                    200,
+                    {
+                        "object": "list",
+                        "data": [
+                            {
+                                "id": m,
+                                "object": "model",
+                                "created": 1700000000,
+                                "owned_by": "standin",
+                            }
+                            for m in self.ai.models
+                        ],
+                    },
+                )
         elif path == "/api/tags" and self.ai.ollama:
-            self._json(200, {"models": [{"name": m, "model": m, "size": 1, "digest": "0" * 12}
-                                        for m in self.ai.models]})
+            self._json(
+                200,
+                {
+                    "models": [
+                        {"name": m, "model": m, "size": 1, "digest": "0" * 12}
+                        for m in self.ai.models
+                    ]
+                },
+            )
         else:
-            self._json(404, {"error": {"message": "not found", "type": "invalid_request_error",
-                                       "param": None, "code": None}})
+            self._json(
+                404,
+                {
+                    "error": {
+                        "message": "not found",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": None,
+                    }
+                },
+            )
         record.finished.set()
 
     def do_POST(self) -> None:
         body = self._body()
-        record = Record("POST", self.path, {k.lower(): v for k, v in self.headers.items()},
-                        body)
+        record = Record("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
         self.ai._record(record)
         try:
             if self.path.split("?", 1)[0].rstrip("/") != "/v1/chat/completions":
-                self._json(404, {"error": {"message": "not found",
-                                           "type": "invalid_request_error",
-                                           "param": None, "code": None}})
+                self._json(
+                    404,
+                    {
+                        "error": {
+                            "message": "not found",
+                            "type": "invalid_request_error",
+                            "param": None,
+                            "code": None,
+                        }
+                    },
+                )
                 return
             self._completion(record, body if isinstance(body, dict) else {})
         except _Aborted:
@@ -345,50 +403,95 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if model not in self.ai.models:
             kind, code, message = _ERRORS[404]
-            self._error(404, {"message": message.replace("{model}", model), "type": kind,
-                              "param": None, "code": code})
+            self._error(
+                404,
+                {
+                    "message": message.replace("{model}", model),
+                    "type": kind,
+                    "param": None,
+                    "code": code,
+                },
+            )
             return
         deltas = reply.deltas()
-        prompt_tokens = sum(len(str(m.get("content") or "").split())
-                            for m in body.get("messages") or [] if isinstance(m, dict))
-        usage = reply.usage or {"prompt_tokens": prompt_tokens,
-                                "completion_tokens": len(deltas),
-                                "total_tokens": prompt_tokens + len(deltas)}
+        prompt_tokens = sum(
+            len(str(m.get("content") or "").split())
+            for m in body.get("messages") or []
+            if isinstance(m, dict)
+        )
+        usage = reply.usage or {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": len(deltas),
+            "total_tokens": prompt_tokens + len(deltas),
+        }
         ident = f"chatcmpl-standin-{next(_ids)}"
         created = int(time.time())
         if not body.get("stream"):
-            self._json(200, {
-                "id": ident, "object": "chat.completion", "created": created, "model": model,
-                "choices": [{"index": 0, "finish_reason": reply.finish_reason,
-                             "message": {"role": "assistant", "content": "".join(deltas)}}],
-                **({"usage": usage} if reply.send_usage else {})})
+            self._json(
+                200,
+                {
+                    "id": ident,
+                    "object": "chat.completion",
+                    "created": created,
+                    "model": model,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": reply.finish_reason,
+                            "message": {"role": "assistant", "content": "".join(deltas)},
+                        }
+                    ],
+                    **({"usage": usage} if reply.send_usage else {}),
+                },
+            )
             return
-        include_usage = (reply.send_usage
-                         and bool((body.get("stream_options") or {}).get("include_usage")))
-        self._stream(record, reply, deltas, usage if include_usage else None, ident, created,
-                     model)
+        include_usage = reply.send_usage and bool(
+            (body.get("stream_options") or {}).get("include_usage")
+        )
+        self._stream(record, reply, deltas, usage if include_usage else None, ident, created, model)
 
-    def _stream(self, record: Record, reply: Reply, deltas: list[str],
-                usage: dict[str, int] | None, ident: str, created: int, model: str) -> None:
+    def _stream(
+        self,
+        record: Record,
+        reply: Reply,
+        deltas: list[str],
+        usage: dict[str, int] | None,
+        ident: str,
+        created: int,
+        model: str,
+    ) -> None:
         self.send_response(200)
         self.send_header("content-type", "text/event-stream; charset=utf-8")
         self.send_header("cache-control", "no-cache")
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
 
-        def event(delta: dict[str, Any], finish: str | None = None,
-                  with_usage: dict[str, int] | None = None, no_choices: bool = False) -> bytes:
-            chunk: dict[str, Any] = {"id": ident, "object": "chat.completion.chunk",
-                                     "created": created, "model": model,
-                                     "choices": [] if no_choices else [
-                                         {"index": 0, "delta": delta, "finish_reason": finish}]}
+        def event(
+            delta: dict[str, Any],
+            finish: str | None = None,
+            with_usage: dict[str, int] | None = None,
+            no_choices: bool = False,
+        ) -> bytes:
+            chunk: dict[str, Any] = {
+                "id": ident,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": []
+                if no_choices
+                else [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
             if usage is not None:
                 chunk["usage"] = with_usage
             return b"data: " + json.dumps(chunk).encode() + b"\n\n"
 
         self._chunk(event({"role": "assistant", "content": ""}))
-        paced = (reply.chunk_delay or reply.hold_after is not None
-                 or reply.drop_after is not None or reply.error_after is not None)
+        paced = (
+            reply.chunk_delay
+            or reply.hold_after is not None
+            or reply.drop_after is not None
+            or reply.error_after is not None
+        )
         if not paced:
             # As fast as it can: every delta in one write.
             self._chunk(b"".join(event({"content": d}) for d in deltas))
@@ -403,10 +506,21 @@ class _Handler(BaseHTTPRequestHandler):
                     return
                 if reply.error_after is not None and index >= reply.error_after:
                     # A failure reported inside the stream, as OpenAI does.
-                    self._chunk(b"data: " + json.dumps({"error": {
-                        "message": "The server had an error while processing your request.",
-                        "type": "server_error", "param": None, "code": None}}).encode()
-                        + b"\n\n")
+                    self._chunk(
+                        b"data: "
+                        + json.dumps(
+                            {
+                                "error": {
+                                    "message": "The server had an error while processing "
+                                    "your request.",
+                                    "type": "server_error",
+                                    "param": None,
+                                    "code": None,
+                                }
+                            }
+                        ).encode()
+                        + b"\n\n"
+                    )
                     self._chunk(b"")
                     return
                 if reply.hold_after is not None and index == reply.hold_after:

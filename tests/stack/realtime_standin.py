@@ -60,7 +60,7 @@ class _Channel:
     join_ref: str | None
     token: str
     claims: dict[str, Any]
-    bindings: list[dict[str, Any]] = field(default_factory=list)   # with "id"
+    bindings: list[dict[str, Any]] = field(default_factory=list)  # with "id"
 
 
 class _Socket:
@@ -90,7 +90,7 @@ class _Socket:
             data = bytearray(self.rfile.read(length))
             for i in range(len(data)):
                 data[i] ^= mask[i % 4]
-            if opcode == 8:                       # close: answer and end
+            if opcode == 8:  # close: answer and end
                 self._frame(8, bytes(data[:2]))
                 return None
             if opcode == 9:
@@ -118,8 +118,14 @@ class _Socket:
             except OSError:
                 self.open = False
 
-    def send(self, topic: str, event: str, payload: Any, ref: str | None = None,
-             join_ref: str | None = None) -> None:
+    def send(
+        self,
+        topic: str,
+        event: str,
+        payload: Any,
+        ref: str | None = None,
+        join_ref: str | None = None,
+    ) -> None:
         message = {"topic": topic, "event": event, "payload": payload, "ref": ref}
         if join_ref is not None:
             message["join_ref"] = join_ref
@@ -139,7 +145,7 @@ class RealtimeStandIn:
     def __init__(self, api: Any):
         self.api = api
         self.sockets: list[_Socket] = []
-        self.joins: list[tuple[str, str]] = []      # (topic, "ok" | reason), for tests
+        self.joins: list[tuple[str, str]] = []  # (topic, "ok" | reason), for tests
         self.errors: list[str] = []
         self._lock = threading.Lock()
         self._listener: threading.Thread | None = None
@@ -155,14 +161,16 @@ class RealtimeStandIn:
 
     def subscribed(self, topic_suffix: str = "") -> int:
         with self._lock:
-            return sum(1 for s in self.sockets if s.open
-                       for t in s.channels if t.endswith(topic_suffix))
+            return sum(
+                1 for s in self.sockets if s.open for t in s.channels if t.endswith(topic_suffix)
+            )
 
     def start(self) -> None:
         """LISTEN before anyone can join, so no insert after a join is missed."""
         listening = threading.Event()
-        self._listener = threading.Thread(target=self._listen, args=(listening,),
-                                          daemon=True, name="realtime-standin")
+        self._listener = threading.Thread(
+            target=self._listen, args=(listening,), daemon=True, name="realtime-standin"
+        )
         self._listener.start()
         listening.wait(10)
 
@@ -234,22 +242,38 @@ class RealtimeStandIn:
                 claims = self._verify(payload.get("access_token"))
             except ValueError as exc:
                 self.joins.append((topic, str(exc)))
-                ws.send(topic, "phx_reply", {"status": "error",
-                                             "response": {"reason": str(exc)}}, ref,
-                        msg.get("join_ref"))
+                ws.send(
+                    topic,
+                    "phx_reply",
+                    {"status": "error", "response": {"reason": str(exc)}},
+                    ref,
+                    msg.get("join_ref"),
+                )
                 return
             config = payload.get("config") or {}
             bindings = [{**b, "id": next(_ids)} for b in config.get("postgres_changes") or []]
-            ws.channels[topic] = _Channel(topic, msg.get("join_ref"),
-                                          payload.get("access_token"), claims, bindings)
+            ws.channels[topic] = _Channel(
+                topic, msg.get("join_ref"), payload.get("access_token"), claims, bindings
+            )
             self.joins.append((topic, "ok"))
-            ws.send(topic, "phx_reply", {"status": "ok", "response": {
-                "postgres_changes": bindings}}, ref, msg.get("join_ref"))
+            ws.send(
+                topic,
+                "phx_reply",
+                {"status": "ok", "response": {"postgres_changes": bindings}},
+                ref,
+                msg.get("join_ref"),
+            )
             if bindings:
-                ws.send(topic, "system", {"channel": topic.removeprefix("realtime:"),
-                                          "extension": "postgres_changes",
-                                          "message": "Subscribed to PostgreSQL",
-                                          "status": "ok"})
+                ws.send(
+                    topic,
+                    "system",
+                    {
+                        "channel": topic.removeprefix("realtime:"),
+                        "extension": "postgres_changes",
+                        "message": "Subscribed to PostgreSQL",
+                        "status": "ok",
+                    },
+                )
             return
         channel = ws.channels.get(topic)
         if event == "access_token" and channel is not None:
@@ -264,14 +288,25 @@ class RealtimeStandIn:
             ws.send(topic, "phx_reply", {"status": "ok", "response": {}}, ref)
             return
         if ref is not None:
-            ws.send(topic, "phx_reply", {"status": "error",
-                                         "response": {"reason": "unmatched topic"}}, ref)
+            ws.send(
+                topic,
+                "phx_reply",
+                {"status": "error", "response": {"reason": "unmatched topic"}},
+                ref,
+            )
 
     def _close_channel(self, ws: _Socket, channel: _Channel, reason: str) -> None:
         ws.channels.pop(channel.topic, None)
-        ws.send(channel.topic, "system", {"channel": channel.topic.removeprefix("realtime:"),
-                                          "extension": "system", "message": reason,
-                                          "status": "error"})
+        ws.send(
+            channel.topic,
+            "system",
+            {
+                "channel": channel.topic.removeprefix("realtime:"),
+                "extension": "system",
+                "message": reason,
+                "status": "error",
+            },
+        )
         ws.send(channel.topic, "phx_close", {}, channel.join_ref, channel.join_ref)
 
     # -- deliveries ----------------------------------------------------------
@@ -279,15 +314,16 @@ class RealtimeStandIn:
     def _listen(self, listening: threading.Event) -> None:
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self.api.db_url, autocommit=True,
-                                     application_name="realtime-standin") as conn:
+                with psycopg.connect(
+                    self.api.db_url, autocommit=True, application_name="realtime-standin"
+                ) as conn:
                     conn.execute("LISTEN learn_notifications")
                     listening.set()
                     while not self._stop.is_set():
                         for notice in conn.notifies(timeout=0.2):
                             try:
                                 self._deliver(json.loads(notice.payload))
-                            except Exception as exc:   # a stand-in bug: keep it for tests
+                            except Exception as exc:  # a stand-in bug: keep it for tests
                                 self.errors.append(repr(exc))
             except psycopg.Error as exc:
                 self.errors.append(repr(exc))
@@ -312,22 +348,33 @@ class RealtimeStandIn:
                 except psycopg.Error as exc:
                     self.errors.append(repr(exc))
                     continue
-                if record is None:              # RLS: not theirs to see
+                if record is None:  # RLS: not theirs to see
                     continue
-                ws.send(channel.topic, "postgres_changes", {
-                    "ids": [b["id"] for b in matching],
-                    "data": {"schema": "public", "table": "notifications",
-                             "commit_timestamp": datetime.now(UTC).isoformat(),
-                             "type": "INSERT", "errors": None,
-                             "columns": [{"name": k, "type": "text"} for k in record],
-                             "record": record}})
+                ws.send(
+                    channel.topic,
+                    "postgres_changes",
+                    {
+                        "ids": [b["id"] for b in matching],
+                        "data": {
+                            "schema": "public",
+                            "table": "notifications",
+                            "commit_timestamp": datetime.now(UTC).isoformat(),
+                            "type": "INSERT",
+                            "errors": None,
+                            "columns": [{"name": k, "type": "text"} for k in record],
+                            "record": record,
+                        },
+                    },
+                )
 
     def _read_as(self, claims: dict[str, Any], notification_id: str) -> dict[str, Any] | None:
         with psycopg.connect(self.api.db_url) as conn, conn.transaction():
-            conn.execute(postgrest.REQUEST_SETTINGS_SQL,
-                         postgrest.request_params(claims, "/realtime"))
-            row = conn.execute("select to_jsonb(n) from public.notifications n where id = %s",
-                               (notification_id,)).fetchone()
+            conn.execute(
+                postgrest.REQUEST_SETTINGS_SQL, postgrest.request_params(claims, "/realtime")
+            )
+            row = conn.execute(
+                "select to_jsonb(n) from public.notifications n where id = %s", (notification_id,)
+            ).fetchone()
         return row[0] if row else None
 
 

@@ -29,8 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keys", choices=("new", "legacy"), default="new")
     parser.add_argument("--ttl", type=int, default=3600, help="access token lifetime (s)")
-    parser.add_argument("--identity", default="you@example.test",
-                        help="who the fake OAuth provider signs in")
+    parser.add_argument(
+        "--identity", default="you@example.test", help="who the fake OAuth provider signs in"
+    )
     args = parser.parse_args(argv)
 
     from services.data import database
@@ -46,8 +47,11 @@ def main(argv: list[str] | None = None) -> int:
             api.oauth_identity = args.identity
             print(f"export SUPABASE_URL={api.url}")
             print(f"export SUPABASE_PUBLISHABLE_KEY={api.client_key}")
-            print(f"# keys={args.keys}, token lifetime {args.ttl} s, provider github signs "
-                  f"in as {args.identity}", flush=True)
+            print(
+                f"# keys={args.keys}, token lifetime {args.ttl} s, provider github signs "
+                f"in as {args.identity}",
+                flush=True,
+            )
             for line in sys.stdin:
                 words = shlex.split(line)
                 if not words:
@@ -63,11 +67,12 @@ def main(argv: list[str] | None = None) -> int:
                         done = conn.execute(
                             "insert into public.notifications (user_id, title, type)"
                             " select id, %s, %s from auth.users where lower(email) = lower(%s)"
-                            " returning id", (" ".join(words[2:]), kind, words[1])).fetchall()
+                            " returning id",
+                            (" ".join(words[2:]), kind, words[1]),
+                        ).fetchall()
                     print(f"written: {len(done)}", flush=True)
                 else:
-                    print("notify EMAIL TITLE… | achieve EMAIL TITLE… | expire | quit",
-                          flush=True)
+                    print("notify EMAIL TITLE… | achieve EMAIL TITLE… | expire | quit", flush=True)
     finally:
         server.stop()
     return 0

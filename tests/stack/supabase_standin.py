@@ -97,15 +97,42 @@ def pgrst_status(sqlstate: str, authenticated: bool) -> int:
     """PostgREST's HTTP status for a SQLSTATE (its Error.hs table, abridged)."""
     if sqlstate == "42501":
         return 403 if authenticated else 401
-    exact = {"23503": 409, "23505": 409, "25006": 405, "42883": 404, "42P01": 404,
-             "42P17": 500, "P0001": 400, "57014": 500}
+    exact = {
+        "23503": 409,
+        "23505": 409,
+        "25006": 405,
+        "42883": 404,
+        "42P01": 404,
+        "42P17": 500,
+        "P0001": 400,
+        "57014": 500,
+    }
     if sqlstate in exact:
         return exact[sqlstate]
     if sqlstate.startswith("PT") and sqlstate[2:].isdigit():
         return int(sqlstate[2:])
-    prefix = {"08": 503, "09": 500, "0L": 403, "0P": 403, "25": 500, "28": 403, "2D": 500,
-              "2F": 500, "3D": 500, "3F": 500, "40": 500, "53": 503, "54": 500, "55": 500,
-              "57": 500, "58": 500, "F0": 500, "HV": 500, "P0": 500, "XX": 500}
+    prefix = {
+        "08": 503,
+        "09": 500,
+        "0L": 403,
+        "0P": 403,
+        "25": 500,
+        "28": 403,
+        "2D": 500,
+        "2F": 500,
+        "3D": 500,
+        "3F": 500,
+        "40": 500,
+        "53": 503,
+        "54": 500,
+        "55": 500,
+        "57": 500,
+        "58": 500,
+        "F0": 500,
+        "HV": 500,
+        "P0": 500,
+        "XX": 500,
+    }
     return prefix.get(sqlstate[:2], 400)
 
 
@@ -138,6 +165,7 @@ KEY_MODES = ("new", "legacy")
 @dataclass
 class _FlowState:
     """A PKCE sign-in between /authorize and the token exchange."""
+
     provider: str
     redirect_to: str
     challenge: str
@@ -151,8 +179,15 @@ class SupabaseStandIn:
     """Start with `with SupabaseStandIn(db_url, keys="new") as api:`; then `api.url`,
     `api.client_key` (publishable, or legacy anon), `api.service_role_key` (secret)."""
 
-    def __init__(self, db_url: str, *, keys: str = "legacy", access_token_ttl: int = 3600,
-                 autoconfirm: bool = True, providers: tuple[str, ...] = ("github",)):
+    def __init__(
+        self,
+        db_url: str,
+        *,
+        keys: str = "legacy",
+        access_token_ttl: int = 3600,
+        autoconfirm: bool = True,
+        providers: tuple[str, ...] = ("github",),
+    ):
         if keys not in KEY_MODES:
             raise ValueError(f"keys must be one of {KEY_MODES}")
         self._lock = threading.Lock()
@@ -169,11 +204,18 @@ class SupabaseStandIn:
             self.client_key = f"sb_publishable_{secrets.token_urlsafe(22)}"
             self.service_role_key = f"sb_secret_{secrets.token_urlsafe(22)}"
         else:
-            self.client_key = self._sign({"iss": "supabase", "role": "anon", "iat": now,
-                                          "exp": now + 10 * 365 * 86400})
-            self.service_role_key = self._sign({"iss": "supabase", "role": "service_role",
-                                                "iat": now, "exp": now + 10 * 365 * 86400})
-        self.anon_key = self.client_key   # the name older tests use
+            self.client_key = self._sign(
+                {"iss": "supabase", "role": "anon", "iat": now, "exp": now + 10 * 365 * 86400}
+            )
+            self.service_role_key = self._sign(
+                {
+                    "iss": "supabase",
+                    "role": "service_role",
+                    "iat": now,
+                    "exp": now + 10 * 365 * 86400,
+                }
+            )
+        self.anon_key = self.client_key  # the name older tests use
         # The fake provider's signed-in person (email), or None: it asks for nothing.
         self.oauth_identity: str | None = None
         self.oauth_deny = False
@@ -185,7 +227,7 @@ class SupabaseStandIn:
         # Every request as (method, path, grant_type or None), for tests to count.
         self.requests: list[tuple[str, str, str | None]] = []
         self._sessions: dict[str, _Session] = {}
-        self._refresh: dict[str, tuple[str, bool]] = {}   # token → (session id, used)
+        self._refresh: dict[str, tuple[str, bool]] = {}  # token → (session id, used)
         self._expired_tokens: set[str] = set()
         self._issued_tokens: set[str] = set()
         self._pool: queue.LifoQueue[psycopg.Connection] = queue.LifoQueue()
@@ -211,8 +253,9 @@ class SupabaseStandIn:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        name="supabase-standin", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="supabase-standin", daemon=True
+        )
         self._thread.start()
         self.realtime.start()
         return self
@@ -246,8 +289,7 @@ class SupabaseStandIn:
         keys = []
         for kid, private in self._signing_keys:
             jwk = ECAlgorithm.to_jwk(private.public_key(), as_dict=True)
-            keys.append({**jwk, "kid": kid, "alg": "ES256", "use": "sig",
-                         "key_ops": ["verify"]})
+            keys.append({**jwk, "kid": kid, "alg": "ES256", "use": "sig", "key_ops": ["verify"]})
         return {"keys": keys}
 
     def expire_access_tokens(self) -> None:
@@ -261,8 +303,11 @@ class SupabaseStandIn:
 
     def count(self, path: str, grant_type: str | None = None) -> int:
         with self._lock:
-            return sum(1 for _m, p, g in self.requests
-                       if p == path and (grant_type is None or g == grant_type))
+            return sum(
+                1
+                for _m, p, g in self.requests
+                if p == path and (grant_type is None or g == grant_type)
+            )
 
     # -- database ------------------------------------------------------------
 
@@ -324,8 +369,12 @@ class SupabaseStandIn:
         if self.keys == "new":
             return {self.client_key: "anon", self.service_role_key: "service_role"}.get(key)
         try:
-            role = jwt.decode(key, self.jwt_secret, algorithms=["HS256"],
-                              options={"verify_aud": False, "require": ["role"]}).get("role")
+            role = jwt.decode(
+                key,
+                self.jwt_secret,
+                algorithms=["HS256"],
+                options={"verify_aud": False, "require": ["role"]},
+            ).get("role")
         except jwt.InvalidTokenError:
             return None
         return role if role in ("anon", "service_role") else None
@@ -333,13 +382,22 @@ class SupabaseStandIn:
     def check_apikey(self, headers: Any) -> str:
         key = headers.get("apikey")
         if not key:
-            raise Reply(401, {"message": "No API key found in request",
-                              "hint": "No `apikey` request header or url param was found."})
+            raise Reply(
+                401,
+                {
+                    "message": "No API key found in request",
+                    "hint": "No `apikey` request header or url param was found.",
+                },
+            )
         role = self._key_role(key)
         if role is None:
-            raise Reply(401, {"message": "Invalid API key",
-                              "hint": "Double check your Supabase `anon` or `service_role` "
-                                      "API key."})
+            raise Reply(
+                401,
+                {
+                    "message": "Invalid API key",
+                    "hint": "Double check your Supabase `anon` or `service_role` API key.",
+                },
+            )
         return role
 
     def request_claims(self, headers: Any) -> dict[str, Any]:
@@ -351,9 +409,14 @@ class SupabaseStandIn:
             return {"role": role}
         if token.startswith("sb_"):
             if token != headers.get("apikey"):
-                raise Reply(401, {"message": "Invalid API key",
-                                  "hint": "An API key in the Authorization header must "
-                                          "match the apikey header."})
+                raise Reply(
+                    401,
+                    {
+                        "message": "Invalid API key",
+                        "hint": "An API key in the Authorization header must "
+                        "match the apikey header.",
+                    },
+                )
             return {"role": role}
         return self.decode(token)
 
@@ -363,25 +426,57 @@ class SupabaseStandIn:
         try:
             claims = self.request_claims(headers)
         except jwt.ExpiredSignatureError:
-            raise Reply(401, {"code": "PGRST303", "details": None, "hint": None,
-                              "message": "JWT expired"},
-                        {"WWW-Authenticate": 'Bearer error="invalid_token", '
-                                             'error_description="JWT expired"'}) from None
+            raise Reply(
+                401,
+                {"code": "PGRST303", "details": None, "hint": None, "message": "JWT expired"},
+                {
+                    "WWW-Authenticate": 'Bearer error="invalid_token", '
+                    'error_description="JWT expired"'
+                },
+            ) from None
         except jwt.InvalidTokenError:
-            raise Reply(401, {"code": "PGRST301", "details": None, "hint": None,
-                              "message": "JWSError JWSInvalidSignature"},
-                        {"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+            raise Reply(
+                401,
+                {
+                    "code": "PGRST301",
+                    "details": None,
+                    "hint": None,
+                    "message": "JWSError JWSInvalidSignature",
+                },
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            ) from None
         if claims.get("role") not in postgrest.API_ROLES:
-            raise Reply(401, {"code": "PGRST301", "details": None, "hint": None,
-                              "message": "JWT role is not an API role"})
+            raise Reply(
+                401,
+                {
+                    "code": "PGRST301",
+                    "details": None,
+                    "hint": None,
+                    "message": "JWT role is not an API role",
+                },
+            )
         try:
             args = json.loads(body or b"{}")
         except ValueError:
-            raise Reply(400, {"code": "PGRST102", "details": None, "hint": None,
-                              "message": "Empty or invalid json"}) from None
+            raise Reply(
+                400,
+                {
+                    "code": "PGRST102",
+                    "details": None,
+                    "hint": None,
+                    "message": "Empty or invalid json",
+                },
+            ) from None
         if not isinstance(args, dict):
-            raise Reply(400, {"code": "PGRST102", "details": None, "hint": None,
-                              "message": "A JSON object of named arguments is required"})
+            raise Reply(
+                400,
+                {
+                    "code": "PGRST102",
+                    "details": None,
+                    "hint": None,
+                    "message": "A JSON object of named arguments is required",
+                },
+            )
         authenticated = claims.get("role") != "anon"
         conn = self._conn()
         try:
@@ -392,27 +487,45 @@ class SupabaseStandIn:
                 except LearnError as exc:
                     listed = ", ".join(sorted(args))
                     if exc.code == "PGRST203":
-                        raise Reply(300, {"code": "PGRST203", "details": None, "hint": None,
-                                          "message": f"Could not choose the best candidate "
-                                                     f"function between: public.{fn}"}) \
-                            from None
-                    raise Reply(404, {
-                        "code": "PGRST202", "hint": None,
-                        "details": f"Searched for the function public.{fn} with parameters "
-                                   f"{listed or 'none'} or with a single unnamed json/jsonb "
-                                   "parameter, but no matches were found in the schema cache.",
-                        "message": f"Could not find the function public.{fn}({listed}) in "
-                                   "the schema cache"}) from None
+                        raise Reply(
+                            300,
+                            {
+                                "code": "PGRST203",
+                                "details": None,
+                                "hint": None,
+                                "message": f"Could not choose the best candidate "
+                                f"function between: public.{fn}",
+                            },
+                        ) from None
+                    raise Reply(
+                        404,
+                        {
+                            "code": "PGRST202",
+                            "hint": None,
+                            "details": f"Searched for the function public.{fn} with parameters "
+                            f"{listed or 'none'} or with a single unnamed json/jsonb "
+                            "parameter, but no matches were found in the schema cache.",
+                            "message": f"Could not find the function public.{fn}({listed}) in "
+                            "the schema cache",
+                        },
+                    ) from None
                 query, void = call_statement(sig, list(args))
-                conn.execute(postgrest.REQUEST_SETTINGS_SQL,
-                             postgrest.request_params(claims, f"/rpc/{fn}"))
+                conn.execute(
+                    postgrest.REQUEST_SETTINGS_SQL, postgrest.request_params(claims, f"/rpc/{fn}")
+                )
                 row = conn.execute(query, (json.dumps(args),)).fetchone()
         except psycopg.Error as exc:
             state = exc.sqlstate or "XX000"
             diag = exc.diag
-            raise Reply(pgrst_status(state, authenticated), {
-                "code": state, "message": diag.message_primary or str(exc),
-                "details": diag.message_detail, "hint": diag.message_hint}) from None
+            raise Reply(
+                pgrst_status(state, authenticated),
+                {
+                    "code": state,
+                    "message": diag.message_primary or str(exc),
+                    "details": diag.message_detail,
+                    "hint": diag.message_hint,
+                },
+            ) from None
         finally:
             self._release(conn)
         if void:
@@ -425,25 +538,34 @@ class SupabaseStandIn:
         rows = self._owner(
             "select id::text, aud, role, email, phone, email_confirmed_at, confirmation_sent_at,"
             " recovery_sent_at, last_sign_in_at, raw_app_meta_data, raw_user_meta_data,"
-            " created_at, updated_at, is_anonymous from auth.users where id = %s", (user_id,))
+            " created_at, updated_at, is_anonymous from auth.users where id = %s",
+            (user_id,),
+        )
         if not rows:
             raise _gotrue_error(404, "user_not_found", "User not found")
         u = rows[0]
         return {
-            "id": u["id"], "aud": u["aud"] or "authenticated",
-            "role": u["role"] or "authenticated", "email": u["email"] or "",
-            "phone": u["phone"] or "", "email_confirmed_at": u["email_confirmed_at"],
+            "id": u["id"],
+            "aud": u["aud"] or "authenticated",
+            "role": u["role"] or "authenticated",
+            "email": u["email"] or "",
+            "phone": u["phone"] or "",
+            "email_confirmed_at": u["email_confirmed_at"],
             "confirmed_at": u["email_confirmed_at"],
             "confirmation_sent_at": u["confirmation_sent_at"],
-            "recovery_sent_at": u["recovery_sent_at"], "last_sign_in_at": u["last_sign_in_at"],
+            "recovery_sent_at": u["recovery_sent_at"],
+            "last_sign_in_at": u["last_sign_in_at"],
             "app_metadata": u["raw_app_meta_data"] or {},
-            "user_metadata": u["raw_user_meta_data"] or {}, "identities": [],
-            "created_at": u["created_at"], "updated_at": u["updated_at"],
+            "user_metadata": u["raw_user_meta_data"] or {},
+            "identities": [],
+            "created_at": u["created_at"],
+            "updated_at": u["updated_at"],
             "is_anonymous": bool(u["is_anonymous"]),
         }
 
-    def _issue(self, user_id: str, session_id: str | None = None,
-               method: str = "password") -> dict[str, Any]:
+    def _issue(
+        self, user_id: str, session_id: str | None = None, method: str = "password"
+    ) -> dict[str, Any]:
         user = self._user_json(user_id)
         now = int(time.time())
         with self._lock:
@@ -454,28 +576,45 @@ class SupabaseStandIn:
             self._sessions[session_id].refresh_tokens.add(refresh)
             self._refresh[refresh] = (session_id, False)
         claims = {
-            "iss": f"{self.url}/auth/v1", "sub": user_id, "aud": "authenticated",
-            "exp": now + self.access_token_ttl, "iat": now, "email": user["email"],
-            "phone": "", "app_metadata": user["app_metadata"],
-            "user_metadata": user["user_metadata"], "role": "authenticated", "aal": "aal1",
-            "amr": [{"method": method, "timestamp": now}], "session_id": session_id,
+            "iss": f"{self.url}/auth/v1",
+            "sub": user_id,
+            "aud": "authenticated",
+            "exp": now + self.access_token_ttl,
+            "iat": now,
+            "email": user["email"],
+            "phone": "",
+            "app_metadata": user["app_metadata"],
+            "user_metadata": user["user_metadata"],
+            "role": "authenticated",
+            "aal": "aal1",
+            "amr": [{"method": method, "timestamp": now}],
+            "session_id": session_id,
             "is_anonymous": False,
         }
         access = self._sign(claims)
         with self._lock:
             self._issued_tokens.add(access)
         self._owner("update auth.users set last_sign_in_at = now() where id = %s", (user_id,))
-        return {"access_token": access, "token_type": "bearer",
-                "expires_in": self.access_token_ttl, "expires_at": now + self.access_token_ttl,
-                "refresh_token": refresh, "user": self._user_json(user_id)}
+        return {
+            "access_token": access,
+            "token_type": "bearer",
+            "expires_in": self.access_token_ttl,
+            "expires_at": now + self.access_token_ttl,
+            "refresh_token": refresh,
+            "user": self._user_json(user_id),
+        }
 
     def _find_user(self, email: str) -> dict[str, Any] | None:
-        rows = self._owner("select id::text, email, encrypted_password, email_confirmed_at"
-                           " from auth.users where lower(email) = lower(%s)", (email,))
+        rows = self._owner(
+            "select id::text, email, encrypted_password, email_confirmed_at"
+            " from auth.users where lower(email) = lower(%s)",
+            (email,),
+        )
         return rows[0] if rows else None
 
-    def _create_user(self, email: str, password: str | None, data: Any,
-                     confirmed: bool, provider: str = "email") -> str:
+    def _create_user(
+        self, email: str, password: str | None, data: Any, confirmed: bool, provider: str = "email"
+    ) -> str:
         user_id = str(uuid.uuid4())
         self._owner(
             "insert into auth.users (instance_id, id, aud, role, email, encrypted_password,"
@@ -484,9 +623,16 @@ class SupabaseStandIn:
             " values ('00000000-0000-0000-0000-000000000000', %s, 'authenticated',"
             " 'authenticated', %s, %s, case when %s then now() end,"
             " case when not %s then now() end, %s, %s, false)",
-            (user_id, email, local_auth.hash_password(password) if password else None,
-             confirmed, confirmed, Jsonb({"provider": provider, "providers": [provider]}),
-             Jsonb(data if isinstance(data, dict) else {})))
+            (
+                user_id,
+                email,
+                local_auth.hash_password(password) if password else None,
+                confirmed,
+                confirmed,
+                Jsonb({"provider": provider, "providers": [provider]}),
+                Jsonb(data if isinstance(data, dict) else {}),
+            ),
+        )
         return user_id
 
     def _session_claims(self, headers: Any) -> dict[str, Any]:
@@ -494,41 +640,67 @@ class SupabaseStandIn:
         if not token:
             raise _gotrue_error(401, "no_authorization", "This endpoint requires a Bearer token")
         if token.startswith("sb_"):
-            raise _gotrue_error(403, "bad_jwt", "invalid JWT: unable to parse or verify "
-                                "signature, token is malformed")
+            raise _gotrue_error(
+                403,
+                "bad_jwt",
+                "invalid JWT: unable to parse or verify signature, token is malformed",
+            )
         try:
             claims = self.decode(token)
         except jwt.ExpiredSignatureError:
-            raise _gotrue_error(403, "bad_jwt", "invalid JWT: unable to parse or verify "
-                                "signature, token has invalid claims: token is expired") \
-                from None
+            raise _gotrue_error(
+                403,
+                "bad_jwt",
+                "invalid JWT: unable to parse or verify "
+                "signature, token has invalid claims: token is expired",
+            ) from None
         except jwt.InvalidTokenError:
-            raise _gotrue_error(403, "bad_jwt", "invalid JWT: unable to parse or verify "
-                                "signature, signature is invalid") from None
+            raise _gotrue_error(
+                403,
+                "bad_jwt",
+                "invalid JWT: unable to parse or verify signature, signature is invalid",
+            ) from None
         session_id = claims.get("session_id")
         with self._lock:
             if session_id and session_id not in self._sessions:
-                raise _gotrue_error(403, "session_not_found",
-                                    "Session from session_id claim in JWT does not exist")
+                raise _gotrue_error(
+                    403, "session_not_found", "Session from session_id claim in JWT does not exist"
+                )
         if not claims.get("sub"):
             raise _gotrue_error(403, "bad_jwt", "invalid claim: missing sub claim")
         return claims
 
-    def auth(self, method: str, path: str, query: dict[str, str], headers: Any,
-             body: bytes) -> Reply:
-        if method == "GET" and path == ".well-known/jwks.json":   # public, no key needed
-            return Reply(200, self.jwks() if self.keys == "new" else {"keys": []},
-                         {"Cache-Control": "public, max-age=600"})
+    def auth(
+        self, method: str, path: str, query: dict[str, str], headers: Any, body: bytes
+    ) -> Reply:
+        if method == "GET" and path == ".well-known/jwks.json":  # public, no key needed
+            return Reply(
+                200,
+                self.jwks() if self.keys == "new" else {"keys": []},
+                {"Cache-Control": "public, max-age=600"},
+            )
         if method == "GET" and path in ("authorize", "callback"):  # a browser: no apikey
             return self._authorize(query) if path == "authorize" else self._callback(query)
         self.check_apikey(headers)
         if method == "GET" and path == "settings":
             external = {p: p in self.providers for p in ("github", "google", "gitlab")}
-            return Reply(200, {"external": {**external, "email": True, "phone": False},
-                               "disable_signup": False, "mailer_autoconfirm": self.autoconfirm})
+            return Reply(
+                200,
+                {
+                    "external": {**external, "email": True, "phone": False},
+                    "disable_signup": False,
+                    "mailer_autoconfirm": self.autoconfirm,
+                },
+            )
         if method == "GET" and path == "health":
-            return Reply(200, {"version": "stand-in", "name": "GoTrue",
-                               "description": "GoTrue stand-in for tests"})
+            return Reply(
+                200,
+                {
+                    "version": "stand-in",
+                    "name": "GoTrue",
+                    "description": "GoTrue stand-in for tests",
+                },
+            )
         if method == "GET" and path == "user":
             claims = self._session_claims(headers)
             return Reply(200, self._user_json(claims["sub"]))
@@ -537,8 +709,7 @@ class SupabaseStandIn:
         try:
             params = json.loads(body or b"{}")
         except ValueError:
-            raise _gotrue_error(400, "bad_json", "Could not parse request body as JSON") \
-                from None
+            raise _gotrue_error(400, "bad_json", "Could not parse request body as JSON") from None
         if not isinstance(params, dict):
             raise _gotrue_error(400, "bad_json", "Request body must be a JSON object")
         email = str(params.get("email") or "").strip().lower()
@@ -553,7 +724,8 @@ class SupabaseStandIn:
                 sessions = [s for s in self._sessions.values() if s.user_id == claims["sub"]]
                 for s in sessions:
                     if (scope == "local" and s.id != claims.get("session_id")) or (
-                            scope == "others" and s.id == claims.get("session_id")):
+                        scope == "others" and s.id == claims.get("session_id")
+                    ):
                         continue
                     for token in s.refresh_tokens:
                         self._refresh.pop(token, None)
@@ -565,28 +737,34 @@ class SupabaseStandIn:
             return self._verify(email, params)
         if path == "recover":
             if not _EMAIL.match(email):
-                raise _gotrue_error(400, "validation_failed",
-                                    "Unable to validate email address: invalid format")
+                raise _gotrue_error(
+                    400, "validation_failed", "Unable to validate email address: invalid format"
+                )
             if self._find_user(email):
                 with self._lock:
                     self.sent_recoveries[email] = f"{secrets.randbelow(10**6):06d}"
-                self._owner("update auth.users set recovery_sent_at = now()"
-                            " where lower(email) = %s", (email,))
+                self._owner(
+                    "update auth.users set recovery_sent_at = now() where lower(email) = %s",
+                    (email,),
+                )
             return Reply(200, {})
         raise _gotrue_error(404, "not_found", "Not found")
 
     def _signup(self, email: str, params: dict[str, Any]) -> Reply:
         password = params.get("password")
         if not _EMAIL.match(email):
-            raise _gotrue_error(400, "validation_failed",
-                                "Unable to validate email address: invalid format")
+            raise _gotrue_error(
+                400, "validation_failed", "Unable to validate email address: invalid format"
+            )
         if not isinstance(password, str) or not password:
             raise _gotrue_error(422, "validation_failed", "Signup requires a valid password")
         if len(password) < local_auth.MIN_PASSWORD_LENGTH:
             raise _gotrue_error(
-                422, "weak_password",
+                422,
+                "weak_password",
                 f"Password should be at least {local_auth.MIN_PASSWORD_LENGTH} characters.",
-                weak_password={"reasons": ["length"]})
+                weak_password={"reasons": ["length"]},
+            )
         if self._find_user(email):
             raise _gotrue_error(422, "user_already_exists", "User already registered")
         user_id = self._create_user(email, password, params.get("data"), self.autoconfirm)
@@ -597,8 +775,9 @@ class SupabaseStandIn:
     def _token(self, grant_type: str | None, email: str, params: dict[str, Any]) -> Reply:
         if grant_type == "password":
             user = self._find_user(email) if email else None
-            ok = local_auth.verify_password(str(params.get("password") or ""),
-                                            user["encrypted_password"] if user else None)
+            ok = local_auth.verify_password(
+                str(params.get("password") or ""), user["encrypted_password"] if user else None
+            )
             if not ok:
                 raise _gotrue_error(400, "invalid_credentials", "Invalid login credentials")
             if user["email_confirmed_at"] is None:
@@ -609,12 +788,16 @@ class SupabaseStandIn:
             with self._lock:
                 found = self._refresh.get(token)
                 if found is None:
-                    raise _gotrue_error(400, "refresh_token_not_found",
-                                        "Invalid Refresh Token: Refresh Token Not Found")
+                    raise _gotrue_error(
+                        400,
+                        "refresh_token_not_found",
+                        "Invalid Refresh Token: Refresh Token Not Found",
+                    )
                 session_id, used = found
                 if used:
-                    raise _gotrue_error(400, "refresh_token_already_used",
-                                        "Invalid Refresh Token: Already Used")
+                    raise _gotrue_error(
+                        400, "refresh_token_already_used", "Invalid Refresh Token: Already Used"
+                    )
                 self._refresh[token] = (session_id, True)
                 user_id = self._sessions[session_id].user_id
             return Reply(200, self._issue(user_id, session_id))
@@ -627,27 +810,41 @@ class SupabaseStandIn:
     def _authorize(self, query: dict[str, str]) -> Reply:
         provider = query.get("provider", "")
         if provider not in self.providers:
-            raise _gotrue_error(400, "validation_failed",
-                                "Unsupported provider: provider is not enabled")
+            raise _gotrue_error(
+                400, "validation_failed", "Unsupported provider: provider is not enabled"
+            )
         challenge = query.get("code_challenge", "")
         method = query.get("code_challenge_method", "").lower()
         if not challenge or method not in ("s256", "plain"):
-            raise _gotrue_error(400, "validation_failed", "PKCE flow requires code_challenge "
-                                "and code_challenge_method")
+            raise _gotrue_error(
+                400,
+                "validation_failed",
+                "PKCE flow requires code_challenge and code_challenge_method",
+            )
         state = secrets.token_urlsafe(16)
         with self._lock:
-            self._flows[state] = _FlowState(provider, query.get("redirect_to") or self.url,
-                                            challenge, method, time.time())
-        return _redirect(f"{self.url}/fake-oauth/authorize?"
-                         + urlencode({"state": state, "provider": provider}))
+            self._flows[state] = _FlowState(
+                provider, query.get("redirect_to") or self.url, challenge, method, time.time()
+            )
+        return _redirect(
+            f"{self.url}/fake-oauth/authorize?" + urlencode({"state": state, "provider": provider})
+        )
 
     def fake_provider(self, query: dict[str, str]) -> Reply:
         """The provider's consent page: the person is `oauth_identity`, and agrees."""
         back = f"{self.url}/auth/v1/callback?"
         state = query.get("state", "")
         if self.oauth_deny or not self.oauth_identity:
-            return _redirect(back + urlencode({"state": state, "error": "access_denied",
-                                               "error_description": "The user denied access"}))
+            return _redirect(
+                back
+                + urlencode(
+                    {
+                        "state": state,
+                        "error": "access_denied",
+                        "error_description": "The user denied access",
+                    }
+                )
+            )
         code = secrets.token_urlsafe(12)
         with self._lock:
             self._provider_codes[code] = self.oauth_identity
@@ -662,15 +859,25 @@ class SupabaseStandIn:
         if email is None:
             with self._lock:
                 self._flows.pop(query.get("state", ""), None)
-            return _redirect(_with_query(flow.redirect_to, {
-                "error": query.get("error") or "server_error",
-                "error_code": "provider_error",
-                "error_description": query.get("error_description") or "Unable to exchange "
-                                                                       "external code"}))
+            return _redirect(
+                _with_query(
+                    flow.redirect_to,
+                    {
+                        "error": query.get("error") or "server_error",
+                        "error_code": "provider_error",
+                        "error_description": query.get("error_description")
+                        or "Unable to exchange external code",
+                    },
+                )
+            )
         user = self._find_user(email)
-        user_id = user["id"] if user else self._create_user(
-            email, None, {"full_name": email.split("@")[0]}, True,
-            provider=flow.provider)
+        user_id = (
+            user["id"]
+            if user
+            else self._create_user(
+                email, None, {"full_name": email.split("@")[0]}, True, provider=flow.provider
+            )
+        )
         flow.user_id = user_id
         flow.auth_code = str(uuid.uuid4())
         return _redirect(_with_query(flow.redirect_to, {"code": flow.auth_code}))
@@ -679,33 +886,41 @@ class SupabaseStandIn:
         code = str(params.get("auth_code") or "")
         verifier = str(params.get("code_verifier") or "")
         if not code or not verifier:
-            raise _gotrue_error(400, "validation_failed",
-                                "invalid request: both auth code and code verifier should be "
-                                "non-empty")
+            raise _gotrue_error(
+                400,
+                "validation_failed",
+                "invalid request: both auth code and code verifier should be non-empty",
+            )
         with self._lock:
             state = next((k for k, f in self._flows.items() if f.auth_code == code), None)
             flow = self._flows.get(state) if state else None
         if flow is None or time.time() - flow.created > 300:
-            raise _gotrue_error(404, "flow_state_not_found", "invalid flow state, no valid "
-                                "flow state found")
+            raise _gotrue_error(
+                404, "flow_state_not_found", "invalid flow state, no valid flow state found"
+            )
         if flow.method == "s256":
             digest = hashlib.sha256(verifier.encode()).digest()
             expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
         else:
             expected = verifier
         if not secrets.compare_digest(expected, flow.challenge):
-            raise _gotrue_error(403, "bad_code_verifier",
-                                "code challenge does not match previously saved code verifier")
-        with self._lock:                      # one use
+            raise _gotrue_error(
+                403,
+                "bad_code_verifier",
+                "code challenge does not match previously saved code verifier",
+            )
+        with self._lock:  # one use
             if self._flows.pop(state, None) is None:
-                raise _gotrue_error(404, "flow_state_not_found", "invalid flow state, no "
-                                    "valid flow state found")
+                raise _gotrue_error(
+                    404, "flow_state_not_found", "invalid flow state, no valid flow state found"
+                )
         return Reply(200, self._issue(flow.user_id, method="oauth"))
 
     def _otp(self, email: str, params: dict[str, Any]) -> Reply:
         if not _EMAIL.match(email):
-            raise _gotrue_error(400, "validation_failed",
-                                "Unable to validate email address: invalid format")
+            raise _gotrue_error(
+                400, "validation_failed", "Unable to validate email address: invalid format"
+            )
         if self._find_user(email) is None:
             if params.get("create_user") is False:
                 raise _gotrue_error(422, "otp_disabled", "Signups not allowed for otp")
@@ -727,14 +942,16 @@ class SupabaseStandIn:
         user = self._find_user(email) if ok else None
         if user is None:
             raise _gotrue_error(403, "otp_expired", "Token has expired or is invalid")
-        self._owner("update auth.users set email_confirmed_at = coalesce(email_confirmed_at,"
-                    " now()) where id = %s", (user["id"],))
+        self._owner(
+            "update auth.users set email_confirmed_at = coalesce(email_confirmed_at,"
+            " now()) where id = %s",
+            (user["id"],),
+        )
         return Reply(200, self._issue(user["id"], method="otp"))
 
 
 def _gotrue_error(status: int, code: str, message: str, **extra: Any) -> Reply:
-    return Reply(status, {"_gotrue": True, "status": status, "code": code, "msg": message,
-                          **extra})
+    return Reply(status, {"_gotrue": True, "status": status, "code": code, "msg": message, **extra})
 
 
 def _redirect(location: str) -> Reply:
@@ -754,7 +971,7 @@ def _bearer(headers: Any) -> str | None:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True   # headers and body go out in two writes
+    disable_nagle_algorithm = True  # headers and body go out in two writes
     api: SupabaseStandIn
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet, and no tokens
@@ -774,22 +991,36 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if parts.path.startswith("/rest/v1/rpc/"):
                 if method != "POST":
-                    raise Reply(405, {"code": "PGRST117", "details": None, "hint": None,
-                                      "message": "Unsupported HTTP method (stand-in: POST only)"})
-                reply = self.api.rpc(parts.path.removeprefix("/rest/v1/rpc/"), self.headers,
-                                     body)
+                    raise Reply(
+                        405,
+                        {
+                            "code": "PGRST117",
+                            "details": None,
+                            "hint": None,
+                            "message": "Unsupported HTTP method (stand-in: POST only)",
+                        },
+                    )
+                reply = self.api.rpc(parts.path.removeprefix("/rest/v1/rpc/"), self.headers, body)
             elif parts.path == "/fake-oauth/authorize":
                 reply = self.api.fake_provider(query)
             elif parts.path.startswith("/auth/v1/"):
-                reply = self.api.auth(method, parts.path.removeprefix("/auth/v1/"), query,
-                                      self.headers, body)
+                reply = self.api.auth(
+                    method, parts.path.removeprefix("/auth/v1/"), query, self.headers, body
+                )
             else:
                 raise Reply(404, {"message": "no Route matched with those values"})
         except Reply as raised:
             reply = raised
         except Exception as exc:  # a bug in the stand-in: say so, like a 500 would
-            reply = Reply(500, {"code": "XX000", "message": f"stand-in failure: {exc!r}",
-                                "details": None, "hint": None})
+            reply = Reply(
+                500,
+                {
+                    "code": "XX000",
+                    "message": f"stand-in failure: {exc!r}",
+                    "details": None,
+                    "hint": None,
+                },
+            )
         self._send(reply, new_api)
 
     def _send(self, reply: Reply, new_api: bool) -> None:

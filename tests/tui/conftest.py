@@ -24,8 +24,16 @@ def make_app(seeded_url, tmp_path, monkeypatch):
     def make(*, in_process_grader: bool = True, **kwargs) -> LearnApp:
         # As `learn` runs it: the backend behind the offline cache and outbox (in LEARN_HOME),
         # grading verified submissions in-process as on the embedded database.
-        return LearnApp(lambda progress: OfflineBackend(LocalBackend(
-            seeded_url, progress=progress, session_path=tmp_path / "session.json",
-            in_process_grader=in_process_grader)), **kwargs)
+        return LearnApp(
+            lambda progress: OfflineBackend(
+                LocalBackend(
+                    seeded_url,
+                    progress=progress,
+                    session_path=tmp_path / "session.json",
+                    in_process_grader=in_process_grader,
+                )
+            ),
+            **kwargs,
+        )
 
     return make

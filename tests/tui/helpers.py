@@ -26,14 +26,19 @@ async def wait_for(pilot: Pilot, predicate, timeout: float = 15.0, what: str = "
 
 
 async def wait_for_screen(pilot: Pilot, screen_type: type[Screen], timeout: float = 15.0):
-    return await wait_for(pilot, lambda: isinstance(pilot.app.screen, screen_type)
-                          and pilot.app.screen, timeout, screen_type.__name__)
+    return await wait_for(
+        pilot,
+        lambda: isinstance(pilot.app.screen, screen_type) and pilot.app.screen,
+        timeout,
+        screen_type.__name__,
+    )
 
 
 async def wait_for_toast(pilot: Pilot, matches, what: str = "toast"):
     """Until the app shows a notification for which matches(notification) is true."""
-    return await wait_for(pilot, lambda: any(matches(n) for n in pilot.app._notifications),
-                          what=what)
+    return await wait_for(
+        pilot, lambda: any(matches(n) for n in pilot.app._notifications), what=what
+    )
 
 
 def screen_text(pilot: Pilot) -> str:

@@ -16,18 +16,41 @@ from typing import Any
 from services.text import CONTROL
 from tests.tui.fixed_backend import ASSESSMENT, COURSE, DATA, LESSONS, FixedBackend
 
-HOSTILE = ("\x1b]2;PWNED\x07" "\x1b]52;c;SGVsbG8=\x07" "\x1b[2J" "\x9b31m" "\x07" "\x7f"
-           "\x1b]8;;http://evil\x1b\\link")
+HOSTILE = (
+    "\x1b]2;PWNED\x07\x1b]52;c;SGVsbG8=\x07\x1b[2J\x9b31m\x07\x7f\x1b]8;;http://evil\x1b\\link"
+)
 # The same, rendered harmless: what is left once the control characters are gone.
 CLEANED = "]2;PWNED]52;c;SGVsbG8=[2J31m]8;;http://evil\\link"
 
 # Fields the screens parse or branch on (ids, dates, states, enums, the runner's data):
 # left as they are so that every screen still opens. Every other string gets HOSTILE.
-STRUCTURAL = {"id", "date", "today", "last_activity_date", "created_at", "earned_at",
-              "last_accessed", "enrollment_date", "completed_at", "started_at",
-              "published_at", "updated_at", "week", "at", "status", "language", "entry",
-              "streak_type", "timezone", "preferred_language", "test_cases", "limits",
-              "message_type", "action_url", "rating"}
+STRUCTURAL = {
+    "id",
+    "date",
+    "today",
+    "last_activity_date",
+    "created_at",
+    "earned_at",
+    "last_accessed",
+    "enrollment_date",
+    "completed_at",
+    "started_at",
+    "published_at",
+    "updated_at",
+    "week",
+    "at",
+    "status",
+    "language",
+    "entry",
+    "streak_type",
+    "timezone",
+    "preferred_language",
+    "test_cases",
+    "limits",
+    "message_type",
+    "action_url",
+    "rating",
+}
 
 
 def _structural(key: str) -> bool:
@@ -37,8 +60,10 @@ def _structural(key: str) -> bool:
 def hostile_copy(value: Any, key: str = "") -> Any:
     """`value` with HOSTILE added to every text field (a deep copy)."""
     if isinstance(value, dict):
-        return {k: (copy.deepcopy(v) if _structural(k) else hostile_copy(v, k))
-                for k, v in value.items()}
+        return {
+            k: (copy.deepcopy(v) if _structural(k) else hostile_copy(v, k))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [hostile_copy(v, key) for v in value]
     if isinstance(value, str):
@@ -48,37 +73,89 @@ def hostile_copy(value: Any, key: str = "") -> Any:
 
 # The screens' data from tests/tui/fixed_backend.py, plus the author studio's, the
 # tutor's history and the course passages it finds.
-STUDIO_COURSE = {"id": COURSE, "title": "Python Foundations", "slug": "python-foundations",
-                 "short_description": "Learn Python.", "difficulty_level": "Beginner",
-                 "is_published": True, "published_at": "2026-11-01T08:00:00+00:00",
-                 "updated_at": "2026-11-01T08:00:00+00:00", "lesson_count": 4,
-                 "unpublished_lessons": 0, "assessment_count": 1, "rating_avg": 4.5,
-                 "rating_count": 2}
+STUDIO_COURSE = {
+    "id": COURSE,
+    "title": "Python Foundations",
+    "slug": "python-foundations",
+    "short_description": "Learn Python.",
+    "difficulty_level": "Beginner",
+    "is_published": True,
+    "published_at": "2026-11-01T08:00:00+00:00",
+    "updated_at": "2026-11-01T08:00:00+00:00",
+    "lesson_count": 4,
+    "unpublished_lessons": 0,
+    "assessment_count": 1,
+    "rating_avg": 4.5,
+    "rating_count": 2,
+}
 STUDIO = {
     "studio_courses": [STUDIO_COURSE],
     "course_analytics": {
         "course": STUDIO_COURSE,
-        "enrollments": {"total": 2, "active": 1, "paused": 0, "completed": 1, "dropped": 0,
-                        "average_progress": 75},
+        "enrollments": {
+            "total": 2,
+            "active": 1,
+            "paused": 0,
+            "completed": 1,
+            "dropped": 0,
+            "average_progress": 75,
+        },
         "completion_rate": 50,
         "enrollments_by_week": [{"week": "2026-11-16", "count": 2}],
-        "funnel": [{"lesson_id": LESSONS[0], "title": "Values and types", "slug": "l0",
-                    "order_index": 1, "started": 2, "completed": 2, "rate": 100}],
-        "assessments": [{"assessment_id": ASSESSMENT, "title": "Make a URL slug",
-                         "slug": "make-slug", "attempts": 3, "learners": 2, "passed": 1,
-                         "pass_rate": 33.3, "average_score": 70}],
+        "funnel": [
+            {
+                "lesson_id": LESSONS[0],
+                "title": "Values and types",
+                "slug": "l0",
+                "order_index": 1,
+                "started": 2,
+                "completed": 2,
+                "rate": 100,
+            }
+        ],
+        "assessments": [
+            {
+                "assessment_id": ASSESSMENT,
+                "title": "Make a URL slug",
+                "slug": "make-slug",
+                "attempts": 3,
+                "learners": 2,
+                "passed": 1,
+                "pass_rate": 33.3,
+                "average_score": 70,
+            }
+        ],
         "rating": {"average": 4.5, "count": 2, "distribution": [0, 0, 0, 1, 1]},
-        "feedback": [{"text": "Clear and friendly.", "rating": 5, "type": "course_rating",
-                      "about": "Python Foundations", "at": "2026-11-20T09:30:00+00:00"}],
-        "tutor": {"questions": 1, "learners": 1,
-                  "by_week": [{"week": "2026-11-16", "count": 1}]},
+        "feedback": [
+            {
+                "text": "Clear and friendly.",
+                "rating": 5,
+                "type": "course_rating",
+                "about": "Python Foundations",
+                "at": "2026-11-20T09:30:00+00:00",
+            }
+        ],
+        "tutor": {"questions": 1, "learners": 1, "by_week": [{"week": "2026-11-16", "count": 1}]},
     },
-    "chat_history_for": [{"id": "h1", "question": "What is a slice?",
-                          "answer": "A part of a sequence.", "message_type": "text",
-                          "created_at": "2026-11-23T10:00:00+00:00"}],
-    "search_lessons": [{"lesson_id": LESSONS[2], "title": "Working with strings",
-                        "course_id": COURSE, "course_title": "Python Foundations",
-                        "excerpt": "Strings are immutable.", "rank": 0.5}],
+    "chat_history_for": [
+        {
+            "id": "h1",
+            "question": "What is a slice?",
+            "answer": "A part of a sequence.",
+            "message_type": "text",
+            "created_at": "2026-11-23T10:00:00+00:00",
+        }
+    ],
+    "search_lessons": [
+        {
+            "lesson_id": LESSONS[2],
+            "title": "Working with strings",
+            "course_id": COURSE,
+            "course_title": "Python Foundations",
+            "excerpt": "Strings are immutable.",
+            "rank": 0.5,
+        }
+    ],
 }
 HOSTILE_DATA = hostile_copy({**DATA, **STUDIO})
 
@@ -121,8 +198,12 @@ class Terminal:
 
     def screen_segments(self) -> list[str]:
         """The text of every segment of the current screen, as rendered now."""
-        return [segment.text for strip in self.app.screen._compositor.render_strips()
-                for segment in strip if not segment.control]
+        return [
+            segment.text
+            for strip in self.app.screen._compositor.render_strips()
+            for segment in strip
+            if not segment.control
+        ]
 
     def leaks(self) -> list[str]:
         """Control characters (with 20 characters around each) that reached the
@@ -131,8 +212,9 @@ class Terminal:
         found = []
         for frame in self.frames:
             rest = _TEXTUAL.sub("", frame).replace("\n", "")
-            found += [repr(rest[max(0, m.start() - 20):m.end() + 20])
-                      for m in CONTROL.finditer(rest)]
+            found += [
+                repr(rest[max(0, m.start() - 20) : m.end() + 20]) for m in CONTROL.finditer(rest)
+            ]
         for text in self.screen_segments():
             found += [repr(text) for _ in CONTROL.finditer(text.replace("\n", ""))][:1]
         return found

@@ -68,8 +68,18 @@ def cells(app: App) -> list[list[tuple]]:
         for segment in strip:
             style = segment.style
             for char in segment.text:
-                look = (None if char.isspace() else style.color, style.bgcolor, style.bold,
-                        style.italic, style.strike, style.underline) if style else None
+                look = (
+                    (
+                        None if char.isspace() else style.color,
+                        style.bgcolor,
+                        style.bold,
+                        style.italic,
+                        style.strike,
+                        style.underline,
+                    )
+                    if style
+                    else None
+                )
                 row.append((char, look))
         rows.append(row)
     return rows
@@ -92,7 +102,7 @@ async def test_a_list_in_an_answer_is_one_widget():
     async with app.run_test(size=(60, 50)) as pilot:
         await pilot.pause()
         markdown = app.query_one(AnswerMarkdown)
-        [bullets] = markdown.query(CompactBulletList)        # the nested list is inside it
+        [bullets] = markdown.query(CompactBulletList)  # the nested list is inside it
         assert not bullets.children
         assert not markdown.query("MarkdownBullet")
 
@@ -137,6 +147,7 @@ async def test_code_in_an_answer_is_highlighted():
         await pilot.pause()
         fence = app.query_one(MarkdownFence)
         top, bottom = fence.region.y, fence.region.bottom
-        colours = {look[0] for row in cells(app)[top:bottom] for char, look in row
-                   if look and char.strip()}
-        assert len(colours) >= 3             # keyword, name, punctuation at least
+        colours = {
+            look[0] for row in cells(app)[top:bottom] for char, look in row if look and char.strip()
+        }
+        assert len(colours) >= 3  # keyword, name, punctuation at least

@@ -38,11 +38,14 @@ make_tutor, tutor = shared.make_tutor, shared.tutor
 class TutorHost(App[None]):
     """What LearnApp does for the pane: the key, the context, the history."""
 
-    BINDINGS = [Binding("ctrl+o", "toggle_tutor", "Tutor", id="app.tutor"),
-                Binding("q", "quit", "Quit", id="app.quit")]
+    BINDINGS = [
+        Binding("ctrl+o", "toggle_tutor", "Tutor", id="app.tutor"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
 
-    def __init__(self, tutor: Tutor, context: TutorContext | Callable[[], TutorContext],
-                 api=None) -> None:
+    def __init__(
+        self, tutor: Tutor, context: TutorContext | Callable[[], TutorContext], api=None
+    ) -> None:
         super().__init__()
         self.tutor = tutor
         self.context = context
@@ -80,6 +83,7 @@ class TutorHost(App[None]):
 
 # -- helpers -----------------------------------------------------------------------------
 
+
 async def until(pilot, predicate: Callable[[], object], what: str, timeout: float = 15) -> None:
     """Let the app run until `predicate()` holds (a generous limit, not a timing check)."""
     deadline = time.monotonic() + timeout
@@ -97,7 +101,7 @@ def screen_text(app: App) -> str:
 def drawn(app: App, widget) -> list[str]:
     """The lines of the screen inside `widget`."""
     region = widget.region
-    strips = app.screen._compositor.render_strips()[region.y:region.bottom]
+    strips = app.screen._compositor.render_strips()[region.y : region.bottom]
     return [strip.crop(region.x, region.right).text for strip in strips]
 
 
@@ -107,8 +111,9 @@ def pane_of(app: App) -> ChatPane:
 
 async def open_pane(pilot) -> ChatPane:
     await pilot.press("ctrl+o")
-    await until(pilot, lambda: pilot.app.query(ChatPane) and pane_of(pilot.app).display,
-                "the pane to open")
+    await until(
+        pilot, lambda: pilot.app.query(ChatPane) and pane_of(pilot.app).display, "the pane to open"
+    )
     return pane_of(pilot.app)
 
 
@@ -137,6 +142,7 @@ async def lesson(learner_api, world) -> TutorContext:
 
 
 # -- opening, closing, focus ----------------------------------------------------------------
+
 
 async def test_opening_focuses_the_question_and_closing_returns_focus(tutor, lesson):
     app = TutorHost(tutor, lesson)
@@ -183,13 +189,14 @@ async def test_pane_sits_beside_the_screen(tutor, lesson):
         pane = await open_pane(pilot)
         await pilot.pause()
         body = app.query_one("#body")
-        assert pane.region.width == 48                       # 40% of 120 columns
-        assert body.region.right <= pane.region.x            # beside, not over, the lesson
+        assert pane.region.width == 48  # 40% of 120 columns
+        assert body.region.right <= pane.region.x  # beside, not over, the lesson
 
 
 async def test_history_of_the_context_loads_when_the_pane_opens(tutor, lesson, learner_api):
-    await learner_api.log_chat("What did we say about drawers?", "Labels are **hashed**.",
-                               **lesson.history_args())
+    await learner_api.log_chat(
+        "What did we say about drawers?", "Labels are **hashed**.", **lesson.history_args()
+    )
     app = TutorHost(tutor, lesson, learner_api)
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await open_pane(pilot)
@@ -201,8 +208,12 @@ async def test_history_of_the_context_loads_when_the_pane_opens(tutor, lesson, l
 
 
 async def test_another_lesson_replaces_the_conversation(tutor, lesson, learner_api, world):
-    other = TutorContext(kind="lesson_chat", course_id=world["course"],
-                         lesson_id=world["lessons"]["sets"], lesson_title="Sets and membership")
+    other = TutorContext(
+        kind="lesson_chat",
+        course_id=world["course"],
+        lesson_id=world["lessons"]["sets"],
+        lesson_title="Sets and membership",
+    )
     app = TutorHost(tutor, lesson, learner_api)
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await open_pane(pilot)
@@ -221,8 +232,11 @@ async def test_switching_context_stops_the_running_answer(tutor, ai, lesson, wor
         pane = await open_pane(pilot)
         await ask(pilot, "A long answer please")
         await until(pilot, lambda: "One" in screen_text(app), "the first delta")
-        pane.set_context(TutorContext(kind="course_guidance", course_id=world["course"],
-                                      course_title="Hashing in Python"))
+        pane.set_context(
+            TutorContext(
+                kind="course_guidance", course_id=world["course"], course_title="Hashing in Python"
+            )
+        )
         await pilot.pause()
         assert ai.last.aborted.wait(10)
         assert not pane.busy and live(pane) == []
@@ -234,16 +248,15 @@ async def test_history_that_fails_to_load_shows_the_error(tutor, lesson):
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await open_pane(pilot)
         pane.post_message(ChatPane.History([], lesson, error="Can't reach the server."))
-        await until(pilot, lambda: pane.query_one("#chat-error").has_class("-shown"),
-                    "the error")
+        await until(pilot, lambda: pane.query_one("#chat-error").has_class("-shown"), "the error")
         assert "Can't reach the server." in str(pane.query_one("#chat-error").render())
 
 
 # -- streaming ------------------------------------------------------------------------------
 
+
 async def test_answer_renders_incrementally_while_it_streams(tutor, ai, lesson):
-    scripted = ai.reply(chunks=["Alpha ", "beta ", "gamma ", "delta ", "epsilon."],
-                        hold_after=3)
+    scripted = ai.reply(chunks=["Alpha ", "beta ", "gamma ", "delta ", "epsilon."], hold_after=3)
     app = TutorHost(tutor, lesson)
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await open_pane(pilot)
@@ -257,16 +270,18 @@ async def test_answer_renders_incrementally_while_it_streams(tutor, ai, lesson):
 
 
 async def test_a_streamed_answer_ends_as_it_looks_shown_at_once(tutor, ai, lesson):
-    answer = ("## Dicts\n\nA **dict** maps keys to values.\n\n- fast lookups\n"
-              "- hashable keys\n  1. strings\n  2. tuples\n\n```python\nd = {'a': 1}\n"
-              "print(d['a'])\n```\n\nThat's all.")
-    ai.reply(chunks=tokens_of(answer), chunk_delay=0.01)       # across several frames
+    answer = (
+        "## Dicts\n\nA **dict** maps keys to values.\n\n- fast lookups\n"
+        "- hashable keys\n  1. strings\n  2. tuples\n\n```python\nd = {'a': 1}\n"
+        "print(d['a'])\n```\n\nThat's all."
+    )
+    ai.reply(chunks=tokens_of(answer), chunk_delay=0.01)  # across several frames
     app = TutorHost(tutor, lesson)
     async with app.run_test(size=(120, 70)) as pilot:
         pane = await open_pane(pilot)
         await ask(pilot, "Stream it")
         streamed = await answered(pilot)
-        pane.load_history([("Stream it", answer)])             # the same, rendered at once
+        pane.load_history([("Stream it", answer)])  # the same, rendered at once
         await until(pilot, lambda: pane.query(".-history"), "the history")
         await pilot.pause()
         [at_once] = pane.query(".-history")
@@ -294,9 +309,9 @@ async def test_esc_stops_a_running_answer_and_closes_the_request(tutor, ai, less
         await until(pilot, lambda: "One two" in screen_text(app), "the first deltas")
         await pilot.press("escape")
         await pilot.pause()
-        assert ai.last.aborted.wait(10)           # the stand-in saw the client hang up
+        assert ai.last.aborted.wait(10)  # the stand-in saw the client hang up
         assert ai.last.sent == 2
-        assert not pane.busy and pane.display      # esc stopped the answer, not the pane
+        assert not pane.busy and pane.display  # esc stopped the answer, not the pane
         assert "Stopped." in screen_text(app)
         scripted.release.set()
 
@@ -327,6 +342,7 @@ async def test_earlier_exchanges_go_with_the_next_question(tutor, ai, lesson):
 
 # -- quick prompts and context ----------------------------------------------------------------
 
+
 async def test_lessons_offer_quick_prompts(tutor, lesson):
     app = TutorHost(tutor, lesson)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -346,7 +362,8 @@ async def test_general_chat_has_no_quick_prompts(tutor):
 
 
 async def test_quick_prompt_asks_its_question_with_the_assessment_context(
-        tutor, ai, learner_api, world):
+    tutor, ai, learner_api, world
+):
     context = await assessment_context(learner_api, world)
     app = TutorHost(tutor, context)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -377,6 +394,7 @@ async def test_the_context_is_read_again_for_every_question(tutor, ai, learner_a
 
 # -- errors -------------------------------------------------------------------------------------
 
+
 async def ask_until_it_fails(pilot, question: str):
     """Open the pane, ask, and wait until the pane shows the error; the pane."""
     pane = await open_pane(pilot)
@@ -386,12 +404,15 @@ async def ask_until_it_fails(pilot, question: str):
     return pane
 
 
-@pytest.mark.parametrize(("script", "says"), [
-    ("401", "rejected the API key"),
-    ("429", "rate-limiting"),
-    ("500", "failed (HTTP 500)"),
-    ("drop", "dropped mid-answer"),
-])
+@pytest.mark.parametrize(
+    ("script", "says"),
+    [
+        ("401", "rejected the API key"),
+        ("429", "rate-limiting"),
+        ("500", "failed (HTTP 500)"),
+        ("drop", "dropped mid-answer"),
+    ],
+)
 async def test_error_shows_what_to_do_and_keeps_the_question(tutor, ai, lesson, script, says):
     if script == "drop":
         ai.reply("one two three", drop_after=1)
@@ -420,8 +441,7 @@ async def test_unknown_model_error_names_the_model(make_tutor, lesson):
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await open_pane(pilot)
         await ask(pilot, "Hello?")
-        await until(pilot, lambda: pane.query_one("#chat-error").has_class("-shown"),
-                    "the error")
+        await until(pilot, lambda: pane.query_one("#chat-error").has_class("-shown"), "the error")
         assert "no model 'gpt-nine'" in str(pane.query_one("#chat-error").render())
 
 
@@ -446,17 +466,16 @@ async def test_unreachable_server_is_reported_in_the_pane(make_tutor, lesson):
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await open_pane(pilot)
         await ask(pilot, "Anyone there?")
-        await until(pilot, lambda: pane.query_one("#chat-error").has_class("-shown"),
-                    "the error")
+        await until(pilot, lambda: pane.query_one("#chat-error").has_class("-shown"), "the error")
         assert "Can't reach the AI server" in str(pane.query_one("#chat-error").render())
         assert pane.input.value == "Anyone there?"
 
 
 # -- no model, and logging -----------------------------------------------------------------------
 
+
 async def test_without_a_model_the_pane_shows_course_excerpts_not_ai(learner_api, lesson):
-    tutor = Tutor(learner_api, settings=Settings(),
-                  ollama_url=f"http://127.0.0.1:{closed_port()}")
+    tutor = Tutor(learner_api, settings=Settings(), ollama_url=f"http://127.0.0.1:{closed_port()}")
     app = TutorHost(tutor, lesson)
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await open_pane(pilot)
@@ -471,8 +490,9 @@ async def test_without_a_model_the_pane_shows_course_excerpts_not_ai(learner_api
 
 
 async def test_answers_in_the_pane_are_logged_with_tokens(tutor, ai, lesson, learner_api, db):
-    ai.reply("Logged answer.", usage={"prompt_tokens": 50, "completion_tokens": 2,
-                                      "total_tokens": 52})
+    ai.reply(
+        "Logged answer.", usage={"prompt_tokens": 50, "completion_tokens": 2, "total_tokens": 52}
+    )
     app = TutorHost(tutor, lesson, learner_api)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_pane(pilot)
@@ -480,6 +500,7 @@ async def test_answers_in_the_pane_are_logged_with_tokens(tutor, ai, lesson, lea
         await answered(pilot)
     history = await learner_api.chat_history(**lesson.history_args())
     assert ("Please log this exchange", "Logged answer.") in [
-        (h.question, h.answer) for h in history]
+        (h.question, h.answer) for h in history
+    ]
     [row] = ai_rows(db, "Please log this exchange")
     assert row["tokens_used"] == 52

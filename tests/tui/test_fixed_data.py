@@ -43,25 +43,31 @@ def test_fixed_data_has_the_shape_the_sql_returns(db_url, tmp_path):
         await backend.call("enroll", p_course_id=course["id"])
         detail = await backend.call("course_detail", p_course_id=course["id"])
         lesson = detail["lessons"][1]["id"]
-        await backend.call("record_lesson_progress", p_lesson_id=detail["lessons"][0]["id"],
-                           p_completed=True)
+        await backend.call(
+            "record_lesson_progress", p_lesson_id=detail["lessons"][0]["id"], p_completed=True
+        )
         assessment = detail["assessments"][0]["id"]
         await backend.call("start_attempt", p_assessment_id=assessment)
-        await backend.call("submit_attempt", p_assessment_id=assessment, p_code="x = 1",
-                           p_execution_result={"status": "fail",
-                                               "score": {"passed": 0, "total": 1}},
-                           p_score=0)
-        await backend.call("submit_feedback", p_rating=4, p_feedback_type="course_rating",
-                           p_course_id=course["id"])
-        await backend.call("start_attempt", p_assessment_id=assessment)   # left open
+        await backend.call(
+            "submit_attempt",
+            p_assessment_id=assessment,
+            p_code="x = 1",
+            p_execution_result={"status": "fail", "score": {"passed": 0, "total": 1}},
+            p_score=0,
+        )
+        await backend.call(
+            "submit_feedback", p_rating=4, p_feedback_type="course_rating", p_course_id=course["id"]
+        )
+        await backend.call("start_attempt", p_assessment_id=assessment)  # left open
         real = {
             "resume_point": await backend.call("resume_point"),
             "dashboard": await backend.call("dashboard"),
             "catalog": await backend.call("catalog"),
             "course_detail": await backend.call("course_detail", p_course_id=course["id"]),
             "lesson_detail": await backend.call("lesson_detail", p_lesson_id=lesson),
-            "assessment_detail": await backend.call("assessment_detail",
-                                                    p_assessment_id=assessment),
+            "assessment_detail": await backend.call(
+                "assessment_detail", p_assessment_id=assessment
+            ),
             "my_profile": await backend.call("my_profile"),
             "notifications_list": await backend.call("notifications_list"),
             "navigation": await backend.call("navigation"),

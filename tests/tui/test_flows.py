@@ -21,8 +21,11 @@ async def test_first_run_browse_enroll_read_complete_shows_streak_and_progress(m
         titles = [card.course.title for card in catalog.query("CourseCard")]
         catalog.query_one("#courses").index = titles.index("Python Foundations")
         await pilot.press("e")
-        await wait_for(pilot, lambda: any(c.course.enrolled for c in catalog.query("CourseCard")),
-                       what="enrolled")
+        await wait_for(
+            pilot,
+            lambda: any(c.course.enrolled for c in catalog.query("CourseCard")),
+            what="enrolled",
+        )
         await pilot.press("enter")
         course = await wait_for_screen(pilot, CourseScreen)
         await wait_for(pilot, lambda: course.detail, what="course detail")
@@ -31,15 +34,18 @@ async def test_first_run_browse_enroll_read_complete_shows_streak_and_progress(m
         await wait_for(pilot, lambda: lesson.detail, what="lesson")
         assert lesson.detail.lesson.title == "Values and types"
         await pilot.press("m")
-        await wait_for(pilot, lambda: lesson.detail.progress and lesson.detail.progress.completed,
-                       what="completed")
+        await wait_for(
+            pilot,
+            lambda: lesson.detail.progress and lesson.detail.progress.completed,
+            what="completed",
+        )
         await pilot.press("d")
         dashboard = await wait_for_screen(pilot, DashboardScreen)
         await wait_for(pilot, lambda: dashboard.dashboard.enrollments, what="enrollments")
         assert dashboard.dashboard.streak.current == 1
         enrolled = dashboard.dashboard.enrollments[0]
         assert enrolled.title == "Python Foundations"
-        assert round(enrolled.progress) == 9          # 1 of 11 lessons
+        assert round(enrolled.progress) == 9  # 1 of 11 lessons
         assert "1 day streak" in screen_text(pilot)
 
 
@@ -122,7 +128,7 @@ async def test_f1_lists_the_bindings_of_the_current_screen(make_app):
         help_screen = await wait_for_screen(pilot, HelpScreen)
         descriptions = [d for _k, d in help_screen.rows]
         assert "Refresh" in descriptions and "Catalog" in descriptions
-        assert "Continue" not in descriptions      # a new learner has nothing to continue
+        assert "Continue" not in descriptions  # a new learner has nothing to continue
         await pilot.press("escape")
         await wait_for_screen(pilot, DashboardScreen)
 
@@ -153,6 +159,6 @@ async def test_an_achievement_is_toasted_once(make_app):
         await wait_for(pilot, lambda: lesson.detail, what="lesson")
         await pilot.press("m")
         await wait_for_toast(pilot, lambda n: "First lesson" in str(n.title or ""))
-        await pilot.pause(1.5)            # the write's answer and the live feed both came
+        await pilot.pause(1.5)  # the write's answer and the live feed both came
         toasts = [n for n in app._notifications if "First lesson" in str(n.title or "")]
         assert len(toasts) == 1

@@ -52,7 +52,7 @@ async def drawn(kind: type[ActivityHeatmap], theme: str, width: int):
 async def test_heatmap_strips_show_what_its_text_showed(theme, width):
     before = await drawn(DrawnAsText, theme, width)
     assert await drawn(ActivityHeatmap, theme, width) == before
-    assert any(char == "■" for char, _ in before)      # the comparison is of a graph
+    assert any(char == "■" for char, _ in before)  # the comparison is of a graph
 
 
 async def test_heatmap_draws_again_when_its_counts_change():
@@ -76,8 +76,9 @@ async def test_busiest_day_is_drawn_in_the_themes_success_colour(theme):
         heatmap.counts = {TODAY: 4}
         heatmap.today = TODAY
         await pilot.pause()
-        row = heatmap.render_line(1 + TODAY.weekday())        # under the month labels
+        row = heatmap.render_line(1 + TODAY.weekday())  # under the month labels
         today_cell = [s for s in row if s.text.strip() == "■"][-1]
         success = Color.parse(app.theme_variables["success"]).hex.lower()
-        assert today_cell.style.color.name.lower() == level_styles(app.theme_variables)[4] \
-            == success
+        assert (
+            today_cell.style.color.name.lower() == level_styles(app.theme_variables)[4] == success
+        )

@@ -37,7 +37,7 @@ class KeysApp(App[None]):
         self.theme = self.chosen_theme
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return None if parameters == ("dashboard",) else True      # shown, disabled
+        return None if parameters == ("dashboard",) else True  # shown, disabled
 
     def action_note(self, what: str) -> None:
         self.notes.append(what)
@@ -61,16 +61,17 @@ def text(cells) -> str:
     return "".join(char for char, _ in cells)
 
 
-@pytest.mark.parametrize("theme", ["textual-dark", "textual-light", "nord", "solarized-light",
-                                   "gruvbox"])
+@pytest.mark.parametrize(
+    "theme", ["textual-dark", "textual-light", "nord", "solarized-light", "gruvbox"]
+)
 @pytest.mark.parametrize("width", [80, 40, 20])
 async def test_key_bar_draws_the_line_textuals_footer_draws(theme, width):
     footer = await bottom_line(Footer, theme, width)
     assert await bottom_line(KeyBar, theme, width) == footer
-    assert "^o" in text(footer)                # the comparison is of something
+    assert "^o" in text(footer)  # the comparison is of something
 
 
-@pytest.mark.parametrize("x", [2, 10, 75])      # a key, a description, the palette key
+@pytest.mark.parametrize("x", [2, 10, 75])  # a key, a description, the palette key
 async def test_hovering_a_key_highlights_it_as_the_footer_does(x):
     footer = await bottom_line(Footer, "textual-dark", 80, hover=x)
     assert await bottom_line(KeyBar, "textual-dark", 80, hover=x) == footer
@@ -85,7 +86,7 @@ async def test_the_key_bar_leaves_out_hidden_keys_and_dims_disabled_ones():
     def colour(label: str):
         return cells[line.index(label)][1].color
 
-    assert colour("f2") != colour("f1")                  # f2 (Dashboard) is disabled
+    assert colour("f2") != colour("f1")  # f2 (Dashboard) is disabled
     assert colour("Dashboard") != colour("Help")
     assert colour("f1") == colour("^o")
 

@@ -53,14 +53,15 @@ async def test_home_screen_mounts_with_its_data_and_no_loading_state(monkeypatch
             super().set_loading(value)
 
     original = app_module._top_level
-    monkeypatch.setattr(app_module, "_top_level",
-                        lambda name: Watching if name == "dashboard" else original(name))
+    monkeypatch.setattr(
+        app_module, "_top_level", lambda name: Watching if name == "dashboard" else original(name)
+    )
     app = LearnApp(lambda progress: CountingBackend(progress))
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await wait_for_screen(pilot, Watching)
         await wait_for(pilot, lambda: screen.dashboard is not None, what="dashboard")
         await _settled(pilot)
-        assert loading == []          # never showed a loading state
+        assert loading == []  # never showed a loading state
 
 
 async def test_dashboard_is_fetched_once_at_start_up():
@@ -93,11 +94,10 @@ async def test_home_screen_that_failed_to_load_says_so_and_fetches_again_on_refr
     app = LearnApp(lambda progress: backend)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await wait_for_screen(pilot, DashboardScreen)
-        await wait_for_toast(pilot, lambda n: "Could not load" in (n.title or ""),
-                             "error toast")
+        await wait_for_toast(pilot, lambda n: "Could not load" in (n.title or ""), "error toast")
         assert backend.calls["dashboard"] == 1
         backend.fail.clear()
-        await pilot.press("R")                  # the dashboard's refresh (r is Review)
+        await pilot.press("R")  # the dashboard's refresh (r is Review)
         await wait_for(pilot, lambda: screen.dashboard is not None, what="dashboard")
         assert backend.calls["dashboard"] == 2
 
@@ -120,7 +120,7 @@ async def test_start_up_goes_on_when_the_boot_screen_is_never_drawn(monkeypatch)
     import tui.app as app_module
     from screens import first_run
 
-    monkeypatch.setattr(first_run._Title, "render", lambda self: "learn")   # never says
+    monkeypatch.setattr(first_run._Title, "render", lambda self: "learn")  # never says
     monkeypatch.setattr(app_module, "DRAW_WAIT", 0.1)
     app = LearnApp(lambda progress: CountingBackend(progress))
     async with app.run_test(size=(120, 40)) as pilot:
@@ -137,8 +137,11 @@ async def test_the_boot_screen_spins_while_start_up_takes_a_while():
 
     app = LearnApp(lambda progress: SlowToConnect(progress))
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, BootScreen)
-                       and app.screen.query(LoadingIndicator), what="spinner")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, BootScreen) and app.screen.query(LoadingIndicator),
+            what="spinner",
+        )
         await wait_for_screen(pilot, DashboardScreen)
 
 
@@ -167,7 +170,7 @@ async def test_quitting_as_the_home_screen_appears_ends_cleanly():
     class QuitAtOnce(LearnApp):
         async def show_home(self) -> None:
             await super().show_home()
-            self.exit()                # the boot worker carries on into _start_sync
+            self.exit()  # the boot worker carries on into _start_sync
 
     app = QuitAtOnce(lambda progress: WaitingWritesBackend(progress))
     async with app.run_test(size=(120, 40)) as pilot:

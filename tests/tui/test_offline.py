@@ -32,11 +32,18 @@ def make_offline_app(proxy, tmp_path, monkeypatch):
         proxy.start()
 
     def make() -> LearnApp:
-        return LearnApp(lambda progress: OfflineBackend(
-            LocalBackend(proxy.url, progress=progress, migrate=False,
-                         session_path=tmp_path / "session.json",
-                         in_process_grader=True),    # as on the embedded database
-            backoff=(0.1, 0.3)))
+        return LearnApp(
+            lambda progress: OfflineBackend(
+                LocalBackend(
+                    proxy.url,
+                    progress=progress,
+                    migrate=False,
+                    session_path=tmp_path / "session.json",
+                    in_process_grader=True,
+                ),  # as on the embedded database
+                backoff=(0.1, 0.3),
+            )
+        )
 
     yield make
     if not proxy.running:
@@ -52,23 +59,26 @@ def indicator_text(app: LearnApp) -> str:
 
 
 async def test_offline_indicator_appears_when_the_backend_goes_and_disappears_when_back(
-        make_offline_app, proxy):
+    make_offline_app, proxy
+):
     app = make_offline_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await first_run(pilot)
         assert indicator_text(app) == ""
         proxy.stop()
-        await pilot.press("R")                            # refresh the dashboard
+        await pilot.press("R")  # refresh the dashboard
         shown = await wait_for(pilot, lambda: indicator_text(app), what="offline indicator")
         assert shown.startswith("offline — as of ")
-        assert app.screen.dashboard is not None          # still showing the saved data
+        assert app.screen.dashboard is not None  # still showing the saved data
         proxy.start()
-        await wait_for(pilot, lambda: indicator_text(app) == "" and app.backend.online,
-                       what="indicator gone")
+        await wait_for(
+            pilot, lambda: indicator_text(app) == "" and app.backend.online, what="indicator gone"
+        )
 
 
 async def test_a_lesson_completed_offline_waits_and_is_sent_when_the_backend_is_back(
-        make_offline_app, proxy, db):
+    make_offline_app, proxy, db
+):
     app = make_offline_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await first_run(pilot)
@@ -85,16 +95,22 @@ async def test_a_lesson_completed_offline_waits_and_is_sent_when_the_backend_is_
         await wait_for(pilot, lambda: "1 waiting" in indicator_text(app), what="1 waiting")
         await pilot.press("escape")
         course = await wait_for_screen(pilot, CourseScreen)
-        assert course.detail.course.id == course_id      # from the cache
+        assert course.detail.course.id == course_id  # from the cache
         proxy.start()
         await wait_for(pilot, lambda: indicator_text(app) == "", what="queue drained")
         user = app.backend.current_user.id
-        assert db.su_one("select count(*) from public.user_progress where user_id = %s"
-                         " and completed", (user,)) == 1
+        assert (
+            db.su_one(
+                "select count(*) from public.user_progress where user_id = %s and completed",
+                (user,),
+            )
+            == 1
+        )
 
 
 async def test_make_available_offline_opens_lessons_never_visited_without_the_backend(
-        make_offline_app, proxy):
+    make_offline_app, proxy
+):
     app = make_offline_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await first_run(pilot)
@@ -103,8 +119,7 @@ async def test_make_available_offline_opens_lessons_never_visited_without_the_ba
         course = await wait_for_screen(pilot, CourseScreen)
         await wait_for(pilot, lambda: course.detail, what="course")
         await pilot.press("a")
-        await wait_for_toast(pilot, lambda n: "available offline" in str(n.message),
-                             "downloaded")
+        await wait_for_toast(pilot, lambda n: "available offline" in str(n.message), "downloaded")
         proxy.stop()
         last = course.detail.lessons[-1]
         app.open_lesson(last.id)
@@ -113,14 +128,13 @@ async def test_make_available_offline_opens_lessons_never_visited_without_the_ba
         assert lesson.detail.lesson.title == last.title
 
 
-async def test_a_refused_change_is_listed_with_its_reason_until_dismissed(
-        make_offline_app, proxy):
+async def test_a_refused_change_is_listed_with_its_reason_until_dismissed(make_offline_app, proxy):
     app = make_offline_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await first_run(pilot)
         course_id = (await app.api.catalog(search="foundations")).courses[0].id
         proxy.stop()
-        await app.api.set_enrollment_status(course_id, "paused")   # not enrolled
+        await app.api.set_enrollment_status(course_id, "paused")  # not enrolled
         proxy.start()
         await wait_for(pilot, lambda: indicator_text(app) == "1 refused", what="refused")
         await wait_for_screen(pilot, DashboardScreen)

@@ -10,10 +10,10 @@ from screens.lesson import LessonScreen
 from tests.tui.helpers import first_run, wait_for, wait_for_screen, wait_for_toast
 from tests.tui.test_offline import indicator_text, make_offline_app, proxy  # noqa: F401
 
-SOLUTION = '''def make_slug(title: str) -> str:
+SOLUTION = """def make_slug(title: str) -> str:
     words = "".join(c if c.isalnum() else " " for c in title.lower()).split()
     return "-".join(words)
-'''
+"""
 
 
 def text_of(screen, selector: str) -> str:
@@ -34,7 +34,10 @@ async def open_first_lesson(pilot):
 
 
 async def test_a_lesson_marked_complete_offline_shows_done_waiting_to_sync_then_synced(
-        make_offline_app, proxy, db):  # noqa: F811
+    make_offline_app,  # noqa: F811
+    proxy,  # noqa: F811
+    db,
+):
     app = make_offline_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await first_run(pilot)
@@ -42,29 +45,50 @@ async def test_a_lesson_marked_complete_offline_shows_done_waiting_to_sync_then_
         assert "Press m to mark this lesson complete" in text_of(lesson, "#lesson-footer")
         proxy.stop()
         await pilot.press("m")
-        await wait_for(pilot, lambda: "(waiting to sync)" in text_of(lesson, "#lesson-meta"),
-                       what="done, waiting")
+        await wait_for(
+            pilot,
+            lambda: "(waiting to sync)" in text_of(lesson, "#lesson-meta"),
+            what="done, waiting",
+        )
         assert "✓ completed" in text_of(lesson, "#lesson-meta")
         assert "Press m" not in text_of(lesson, "#lesson-footer")
-        await wait_for_toast(pilot, lambda n: "Marked complete on this machine"
-                             in str(n.message), "toast")
+        await wait_for_toast(
+            pilot, lambda n: "Marked complete on this machine" in str(n.message), "toast"
+        )
         await pilot.press("escape")
         course = await wait_for_screen(pilot, CourseScreen)
         await wait_for(pilot, lambda: course.detail.lessons[0].pending, what="course view")
-        completions = [e for e in app.backend.pending_writes("record_lesson_progress")
-                       if e.args["p_completed"] is not None]
+        completions = [
+            e
+            for e in app.backend.pending_writes("record_lesson_progress")
+            if e.args["p_completed"] is not None
+        ]
         assert len(completions) == 1
         proxy.start()
-        await wait_for(pilot, lambda: app.backend.pending_count == 0
-                       and course.detail.lessons[0].completed
-                       and not course.detail.lessons[0].pending, what="server's answer")
+        await wait_for(
+            pilot,
+            lambda: (
+                app.backend.pending_count == 0
+                and course.detail.lessons[0].completed
+                and not course.detail.lessons[0].pending
+            ),
+            what="server's answer",
+        )
         user = app.backend.current_user.id
-        assert db.su_one("select count(*) from public.user_progress where user_id = %s"
-                         " and completed", (user,)) == 1
+        assert (
+            db.su_one(
+                "select count(*) from public.user_progress where user_id = %s and completed",
+                (user,),
+            )
+            == 1
+        )
 
 
 async def test_an_attempt_submitted_offline_is_listed_waiting_to_sync_then_recorded_once(
-        make_offline_app, proxy, db):  # noqa: F811
+    make_offline_app,  # noqa: F811
+    proxy,  # noqa: F811
+    db,
+):
     app = make_offline_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await first_run(pilot)
@@ -74,21 +98,34 @@ async def test_an_attempt_submitted_offline_is_listed_waiting_to_sync_then_recor
         app.open_assessment(slug.id)
         screen = await wait_for_screen(pilot, AssessmentScreen)
         await wait_for(pilot, lambda: screen.detail and screen.spec, what="assessment")
-        screen.query_one("#editor").load_text(SOLUTION)         # starts the attempt
+        screen.query_one("#editor").load_text(SOLUTION)  # starts the attempt
         await wait_for(pilot, lambda: screen.phase == "started", what="started")
         proxy.stop()
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: "waiting to sync" in text_of(screen, "#attempts"),
-                       what="listed")
+        await wait_for(
+            pilot, lambda: "waiting to sync" in text_of(screen, "#attempts"), what="listed"
+        )
         assert "100%" in text_of(screen, "#attempts")
         await pilot.press("ctrl+s")
         await wait_for_toast(pilot, lambda n: "already submitted" in str(n.message), "refusal")
         # one submission waits (beside the review card's rating the submission made)
         assert len(app.backend.pending_writes("submit_attempt")) == 1
         proxy.start()
-        await wait_for(pilot, lambda: app.backend.pending_count == 0
-                       and "waiting to sync" not in text_of(screen, "#attempts")
-                       and screen.detail.best_score == 100, what="server's answer")
+        await wait_for(
+            pilot,
+            lambda: (
+                app.backend.pending_count == 0
+                and "waiting to sync" not in text_of(screen, "#attempts")
+                and screen.detail.best_score == 100
+            ),
+            what="server's answer",
+        )
         user = app.backend.current_user.id
-        assert db.su_one("select count(*) from public.assessment_attempts where user_id = %s"
-                         " and status = 'completed'", (user,)) == 1
+        assert (
+            db.su_one(
+                "select count(*) from public.assessment_attempts where user_id = %s"
+                " and status = 'completed'",
+                (user,),
+            )
+            == 1
+        )

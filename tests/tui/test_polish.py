@@ -24,8 +24,7 @@ def make_app() -> LearnApp:
 
 
 async def start(pilot) -> None:
-    await wait_for(pilot, lambda: getattr(pilot.app.screen, "dashboard", None),
-                   what="dashboard")
+    await wait_for(pilot, lambda: getattr(pilot.app.screen, "dashboard", None), what="dashboard")
 
 
 def rendered(renderable) -> str:
@@ -53,12 +52,15 @@ async def test_course_lists_show_a_highlighted_item_after_a_reload():
     async with app.run_test(size=(120, 40)) as pilot:
         await start(pilot)
         screen = await open_course(pilot)
-        screen.reload(quiet=True)          # as on returning from a lesson
+        screen.reload(quiet=True)  # as on returning from a lesson
         lessons, assessments = screen.query_one("#lessons"), screen.query_one("#assessments")
-        await wait_for(pilot, lambda: highlighted(lessons) and highlighted(assessments),
-                       what="highlighted items")
+        await wait_for(
+            pilot,
+            lambda: highlighted(lessons) and highlighted(assessments),
+            what="highlighted items",
+        )
         assert highlighted(lessons) == [lessons.index]
-        assert highlighted(assessments) == [0]          # a one-item list too
+        assert highlighted(assessments) == [0]  # a one-item list too
 
 
 async def test_next_lesson_opens_at_its_top_even_with_a_saved_position(monkeypatch):
@@ -69,8 +71,11 @@ async def test_next_lesson_opens_at_its_top_even_with_a_saved_position(monkeypat
     async with app.run_test(size=(80, 24)) as pilot:
         await start(pilot)
         app.open_lesson(LESSONS[1])
-        body = await wait_for(pilot, lambda: app.screen.query_one("#body").scroll_y == 8
-                              and app.screen.query_one("#body"), what="restored position")
+        body = await wait_for(
+            pilot,
+            lambda: app.screen.query_one("#body").scroll_y == 8 and app.screen.query_one("#body"),
+            what="restored position",
+        )
         await pilot.press("right_square_bracket")
         await wait_for(pilot, lambda: app.screen.detail is not None, what="next lesson")
         await pilot.pause(0.2)
@@ -94,25 +99,31 @@ async def test_space_on_the_dashboard_continues_the_assessment_in_progress():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await start(pilot)
-        await wait_for(pilot, lambda: "Make a URL slug" in str(
-            app.screen.query_one("#continue").render()), what="continue line")
+        await wait_for(
+            pilot,
+            lambda: "Make a URL slug" in str(app.screen.query_one("#continue").render()),
+            what="continue line",
+        )
         await pilot.press("space")
         await wait_for(pilot, lambda: isinstance(app.screen, AssessmentScreen), what="opened")
 
 
-async def test_space_on_the_dashboard_opens_the_next_lesson_with_nothing_in_progress(
-        monkeypatch):
+async def test_space_on_the_dashboard_opens_the_next_lesson_with_nothing_in_progress(monkeypatch):
     from screens.lesson import LessonScreen
 
     monkeypatch.setitem(DATA, "resume_point", {"assessment": None})
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await start(pilot)
-        await wait_for(pilot, lambda: "Working with strings" in str(
-            app.screen.query_one("#continue").render()), what="continue line")
+        await wait_for(
+            pilot,
+            lambda: "Working with strings" in str(app.screen.query_one("#continue").render()),
+            what="continue line",
+        )
         await pilot.press("space")
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen)
-                                and app.screen, what="lesson")
+        screen = await wait_for(
+            pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen, what="lesson"
+        )
         assert screen.lesson_id == LESSONS[2]
 
 
@@ -121,13 +132,17 @@ async def test_first_run_refuses_an_unknown_time_zone_as_the_profile_screen_does
 
     app = LearnApp(lambda progress: FixedBackend(progress, signed_in=False))
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, LocalProfileScreen)
-                                and app.screen, what="first run")
+        screen = await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, LocalProfileScreen) and app.screen,
+            what="first run",
+        )
         screen.query_one("#name").value = "Ada"
         screen.query_one("#timezone").value = "Mars/Olympus"
         await pilot.press("ctrl+s")
-        await wait_for_toast(pilot, lambda n: 'unknown time zone "Mars/Olympus"' in n.message,
-                             "time zone error")
+        await wait_for_toast(
+            pilot, lambda n: 'unknown time zone "Mars/Olympus"' in n.message, "time zone error"
+        )
         assert app.backend.current_user is None and app.screen is screen
         assert app.focused is screen.query_one("#timezone")
 
@@ -136,19 +151,19 @@ async def test_course_footer_offers_enroll_before_and_pause_and_rate_after(monke
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await start(pilot)
-        screen = await open_course(pilot)          # the fixed learner is enrolled
+        screen = await open_course(pilot)  # the fixed learner is enrolled
         keys = set(screen.active_bindings)
         assert {"p", "s"} <= keys and "e" not in keys
-        monkeypatch.setitem(DATA, "course_detail", {**DATA["course_detail"],
-                                                    "enrollment": None, "my_rating": None})
+        monkeypatch.setitem(
+            DATA, "course_detail", {**DATA["course_detail"], "enrollment": None, "my_rating": None}
+        )
         screen.reload(quiet=True)
         await wait_for(pilot, lambda: screen.detail.enrollment is None, what="not enrolled")
         keys = set(screen.active_bindings)
         assert "e" in keys and not {"p", "s", "x"} & keys
 
 
-async def test_dashboard_footer_hides_continue_and_course_keys_with_nothing_to_open(
-        monkeypatch):
+async def test_dashboard_footer_hides_continue_and_course_keys_with_nothing_to_open(monkeypatch):
     monkeypatch.setitem(DATA, "dashboard", {**DATA["dashboard"], "enrollments": []})
     monkeypatch.setitem(DATA, "resume_point", {"assessment": None})
     app = make_app()
@@ -163,8 +178,15 @@ async def open_fixed_assessment(pilot):
     from screens.assessment import AssessmentScreen
 
     pilot.app.open_assessment(ASSESSMENT)
-    return await wait_for(pilot, lambda: isinstance(pilot.app.screen, AssessmentScreen)
-                          and pilot.app.screen.spec and pilot.app.screen, what="assessment")
+    return await wait_for(
+        pilot,
+        lambda: (
+            isinstance(pilot.app.screen, AssessmentScreen)
+            and pilot.app.screen.spec
+            and pilot.app.screen
+        ),
+        what="assessment",
+    )
 
 
 async def test_the_results_table_explains_a_failure_and_enter_shows_the_whole_test():
@@ -174,8 +196,7 @@ async def test_the_results_table_explains_a_failure_and_enter_shows_the_whole_te
     async with app.run_test(size=(120, 36)) as pilot:
         await start(pilot)
         screen = await open_fixed_assessment(pilot)
-        screen.query_one("#editor").load_text(
-            "def make_slug(title):\n    return title.lower()\n")
+        screen.query_one("#editor").load_text("def make_slug(title):\n    return title.lower()\n")
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: screen.query_one("#results").row_count, what="results")
         table = screen.query_one("#results")
@@ -183,11 +204,16 @@ async def test_the_results_table_explains_a_failure_and_enter_shows_the_whole_te
         assert "returned 'hello world', expected 'hello-world'" in why
         table.focus()
         await pilot.press("enter")
-        detail = await wait_for(pilot, lambda: isinstance(app.screen, ResultDetail)
-                                and app.screen, what="detail view")
+        detail = await wait_for(
+            pilot, lambda: isinstance(app.screen, ResultDetail) and app.screen, what="detail view"
+        )
         shown = rendered(detail.query_one("#result-body").content)
-        for part in ("make_slug('Hello World') == 'hello-world'", "Expected\n'hello-world'",
-                     "Actual\n'hello world'", "returned 'hello world'"):
+        for part in (
+            "make_slug('Hello World') == 'hello-world'",
+            "Expected\n'hello-world'",
+            "Actual\n'hello world'",
+            "returned 'hello world'",
+        ):
             assert part in shown
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen, what="back to the editor")
@@ -202,8 +228,9 @@ async def test_enter_keeps_the_indentation_and_indents_after_a_colon_and_tab_ind
         editor.load_text("def make_slug(title):")
         editor.move_cursor((0, 21))
         await pilot.press("enter", *"if title:", "enter", *"return 1", "enter", "tab", "x")
-        assert editor.text == ("def make_slug(title):\n    if title:\n        return 1\n"
-                               "            x")
+        assert editor.text == (
+            "def make_slug(title):\n    if title:\n        return 1\n            x"
+        )
 
 
 async def test_escape_in_the_editor_goes_back_as_the_footer_says():
@@ -217,7 +244,8 @@ async def test_escape_in_the_editor_goes_back_as_the_footer_says():
 
 
 async def test_ctrl_e_edits_the_code_in_the_learners_editor_and_loads_it_back(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     import contextlib
 
     script = tmp_path / "fake-editor"
@@ -227,7 +255,7 @@ async def test_ctrl_e_edits_the_code_in_the_learners_editor_and_loads_it_back(
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await start(pilot)
-        monkeypatch.setattr(app, "suspend", contextlib.nullcontext)   # no terminal here
+        monkeypatch.setattr(app, "suspend", contextlib.nullcontext)  # no terminal here
         screen = await open_fixed_assessment(pilot)
         editor = screen.query_one("#editor")
         editor.load_text("def make_slug(title):\n")
@@ -252,15 +280,17 @@ async def test_every_section_has_a_back_key_to_the_dashboard(key):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await start(pilot)
-        assert "escape" not in app.screen.active_bindings       # home: nowhere to go back
+        assert "escape" not in app.screen.active_bindings  # home: nowhere to go back
         await pilot.press(key)
-        await wait_for(pilot, lambda: not isinstance(app.screen, DashboardScreen),
-                       what="the section")
+        await wait_for(
+            pilot, lambda: not isinstance(app.screen, DashboardScreen), what="the section"
+        )
         await pilot.pause(0.2)
         app.screen.set_focus(None)
         await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen),
-                       what="back on the dashboard")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, DashboardScreen), what="back on the dashboard"
+        )
 
 
 async def test_escape_in_the_catalog_search_leaves_the_field_first():
@@ -270,8 +300,9 @@ async def test_escape_in_the_catalog_search_leaves_the_field_first():
     async with app.run_test(size=(120, 40)) as pilot:
         await start(pilot)
         await pilot.press("c")
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, CatalogScreen)
-                                and app.screen, what="catalog")
+        screen = await wait_for(
+            pilot, lambda: isinstance(app.screen, CatalogScreen) and app.screen, what="catalog"
+        )
         await pilot.press("slash", *"py", "escape")
         assert app.screen is screen and app.focused is screen.query_one("#courses")
         await pilot.press("escape")
@@ -313,11 +344,11 @@ async def test_help_groups_keys_by_what_they_act_on_and_lists_each_once():
         await start(pilot)
         await pilot.pause(0.2)
         await pilot.press("f1")
-        help_screen = await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen)
-                                     and app.screen, what="help")
+        help_screen = await wait_for(
+            pilot, lambda: isinstance(app.screen, HelpScreen) and app.screen, what="help"
+        )
         groups = dict(help_screen.groups)
-        assert [g for g, _rows in help_screen.groups] == ["This screen", "The list",
-                                                          "Everywhere"]
+        assert [g for g, _rows in help_screen.groups] == ["This screen", "The list", "Everywhere"]
         assert ("⏎", "Next lesson") in groups["This screen"]
         descriptions = [d for _k, d in help_screen.rows]
         assert "Select" not in descriptions
@@ -332,8 +363,9 @@ async def test_help_finds_a_key_by_what_it_does():
         await start(pilot)
         await open_fixed_assessment(pilot)
         await pilot.press("f1")
-        help_screen = await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen)
-                                     and app.screen, what="help")
+        help_screen = await wait_for(
+            pilot, lambda: isinstance(app.screen, HelpScreen) and app.screen, what="help"
+        )
         assert [g for g, _rows in help_screen.groups][:2] == ["This screen", "The editor"]
         await pilot.press(*"redo")
         await pilot.pause(0.1)
@@ -344,12 +376,13 @@ async def test_help_finds_a_key_by_what_it_does():
 
 
 async def test_a_screenshot_without_a_downloads_folder_is_saved_and_says_where(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     home = tmp_path / "person"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("XDG_DOWNLOAD_DIR", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))    # no user-dirs.dirs
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))  # no user-dirs.dirs
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await start(pilot)
@@ -389,8 +422,11 @@ async def test_rating_digits_choose_stars_and_in_the_comment_box_they_are_text()
         await start(pilot)
         await open_course(pilot)
         await pilot.press("s")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, RateCourseDialog)
-                                and app.screen, what="rating dialog")
+        dialog = await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, RateCourseDialog) and app.screen,
+            what="rating dialog",
+        )
         await pilot.press("3")
         assert dialog.stars == 3
         assert "press 1–5" in str(dialog.query_one("#stars").render())
@@ -407,8 +443,11 @@ async def test_quitting_during_a_timed_attempt_asks_first(monkeypatch):
 
     detail = copy.deepcopy(DATA["assessment_detail"])
     detail["assessment"]["time_limit"] = 20
-    detail["open_attempt"] = {"id": "t2", "submitted_code": None,
-                              "started_at": datetime.now(timezone.utc).isoformat()}
+    detail["open_attempt"] = {
+        "id": "t2",
+        "submitted_code": None,
+        "started_at": datetime.now(timezone.utc).isoformat(),
+    }
     monkeypatch.setitem(DATA, "assessment_detail", detail)
     app = make_app()
     exits = []
@@ -418,8 +457,9 @@ async def test_quitting_during_a_timed_attempt_asks_first(monkeypatch):
         await wait_for(pilot, lambda: screen.timer_running, what="the clock")
         monkeypatch.setattr(app, "exit", lambda *a, **k: exits.append(True))
         await pilot.press("ctrl+q")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog)
-                                and app.screen, what="the question")
+        dialog = await wait_for(
+            pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen, what="the question"
+        )
         assert "minutes left" in dialog.message
         await pilot.press("n")
         await wait_for(pilot, lambda: app.screen is screen, what="back to the attempt")
@@ -442,11 +482,14 @@ async def test_quitting_with_no_timed_attempt_does_not_ask():
 def test_a_repl_block_is_marked_as_a_transcript_and_a_program_is_not():
     from widgets.transcripts import mark_transcripts
 
-    markdown = ("```python\n>>> type(None)\n<class 'NoneType'>\n```\n\n"
-                "```python\nprint('>>> not a prompt')\n```\n")
+    markdown = (
+        "```python\n>>> type(None)\n<class 'NoneType'>\n```\n\n"
+        "```python\nprint('>>> not a prompt')\n```\n"
+    )
     assert mark_transcripts(markdown) == (
         "```pycon\n>>> type(None)\n<class 'NoneType'>\n```\n\n"
-        "```python\nprint('>>> not a prompt')\n```\n")
+        "```python\nprint('>>> not a prompt')\n```\n"
+    )
 
 
 async def test_the_lesson_shows_a_repl_block_as_a_transcript(monkeypatch):
@@ -491,10 +534,11 @@ async def test_the_tutor_pane_can_be_widened_and_takes_the_instructions_place_wh
         screen = await open_fixed_assessment(pilot)
         assert screen.query_one("#assessment-left").display
         await pilot.press("ctrl+o")
-        pane = await wait_for(pilot, lambda: screen.query("ChatPane")
-                              and screen.query_one("ChatPane"), what="tutor")
+        pane = await wait_for(
+            pilot, lambda: screen.query("ChatPane") and screen.query_one("ChatPane"), what="tutor"
+        )
         await pilot.pause()
-        assert not screen.query_one("#assessment-left").display   # no one-word lines
+        assert not screen.query_one("#assessment-left").display  # no one-word lines
         before = pane.outer_size.width
         await pilot.press("alt+left")
         await pilot.pause()
@@ -511,7 +555,7 @@ async def test_tab_skips_panels_with_nothing_to_scroll():
         screen = await open_course(pilot)
         await pilot.pause(0.2)
         chain = [w.id for w in screen.focus_chain]
-        assert chain == ["lessons", "assessments"]      # not the short "About" panel
+        assert chain == ["lessons", "assessments"]  # not the short "About" panel
 
 
 async def test_a_long_lesson_takes_the_arrow_keys_at_once(monkeypatch):
@@ -522,8 +566,11 @@ async def test_a_long_lesson_takes_the_arrow_keys_at_once(monkeypatch):
     async with app.run_test(size=(80, 24)) as pilot:
         await start(pilot)
         app.open_lesson(LESSONS[2])
-        body = await wait_for(pilot, lambda: app.focused is app.screen.query_one("#body")
-                              and app.focused, what="the lesson focused")
+        body = await wait_for(
+            pilot,
+            lambda: app.focused is app.screen.query_one("#body") and app.focused,
+            what="the lesson focused",
+        )
         await pilot.press("down", "down")
         await pilot.pause()
         assert body.scroll_y > 0
@@ -547,15 +594,18 @@ async def test_start_paints_the_cached_dashboard_then_refreshes_it_in_place(monk
     from services.offline.backend import OfflineBackend
 
     first = LearnApp(lambda progress: OfflineBackend(FixedBackend(progress)))
-    async with first.run_test(size=(120, 40)) as pilot:      # fills the read cache
+    async with first.run_test(size=(120, 40)) as pilot:  # fills the read cache
         await start(pilot)
     monkeypatch.setitem(DATA, "dashboard", {**DATA["dashboard"], "points": 99})
     inner = SlowStart()
     app = LearnApp(lambda progress: OfflineBackend(inner))
     async with app.run_test(size=(120, 40)) as pilot:
-        home = await wait_for(pilot, lambda: getattr(app.screen, "dashboard", None)
-                              and app.screen, what="the cached dashboard")
-        assert inner.release is not None and not inner.release.is_set()   # still starting
+        home = await wait_for(
+            pilot,
+            lambda: getattr(app.screen, "dashboard", None) and app.screen,
+            what="the cached dashboard",
+        )
+        assert inner.release is not None and not inner.release.is_set()  # still starting
         assert home.dashboard.points == 25 and home.sub_title.startswith("as of ")
         inner.release.set()
         await wait_for(pilot, lambda: home.dashboard.points == 99, what="fresh data")
@@ -567,8 +617,7 @@ async def test_the_results_rewrap_when_the_tutor_opens_beside_them():
     async with app.run_test(size=(120, 36)) as pilot:
         await start(pilot)
         screen = await open_fixed_assessment(pilot)
-        screen.query_one("#editor").load_text(
-            "def make_slug(title):\n    return title.lower()\n")
+        screen.query_one("#editor").load_text("def make_slug(title):\n    return title.lower()\n")
         await pilot.press("ctrl+r")
         table = screen.query_one("#results")
         await wait_for(pilot, lambda: table.row_count, what="results")
@@ -585,9 +634,15 @@ async def test_escape_leaves_a_profile_field_first_and_keeps_what_was_typed():
     async with app.run_test(size=(120, 40)) as pilot:
         await start(pilot)
         await pilot.press("u")
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, ProfileScreen)
-                                and app.screen.query_one("#full_name").value and app.screen,
-                                what="profile")
+        screen = await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, ProfileScreen)
+                and app.screen.query_one("#full_name").value
+                and app.screen
+            ),
+            what="profile",
+        )
         screen.query_one("#full_name").focus()
         await pilot.press("end", *" K")
         await pilot.press("escape")

@@ -23,7 +23,7 @@ BUNDLED = {p.name: p for p in bundled_courses()}
 
 @pytest.fixture(autouse=True)
 def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("LEARN_HOME", str(tmp_path / "home"))   # drafts go here
+    monkeypatch.setenv("LEARN_HOME", str(tmp_path / "home"))  # drafts go here
 
 
 @pytest.fixture
@@ -65,11 +65,15 @@ async def test_preview_renders_every_lesson_in_order(name):
         reader = await wait_for_screen(pilot, LessonScreen)
         shown = []
         for expected in lessons:
-            await wait_for(pilot, lambda e=expected: reader.detail
-                           and reader.detail.lesson.title == e.title, what=expected.title)
+            await wait_for(
+                pilot,
+                lambda e=expected: reader.detail and reader.detail.lesson.title == e.title,
+                what=expected.title,
+            )
             # as written, REPL blocks labelled as transcripts (widgets.transcripts)
-            assert reader.query_one("#lesson-content", Markdown).source == \
-                mark_transcripts(expected.content)
+            assert reader.query_one("#lesson-content", Markdown).source == mark_transcripts(
+                expected.content
+            )
             assert expected.title in screen_text(pilot)
             shown.append(reader.detail.lesson.title)
             await pilot.press("right_square_bracket")
@@ -92,7 +96,7 @@ async def test_preview_renders_every_assessment(name):
             assert screen.query_one("#instructions", Markdown).source == source.instructions
             assert screen.query_one("#editor", TextArea).text == source.starter_code
             assert f"{len(source.tests)} tests" in screen_text(pilot)
-            await pilot.press("escape", "escape")   # the editor lets go of escape first
+            await pilot.press("escape", "escape")  # the editor lets go of escape first
             await wait_for_screen(pilot, CourseScreen)
 
 
@@ -104,10 +108,16 @@ async def test_preview_reloads_the_lesson_when_its_file_changes(folder):
         reader = await wait_for_screen(pilot, LessonScreen)
         await wait_for(pilot, lambda: reader.detail, what="lesson")
         page = folder / "lessons" / "01-values-and-types.md"
-        page.write_text(page.read_text().replace('title = "Values and types"',
-                                                 'title = "Values, types and more"'))
-        await wait_for(pilot, lambda: reader.detail.lesson.title == "Values, types and more",
-                       what="the new title")
+        page.write_text(
+            page.read_text().replace(
+                'title = "Values and types"', 'title = "Values, types and more"'
+            )
+        )
+        await wait_for(
+            pilot,
+            lambda: reader.detail.lesson.title == "Values, types and more",
+            what="the new title",
+        )
 
 
 async def test_preview_shows_a_new_lesson_file_on_the_course_screen(folder):
@@ -115,9 +125,11 @@ async def test_preview_shows_a_new_lesson_file_on_the_course_screen(folder):
     async with app.run_test(size=(120, 40)) as pilot:
         course = await open_course(pilot)
         (folder / "lessons" / "12-next-steps.md").write_text(
-            '+++\ntitle = "Next steps"\n+++\n\nWhere to go from here.\n')
-        await wait_for(pilot, lambda: course.detail.lessons[-1].title == "Next steps",
-                       what="the new lesson")
+            '+++\ntitle = "Next steps"\n+++\n\nWhere to go from here.\n'
+        )
+        await wait_for(
+            pilot, lambda: course.detail.lessons[-1].title == "Next steps", what="the new lesson"
+        )
 
 
 async def test_preview_reports_the_folders_problems(folder):
@@ -125,8 +137,9 @@ async def test_preview_reports_the_folders_problems(folder):
     app = PreviewApp(folder)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_course(pilot)
-        await wait_for_toast(pilot, lambda n: "difficulty_level" in str(n.message),
-                             "the problem toast")
+        await wait_for_toast(
+            pilot, lambda n: "difficulty_level" in str(n.message), "the problem toast"
+        )
 
 
 async def test_preview_footer_offers_no_enroll_rate_or_dashboard(folder):
@@ -134,8 +147,14 @@ async def test_preview_footer_offers_no_enroll_rate_or_dashboard(folder):
     async with app.run_test(size=(120, 40)) as pilot:
         course = await open_course(pilot)
         actions = {b.binding.action for b in course.active_bindings.values()}
-        assert not actions & {"enroll", "pause", "rate", "drop", "goto('dashboard')",
-                              "goto('catalog')"}
+        assert not actions & {
+            "enroll",
+            "pause",
+            "rate",
+            "drop",
+            "goto('dashboard')",
+            "goto('catalog')",
+        }
         assert "q" in course.active_bindings
 
 
@@ -165,7 +184,7 @@ async def test_preview_shows_the_assessment_countdown_once_started(folder):
     app = PreviewApp(folder)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_assessment(pilot, "chunk")
-        assert "left" not in screen.sub_title       # as for learners: F5 (or an edit) starts it
+        assert "left" not in screen.sub_title  # as for learners: F5 (or an edit) starts it
         await pilot.press("f5")
         await wait_for(pilot, lambda: "left" in screen.sub_title, what="the countdown")
 

@@ -32,7 +32,7 @@ async def _settle(pilot) -> None:
     await pilot.pause()
     pilot.app.clear_notifications()
     for editor in pilot.app.screen.query("Input, TextArea"):
-        editor.cursor_blink = False     # a blinking cursor is a coin toss in a snapshot
+        editor.cursor_blink = False  # a blinking cursor is a coin toss in a snapshot
     await pilot.pause()
 
 
@@ -59,6 +59,7 @@ def _goto(keys: str):
         await _settle(pilot)
         await pilot.press(*keys)
         await _settle(pilot)
+
     return run
 
 
@@ -67,6 +68,7 @@ def _open(method: str, ident: str):
         await _settle(pilot)
         getattr(pilot.app, method)(ident)
         await _settle(pilot)
+
     return run
 
 
@@ -93,13 +95,13 @@ def test_course_screen(snap_compare):
 
 
 def test_lesson_screen(snap_compare):
-    assert snap_compare(make_app(), terminal_size=SIZE,
-                        run_before=_open("open_lesson", LESSONS[2]))
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_open("open_lesson", LESSONS[2]))
 
 
 def test_assessment_screen(snap_compare):
-    assert snap_compare(make_app(), terminal_size=SIZE,
-                        run_before=_open("open_assessment", ASSESSMENT))
+    assert snap_compare(
+        make_app(), terminal_size=SIZE, run_before=_open("open_assessment", ASSESSMENT)
+    )
 
 
 def test_profile_screen(snap_compare):
@@ -119,4 +121,5 @@ def test_rate_course_dialog(snap_compare):
         await _open("open_course", COURSE)(pilot)
         await pilot.press("s")
         await _settle(pilot)
+
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run)

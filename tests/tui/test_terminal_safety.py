@@ -19,6 +19,7 @@ from tui.app import LearnApp
 
 SIZE = (120, 40)
 
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("LEARN_HOME", str(tmp_path))
@@ -63,8 +64,9 @@ async def _visit(pilot, terminal: Terminal, go) -> None:
 
 
 SCREENS = {
-    "dashboard": lambda pilot: wait_for(pilot, lambda: getattr(pilot.app.screen, "dashboard",
-                                                               None), what="dashboard"),
+    "dashboard": lambda pilot: wait_for(
+        pilot, lambda: getattr(pilot.app.screen, "dashboard", None), what="dashboard"
+    ),
     "catalog": lambda pilot: pilot.press("c"),
     "course": lambda pilot: _call(pilot.app.open_course, COURSE),
     "lesson": lambda pilot: _call(pilot.app.open_lesson, LESSONS[2]),
@@ -123,8 +125,9 @@ async def open_tutor(pilot):
 
     await pilot.press("ctrl+o")
     screen = pilot.app.screen
-    pane = await wait_for(pilot, lambda: screen.query(ChatPane) and screen.query_one(ChatPane),
-                          what="the tutor pane")
+    pane = await wait_for(
+        pilot, lambda: screen.query(ChatPane) and screen.query_one(ChatPane), what="the tutor pane"
+    )
     await settle(pilot)
     return pane
 
@@ -133,20 +136,30 @@ async def test_tutor_streams_a_hostile_answer_without_its_control_characters(ai)
     app = hostile_app()
     async with app.run_test(size=SIZE) as pilot:
         terminal = Terminal(app)
-        app.__dict__["tutor"] = Tutor(app.api, endpoint=Endpoint(ai.base_url, "sk-test",
-                                                                 "tutor-model", "config"))
+        app.__dict__["tutor"] = Tutor(
+            app.api, endpoint=Endpoint(ai.base_url, "sk-test", "tutor-model", "config")
+        )
         await settle(pilot)
         app.open_lesson(LESSONS[2])
         await settle(pilot)
-        ai.reply(f"Slices {HOSTILE} never fail.",
-                 chunks=["Slices \x1b]2;", "PWNED\x07 \x1b]52;c;SGVsbG8=", "\x07\x9b31m",
-                         "\x1b[2J never fail."])
+        ai.reply(
+            f"Slices {HOSTILE} never fail.",
+            chunks=[
+                "Slices \x1b]2;",
+                "PWNED\x07 \x1b]52;c;SGVsbG8=",
+                "\x07\x9b31m",
+                "\x1b[2J never fail.",
+            ],
+        )
         pane = await open_tutor(pilot)
         pane.input.value = "What is a slice?"
         pane.input.focus()
         await pilot.press("enter")
-        await wait_for(pilot, lambda: not pane.busy and "never fail" in "".join(
-            terminal.frames), what="the answer")
+        await wait_for(
+            pilot,
+            lambda: not pane.busy and "never fail" in "".join(terminal.frames),
+            what="the answer",
+        )
         await settle(pilot)
         assert terminal.leaks() == []
         assert terminal.shows("PWNED")
@@ -157,8 +170,9 @@ async def test_tutor_error_echoing_the_server_shows_no_control_characters(ai):
     app = hostile_app()
     async with app.run_test(size=SIZE) as pilot:
         terminal = Terminal(app)
-        app.__dict__["tutor"] = Tutor(app.api, endpoint=Endpoint(ai.base_url, "sk-test",
-                                                                 "tutor-model", "config"))
+        app.__dict__["tutor"] = Tutor(
+            app.api, endpoint=Endpoint(ai.base_url, "sk-test", "tutor-model", "config")
+        )
         await settle(pilot)
         ai.fail(400, f"bad request {HOSTILE}")
         pane = await open_tutor(pilot)
@@ -184,12 +198,13 @@ async def test_test_results_of_hostile_output_show_no_control_characters():
         screen = await wait_for_screen(pilot, AssessmentScreen)
         await settle(pilot)
         editor = screen.query_one("TextArea")
-        editor.text = ("def make_slug(title):\n"
-                       f"    print({HOSTILE!r})\n"
-                       f"    raise ValueError({HOSTILE!r})\n")
+        editor.text = (
+            f"def make_slug(title):\n    print({HOSTILE!r})\n    raise ValueError({HOSTILE!r})\n"
+        )
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: "ValueError" in "".join(terminal.frames),
-                       timeout=30, what="the results")
+        await wait_for(
+            pilot, lambda: "ValueError" in "".join(terminal.frames), timeout=30, what="the results"
+        )
         await settle(pilot)
         assert terminal.leaks() == []
         assert terminal.shows("PWNED")
@@ -206,7 +221,6 @@ async def test_recorder_finds_a_control_sequence_that_reaches_the_terminal():
         await app.screen.mount(Static(f"raw {HOSTILE}", id="raw"))
         await settle(pilot)
         assert any("PWNED" in leak for leak in terminal.leaks())
-
 
 
 async def test_a_toast_of_hostile_text_shows_no_control_characters():
@@ -231,11 +245,15 @@ def hostile_folder(tmp_path):
     source = next(p for p in bundled_courses() if p.name == "python-foundations")
     folder = Path(shutil.copytree(source, tmp_path / "evil-course"))
     toml = folder / "course.toml"
-    toml.write_text(toml.read_text().replace(
-        'title = "Python Foundations"', 'title = "Evil \\u001b]2;PWNED\\u0007 course"'))
+    toml.write_text(
+        toml.read_text().replace(
+            'title = "Python Foundations"', 'title = "Evil \\u001b]2;PWNED\\u0007 course"'
+        )
+    )
     lesson = folder / "lessons" / "01-values-and-types.md"
-    text = lesson.read_text().replace('title = "Values and types"',
-                                      'title = "Values \\u001b]52;c;SGVsbG8=\\u0007 types"', 1)
+    text = lesson.read_text().replace(
+        'title = "Values and types"', 'title = "Values \\u001b]52;c;SGVsbG8=\\u0007 types"', 1
+    )
     front, body = text.split("\n+++\n", 1)
     lesson.write_text(f"{front}\n+++\nRaw {HOSTILE} here.\n\n{body}")
     return folder
@@ -287,5 +305,5 @@ async def test_a_toast_shows_markup_in_others_text_as_text_not_a_hyperlink():
         app.notify("Server said: [link='http://evil']update[/link] [@click=app.quit]x[/]")
         await wait_for(pilot, lambda: app.screen.query("Toast"), what="the toast")
         await settle(pilot)
-        assert not any("\x1b]8;" in frame for frame in terminal.frames)   # no hyperlink
+        assert not any("\x1b]8;" in frame for frame in terminal.frames)  # no hyperlink
         assert terminal.shows("update[/link]")

@@ -66,8 +66,16 @@ asyncio.run(main())
 def _learn_sync_until(windows: list[subprocess.Popen], env: dict) -> list:
     runs = []
     while any(w.poll() is None for w in windows):
-        runs.append(subprocess.run([sys.executable, "-m", "tui.cli", "sync"], cwd=ROOT,
-                                   env=env, capture_output=True, text=True, timeout=120))
+        runs.append(
+            subprocess.run(
+                [sys.executable, "-m", "tui.cli", "sync"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+        )
     return runs
 
 
@@ -85,20 +93,29 @@ async def _learner_with_lessons(url: str, session: Path) -> tuple[str, list[str]
     return user.id, lessons
 
 
-async def test_two_app_windows_saving_at_once_record_every_save_once(seeded_url, tmp_path,
-                                                                    db):
+async def test_two_app_windows_saving_at_once_record_every_save_once(seeded_url, tmp_path, db):
     home, go = tmp_path / "home", tmp_path / "go"
-    session = home / "data" / "session.json"          # where `learn sync` finds it
+    session = home / "data" / "session.json"  # where `learn sync` finds it
     session.parent.mkdir(parents=True)
     user, lessons = await _learner_with_lessons(seeded_url, session)
     lessons = lessons[:8]
-    env = {**os.environ, "LEARN_HOME": str(home), "PYTHONPATH": str(ROOT),
-           "DATABASE_URL": seeded_url}
-    windows = [subprocess.Popen([sys.executable, "-c", WINDOW, seeded_url, str(session),
-                                 str(go), *lessons[side::2]],
-                                cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-               for side in (0, 1)]
+    env = {
+        **os.environ,
+        "LEARN_HOME": str(home),
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": seeded_url,
+    }
+    windows = [
+        subprocess.Popen(
+            [sys.executable, "-c", WINDOW, seeded_url, str(session), str(go), *lessons[side::2]],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for side in (0, 1)
+    ]
     try:
         for window in windows:
             line = await asyncio.wait_for(asyncio.to_thread(window.stdout.readline), 120)
@@ -107,8 +124,7 @@ async def test_two_app_windows_saving_at_once_record_every_save_once(seeded_url,
         # Meanwhile `learn sync` runs again and again, as a learner might in a third
         # window: it opens and closes the queue the windows are writing to.
         syncs = asyncio.create_task(asyncio.to_thread(_learn_sync_until, windows, env))
-        outputs = [await asyncio.wait_for(asyncio.to_thread(w.communicate), 180)
-                   for w in windows]
+        outputs = [await asyncio.wait_for(asyncio.to_thread(w.communicate), 180) for w in windows]
         runs = await syncs
     finally:
         for window in windows:
@@ -119,10 +135,13 @@ async def test_two_app_windows_saving_at_once_record_every_save_once(seeded_url,
         toasts = json.loads(out.strip().splitlines()[-1])
         assert not [t for t in toasts if t[2] == "error"], toasts
         assert sum("Lesson complete" in t[1] for t in toasts) == len(lessons) // 2
-    assert runs and all(r.returncode in (0, 1) and "Traceback" not in r.stderr
-                        and r.stdout.startswith("sent ") for r in runs), runs
-    assert db.su_one("select count(*) from public.user_progress where user_id = %s"
-                     " and completed", (user,)) == len(lessons)
+    assert runs and all(
+        r.returncode in (0, 1) and "Traceback" not in r.stderr and r.stdout.startswith("sent ")
+        for r in runs
+    ), runs
+    assert db.su_one(
+        "select count(*) from public.user_progress where user_id = %s and completed", (user,)
+    ) == len(lessons)
     with contextlib.closing(sqlite3.connect(home / "data" / "outbox.sqlite3")) as conn:
         assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
         statuses = dict(conn.execute("select status, count(*) from events group by status"))
@@ -130,5 +149,8 @@ async def test_two_app_windows_saving_at_once_record_every_save_once(seeded_url,
     # Each save (and the time spent, saved on leaving a lesson) sent, none waiting or
     # refused, each applied by the server once.
     assert set(statuses) == {"sent"} and statuses["sent"] >= len(lessons)
-    assert db.su_one("select count(*) from public.applied_events where user_id = %s"
-                     " and event_id = any(%s::uuid[])", (user, event_ids)) == len(event_ids)
+    assert db.su_one(
+        "select count(*) from public.applied_events where user_id = %s"
+        " and event_id = any(%s::uuid[])",
+        (user, event_ids),
+    ) == len(event_ids)
