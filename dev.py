@@ -2,7 +2,7 @@
 """Set up everything and run `learn` or the test suite.
 
     python3 dev.py run  [learn args...]   # create .venv, install, start the app
-    python3 dev.py test [pytest args...]  # create .venv, install, ruff (check, format), mypy, every test
+    python3 dev.py test [pytest args...]  # create .venv, install, ruff, mypy, every test
 
 Needs only Python 3.10+. Installs the versions in requirements.lock (what CI tested).
 The test command also installs, when it can, the tools the database tests use: the
