@@ -118,7 +118,11 @@ def test_two_graders_never_grade_one_attempt_twice(db, course):
         outputs = [p.communicate(timeout=120) for p in procs]
         lines = [ln for out, _err in outputs for ln in graded_lines(out)]
         counts = Counter(ln[1] for ln in lines if ln[0] in ("pass", "fail", "error"))
-        assert sorted(counts) == sorted(attempts) and set(counts.values()) == {1}, outputs
+        jobs = db.su(
+            "select attempt_id, state, tries, locked_by, last_error from private.grading_jobs"
+            " where state <> 'done'"
+        )
+        assert sorted(counts) == sorted(attempts) and set(counts.values()) == {1}, (outputs, jobs)
         assert len(lines) == len(attempts), outputs  # no job run twice (no lease lost)
         assert db.su_one(
             "select count(*) from assessment_attempts where id = any(%s::uuid[])"
