@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
 
 
 def add_command(sub) -> None:
@@ -85,9 +86,15 @@ def run(args: argparse.Namespace) -> int:
         url = server.start()
         database.migrate(url)
 
+    printing = threading.Lock()
+
     def say(event) -> None:
+        # Called from each sandbox's thread: one whole line at a time (print writes the
+        # text and the newline separately, so two threads' lines could run together).
         if not args.quiet:
-            print(event.line(), flush=True)
+            with printing:
+                sys.stdout.write(event.line() + "\n")
+                sys.stdout.flush()
 
     grader = Grader(
         url, concurrency=args.concurrency, lease_s=args.lease, name=args.name, on_event=say
