@@ -29,14 +29,6 @@ from widgets.panels import ScrollPanel
 from widgets.results import ResultsTable
 from widgets.transcripts import mark_transcripts
 
-STATUS_ICONS = {
-    "pass": ("✓", "green"),
-    "fail": ("✗", "red"),
-    "error": ("!", "red"),
-    "timeout": ("⏱", "yellow"),
-    "memory_limit": ("M", "yellow"),
-    "output_limit": ("…", "yellow"),
-}
 WARN_AT = 60  # seconds left when the countdown turns red and warns
 AUTOSAVE_AFTER = 0.8  # seconds of quiet typing before the draft is written
 
@@ -582,6 +574,8 @@ class AssessmentScreen(DataScreen):
         self.used_hint = True
 
     def _show_result(self, result: dict) -> None:
+        from services.runner.results import STATUS_ICONS  # loaded by then: the tests ran
+
         score = result["score"]
         summary = Text()
         icon, style = STATUS_ICONS.get(result["status"], ("?", ""))

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from services.review import drafts
+from services.runner.results import STATUS_ICONS
 from services.text import terminal_safe
 
 if TYPE_CHECKING:
@@ -37,14 +38,6 @@ if TYPE_CHECKING:
 
 EXTENSIONS = {"python": ".py", "javascript": ".js", "bash": ".sh"}
 DEBOUNCE_MS = 30  # quiet time after a change before the tests run (watchfiles step)
-STATUS_ICONS = {
-    "pass": ("✓", "green"),
-    "fail": ("✗", "red"),
-    "error": ("!", "red"),
-    "timeout": ("⏱", "yellow"),
-    "memory_limit": ("M", "yellow"),
-    "output_limit": ("…", "yellow"),
-}
 
 
 def printable(text: Any) -> str:

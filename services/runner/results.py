@@ -18,6 +18,16 @@ from services.text import terminal_safe
 
 VERSION = 1
 TEST_STATUSES = ("pass", "fail", "error", "timeout", "memory_limit", "output_limit")
+# How a status is shown in a terminal (the app's results table, `learn practice`):
+# (icon, Rich style).
+STATUS_ICONS = {
+    "pass": ("✓", "green"),
+    "fail": ("✗", "red"),
+    "error": ("!", "red"),
+    "timeout": ("⏱", "yellow"),
+    "memory_limit": ("M", "yellow"),
+    "output_limit": ("…", "yellow"),
+}
 HIDDEN_MESSAGE = "hidden test"
 OUTPUT_SHOWN = 500  # characters of a test's output kept in results, as Exercism does
 
