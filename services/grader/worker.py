@@ -127,7 +127,6 @@ class Grader:
     def _work(self, index: int, once: bool) -> None:
         worker = f"{self.name}:{index}"
         conn = None
-        empty = 0  # claims in a row that found nothing (--once)
         while not self._stop.is_set():
             try:
                 if conn is None or conn.closed:
@@ -147,20 +146,13 @@ class Grader:
                 self._stop.wait(self.poll_s)
                 continue
             if not jobs:
-                # --once: nothing claimable may be a moment's state (a job another thread
-                # is giving back, a claim just committed); ask twice more before leaving.
                 if once:
-                    empty += 1
-                    if empty >= 3:
-                        break
-                    self._stop.wait(0.2)
-                    continue
+                    break
                 with self._wake:
                     if not self._woken:
                         self._wake.wait(self.poll_s)
                     self._woken = False
                 continue
-            empty = 0
             for job in jobs:
                 conn = self._finish(conn, job, worker)
         _close(conn)
