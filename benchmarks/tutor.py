@@ -45,7 +45,9 @@ from textual import on  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.widgets import Footer, Header, Markdown, Static  # noqa: E402
 
-from services.tutor.chat import Endpoint, Tutor, TutorContext  # noqa: E402
+from services.tutor.context import TutorContext  # noqa: E402
+from services.tutor.endpoint import Endpoint  # noqa: E402
+from services.tutor.tutor import Tutor  # noqa: E402
 from tests.stack.openai_standin import OpenAIStandIn  # noqa: E402
 from widgets.chat import ChatPane  # noqa: E402
 

@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Header, Markdown, Static, TextArea
 from screens.base import DataScreen, friendly
 from services.data.api import AssessmentDetail
 from services.review import drafts
-from services.tutor.chat import TutorContext
+from services.tutor.context import TutorContext
 from services.words import plural
 from widgets.chat import ChatPane
 from widgets.editor import CodeEditor

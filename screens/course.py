@@ -13,7 +13,7 @@ from textual.widgets import Header, ListItem, ListView, Markdown, Static
 from screens.base import DataScreen, friendly
 from screens.dialogs import RateCourseDialog
 from services.data.api import AssessmentSummary, CourseDetail, LessonSummary
-from services.tutor.chat import TutorContext
+from services.tutor.context import TutorContext
 from services.words import plural
 from widgets.cards import DIFFICULTY_STYLE
 from widgets.chat import ChatPane

@@ -15,7 +15,7 @@ from textual.widgets import Header, Markdown, Static
 
 from screens.base import DataScreen
 from services.data.api import LessonDetail
-from services.tutor.chat import TutorContext
+from services.tutor.context import TutorContext
 from widgets.chat import ChatPane
 from widgets.keybar import KeyBar
 from widgets.panels import ScrollPanel

@@ -13,7 +13,7 @@ from typing import Any
 
 from services import paths
 from services.config import KEY_KINDS, Settings, key_kind, mask_url
-from services.tutor.chat import OLLAMA_URL, OPENAI_URL, probe_ollama
+from services.tutor.endpoint import OLLAMA_URL, OPENAI_URL, probe_ollama
 
 
 @dataclass(frozen=True)

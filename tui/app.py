@@ -22,7 +22,7 @@ from tui.commands import ContentCommands, LearnCommands
 
 if TYPE_CHECKING:
     from services.offline.backend import SyncStatus
-    from services.tutor.chat import TutorContext
+    from services.tutor.context import TutorContext
     from widgets.chat import ChatPane
 
 # Everything past the boot screen is imported when first needed: the first frame
@@ -102,7 +102,7 @@ class LearnApp(App[None]):
 
     @cached_property
     def tutor(self):
-        from services.tutor.chat import Tutor
+        from services.tutor.tutor import Tutor
 
         return Tutor(self.api)
 
@@ -413,7 +413,7 @@ class LearnApp(App[None]):
         """Open or close the tutor beside the current screen; it knows what you see."""
         from textual.screen import ModalScreen
 
-        from services.tutor.chat import TutorContext
+        from services.tutor.context import TutorContext
         from widgets.chat import toggle_chat
 
         if self.backend.current_user is None or isinstance(self.screen, ModalScreen):

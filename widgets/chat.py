@@ -81,7 +81,9 @@ from textual.worker import Worker
 
 from services.errors import LearnError, from_exception
 from services.text import terminal_safe
-from services.tutor.chat import Answer, Tutor, TutorContext
+from services.tutor.answer import Answer
+from services.tutor.context import TutorContext
+from services.tutor.tutor import Tutor
 
 ContextSource = TutorContext | Callable[[], TutorContext] | None
 
@@ -281,7 +283,7 @@ class AnswerMarkdown(Markdown):
     }
 
     def update(self, markdown: str) -> Any:
-        # an answer is the model's text: services/tutor/chat.py cleans it as it streams; this
+        # an answer is the model's text: services/tutor/answer.py cleans it as it streams; this
         # is the second line of defence, one regex search per frame's worth of text
         return super().update(terminal_safe(markdown))
 

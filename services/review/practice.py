@@ -268,7 +268,8 @@ class Practice:
     async def hint(self) -> None:
         """The next rung of the tutor's hint ladder; with no model, hints from the
         learner's own failing tests, then the course passages about this assessment."""
-        from services.tutor.chat import Tutor, TutorContext
+        from services.tutor.context import TutorContext
+        from services.tutor.tutor import Tutor
 
         if self.tutor is None:
             self.tutor = Tutor(self.api)

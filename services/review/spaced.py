@@ -564,7 +564,7 @@ _SUGGESTION = re.compile(r"\b(again|hard|good|easy)\b", re.IGNORECASE)
 
 def quiz_context(card: ReviewCard):
     """What the tutor knows for a quiz: the card's lesson and its key point only."""
-    from services.tutor.chat import TutorContext
+    from services.tutor.context import TutorContext
 
     return TutorContext(
         kind="lesson_chat",

@@ -17,7 +17,9 @@ from services.errors import LearnError
 from services.paths import bundled_courses
 from services.runner import parse_assessment, run, run_code
 from services.text import CONTROL, TerminalSafeWriter, terminal_safe, terminal_safe_json
-from services.tutor.chat import Endpoint, Tutor, TutorContext
+from services.tutor.context import TutorContext
+from services.tutor.endpoint import Endpoint
+from services.tutor.tutor import Tutor
 from tests.stack.openai_standin import OpenAIStandIn
 from tests.tui.fixed_backend import ASSESSMENT, COURSE, LESSONS
 from tests.tui.hostile import CLEANED, HOSTILE, HOSTILE_DATA, HostileBackend

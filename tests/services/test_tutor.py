@@ -16,17 +16,14 @@ from psycopg.types.json import Jsonb
 from services.config import Settings
 from services.data.api import LearningAPI
 from services.data.backend import LocalBackend
-from services.tutor.chat import (
-    EXCERPTS_HEADING,
-    Endpoint,
-    Tutor,
-    TutorContext,
-    TutorError,
-    asks_for_solution,
-    clean_excerpt,
-    message_type_of,
-    sse_data,
-)
+from services.tutor.context import TutorContext
+from services.tutor.endpoint import Endpoint
+from services.tutor.errors import TutorError
+from services.tutor.fallback import EXCERPTS_HEADING, clean_excerpt
+from services.tutor.policy import asks_for_solution
+from services.tutor.prompts import message_type_of
+from services.tutor.stream import sse_data
+from services.tutor.tutor import Tutor
 from tests.stack.openai_standin import OpenAIStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -707,7 +704,7 @@ async def test_excerpts_fall_back_to_any_word_of_the_question(learner_api, world
 
 def test_tutor_imports_neither_textual_nor_openai():
     code = (
-        "import sys, services.tutor.chat; "
+        "import sys, services.tutor.tutor; "
         "print(sorted(m for m in ('textual', 'openai') if m in sys.modules))"
     )
     out = subprocess.run(

@@ -16,7 +16,8 @@ from textual.widgets import Button, Header, Static
 
 from services.config import Settings
 from services.errors import LearnError, from_exception
-from services.tutor.chat import Tutor, TutorContext
+from services.tutor.context import TutorContext
+from services.tutor.tutor import Tutor
 from tests.services import test_tutor as shared
 from tests.services.test_tutor import (
     LEARNER_CODE,

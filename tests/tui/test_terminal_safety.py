@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.tutor.chat import Endpoint, Tutor
+from services.tutor.endpoint import Endpoint
+from services.tutor.tutor import Tutor
 from tests.stack.openai_standin import OpenAIStandIn
 from tests.tui.fixed_backend import ASSESSMENT, COURSE, LESSONS
 from tests.tui.helpers import wait_for, wait_for_screen
