@@ -25,19 +25,10 @@ re-render at the end runs only when the streamed blocks differ from a parse of t
 whole answer (`streamed_as_parsed`): remounting every block costs more than the whole
 stream did. The log, the exchanges and the answers use `layout: stream`.
 
-The answer is an `AnswerMarkdown`: Textual's Markdown widget, blocks and all, made
-cheaper to mount, which is where the time went (benchmarks/tutor.py: 2,000 tokens,
-~10k characters, 34 blocks). Textual builds a list as four widgets an item (a
-Horizontal, the bullet, a Vertical, the paragraph): 102 of the answer's 134 widgets,
-and over half the time to show it. Here a list whose items hold only paragraphs and
-lists is one widget drawing `ListLines` (wrapped items, hanging indents, the same
-bullets, numbers and styles), so the answer is 38 widgets; and the inline styles
-(em, strong, code) are resolved once on the document instead of through four virtual
-nodes styled for each block. Medians on 2 cores: the pane, until the whole answer is
-on screen, went from 718 ms to ~300 ms, against ~320 ms for the openai client
-reading the bare stream (2.26x to ~0.95x; target 1.3x; ~1.1x when the benchmark
-leaves earlier runs' garbage to be collected mid-answer); one render from history
-from 410 ms to ~170 ms.
+Each exchange is a `ChatExchange` (widgets/chat_exchange.py) whose answer is an
+`AnswerMarkdown` (widgets/answer_markdown.py): Textual's Markdown, cleaned of control
+sequences, cheaper to mount. This module is the pane alone, over 400 lines because its
+messages, opening and closing, history, asking and keys all act on the same state.
 
 Keys: enter sends, esc stops a running answer (and closes the pane when nothing
 runs), f4 copies the last answer (ctrl+y is the editor's redo).
@@ -49,41 +40,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import types
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.content import Content
-from textual.css.styles import RulesMap
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.selection import Selection
-from textual.strip import Strip
-from textual.style import Style
-from textual.visual import RenderOptions, Visual
 from textual.widget import Widget
-from textual.widgets import Button, Input, Markdown, Static
-from textual.widgets._markdown import (  # the block classes, which it does not export
-    MarkdownBulletList,
-    MarkdownList,
-    MarkdownListItem,
-    MarkdownOrderedList,
-    MarkdownParagraph,
-)
-from textual.widgets.markdown import MarkdownBlock
+from textual.widgets import Button, Input, Static
 from textual.worker import Worker
 
 from services.errors import LearnError, from_exception
-from services.text import terminal_safe
 from services.tutor.answer import Answer
 from services.tutor.context import TutorContext
 from services.tutor.tutor import Tutor
+from widgets.answer_markdown import streamed_as_parsed
+from widgets.chat_exchange import ChatExchange, describe
 
 ContextSource = TutorContext | Callable[[], TutorContext] | None
 
@@ -93,235 +68,6 @@ QUICK_PROMPTS = {
     "lesson_chat": ("Explain this differently", "Quiz me"),
     "assessment_help": ("Give me a hint", "Why does my test fail?"),
 }
-
-
-# -- the answer's Markdown -----------------------------------------------------------------
-
-
-class ListLines(Visual):
-    """A Markdown list drawn as lines of text: each item wrapped beside its bullet.
-
-    `items` are (bullet, parts), the parts being the item's paragraphs (Content, with
-    the inline styles Textual gives them) and nested lists (ListLines). Continuation
-    lines hang under the item's text, as in Textual's own list."""
-
-    def __init__(self, items: list[tuple[str, list[Content | ListLines]]]) -> None:
-        self.items = items
-        self._lines: tuple[int, list[Content]] = (-1, [])
-        self._content: tuple[int, Content] = (-1, Content())
-
-    def lines(self, width: int) -> list[Content]:
-        if self._lines[0] != width:
-            lines: list[Content] = []
-            for bullet, parts in self.items:
-                indent = cell_len(bullet)
-                inner = max(1, width - indent)
-                body: list[Content] = []
-                for part in parts:
-                    body.extend(
-                        part.wrap(inner) if isinstance(part, Content) else part.lines(inner)
-                    )
-                first, pad = Content.styled(bullet, ".answer--bullet"), Content(" " * indent)
-                lines.extend(
-                    (pad if n else first) + line for n, line in enumerate(body or [Content()])
-                )
-            self._lines = (width, lines)
-        return self._lines[1]
-
-    def content(self, width: int) -> Content:
-        """The list at `width` as one Content: what is drawn, and what is selected."""
-        if self._content[0] != width:
-            self._content = (width, Content("\n").join(self.lines(width)))
-        return self._content[1]
-
-    def render_strips(
-        self, width: int, height: int | None, style: Style, options: RenderOptions
-    ) -> list[Strip]:
-        return self.content(width).render_strips(width, height, style, options)
-
-    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
-        return max(
-            (
-                cell_len(bullet)
-                + max((part.get_optimal_width(rules, container_width) for part in parts), default=0)
-                for bullet, parts in self.items
-            ),
-            default=0,
-        )
-
-    def get_minimal_width(self, rules: RulesMap) -> int:
-        return max(
-            (
-                cell_len(bullet) + max((part.get_minimal_width(rules) for part in parts), default=1)
-                for bullet, parts in self.items
-            ),
-            default=1,
-        )
-
-    def get_height(self, rules: RulesMap, width: int) -> int:
-        return len(self.lines(width))
-
-
-class _CompactList(MarkdownList if TYPE_CHECKING else object):
-    """A list that is one widget (ListLines), not four per item (Horizontal, bullet,
-    Vertical, paragraph). A list whose items hold anything but paragraphs and lists
-    (code, quotes, tables) keeps Textual's own widgets.
-
-    A mixin, put before Textual's list class: Textual takes a widget's CSS type names
-    from its first DOMNode base, so the list keeps MarkdownBulletList's styles."""
-
-    def bullets(self) -> list[str]:
-        raise NotImplementedError
-
-    def list_lines(self) -> ListLines | None:
-        items: list[tuple[str, list[Content | ListLines]]] = []
-        for item, bullet in zip(self._blocks, self.bullets(), strict=True):
-            if not isinstance(item, MarkdownListItem):
-                return None
-            parts: list[Content | ListLines] = []
-            for block in item._blocks:
-                if isinstance(block, _CompactList):
-                    nested = block.list_lines()
-                    if nested is None:
-                        return None
-                    parts.append(nested)
-                elif isinstance(block, MarkdownParagraph):
-                    parts.append(block._content)
-                else:
-                    return None
-            items.append((bullet, parts))
-        return ListLines(items)
-
-    def compose(self) -> ComposeResult:
-        lines = self.list_lines()
-        if lines is None:
-            yield from super().compose()
-            return
-        self._blocks.clear()
-        self.update(lines)
-
-    async def _update_from_block(self, block: MarkdownBlock) -> None:
-        """The list being streamed is updated in place, not remounted every frame."""
-        if (
-            type(block) is type(self)
-            and isinstance(block, _CompactList)
-            and not self.children
-            and (lines := block.list_lines()) is not None
-        ):
-            self._copy_context(block)
-            self.update(lines)
-            return
-        await super()._update_from_block(block)
-
-    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
-        if not isinstance(self.visual, ListLines):
-            return super().get_selection(selection)
-        return selection.extract(self.visual.content(self.content_size.width).plain), "\n"
-
-
-class CompactBulletList(_CompactList, MarkdownBulletList):
-    def bullets(self) -> list[str]:
-        return [getattr(item, "bullet", "") for item in self._blocks]
-
-
-class CompactOrderedList(_CompactList, MarkdownOrderedList):
-    def bullets(self) -> list[str]:  # numbered as MarkdownOrderedList numbers
-        start = 1
-        if self._blocks and isinstance(self._blocks[0], MarkdownListItem):
-            with contextlib.suppress(ValueError):
-                start = int(self._blocks[0].bullet)
-        numbers = [f"{n}. " for n in range(start, start + len(self._blocks))]
-        width = max(map(len, numbers), default=0) + 1
-        return [number.rjust(width) for number in numbers]
-
-
-@functools.cache
-def _styled_by_document(block: type[MarkdownBlock]) -> type[MarkdownBlock]:
-    """`block` without its own inline-style component classes (em, strong, s,
-    code_inline): Textual looks a span's style up the ancestors, so the AnswerMarkdown
-    holding them once replaces four virtual nodes styled for every block mounted.
-    Made on first use (a widget class costs ~0.4 ms to create)."""
-    if block.__module__ != __name__:
-        block = types.new_class(
-            block.__name__, (block,), exec_body=lambda ns: ns.update(__module__=__name__)
-        )
-    # DOMNode's `inherit_component_classes=False`, set once the class exists:
-    # Widget.__init_subclass__ does not pass that keyword on (Textual 8.2).
-    block._inherit_component_classes = False
-    return block
-
-
-_TABLE_BLOCKS = {"table_open", "thead_open", "tbody_open", "tr_open", "th_open", "td_open"}
-
-
-class AnswerMarkdown(Markdown):
-    """Textual's Markdown, lighter to mount: lists are one widget each (`_CompactList`)
-    and inline styles are resolved once per answer, not once per block (tables keep
-    Textual's blocks as they are)."""
-
-    COMPONENT_CLASSES = {"em", "strong", "s", "code_inline", "answer--bullet"}
-
-    # Markdown's rules for these (and MarkdownBullet's), with the document in place of
-    # each block.
-    DEFAULT_CSS = """
-    AnswerMarkdown {
-        &:dark > .code_inline { background: $warning 10%; color: $text-warning 95%; }
-        &:light > .code_inline { background: $error 5%; color: $text-error 95%; }
-        &:ansi > .code_inline { background: ansi_default !important; }
-        & > .em { text-style: italic; }
-        & > .strong { text-style: bold; }
-        & > .s { text-style: strike; }
-        & > .answer--bullet { color: $text-primary; }
-        &:light > .answer--bullet { color: $text-secondary; }
-    }
-    """
-
-    BLOCKS = {
-        **Markdown.BLOCKS,
-        "bullet_list_open": CompactBulletList,
-        "ordered_list_open": CompactOrderedList,
-    }
-
-    def update(self, markdown: str) -> Any:
-        # an answer is the model's text: services/tutor/answer.py cleans it as it streams; this
-        # is the second line of defence, one regex search per frame's worth of text
-        return super().update(terminal_safe(markdown))
-
-    def append(self, markdown: str) -> Any:
-        return super().append(terminal_safe(markdown))
-
-    def get_block_class(self, block_name: str) -> type[MarkdownBlock]:
-        block = super().get_block_class(block_name)
-        return block if block_name in _TABLE_BLOCKS else _styled_by_document(block)
-
-
-class ChatExchange(Vertical):
-    """One question and its answer."""
-
-    DEFAULT_CSS = """
-    ChatExchange { height: auto; margin-bottom: 1; layout: stream; }
-    ChatExchange > .chat-question { color: $text-accent; text-style: bold; }
-    ChatExchange > Markdown { margin: 0; padding: 0; background: transparent; layout: stream; }
-    ChatExchange > .chat-meta { color: $text-muted; }
-    """
-
-    def __init__(self, question: str, answer: str = "", *, history: bool = False) -> None:
-        super().__init__(classes="-history" if history else "")
-        self.question = question
-        self._initial = answer
-        self.answer_text = answer
-
-    def compose(self) -> ComposeResult:
-        yield Static(Text(f"› {self.question}"), classes="chat-question")
-        yield AnswerMarkdown(self._initial, classes="chat-answer")
-        yield Static(classes="chat-meta")
-
-    @property
-    def markdown(self) -> Markdown:
-        return self.query_one(Markdown)
-
-    def note(self, text: str) -> None:
-        self.query_one(".chat-meta", Static).update(Text(text))
 
 
 class ChatPane(Widget):
@@ -729,7 +475,7 @@ class ChatPane(Widget):
         assert answer is not None
         self._turns.append((exchange.question, answer.text))
         self._last_answer = answer.text
-        exchange.note(_describe(answer))
+        exchange.note(describe(answer))
         self._model = (
             answer.endpoint.describe()
             if answer.endpoint
@@ -769,51 +515,6 @@ class ChatPane(Widget):
             return
         self.app.copy_to_clipboard(self._last_answer)
         self.notify("Answer copied to the clipboard.")
-
-
-_TOP_LEVEL = frozenset(
-    {
-        "heading_open",
-        "paragraph_open",
-        "blockquote_open",
-        "bullet_list_open",
-        "ordered_list_open",
-        "table_open",
-        "hr",
-        "fence",
-        "code_block",
-    }
-)
-
-
-def streamed_as_parsed(markdown: Markdown, text: str) -> bool:
-    """Do the blocks built by streaming match a fresh parse of the whole answer?
-
-    `Markdown.append` re-parses from the start of the last block, so the streamed
-    document normally is exactly the parsed one; the full `update` (which remounts every
-    block, ~5 ms each) is then skipped. Anything else — a different source or block
-    layout — gets the full update."""
-    from markdown_it import MarkdownIt
-
-    if markdown.source != text:
-        return False
-    tokens = MarkdownIt("gfm-like").parse(text)
-    expected = [
-        tuple(t.map) for t in tokens if t.level == 0 and t.map is not None and t.type in _TOP_LEVEL
-    ]
-    actual = [tuple(b.source_range) for b in markdown.children if isinstance(b, MarkdownBlock)]
-    return expected == actual
-
-
-def _describe(answer: Answer) -> str:
-    if answer.source == "course":
-        parts = ["from the course, not AI"]
-    else:
-        tokens = f"{answer.tokens_used} tokens" + (" (estimated)" if answer.usage_estimated else "")
-        parts = [answer.model or "", tokens, f"{answer.processing_ms / 1000:.1f} s"]
-    if answer.log_error:
-        parts.append(f"not saved: {answer.log_error}")
-    return " · ".join(p for p in parts if p)
 
 
 def toggle_chat(screen: Any, tutor: Tutor, context: ContextSource = None) -> ChatPane:

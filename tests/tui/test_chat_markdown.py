@@ -1,4 +1,4 @@
-"""The answer's Markdown (widgets.chat.AnswerMarkdown): what Textual's Markdown draws,
+"""The answer's Markdown (widgets.answer_markdown.AnswerMarkdown): what Textual's Markdown draws,
 with fewer widgets. No server and no database: the widget alone in a small app."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from textual.containers import Horizontal
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownFence
 
-from widgets.chat import AnswerMarkdown, CompactBulletList
+from widgets.answer_markdown import AnswerMarkdown
+from widgets.textual_adapter import CompactBulletList
 
 ANSWER = """\
 ## Hashing

@@ -28,7 +28,8 @@ from tests.services.test_tutor import (
     lesson_context,
 )
 from tests.stack.openai_standin import tokens_of
-from widgets.chat import ChatExchange, ChatPane, toggle_chat
+from widgets.chat import ChatPane, toggle_chat
+from widgets.chat_exchange import ChatExchange
 from widgets.keybar import KeyBar
 
 # The course, the learner, the stand-in and the tutors of the tutor's service tests.

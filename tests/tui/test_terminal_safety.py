@@ -284,7 +284,7 @@ async def test_preview_of_a_hostile_course_folder_shows_no_control_characters(ho
 
 async def test_a_chat_answer_given_raw_to_the_pane_shows_no_control_characters():
     """The chat widget's own defence, for text that did not come through the tutor."""
-    from widgets.chat import ChatExchange
+    from widgets.chat_exchange import ChatExchange
 
     app = hostile_app()
     async with app.run_test(size=SIZE) as pilot:
