@@ -27,9 +27,8 @@ _TABLE_BLOCKS = {"table_open", "thead_open", "tbody_open", "tr_open", "th_open",
 
 class AnswerMarkdown(Markdown):
     """Textual's Markdown, lighter to mount: lists are one widget each (textual_adapter's
-    CompactBulletList, CompactOrderedList)
-    and inline styles are resolved once per answer, not once per block (tables keep
-    Textual's blocks as they are)."""
+    CompactBulletList, CompactOrderedList) and inline styles are resolved once per
+    answer, not once per block (tables keep Textual's blocks as they are)."""
 
     COMPONENT_CLASSES = {"em", "strong", "s", "code_inline", "answer--bullet"}
 
@@ -51,8 +50,9 @@ class AnswerMarkdown(Markdown):
     BLOCKS = {**Markdown.BLOCKS, **MARKDOWN_LIST_BLOCKS}
 
     def update(self, markdown: str) -> Any:
-        # an answer is the model's text: services/tutor/answer.py cleans it as it streams; this
-        # is the second line of defence, one regex search per frame's worth of text
+        # an answer is the model's text: services/tutor/answer.py cleans it as it
+        # streams; this is the second line of defence, one regex search per frame's
+        # worth of text
         return super().update(terminal_safe(markdown))
 
     def append(self, markdown: str) -> Any:
