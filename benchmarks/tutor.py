@@ -38,7 +38,8 @@ interleaved, the pane answers and the benchmark records:
   screen idle after the last frame), and the frames drawn.
 
 The tutor runs without an API (no logging), so only streaming and rendering are
-measured. Not run by CI; no asserts.
+measured. Not run by CI; no asserts. One file for both measurements (over 400 lines),
+as they share the answer's shapes, the Bench app and the pane.
 
 Garbage: each run builds and drops a whole Textual app (an asyncio executor thread
 started while an app captures stderr even keeps that app alive), which a learner's
