@@ -1,5 +1,7 @@
-"""How long the chat pane takes to show a streamed answer, against the raw stream; and,
-at a real model's pace, how late each token appears and what it costs.
+"""The chat pane: time to show a streamed answer; at a model's pace, delay and CPU.
+
+Full speed: how long the pane takes to show a streamed answer, against the raw stream.
+At a real model's pace: how late each token appears on screen, and what it costs.
 
     python benchmarks/tutor.py [--tokens 2000] [--runs 11] [--shape tutor|dense]
                                [--no-collect] [--markdown compact|plain]
