@@ -21,7 +21,7 @@ from services.text import terminal_safe
 from tui.commands import ContentCommands, LearnCommands
 
 if TYPE_CHECKING:
-    from services.offline.backend import SyncStatus
+    from services.offline.status import SyncStatus
     from services.tutor.chat import TutorContext
     from widgets.chat import ChatPane
 
