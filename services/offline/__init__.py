@@ -10,7 +10,7 @@
     status.SyncStatus        what the status bar shows; FlushReport, Link
     download.download_course "make available offline": a course into the read cache
     protocols                what OfflineBackend uses beyond Backend: BatchBackend,
-                             NamedBackend, LocalExtras
+                             Namespaced, Describable, LocalExtras
     basics                   canonical_json, timestamps, reraise
     store.SharedFile         the SQLite files every `learn` process shares (one connection
                              per file per process, WAL, damaged files moved aside)

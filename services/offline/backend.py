@@ -50,7 +50,7 @@ from services.errors import LearnError, Offline
 from services.offline.basics import is_unreachable, iso, reraise, utcnow
 from services.offline.cache import CACHED_READS, CachedRead, ReadCache
 from services.offline.outbox import QUEUED_WRITES, Outbox, OutboxEvent
-from services.offline.protocols import LocalExtras, NamedBackend
+from services.offline.protocols import Describable, LocalExtras, Namespaced
 from services.offline.replay import Replayer, ReplayReport
 from services.offline.status import Link, Listener, SyncStatus
 
@@ -99,7 +99,7 @@ class OfflineBackend:
     def namespace(self) -> str:
         inner = self.inner
         if self._namespace is None or self._namespace[0] is not inner:
-            name = inner.namespace if isinstance(inner, NamedBackend) else inner.kind
+            name = inner.namespace if isinstance(inner, Namespaced) else inner.kind
             self._namespace = (inner, str(name))
         return self._namespace[1]
 
@@ -178,7 +178,7 @@ class OfflineBackend:
 
     def describe(self) -> str:
         inner = self.inner
-        return inner.describe() if isinstance(inner, NamedBackend) else inner.kind
+        return inner.describe() if isinstance(inner, Describable) else inner.kind
 
     @property
     def start_warnings(self) -> list[str]:

@@ -3,7 +3,8 @@
 
     BatchBackend        call_batch(calls): several calls in one transaction (LocalBackend)
     takes_batches(b)    whether b's class implements BatchBackend
-    NamedBackend        namespace and describe() (LocalBackend, SupabaseBackend)
+    Namespaced          namespace: which server and database (LocalBackend, SupabaseBackend)
+    Describable         describe(): one line for people (LocalBackend, SupabaseBackend)
     LocalExtras         what only LocalBackend has: start_warnings, warm(), grading_url(),
                         local_profiles(), sign_in_profile()
 
@@ -35,12 +36,15 @@ def takes_batches(backend: object) -> TypeGuard[BatchBackend]:
 
 
 @runtime_checkable
-class NamedBackend(Protocol):
+class Namespaced(Protocol):
     @property
     def namespace(self) -> str:
         """Which server and database: keeps caches, queues and sessions apart."""
         ...
 
+
+@runtime_checkable
+class Describable(Protocol):
     def describe(self) -> str:
         """One line for people: which backend, where."""
         ...
@@ -69,6 +73,7 @@ if TYPE_CHECKING:
     def _the_backends_match(local: LocalBackend, remote: SupabaseBackend) -> None:
         """mypy: the data backends have what these protocols say they have."""
         batches: BatchBackend = local
-        named: list[NamedBackend] = [local, remote]
+        named: list[Namespaced] = [local, remote]
+        described: list[Describable] = [local, remote]
         extras: LocalExtras = local
-        del batches, named, extras
+        del batches, named, described, extras
