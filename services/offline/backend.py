@@ -34,6 +34,8 @@ Files: the cache is in paths.cache_dir() (disposable, services.offline.cache), t
 in paths.data_dir() (WAL, one transaction per state change; appends synchronous=FULL, see
 services.offline.outbox). Both are SQLite, mode 0600. The replay and the background
 flusher are in services.offline.replay; the status the app shows in services.offline.status.
+(Just over 400 lines: every Backend method is forwarded explicitly, typed, instead of
+through __getattr__.)
 """
 
 from __future__ import annotations
@@ -201,7 +203,9 @@ class OfflineBackend:
     async def sign_in_profile(self, user_id: str) -> CurrentUser:
         inner = self.inner
         if not isinstance(inner, LocalExtras):
-            raise LearnError("Local profiles are only on the local database.")
+            raise LearnError(
+                "Local profiles are only on the local database: sign in with `learn login`."
+            )
         return await inner.sign_in_profile(user_id)
 
     # -- status --------------------------------------------------------------

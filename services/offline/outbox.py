@@ -264,14 +264,6 @@ class Outbox:
         row = self._one("select * from events where event_id = ?", (event_id,))
         return OutboxEvent.from_row(row) if row else None
 
-    def next_queued(self, scope: str, user_id: str) -> OutboxEvent | None:
-        row = self._one(
-            "select * from events where scope = ? and user_id = ?"
-            " and status = 'queued' order by seq limit 1",
-            (scope, user_id),
-        )
-        return OutboxEvent.from_row(row) if row else None
-
     def queued(self, scope: str, user_id: str, limit: int) -> list[OutboxEvent]:
         """The next `limit` queued events, oldest first."""
         rows = self._all(
