@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from services.data.api import LearningAPI
     from services.offline.backend import OfflineBackend
 
 DownloadProgress = Callable[[int, int, str], None]
