@@ -770,5 +770,5 @@ def _save_theme(name: str) -> None:
 
 
 def _queued(result: Any) -> bool:
-    """A write the offline outbox kept for later (services.offline.backend)."""
+    """A write the offline outbox kept for later (services.offline.outbox)."""
     return isinstance(getattr(result, "data", None), dict) and bool(result.data.get("queued"))
