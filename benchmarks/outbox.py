@@ -39,7 +39,9 @@ from services.data import database  # noqa: E402
 from services.data.api import LearningAPI  # noqa: E402
 from services.data.backend import LocalBackend  # noqa: E402
 from services.data.seed import seed_bundled  # noqa: E402
-from services.offline.backend import OfflineBackend, Outbox, ReadCache  # noqa: E402
+from services.offline.backend import OfflineBackend  # noqa: E402
+from services.offline.cache import ReadCache  # noqa: E402
+from services.offline.outbox import Outbox  # noqa: E402
 
 
 class Echo:

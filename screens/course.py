@@ -229,7 +229,7 @@ class CourseScreen(DataScreen):
 
     @work(exclusive=True, group="download")
     async def _download(self) -> None:
-        from services.offline.backend import download_course
+        from services.offline.download import download_course
 
         progress = DownloadBar()
         await self.query_one("#course-content").mount(progress)

@@ -324,7 +324,8 @@ def _files_checks() -> list[Check]:
     says so), and the log file."""
     from services import logs
     from services.errors import LearnError
-    from services.offline.backend import Outbox, ReadCache
+    from services.offline.cache import ReadCache
+    from services.offline.outbox import Outbox
     from services.offline.store import take_notices
 
     checks: list[Check] = []

@@ -21,7 +21,7 @@ from services.text import terminal_safe
 from tui.commands import ContentCommands, LearnCommands
 
 if TYPE_CHECKING:
-    from services.offline.backend import SyncStatus
+    from services.offline.status import SyncStatus
     from services.tutor.context import TutorContext
     from widgets.chat import ChatPane
 
@@ -770,5 +770,5 @@ def _save_theme(name: str) -> None:
 
 
 def _queued(result: Any) -> bool:
-    """A write the offline outbox kept for later (services.offline.backend)."""
+    """A write the offline outbox kept for later (services.offline.outbox)."""
     return isinstance(getattr(result, "data", None), dict) and bool(result.data.get("queued"))

@@ -275,7 +275,7 @@ def _sync(args: argparse.Namespace) -> int:
     Exit 0 when nothing is left refused or waiting, 1 otherwise."""
     import asyncio
 
-    from services.offline.backend import events_summary
+    from services.offline.status import events_summary
 
     backend = _offline_backend(args)
 
@@ -321,7 +321,7 @@ def _download(args: argparse.Namespace) -> int:
     import asyncio
 
     from services.errors import NotSignedIn
-    from services.offline.backend import download_course
+    from services.offline.download import download_course
 
     backend = _offline_backend(args)
 

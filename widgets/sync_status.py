@@ -8,7 +8,8 @@
   app acts on it.
 - `DownloadBar`: "Make available offline" progress, docked at the bottom of a screen.
 
-Widgets get data (services.offline.backend.SyncStatus / OutboxEvent) and never fetch.
+Widgets get data (services.offline.status.SyncStatus, services.offline.outbox.OutboxEvent)
+and never fetch.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, ProgressBar, Static
 
-from services.offline.backend import OutboxEvent, SyncStatus
+from services.offline.outbox import OutboxEvent
+from services.offline.status import SyncStatus
 
 
 class SyncIndicator(Static):

@@ -62,7 +62,9 @@ class Flaky:
 
 def _backend(url: str, home: Path, wrap=None):
     from services.data.backend import LocalBackend
-    from services.offline.backend import OfflineBackend, Outbox, ReadCache
+    from services.offline.backend import OfflineBackend
+    from services.offline.cache import ReadCache
+    from services.offline.outbox import Outbox
 
     inner = LocalBackend(url, migrate=False, session_path=home / "session.json")
     return OfflineBackend(
@@ -153,6 +155,7 @@ class Rounds:
 _PRELOAD = [
     "tests.services.outbox_procs",
     "services.offline.backend",
+    "services.offline.replay",
     "services.data.backend",
     "services.data.api",
     "psycopg",
@@ -214,7 +217,7 @@ def run_rounds(
     url: str, home: Path, rounds: int, *, seed: int = 1, window: tuple[float, float] = (0.1, 0.4)
 ) -> Rounds:
     """`rounds` rounds of two writers and a syncer, all SIGKILLed at a random moment."""
-    from services.offline.backend import Outbox
+    from services.offline.outbox import Outbox
 
     rng = random.Random(seed)
     ctx = _context()

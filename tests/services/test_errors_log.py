@@ -22,7 +22,9 @@ import pytest
 from services import errors, logs
 from services.data.backend import LocalBackend
 from services.errors import Offline, ServerError, UnexpectedError
-from services.offline.backend import OfflineBackend, Outbox, ReadCache
+from services.offline.backend import OfflineBackend
+from services.offline.cache import ReadCache
+from services.offline.outbox import Outbox
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -20,14 +20,11 @@ from services import errors
 from services.data.api import LearningAPI
 from services.data.backend import LocalBackend, SupabaseBackend
 from services.data.seed import seed_bundled
-from services.offline.backend import (
-    MAX_SERVER_ERRORS,
-    OfflineBackend,
-    Outbox,
-    ReadCache,
-    SyncStatus,
-    download_course,
-)
+from services.offline.backend import OfflineBackend
+from services.offline.cache import ReadCache
+from services.offline.download import download_course
+from services.offline.outbox import MAX_SERVER_ERRORS, Outbox
+from services.offline.status import SyncStatus
 from tests.stack import SupabaseStandIn
 from tests.stack.faults import FlakyBackend, HttpFaultProxy, TcpProxy
 
@@ -424,7 +421,9 @@ CHILD = r"""
 import asyncio, sys
 from pathlib import Path
 from services.data.backend import LocalBackend
-from services.offline.backend import OfflineBackend, Outbox, ReadCache
+from services.offline.backend import OfflineBackend
+from services.offline.cache import ReadCache
+from services.offline.outbox import Outbox
 
 class Slow:
     # Widens the window between "the server applied it" and "marked sent".

@@ -16,7 +16,9 @@ import psycopg
 import pytest
 
 from services.data.backend import LocalBackend
-from services.offline.backend import OfflineBackend, Outbox, ReadCache
+from services.offline.backend import OfflineBackend
+from services.offline.cache import ReadCache
+from services.offline.outbox import Outbox
 from services.offline.store import open_files, take_notices
 from tests.services.outbox_procs import ROOT, drain_and_compare, run_rounds
 
@@ -63,7 +65,7 @@ async def test_a_change_queued_by_one_process_is_seen_by_another_at_once(tmp_pat
         for i in range(5):
             event_id = str(uuid.uuid4())
             code = (
-                f"from services.offline.backend import Outbox\n"
+                f"from services.offline.outbox import Outbox\n"
                 f"o = Outbox({str(path)!r})\n"
                 f"o.append('ns', 'u1', 'log_chat', {{'p_event_id': {event_id!r},"
                 f" 'p_occurred_at': '2026-01-01T00:00:00+00:00', 'p_question': 'q{i}'}})\n"
@@ -277,7 +279,7 @@ def test_the_server_records_an_event_once_when_two_processes_replay_it_at_once(d
 
 HOLDER = r"""
 import sys
-from services.offline.backend import Outbox
+from services.offline.outbox import Outbox
 o = Outbox(sys.argv[1])
 o.append("ns", "u", "log_chat", {"p_event_id": "theirs", "p_occurred_at": sys.argv[2]})
 print("ready", flush=True)
@@ -324,7 +326,7 @@ def test_a_queue_moved_aside_by_another_process_is_left_without_harming_the_new_
         assert mine.get("theirs") is not None
         assert Path(f"{path}-wal").exists()
         code = (
-            "import sys\nfrom services.offline.backend import Outbox\n"
+            "import sys\nfrom services.offline.outbox import Outbox\n"
             f"o = Outbox({str(path)!r})\nprint(o.get('theirs') is not None)\n"
         )
         other = subprocess.run(
@@ -345,9 +347,9 @@ async def test_two_replays_of_one_queue_at_once_record_each_event_once(
 ):
     """Without the replay lock (as if one replay waited for it past REPLAY_LOCK_WAIT):
     both send the same batches at the same time; the server keeps one of each."""
-    import services.offline.backend as offline
+    import services.offline.replay as replay
 
-    monkeypatch.setattr(offline, "REPLAY_LOCK_WAIT", 0.0)
+    monkeypatch.setattr(replay, "REPLAY_LOCK_WAIT", 0.0)
     home = tmp_path / "home"
     home.mkdir()
     await _sign_up(db_url, home)

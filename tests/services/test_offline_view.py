@@ -10,7 +10,9 @@ import pytest
 from services.data.api import LearningAPI
 from services.data.backend import LocalBackend
 from services.data.seed import seed_bundled
-from services.offline.backend import OfflineBackend, Outbox, ReadCache
+from services.offline.backend import OfflineBackend
+from services.offline.cache import ReadCache
+from services.offline.outbox import Outbox
 from tests.stack.faults import TcpProxy
 
 RESULT = {

@@ -14,7 +14,9 @@ from services import errors
 from services.data.api import LearningAPI
 from services.data.backend import LocalBackend
 from services.data.seed import seed_bundled
-from services.offline.backend import OfflineBackend, Outbox, ReadCache
+from services.offline.backend import OfflineBackend
+from services.offline.cache import ReadCache
+from services.offline.outbox import Outbox
 from services.review.spaced import Rating, Reviews, assessment_rating, rebuilt_state
 from tests.stack.faults import TcpProxy
 

@@ -13,7 +13,7 @@ from screens.catalog import CatalogScreen
 from screens.course import CourseScreen
 from screens.dashboard import DashboardScreen
 from screens.first_run import BootScreen
-from services.offline.backend import SyncStatus
+from services.offline.status import SyncStatus
 from tests.tui.fixed_backend import COURSE, FixedBackend
 from tests.tui.helpers import wait_for, wait_for_screen, wait_for_toast
 from tui.app import LearnApp

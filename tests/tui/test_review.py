@@ -149,7 +149,7 @@ async def test_quitting_mid_session_keeps_the_sessions_end_in_the_outbox(make_ap
         )
         outbox, namespace = backend.outbox, backend.namespace
         await pilot.press("q")
-    from services.offline.backend import Outbox
+    from services.offline.outbox import Outbox
 
     reopened = Outbox(outbox.path)  # the app closed its own as it quit
     queued = [e.fn for e in reopened.events(namespace, user, status="queued")]
