@@ -22,13 +22,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from services.authoring.content import (
-    AssessmentSource,
-    CourseSource,
-    LessonSource,
-    Problem,
-    load_course,
-)
+from services.authoring.course import load_course
+from services.authoring.model import AssessmentSource, CourseSource, LessonSource, Problem
 from services.data.backend import CurrentUser, check_identifier
 from services.errors import LearnError, NotFound
 

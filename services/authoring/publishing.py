@@ -13,7 +13,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from services.authoring.content import ContentError, CourseSource, validate, write_course
+from services.authoring.course import validate
+from services.authoring.model import ContentError, CourseSource
+from services.authoring.writing import write_course
 from services.data.api import Caller, build, float_or_none
 from services.errors import NotSignedIn
 from services.text import terminal_safe_json
