@@ -389,13 +389,12 @@ class Practice:
         """The attempt once a grader recorded it; None if none did within `wait_s`. On
         the embedded database this process grades it, as the app does (services.grader,
         as the role learn_grader)."""
-        grading_url = getattr(self.api.backend, "grading_url", None)
-        url = await asyncio.to_thread(grading_url) if callable(grading_url) else None
-        if url is not None:
-            from services.grader import Grader
+        from services.grader.local import local_grader
 
+        grader = await asyncio.to_thread(local_grader, self.api.backend, "practice")
+        if grader is not None:
             with contextlib.suppress(Exception):  # a grader elsewhere may still grade it
-                await asyncio.to_thread(Grader(url, name=f"practice:{os.getpid()}").run, once=True)
+                await asyncio.to_thread(grader.run, once=True)
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
             with contextlib.suppress(Exception):
