@@ -188,7 +188,9 @@ class CourseSource:
         }
 
 
-def assessment_payload(a: AssessmentSource) -> dict[str, Any]:
+def assessment_fields(a: AssessmentSource) -> dict[str, Any]:
+    """What an assessment file says of itself, as the database stores it: the fields both
+    `publish_course` (assessment_payload) and the preview's `assessment_detail` carry."""
     return {
         "slug": a.slug,
         "title": a.title,
@@ -201,11 +203,9 @@ def assessment_payload(a: AssessmentSource) -> dict[str, Any]:
         "language": a.language,
         "entry": a.entry,
         "limits": a.limits.to_json(),
-        "lesson_slug": a.lesson,
-        "solution": a.solution,
     }
 
 
-# ---------------------------------------------------------------------------
-# Reading files
-# ---------------------------------------------------------------------------
+def assessment_payload(a: AssessmentSource) -> dict[str, Any]:
+    """One assessment as `publish_course` takes it: its fields, its lesson and solution."""
+    return {**assessment_fields(a), "lesson_slug": a.lesson, "solution": a.solution}
