@@ -266,7 +266,7 @@ def _local_report(database_url: str | None, days: int) -> dict:
 def admin_main(args: argparse.Namespace) -> int:
     import json
 
-    from services.authoring.publishing import report_text
+    from services.authoring.report import report_text
 
     report = admin_report_data(args)
     if args.json:

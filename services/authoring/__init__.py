@@ -9,6 +9,7 @@
     writing      write_course and the TOML/Markdown writers: a course back to a folder
     preview      FolderBackend: a folder answering the read calls, for `learn course preview`
     publishing   AuthoringAPI: publish, export, the studio and the operators' report
+    report       report_text: the operators' report as text (`learn admin report`)
     scaffold     `learn course new SLUG`: a course folder that validates as it is
 
 Import the module you need; this package imports nothing.

@@ -23,7 +23,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 if TYPE_CHECKING:
-    from services.runner.spec import KeyLines  # imported when first needed
+    from services.runner.toml_lines import KeyLines  # imported when first needed
 
 
 class SourceFile:
@@ -35,7 +35,7 @@ class SourceFile:
         self._lines: KeyLines | None = None
 
     def line(self, key: str | None = None, table: Any = None) -> int:
-        from services.runner.spec import KeyLines
+        from services.runner.toml_lines import KeyLines
 
         if self._lines is None:
             self._lines = KeyLines(self.text)
