@@ -30,7 +30,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from services.authoring.content import load_course  # noqa: E402
+from services.authoring.course import load_course  # noqa: E402
 from services.data import database, postgrest  # noqa: E402
 from services.paths import bundled_courses  # noqa: E402
 

@@ -404,7 +404,7 @@ class AssessmentScreen(DataScreen):
     def action_practice(self) -> None:
         """Write the code to the workspace file and say how to watch it from a shell."""
         from services import config
-        from services.review.practice import prepare_file, workspace_file, workspace_root
+        from services.review.workspace import prepare_file, workspace_file, workspace_root
 
         if self.detail is None:
             return

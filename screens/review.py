@@ -22,13 +22,13 @@ from textual.widgets import Header, Input, Label, Static
 
 from screens.base import DataScreen, friendly
 from services.review.practice import printable
+from services.review.quiz import cloze
 from services.review.spaced import (
     SAME_SESSION,
     Rating,
     ReviewCard,
     ReviewQueue,
     Reviews,
-    cloze,
     next_state,
     when,
 )
@@ -351,7 +351,7 @@ class ReviewScreen(DataScreen):
 
 class QuizDialog(ModalScreen[tuple[Rating | None, str] | None]):
     """The tutor's question about a key point, the learner's answer, the tutor's
-    suggested rating (services.review.spaced.quiz_question / quiz_suggestion)."""
+    suggested rating (services.review.quiz.quiz_question / quiz_suggestion)."""
 
     BINDINGS = [Binding("escape", "close", "Close", id="quiz.close")]
 
@@ -379,7 +379,7 @@ class QuizDialog(ModalScreen[tuple[Rating | None, str] | None]):
 
     @work(exclusive=True, group="quiz")
     async def _ask(self) -> None:
-        from services.review.spaced import quiz_question
+        from services.review.quiz import quiz_question
 
         try:
             question = await quiz_question(self.tutor, self.card)
@@ -407,7 +407,7 @@ class QuizDialog(ModalScreen[tuple[Rating | None, str] | None]):
 
     @work(exclusive=True, group="quiz")
     async def _judge(self, answer: str) -> None:
-        from services.review.spaced import quiz_suggestion
+        from services.review.quiz import quiz_suggestion
 
         try:
             self.result = await quiz_suggestion(self.tutor, self.card, self.question or "", answer)

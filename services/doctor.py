@@ -2,7 +2,9 @@
 
 Each check says ok, warn (works, but something is missing) or fail (something
 configured is broken), and what to do about it. Probes are short (a few seconds)
-and never print secrets. Imports neither textual, openai nor supabase.
+and never print secrets. Imports neither textual, openai nor supabase. It stays one
+module (~500 lines): it is the one list of what `learn doctor` checks, each check a short
+function, and `run` reads them in display order.
 """
 
 from __future__ import annotations

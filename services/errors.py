@@ -5,7 +5,9 @@ It never contains a password, key, token or connection string.
 
 The `from_*` functions turn what the backends raise — psycopg errors (SQLSTATE),
 PostgREST's JSON errors `{code, message, details, hint}`, GoTrue's errors and
-network failures — into these kinds, so both backends fail the same way.
+network failures — into these kinds, so both backends fail the same way. They stay in
+one module (~460 lines) with the kinds: which kind each backend error becomes, and its
+wording, is the point of the module and is checked side by side.
 """
 
 from __future__ import annotations

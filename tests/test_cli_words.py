@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.authoring.publishing import report_text
+from services.authoring.report import report_text
 from services.words import plural
 from tui.cli import main
 

@@ -467,23 +467,9 @@ class LearnApp(App[None]):
             self.backend, "grading_url"
         ):
             return
+        from services.grader.local import start_local_grader
 
-        def grade_forever() -> None:
-            import logging
-            import os
-
-            try:
-                url = self.backend.grading_url()
-                if url is None:
-                    return
-                from services.grader import Grader
-
-                self._local_grader = Grader(url, poll_s=1.0, name=f"in-process:{os.getpid()}")
-                self._local_grader.run()
-            except Exception:
-                logging.getLogger("learn.grader").exception("the in-process grader stopped")
-
-        threading.Thread(target=grade_forever, daemon=True, name="local-grader").start()
+        self._local_grader = start_local_grader(self.backend, "in-process")
 
     def celebrate(self, achievements) -> None:
         """A toast per new achievement — unless the live feed follows the notifications:

@@ -43,7 +43,8 @@ def _print_problems(problems) -> None:
 
 def _load_checked(directory: str, run_code: bool):
     """(course, exit code or None): the validated course, or 1 / 2 after printing why."""
-    from services.authoring.content import ContentError, validate
+    from services.authoring.course import validate
+    from services.authoring.model import ContentError
 
     try:
         course = validate(directory, run_code=run_code)
@@ -76,7 +77,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from services.authoring.content import ContentError, load_course
+    from services.authoring.course import load_course
+    from services.authoring.model import ContentError
 
     try:
         load_course(args.dir)
@@ -123,7 +125,7 @@ def _publish(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     import asyncio
 
-    from services.authoring.content import ContentError
+    from services.authoring.model import ContentError
     from services.authoring.publishing import export_folder
 
     backend = _backend(args)
@@ -264,7 +266,7 @@ def _local_report(database_url: str | None, days: int) -> dict:
 def admin_main(args: argparse.Namespace) -> int:
     import json
 
-    from services.authoring.publishing import report_text
+    from services.authoring.report import report_text
 
     report = admin_report_data(args)
     if args.json:

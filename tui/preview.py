@@ -10,7 +10,7 @@ from textual import work
 
 from screens.base import DataScreen
 from screens.course import CourseScreen
-from services.authoring.content import ContentError, Problem
+from services.authoring.model import ContentError, Problem
 from services.authoring.preview import FolderBackend, PreviewReadOnly, folder_snapshot
 from services.text import terminal_safe
 from tui.app import LearnApp

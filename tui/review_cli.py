@@ -152,14 +152,8 @@ def _practice(args: argparse.Namespace) -> int:
 
     from services import config
     from services.data.api import LearningAPI
-    from services.review.practice import (
-        Practice,
-        key_presses,
-        prepare_file,
-        run_practice,
-        workspace_file,
-        workspace_root,
-    )
+    from services.review.practice import Practice, key_presses, run_practice
+    from services.review.workspace import prepare_file, workspace_file, workspace_root
     from services.runner import assessment_from_row
 
     backend = _backend(args)

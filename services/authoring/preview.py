@@ -4,7 +4,9 @@ It answers the read functions the course, lesson and assessment screens call
 (course_detail, lesson_detail, assessment_detail, navigation, catalog, ...) with
 the same JSON shapes as the SQL API (supabase/migrations/…_api.sql), built from
 `load_course(dir)`: the screens render a folder exactly as they render a published
-course, as a learner who has not enrolled yet sees it. There is no database and no
+course, as a learner who has not enrolled yet sees it (hidden tests by their names
+only: `learner_test_cases`). tests/services/test_preview_shapes.py checks every answer's
+keys and JSON types against the SQL's for the same course. There is no database and no
 sign-in. Writes are refused with `PreviewReadOnly` ("preview: nothing is saved"),
 except the two a learner never asks for: the reading-time ticks of the lesson reader
 (ignored) and starting an assessment's attempt (a clock kept here, so the countdown
@@ -22,12 +24,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from services.authoring.content import (
+from services.authoring.course import load_course
+from services.authoring.model import (
     AssessmentSource,
     CourseSource,
     LessonSource,
     Problem,
-    load_course,
+    assessment_fields,
 )
 from services.data.backend import CurrentUser, check_identifier
 from services.errors import LearnError, NotFound
@@ -116,9 +119,20 @@ class FolderBackend:
         check_identifier(fn, "function")
         await self.connect()
         if fn == "record_lesson_progress" and args.get("p_completed") is None:
-            return {"progress": None, "enrollment": None}  # reading time: nothing to save
+            # reading time: nothing to save
+            return {
+                "progress": None,
+                "enrollment": None,
+                "streak": None,
+                "achievements": [],
+                "replayed": False,
+            }
         if fn == "start_attempt":
-            return {"attempt": self._attempt(args["p_assessment_id"])}
+            return {
+                "attempt": self._attempt(args["p_assessment_id"]),
+                "achievements": [],
+                "replayed": False,
+            }
         if fn in WRITES:
             raise PreviewReadOnly()
         handler = getattr(self, f"_{fn}", None)
@@ -275,22 +289,14 @@ class FolderBackend:
         lesson_id = self._lesson_of(a)
         return {
             "assessment": {
+                **assessment_fields(a),
                 "id": str(p_assessment_id),
-                "slug": a.slug,
-                "title": a.title,
-                "description": a.description,
-                "difficulty": a.difficulty,
-                "time_limit": a.time_limit,
-                "instructions": a.instructions,
-                "starter_code": a.starter_code,
-                "test_cases": a.to_test_cases_json(),
+                "test_cases": learner_test_cases(a.to_test_cases_json()),
                 "expected_output": None,
-                "language": a.language,
-                "entry": a.entry,
-                "limits": a.limits.to_json(),
                 "course_id": self.course_id,
                 "lesson_id": lesson_id,
                 "is_published": True,
+                "grading": self.course.grading,
             },
             "course": self._ref(),
             "lesson": {"id": lesson_id, "title": self._lessons[lesson_id].title}
@@ -362,6 +368,16 @@ class FolderBackend:
             }
             for score, i, x in scored[: max(1, p_limit or 3)]
         ]
+
+
+def learner_test_cases(tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The tests as learners are sent them: a hidden test's name only, as the database
+    keeps it in the public row (its inputs and expectations stay with the grader;
+    `revision` 1, that of a first publish)."""
+    return [
+        {"name": t.get("name"), "hidden": True, "revision": 1} if t.get("hidden") is True else t
+        for t in tests
+    ]
 
 
 def folder_snapshot(directory: Path | str) -> tuple[tuple[str, int, int], ...]:

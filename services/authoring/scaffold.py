@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.authoring.content import SLUG
+from services.authoring.model import SLUG
 from services.errors import LearnError
 
 COURSE_TOML = """\

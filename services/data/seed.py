@@ -31,7 +31,8 @@ def seed_bundled(url: str, progress: Callable[[str], None] | None = None) -> int
     """Publish every bundled course that changed; returns how many rows changed."""
     import psycopg
 
-    from services.authoring.content import ContentError, load_course
+    from services.authoring.course import load_course
+    from services.authoring.model import ContentError
 
     say = progress or (lambda _m: None)
     folders = bundled_courses()

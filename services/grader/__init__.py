@@ -9,7 +9,8 @@ The database owns the queue (private.grading_jobs: FOR UPDATE SKIP LOCKED, a lea
 claim, 3 tries) and the grader's privileges (role learn_grader: three functions, no
 tables). Modules: jobs (one job: build the assessment, run, restore the order), worker
 (the claim/grade/record loop, LISTEN/NOTIFY, threads), isolation (keep the database
-credentials out of learner code's reach).
+credentials out of learner code's reach), local (the in-process grader the app and
+`learn practice` run on the embedded database: local_grader, start_local_grader).
 """
 
 from .isolation import hide_credentials

@@ -2,14 +2,17 @@
 
 The assessment's starter code (or the learner's draft, the same one the TUI's editor
 saves: services.review.drafts) is written to a workspace file, `<practice_dir>/<course>/
-<assessment>.py` (practice_dir defaults to ~/learn). A watcher (watchfiles) sees every
-save; the visible tests run again and the results are printed as the TUI's table
-shows them. A syntax error is one line with its position, never a traceback.
-Keys: h the next hint (the tutor's ladder; without a model, the course passages that
-match), s submit (every test, then the attempt is recorded and its review card rated),
-q stop. Each save is also written to the draft, so switching to the TUI loses nothing.
+<assessment>.py` (services.review.workspace; practice_dir defaults to ~/learn). A
+watcher (watchfiles) sees every save; the visible tests run again and the results are
+printed as the TUI's table shows them. A syntax error is one line with its position,
+never a traceback. Keys: h the next hint (the tutor's ladder; without a model, the
+course passages that match), s submit (every test, then the attempt is recorded and its
+review card rated), q stop. Each save is also written to the draft, so switching to the
+TUI loses nothing.
 
-No Textual here: this runs in a plain terminal next to the learner's editor.
+No Textual here: this runs in a plain terminal next to the learner's editor. It stays
+one module (~450 lines): the session (`Practice`), its inputs (`saves`, `key_presses`)
+and what it prints (`results_table`, `summary_line`) are one loop that `run_practice` drives.
 """
 
 from __future__ import annotations
@@ -17,10 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import sys
 import time
-import unicodedata
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from services.data.api import AssessmentDetail, LearningAPI
     from services.runner import Assessment
 
-EXTENSIONS = {"python": ".py", "javascript": ".js", "bash": ".sh"}
 DEBOUNCE_MS = 30  # quiet time after a change before the tests run (watchfiles step)
 
 
@@ -44,52 +44,6 @@ def printable(text: Any) -> str:
     """Any value as text that is safe to print to a terminal: `terminal_safe` of its
     str() ("" for None)."""
     return "" if text is None else terminal_safe(str(text))
-
-
-def _slug(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "assessment"
-
-
-def workspace_root(practice_dir: str | None = None) -> Path:
-    return Path(os.path.expanduser(practice_dir or "~/learn"))
-
-
-def workspace_file(root: Path, course: str | None, assessment: str, language: str) -> Path:
-    """`<root>/<course>/<assessment>.<ext>` with both names made safe as file names."""
-    return (
-        root / _slug(course or "practice") / (_slug(assessment) + EXTENSIONS.get(language, ".txt"))
-    )
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.learn-tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def prepare_file(path: Path, draft_key: str, starter: str) -> str:
-    """Put the learner's newest code in the workspace file; returns what was done, as
-    the start of a sentence that the file's path ends ("Wrote the starter code to").
-
-    The draft (what the TUI's editor saved) and the file (what the learner's editor
-    saved) may both exist: the newer one wins, and both end up the same."""
-    draft = drafts.load(draft_key)
-    draft_time = drafts.modified(draft_key)
-    if path.exists():
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if draft is not None and draft != text and (draft_time or 0) > path.stat().st_mtime:
-            _write_atomically(path, draft)
-            return "Wrote your draft from the app (newer than the file) to"
-        if draft != text:
-            drafts.save(draft_key, text)
-        return "Kept your file as you left it:"
-    if draft is not None and draft.strip():
-        _write_atomically(path, draft)
-        return "Wrote your draft from the app to"
-    _write_atomically(path, starter or "")
-    return "Wrote the starter code to"
 
 
 def syntax_problem(code: str, language: str, filename: str = "<file>") -> str | None:
@@ -390,13 +344,12 @@ class Practice:
         """The attempt once a grader recorded it; None if none did within `wait_s`. On
         the embedded database this process grades it, as the app does (services.grader,
         as the role learn_grader)."""
-        grading_url = getattr(self.api.backend, "grading_url", None)
-        url = await asyncio.to_thread(grading_url) if callable(grading_url) else None
-        if url is not None:
-            from services.grader import Grader
+        from services.grader.local import local_grader
 
+        grader = await asyncio.to_thread(local_grader, self.api.backend, "practice")
+        if grader is not None:
             with contextlib.suppress(Exception):  # a grader elsewhere may still grade it
-                await asyncio.to_thread(Grader(url, name=f"practice:{os.getpid()}").run, once=True)
+                await asyncio.to_thread(grader.run, once=True)
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
             with contextlib.suppress(Exception):

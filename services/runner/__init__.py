@@ -5,9 +5,10 @@
     result.status, result.score.percent, result.to_dict()  # `learn check --json` shape
     run_code("python", code, stdin="2 3\n")               # "run my program": ProgramResult
 
-Modules: spec (file format, validation), execute (run, run_code), results (RunResult),
-sandbox (processes, limits, sandbox_strength), check (`learn check`), _child (the code
-that runs inside the sandbox).
+Modules: spec (file format, validation), toml_lines (KeyLines: the line of a key, for
+error messages), execute (run, run_code), results (RunResult), sandbox (processes,
+limits, sandbox_strength), check (`learn check`), _child (the code that runs inside the
+sandbox).
 """
 
 from .execute import ProgramResult, run, run_code, stdout_difference

@@ -9,6 +9,9 @@ after a timeout: code that loops once will loop again, so the remaining tests ar
 reported as not run and the learner hears back within one test's time limit. A run can
 be cancelled from another thread (`cancel`, a threading.Event): its child is killed at
 once and the tests not finished are reported as not run.
+
+It stays one module (~510 lines): `_Run` is one state machine over the child's events,
+and the message helpers after it are the words it reports its states in.
 """
 
 from __future__ import annotations

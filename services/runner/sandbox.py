@@ -32,6 +32,10 @@ the app's own process is visible to learner code (it could signal it). macOS ign
 RLIMIT_AS. Learner code can read what the user can read: the point is to keep the app
 responsive and secrets out of reach by accident, not to contain an attacker who is also
 the person at the keyboard.
+
+It stays one module (~480 lines, a third of it this page): how a child starts (the ways,
+the namespaces), its limits and its supervision (`Child`) are one contract with
+_child.py, and each guarantee above is read against the code that keeps it.
 """
 
 from __future__ import annotations

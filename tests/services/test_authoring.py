@@ -12,7 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from services.authoring.content import ContentError, load_course
+from services.authoring.course import load_course
+from services.authoring.model import ContentError
 from services.authoring.publishing import AuthoringAPI, export_folder, publish_folder
 from services.data.backend import LocalBackend
 from services.errors import NotFound, NotSignedIn

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from services.authoring.content import ContentError, load_course, toml_value, validate, write_course
+from services.authoring.course import load_course, validate
+from services.authoring.model import ContentError
+from services.authoring.writing import toml_value, write_course
 from services.paths import bundled_courses
 from tui.author_cli import COMMANDS
 from tui.cli import build_parser

@@ -20,7 +20,8 @@ from services.data.backend import LocalBackend
 from services.data.seed import seed_bundled
 from services.grader import Grader
 from services.review import drafts
-from services.review.practice import prepare_file, syntax_problem
+from services.review.practice import syntax_problem
+from services.review.workspace import prepare_file
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = (

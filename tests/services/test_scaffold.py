@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.authoring.content import validate
+from services.authoring.course import validate
 from tests.tui.helpers import wait_for
 from tui.cli import main
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from services.authoring.content import validate
+from services.authoring.course import validate
 from services.data.api import LearningAPI
 from services.errors import LearnError
 from services.paths import bundled_courses

@@ -12,7 +12,7 @@ from textual.widgets import Markdown, TextArea
 from screens.assessment import AssessmentScreen
 from screens.course import CourseScreen
 from screens.lesson import LessonScreen
-from services.authoring.content import load_course
+from services.authoring.course import load_course
 from services.paths import bundled_courses
 from tests.tui.helpers import screen_text, wait_for, wait_for_screen, wait_for_toast
 from tui.preview import PreviewApp

@@ -13,7 +13,7 @@ from textual.widgets import Sparkline
 
 from screens.course import CourseScreen
 from screens.studio import StudioScreen
-from services.authoring.content import load_course
+from services.authoring.course import load_course
 from services.authoring.publishing import AuthoringAPI
 from services.paths import bundled_courses
 from tests.tui.helpers import first_run, screen_text, wait_for, wait_for_screen
