@@ -491,7 +491,9 @@ class LearningAPI:
     def __init__(self, backend: Caller):
         self.backend = backend
 
-    async def _call(self, fn: str, **args: Any) -> Any:
+    async def call(self, fn: str, **args: Any) -> Any:
+        """`backend.call(fn, **args)`, its answer made terminal_safe: for the calls this
+        class has no typed method for (services.review.spaced's)."""
         return terminal_safe_json(await self.backend.call(fn, **args))
 
     def _pending(self, fn: str) -> list[Any]:
@@ -520,7 +522,7 @@ class LearningAPI:
         limit: int = 50,
         offset: int = 0,
     ) -> Catalog:
-        raw = await self._call(
+        raw = await self.call(
             "catalog",
             p_search=search or None,
             p_tags=tags or None,
@@ -537,7 +539,7 @@ class LearningAPI:
     async def course_detail(
         self, course_id: str | None = None, slug: str | None = None
     ) -> CourseDetail:
-        raw = await self._call("course_detail", p_course_id=course_id, p_slug=slug)
+        raw = await self.call("course_detail", p_course_id=course_id, p_slug=slug)
         detail = CourseDetail(
             course=build(CourseSummary, raw["course"]),
             enrollment=build_optional(Enrollment, raw.get("enrollment")),
@@ -552,7 +554,7 @@ class LearningAPI:
         return detail
 
     async def lesson_detail(self, lesson_id: str) -> LessonDetail:
-        raw = await self._call("lesson_detail", p_lesson_id=lesson_id)
+        raw = await self.call("lesson_detail", p_lesson_id=lesson_id)
         detail = LessonDetail(
             lesson=build(Lesson, raw["lesson"]),
             course=build(Ref, raw["course"]),
@@ -615,7 +617,7 @@ class LearningAPI:
         return detail
 
     async def dashboard(self) -> Dashboard:
-        raw = await self._call("dashboard")
+        raw = await self.call("dashboard")
         return Dashboard(
             profile=build(Profile, raw["profile"]),
             streak=build(Streak, raw["streak"]),
@@ -628,11 +630,11 @@ class LearningAPI:
 
     async def open_assessment(self) -> OpenAssessment | None:
         """The assessment attempt in progress (the latest), for "continue"."""
-        raw = await self._call("resume_point")
+        raw = await self.call("resume_point")
         return build_optional(OpenAssessment, (raw or {}).get("assessment"))
 
     async def my_profile(self) -> ProfilePage:
-        raw = await self._call("my_profile")
+        raw = await self.call("my_profile")
         return ProfilePage(
             profile=build(Profile, raw["profile"]),
             streak=build_optional(Streak, raw.get("streak")) or Streak(),
@@ -641,7 +643,7 @@ class LearningAPI:
         )
 
     async def notifications(self, limit: int = 100) -> Notifications:
-        raw = await self._call("notifications_list", p_limit=limit)
+        raw = await self.call("notifications_list", p_limit=limit)
         return Notifications(
             unread=int(raw["unread"]),
             notifications=[build(Notification, x) for x in raw["notifications"]],
@@ -655,7 +657,7 @@ class LearningAPI:
         assessment_id: str | None = None,
         limit: int = 50,
     ) -> list[ChatEntry]:
-        raw = await self._call(
+        raw = await self.call(
             "chat_history_for",
             p_context=context,
             p_course_id=course_id,
@@ -668,15 +670,13 @@ class LearningAPI:
     async def search_lessons(
         self, query: str, course_id: str | None = None, limit: int = 3
     ) -> list[Passage]:
-        raw = await self._call(
-            "search_lessons", p_query=query, p_course_id=course_id, p_limit=limit
-        )
+        raw = await self.call("search_lessons", p_query=query, p_course_id=course_id, p_limit=limit)
         return [build(Passage, x) for x in raw]
 
     async def navigation_index(self) -> list[tuple[str, str, str, str]]:
         """(kind, id, title, context) for every course, lesson and assessment the caller
         can open."""
-        raw = await self._call("navigation")
+        raw = await self.call("navigation")
         entries = [("course", c["id"], c["title"], "") for c in raw["courses"]]
         entries += [("lesson", x["id"], x["title"], x["course_title"]) for x in raw["lessons"]]
         entries += [
@@ -690,7 +690,7 @@ class LearningAPI:
     async def _write(
         self, fn: str, event_id: str | None, occurred_at: datetime | None, **args: Any
     ) -> WriteResult:
-        raw = await self._call(
+        raw = await self.call(
             fn,
             **args,
             p_event_id=event_id or new_event_id(),
@@ -766,7 +766,7 @@ class LearningAPI:
     async def attempt_result(self, attempt_id: str) -> dict[str, Any]:
         """One of my attempts as grading sees it: {attempt: {status, grading, score,
         execution_result, …}, job: {state, tries} | None, grader_seen_at, achievements}."""
-        raw = dict(await self._call("attempt_result", p_attempt_id=attempt_id) or {})
+        raw = dict(await self.call("attempt_result", p_attempt_id=attempt_id) or {})
         raw["achievements"] = [build(Achievement, a) for a in raw.get("achievements") or []]
         return raw
 
