@@ -51,9 +51,9 @@ class LocalBackend:
 
     `url=None` is the embedded server in the data dir, created on first use; then
     (and for any URL unless `migrate=False`) pending migrations are applied, with
-    `progress(message)` told what happens. `seed(url, progress)`, if given, runs after
-    the migrations on every start (services.data.seed.seed_bundled loads the bundled
-    courses only when they changed, so it is cheap when they did not).
+    `progress(message)` told what happens. `seed(url, progress)`
+    (services.data.seed.seed_bundled), if given, runs after the migrations when the
+    bundled courses are not loaded as they are now (the "courses" start-up check).
     """
 
     kind = "local"
@@ -133,9 +133,11 @@ class LocalBackend:
             self.start_warnings.append(line)
 
     def _start_and_migrate(self) -> str:
-        # services.data.headstart.SCRIPT checks what this makes sure of (migrations, local
-        # compat SQL, bundled courses): a new start-up step belongs in both.
-        from services.data.database import EmbeddedPostgres, migrate
+        """Start the server (the embedded one), then run the start-up steps whose checks
+        (services.data.startup.CHECKS, which the head start runs too) fail: migrate for
+        the migrations and the local compat SQL, `seed` for the bundled courses."""
+        from services.data import startup
+        from services.data.database import EmbeddedPostgres, connect, migrate
 
         url = self._url
         local = True
@@ -148,8 +150,17 @@ class LocalBackend:
         elif self._migrate:
             local = not _looks_like_supabase(url)
         if self._migrate:
-            migrate(url, local=local, progress=self._progress, warn=self._warn)
-            if self._seed is not None:
+            wanted = [
+                "migrations",
+                *(["compat"] if local else []),
+                *(["courses"] if self._seed else []),
+            ]
+            checks = [startup.BY_NAME[name] for name in wanted]
+            with connect(url) as conn:
+                todo = startup.failing(conn, checks, startup.values(checks=checks))
+            if todo & {"migrations", "compat"}:
+                migrate(url, local=local, progress=self._progress, warn=self._warn)
+            if "courses" in todo and self._seed is not None:
                 self._seed(url, self._progress)
         return url
 

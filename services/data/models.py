@@ -111,6 +111,7 @@ class CourseSummary:
     tags: list[str] = field(default_factory=list)
     thumbnail_url: str | None = None
     is_published: bool = True
+    archived: bool = False  # its author archived it: listed for them and its learners only
     is_mine: bool = False
     lesson_count: int = 0
     assessment_count: int = 0
