@@ -6,8 +6,9 @@ arguments cast as PostgREST does (services.data.signatures). Accounts live in
 auth.users (services.data.local_accounts). It also takes a head start's answers
 (services.data.headstart) and runs the offline outbox's batches (call_batch).
 
-One class over ~450 lines: its connection, its lock and the head start's hand-over
-are shared by every part, so splitting it would spread one state over several files.
+Over 400 lines (~550), one class: its connection, its lock and the head start's
+hand-over are shared by every part (start, calls, batches, accounts — the account SQL is
+already in local_accounts), so splitting it further would spread one state over files.
 """
 
 from __future__ import annotations
