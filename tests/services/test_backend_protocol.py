@@ -97,3 +97,28 @@ async def test_call_batch_raises_when_the_first_call_cannot_reach_the_server(tmp
             await call_batch(CallsOnly(unreachable), [chat("lost"), chat("also lost")])
     finally:
         await unreachable.close()
+
+
+async def test_call_batch_stops_trying_once_the_server_cannot_be_reached(learner, tmp_path):
+    """After the first call the server is gone: that call and the later ones (not tried)
+    carry the Offline error; the first call's answer is kept."""
+    unreachable = LocalBackend(
+        "postgresql://learn@127.0.0.1:1/none?connect_timeout=2",
+        migrate=False,
+        session_path=tmp_path / "gone.json",
+    )
+    one_at_a_time = CallsOnly(learner)
+
+    async def then_unreachable(fn: str, **args: Any) -> Any:
+        one_at_a_time.calls.append(fn)
+        backend = learner if len(one_at_a_time.calls) == 1 else unreachable
+        return await backend.call(fn, **args)
+
+    one_at_a_time.call = then_unreachable  # type: ignore[method-assign]
+    try:
+        results = await call_batch(one_at_a_time, [chat("sent"), chat("lost"), chat("untried")])
+    finally:
+        await unreachable.close()
+    assert results[0]["replayed"] is False
+    assert isinstance(results[1], Offline) and results[2] is results[1]
+    assert len(one_at_a_time.calls) == 2  # the third was not tried
