@@ -3,472 +3,106 @@
 Screens use only this. Every method is one round trip; the SQL decides what the
 caller may see and what a write means (RLS, triggers). Writes take an optional
 event id and the time the learner acted, so the offline outbox can replay them.
+
+The shapes of the answers (CourseDetail, Dashboard, …) live in services.data.models
+and are re-exported here, so `from services.data.api import Dashboard` works.
+
+Over 400 lines (~530) because it is one class with one short method per SQL function
+(~30): the one place a screen looks for a call; split, a reader would search two.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
-from datetime import date, datetime
-from typing import Any, Protocol, TypeVar
+from datetime import datetime
+from typing import Any, Protocol
 
+from services.data.models import (
+    Achievement,
+    Assessment,
+    AssessmentDetail,
+    AssessmentSummary,
+    Attempt,
+    Catalog,
+    ChatEntry,
+    CourseDetail,
+    CourseSummary,
+    Dashboard,
+    DayActivity,
+    EnrolledCourse,
+    Enrollment,
+    Lesson,
+    LessonDetail,
+    LessonProgress,
+    LessonSummary,
+    Notification,
+    Notifications,
+    OpenAssessment,
+    Passage,
+    Profile,
+    ProfilePage,
+    Rating,
+    Ref,
+    ShapeMismatch,
+    Streak,
+    WriteResult,
+    build,
+    build_optional,
+    float_or_none,
+    new_event_id,
+    parse_datetime,
+    strict_shapes,
+    write_result,
+)
 from services.text import terminal_safe_json
-
-T = TypeVar("T")
 
 # Data for programs, not for people: an assessment's tests go to the runner as written
 # (a course about terminal colours may expect "\x1b[31m"); what the runner reports
 # about them is cleaned where it leaves the runner.
 _PROGRAM_DATA = ("test_cases", "expected_output")
 
+__all__ = [
+    "Achievement",
+    "Assessment",
+    "AssessmentDetail",
+    "AssessmentSummary",
+    "Attempt",
+    "Caller",
+    "Catalog",
+    "ChatEntry",
+    "CourseDetail",
+    "CourseSummary",
+    "Dashboard",
+    "DayActivity",
+    "EnrolledCourse",
+    "Enrollment",
+    "LearningAPI",
+    "Lesson",
+    "LessonDetail",
+    "LessonProgress",
+    "LessonSummary",
+    "Notification",
+    "Notifications",
+    "OpenAssessment",
+    "Passage",
+    "Profile",
+    "ProfilePage",
+    "Rating",
+    "Ref",
+    "ShapeMismatch",
+    "Streak",
+    "WriteResult",
+    "build",
+    "build_optional",
+    "float_or_none",
+    "new_event_id",
+    "parse_datetime",
+    "strict_shapes",
+    "write_result",
+]
+
 
 class Caller(Protocol):
     async def call(self, fn: str, **args: Any) -> Any: ...
-
-
-def parse_datetime(value: Any) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
-def _parse_date(value: Any) -> date | None:
-    return date.fromisoformat(str(value)[:10]) if value else None
-
-
-def build(cls: type[T], data: Mapping[str, Any]) -> T:
-    """A dataclass from a JSON object, ignoring keys the class does not know."""
-    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-    return cls(**{k: v for k, v in data.items() if k in names})
-
-
-def build_optional(cls: type[T], data: Mapping[str, Any] | None) -> T | None:
-    """`build`, or None for a JSON null: a part of an answer that may be absent."""
-    return None if data is None else build(cls, data)
-
-
-def float_or_none(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-# ---------------------------------------------------------------------------
-# Data shapes
-# ---------------------------------------------------------------------------
-
-
-@dataclass
-class CourseSummary:
-    """A course as the catalog and course screens list it, with the learner's enrollment."""
-
-    id: str
-    title: str
-    slug: str | None = None
-    short_description: str | None = None
-    description: str | None = None
-    duration: str | None = None
-    difficulty_level: str = "Beginner"
-    estimated_hours: float | None = None
-    tags: list[str] = field(default_factory=list)
-    thumbnail_url: str | None = None
-    is_published: bool = True
-    is_mine: bool = False
-    lesson_count: int = 0
-    assessment_count: int = 0
-    rating_avg: float | None = None
-    rating_count: int = 0
-    enrolled: bool = False
-    status: str | None = None
-    progress: float | None = None
-
-    def __post_init__(self) -> None:
-        self.estimated_hours = float_or_none(self.estimated_hours)
-        self.rating_avg = float_or_none(self.rating_avg)
-        self.progress = float_or_none(self.progress)
-
-
-@dataclass
-class Catalog:
-    """One page of the catalog: the courses found and how many match in all."""
-
-    courses: list[CourseSummary]
-    total: int
-    tags: list[str]
-
-
-@dataclass
-class Enrollment:
-    """The learner's enrollment in a course."""
-
-    status: str
-    progress: float = 0.0
-    course_id: str | None = None
-    enrollment_date: str | None = None
-    last_accessed: str | None = None
-    completed_at: str | None = None
-
-    def __post_init__(self) -> None:
-        self.progress = float(self.progress or 0)
-
-
-@dataclass
-class LessonSummary:
-    """A lesson in a course's table of contents, with the learner's completion."""
-
-    id: str
-    title: str
-    slug: str | None = None
-    duration: str | None = None
-    difficulty: str | None = None
-    order_index: int = 0
-    is_published: bool = True
-    completed: bool = False
-    time_spent: int = 0
-    pending: bool = False  # `completed` comes from a change waiting to be sent
-
-
-@dataclass
-class AssessmentSummary:
-    """An assessment in a course's table of contents, with the learner's best score."""
-
-    id: str
-    title: str
-    slug: str | None = None
-    description: str | None = None
-    difficulty: str | None = None
-    time_limit: int | None = None
-    lesson_id: str | None = None
-    language: str = "python"
-    is_published: bool = True
-    best_score: float | None = None
-    attempts: int = 0
-
-    def __post_init__(self) -> None:
-        self.best_score = float_or_none(self.best_score)
-
-
-@dataclass
-class Rating:
-    """The learner's own rating of a course."""
-
-    rating: int | None
-    feedback_text: str | None = None
-
-
-@dataclass
-class CourseDetail:
-    """The course screen: the course, its lessons and assessments, the learner's part."""
-
-    course: CourseSummary
-    enrollment: Enrollment | None
-    lessons: list[LessonSummary]
-    assessments: list[AssessmentSummary]
-    my_rating: Rating | None
-
-    @property
-    def next_lesson(self) -> LessonSummary | None:
-        published = [lesson for lesson in self.lessons if lesson.is_published]
-        return next(
-            (lesson for lesson in published if not lesson.completed),
-            published[0] if published else None,
-        )
-
-
-@dataclass
-class Lesson:
-    """A lesson's content: Markdown, explanation, code example, key points."""
-
-    id: str
-    course_id: str
-    title: str
-    slug: str | None = None
-    content: str | None = None
-    explanation: str | None = None
-    code_example: str | None = None
-    key_points: list[str] = field(default_factory=list)
-    duration: str | None = None
-    difficulty: str | None = None
-    order_index: int = 0
-    is_published: bool = True
-
-
-@dataclass
-class Ref:
-    """A course, lesson or assessment named by another: id, title, slug."""
-
-    id: str
-    title: str
-    slug: str | None = None
-
-
-@dataclass
-class LessonProgress:
-    """The learner's progress in one lesson: completion, time spent, last position."""
-
-    completed: bool = False
-    time_spent: int = 0
-    last_position: int = 0
-    completed_at: str | None = None
-    lesson_id: str | None = None
-    pending: bool = False  # `completed` comes from a change waiting to be sent
-
-
-@dataclass
-class LessonDetail:
-    """The lesson reader: the lesson, its neighbours and the learner's progress."""
-
-    lesson: Lesson
-    course: Ref
-    previous: Ref | None
-    next: Ref | None
-    progress: LessonProgress | None
-    enrolled: bool
-    assessments: list[Ref]
-
-
-@dataclass
-class Assessment:
-    """A coding assessment: instructions, starter code, tests, time limit."""
-
-    id: str
-    title: str
-    slug: str | None = None
-    description: str | None = None
-    difficulty: str | None = None
-    time_limit: int | None = None
-    instructions: str | None = None
-    starter_code: str | None = None
-    test_cases: list[dict[str, Any]] = field(default_factory=list)
-    expected_output: Any = None
-    language: str = "python"
-    entry: str | None = None
-    limits: dict[str, Any] = field(default_factory=dict)
-    course_id: str | None = None
-    lesson_id: str | None = None
-    is_published: bool = True
-    grading: str | None = None  # the course's: verified (a grader scores) | self
-
-
-@dataclass
-class Attempt:
-    """One attempt at an assessment, scored by the database."""
-
-    id: str
-    status: str
-    score: float | None = None
-    started_at: str | None = None
-    completed_at: str | None = None
-    time_spent: int | None = None
-    submitted_code: str | None = None
-    pending: bool = False  # made on this machine, waiting to be sent (not the server's)
-    grading: str | None = None  # self | pending | verified | error (None: not submitted)
-
-    def __post_init__(self) -> None:
-        self.score = float_or_none(self.score)
-
-
-@dataclass
-class AssessmentDetail:
-    """The assessment screen: the assessment and the learner's attempts."""
-
-    assessment: Assessment
-    course: Ref | None
-    lesson: Ref | None
-    attempts: list[Attempt]
-    best_score: float | None
-    open_attempt: Attempt | None
-
-
-@dataclass
-class Streak:
-    """The learner's streak: current, longest, and whether today already counts."""
-
-    current: int = 0
-    longest: int = 0
-    last_activity_date: date | None = None
-    streak_type: str = "daily"
-    today: date | None = None
-    active_today: bool = False
-
-    def __post_init__(self) -> None:
-        self.last_activity_date = _parse_date(self.last_activity_date)
-        self.today = _parse_date(self.today)
-        self.active_today = bool(self.active_today)
-
-
-@dataclass
-class Achievement:
-    """An achievement the learner earned, with its points."""
-
-    id: str
-    title: str
-    type: str = ""
-    description: str | None = None
-    points: int = 0
-    earned_at: datetime | None = None
-
-    def __post_init__(self) -> None:
-        self.earned_at = parse_datetime(self.earned_at)
-
-
-@dataclass
-class DayActivity:
-    """What the learner did on one day (the heatmap's cells)."""
-
-    date: date
-    lessons: int = 0
-    assessments: int = 0
-    seconds: int = 0
-
-    def __post_init__(self) -> None:
-        self.date = _parse_date(self.date)  # type: ignore[assignment]
-        self.lessons, self.assessments = int(self.lessons), int(self.assessments)
-        self.seconds = int(self.seconds)
-
-
-@dataclass
-class EnrolledCourse:
-    """A course on the dashboard: progress and the next lesson."""
-
-    course_id: str
-    title: str
-    status: str
-    progress: float = 0.0
-    slug: str | None = None
-    last_accessed: str | None = None
-    completed_at: str | None = None
-    next_lesson: Ref | None = None
-
-    def __post_init__(self) -> None:
-        self.progress = float(self.progress or 0)
-        if isinstance(self.next_lesson, dict):
-            self.next_lesson = build(Ref, self.next_lesson)
-
-
-@dataclass
-class OpenAssessment:
-    """An assessment attempt the learner started and has not submitted."""
-
-    id: str
-    title: str
-    time_limit: int | None = None
-    course_id: str | None = None
-    course_title: str | None = None
-    started_at: str | None = None
-
-
-@dataclass
-class Profile:
-    """The learner's profile."""
-
-    id: str
-    email: str | None = None
-    full_name: str | None = None
-    avatar_url: str | None = None
-    bio: str | None = None
-    learning_goals: list[str] = field(default_factory=list)
-    preferred_language: str = "en"
-    timezone: str = "UTC"
-    created_at: str | None = None
-
-
-@dataclass
-class Dashboard:
-    """The home screen's data, in one round trip."""
-
-    profile: Profile
-    streak: Streak
-    enrollments: list[EnrolledCourse]
-    achievements: list[Achievement]
-    points: int
-    unread_notifications: int
-    activity: list[DayActivity]
-
-
-@dataclass
-class ProfilePage:
-    """The profile screen: the profile and every achievement."""
-
-    profile: Profile
-    streak: Streak
-    points: int
-    achievements: list[Achievement]
-
-
-@dataclass
-class Notification:
-    """One notification, with the action it opens."""
-
-    id: str
-    title: str
-    message: str | None = None
-    type: str = "info"
-    is_read: bool = False
-    action_url: str | None = None
-    created_at: datetime | None = None
-
-    def __post_init__(self) -> None:
-        self.created_at = parse_datetime(self.created_at)
-
-
-@dataclass
-class Notifications:
-    """The notifications screen: unread count and the latest notifications."""
-
-    unread: int
-    notifications: list[Notification]
-
-
-@dataclass
-class ChatEntry:
-    """One question to the tutor and its answer."""
-
-    id: str
-    question: str
-    answer: str | None = None
-    message_type: str = "text"
-    created_at: datetime | None = None
-
-    def __post_init__(self) -> None:
-        self.created_at = parse_datetime(self.created_at)
-
-
-@dataclass
-class Passage:
-    """A lesson passage found by search, for the tutor's context."""
-
-    lesson_id: str
-    title: str
-    course_id: str
-    course_title: str
-    excerpt: str
-    rank: float = 0.0
-
-
-@dataclass
-class WriteResult:
-    """What a write changed, as the database reports it."""
-
-    data: dict[str, Any]
-    achievements: list[Achievement]
-    replayed: bool = False
-
-    def __getitem__(self, key: str) -> Any:
-        return self.data[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.data.get(key, default)
-
-
-def write_result(raw: dict[str, Any]) -> WriteResult:
-    raw = dict(raw or {})
-    achievements = [build(Achievement, a) for a in raw.pop("achievements", []) or []]
-    replayed = bool(raw.pop("replayed", False))
-    return WriteResult(data=raw, achievements=achievements, replayed=replayed)
-
-
-def new_event_id() -> str:
-    return str(uuid.uuid4())
 
 
 # ---------------------------------------------------------------------------
@@ -491,7 +125,9 @@ class LearningAPI:
     def __init__(self, backend: Caller):
         self.backend = backend
 
-    async def _call(self, fn: str, **args: Any) -> Any:
+    async def call(self, fn: str, **args: Any) -> Any:
+        """`backend.call(fn, **args)`, its answer made terminal_safe: for the calls this
+        class has no typed method for (services.review.spaced's)."""
         return terminal_safe_json(await self.backend.call(fn, **args))
 
     def _pending(self, fn: str) -> list[Any]:
@@ -520,7 +156,7 @@ class LearningAPI:
         limit: int = 50,
         offset: int = 0,
     ) -> Catalog:
-        raw = await self._call(
+        raw = await self.call(
             "catalog",
             p_search=search or None,
             p_tags=tags or None,
@@ -537,7 +173,7 @@ class LearningAPI:
     async def course_detail(
         self, course_id: str | None = None, slug: str | None = None
     ) -> CourseDetail:
-        raw = await self._call("course_detail", p_course_id=course_id, p_slug=slug)
+        raw = await self.call("course_detail", p_course_id=course_id, p_slug=slug)
         detail = CourseDetail(
             course=build(CourseSummary, raw["course"]),
             enrollment=build_optional(Enrollment, raw.get("enrollment")),
@@ -552,7 +188,7 @@ class LearningAPI:
         return detail
 
     async def lesson_detail(self, lesson_id: str) -> LessonDetail:
-        raw = await self._call("lesson_detail", p_lesson_id=lesson_id)
+        raw = await self.call("lesson_detail", p_lesson_id=lesson_id)
         detail = LessonDetail(
             lesson=build(Lesson, raw["lesson"]),
             course=build(Ref, raw["course"]),
@@ -615,7 +251,7 @@ class LearningAPI:
         return detail
 
     async def dashboard(self) -> Dashboard:
-        raw = await self._call("dashboard")
+        raw = await self.call("dashboard")
         return Dashboard(
             profile=build(Profile, raw["profile"]),
             streak=build(Streak, raw["streak"]),
@@ -628,11 +264,11 @@ class LearningAPI:
 
     async def open_assessment(self) -> OpenAssessment | None:
         """The assessment attempt in progress (the latest), for "continue"."""
-        raw = await self._call("resume_point")
+        raw = await self.call("resume_point")
         return build_optional(OpenAssessment, (raw or {}).get("assessment"))
 
     async def my_profile(self) -> ProfilePage:
-        raw = await self._call("my_profile")
+        raw = await self.call("my_profile")
         return ProfilePage(
             profile=build(Profile, raw["profile"]),
             streak=build_optional(Streak, raw.get("streak")) or Streak(),
@@ -641,7 +277,7 @@ class LearningAPI:
         )
 
     async def notifications(self, limit: int = 100) -> Notifications:
-        raw = await self._call("notifications_list", p_limit=limit)
+        raw = await self.call("notifications_list", p_limit=limit)
         return Notifications(
             unread=int(raw["unread"]),
             notifications=[build(Notification, x) for x in raw["notifications"]],
@@ -655,7 +291,7 @@ class LearningAPI:
         assessment_id: str | None = None,
         limit: int = 50,
     ) -> list[ChatEntry]:
-        raw = await self._call(
+        raw = await self.call(
             "chat_history_for",
             p_context=context,
             p_course_id=course_id,
@@ -668,15 +304,13 @@ class LearningAPI:
     async def search_lessons(
         self, query: str, course_id: str | None = None, limit: int = 3
     ) -> list[Passage]:
-        raw = await self._call(
-            "search_lessons", p_query=query, p_course_id=course_id, p_limit=limit
-        )
+        raw = await self.call("search_lessons", p_query=query, p_course_id=course_id, p_limit=limit)
         return [build(Passage, x) for x in raw]
 
     async def navigation_index(self) -> list[tuple[str, str, str, str]]:
         """(kind, id, title, context) for every course, lesson and assessment the caller
         can open."""
-        raw = await self._call("navigation")
+        raw = await self.call("navigation")
         entries = [("course", c["id"], c["title"], "") for c in raw["courses"]]
         entries += [("lesson", x["id"], x["title"], x["course_title"]) for x in raw["lessons"]]
         entries += [
@@ -690,7 +324,7 @@ class LearningAPI:
     async def _write(
         self, fn: str, event_id: str | None, occurred_at: datetime | None, **args: Any
     ) -> WriteResult:
-        raw = await self._call(
+        raw = await self.call(
             fn,
             **args,
             p_event_id=event_id or new_event_id(),
@@ -766,7 +400,7 @@ class LearningAPI:
     async def attempt_result(self, attempt_id: str) -> dict[str, Any]:
         """One of my attempts as grading sees it: {attempt: {status, grading, score,
         execution_result, …}, job: {state, tries} | None, grader_seen_at, achievements}."""
-        raw = dict(await self._call("attempt_result", p_attempt_id=attempt_id) or {})
+        raw = dict(await self.call("attempt_result", p_attempt_id=attempt_id) or {})
         raw["achievements"] = [build(Achievement, a) for a in raw.get("achievements") or []]
         return raw
 

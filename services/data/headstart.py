@@ -7,9 +7,10 @@ embedded database already runs and a learner is remembered, `learn` first starts
 `psql` (PostgreSQL's own client, shipped with the embedded server): a C process that
 costs a few milliseconds of CPU and has its answer ready long before the first frame.
 
-Its script (SCRIPT), in one transaction as the database owner, checks what the usual
-start checks — every migration and the local compat SQL recorded, the bundled courses
-as they are now loaded, the remembered learner still there — and then becomes that
+Its script (SCRIPT), in one transaction as the database owner, runs the checks the usual
+start runs (services.data.startup.CHECKS: every migration and the local compat SQL
+recorded, the bundled courses as they are now loaded, the remembered learner still
+there) and then becomes that
 learner exactly as LocalBackend.call does (postgrest.REQUEST_SETTINGS_SQL: role,
 claims, path; so RLS applies as to every call) and selects `public.dashboard()`. It
 prints the dashboard's JSON, or nothing when a check fails. Values reach the script as
@@ -34,8 +35,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from services import paths
-from services.data import postgrest
+from services.data import postgrest, startup
 from services.data.session import SessionStore, embedded_namespace
 
 # Past this the usual start is no slower than waiting for a helper that is stuck.
@@ -50,24 +50,20 @@ _SETTINGS = postgrest.REQUEST_SETTINGS_SQL % {
 
 # The values, from the environment (LEARN_HEADSTART_<NAME>): not on psql's command line,
 # where any local user could read them.
-NAMES = ("versions", "migrations", "compat", "courses", "user_id", "role", "claims", "path")
+NAMES = (*startup.value_names(), "role", "claims", "path")
 
+# The start-up checks are services.data.startup.CHECKS, the ones the usual start runs.
 SCRIPT = (
     "\\set ON_ERROR_STOP on\n"
     + "".join(f"\\getenv {name} LEARN_HEADSTART_{name.upper()}\n" for name in NAMES)
-    + rf"""
+    + f"""
 begin;
-select (select count(*) from learn_meta.schema_migrations
-        where version || ':' || checksum = any (:'versions'::text[])) = :'migrations'::int
-   and exists (select 1 from learn_meta.local_compat where checksum = :'compat')
-   and exists (select 1 from learn_meta.bundled_content where digest = :'courses')
-   and exists (select 1 from auth.users where id = :'user_id'::uuid and deleted_at is null)
-    as current
-\gset
-\if :current
-{_SETTINGS} \gset
+{startup.all_pass_sql(psql=True)}
+\\gset
+\\if :current
+{_SETTINGS} \\gset
 select to_json(public.dashboard());
-\endif
+\\endif
 commit;
 """
 )
@@ -122,7 +118,6 @@ def launch(pgdata: Path, session_path: Path) -> HeadStart | None:
     """Start psql if it can help: only when the embedded server already runs (a cold
     start waits for the server either way) and a learner is remembered."""
     from services.data import database
-    from services.data.seed import content_digest
 
     url = database.EmbeddedPostgres(pgdata).running_url()
     psql = _psql()
@@ -130,14 +125,8 @@ def launch(pgdata: Path, session_path: Path) -> HeadStart | None:
     if url is None or psql is None or user is None:
         return None
     user_id, email = user
-    # version:checksum — an edited migration is not "current": the usual start says so.
-    versions = [f"{m.version}:{m.checksum}" for m in database.migrations()]
     variables = {
-        "versions": "{" + ",".join(versions) + "}",
-        "migrations": str(len(versions)),
-        "compat": database.local_compat_checksum(),
-        "courses": content_digest(paths.bundled_courses()),
-        "user_id": user_id,
+        **startup.values(user_id),
         **postgrest.request_params(postgrest.claims(user_id, email=email), "/rpc/dashboard"),
     }
     env = {

@@ -7,7 +7,7 @@ loopback address with `?code=…`. `LoopbackRedirect` is that address: a one-sho
 server on 127.0.0.1 that accepts exactly one request — a GET of its path carrying its
 random `state` — answers every other request 400 without stopping, and closes after
 the right one. The code is then exchanged with the verifier only this process knows
-(services.data.backend.SupabaseBackend.sign_in_with_provider).
+(services.data.supabase.SupabaseBackend.sign_in_with_provider).
 
 Nothing here prints what the browser sent: errors become fixed sentences, with the
 provider's error code only when it is a plain identifier.

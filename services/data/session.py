@@ -1,7 +1,8 @@
 """The session file: one JSON object per backend, mode 0600, written atomically.
 
 Its own module so that `learn` can read the remembered learner before it imports
-anything heavy (services.data.headstart)."""
+anything heavy (services.data.headstart). `file_session_storage` is supabase-py's storage
+interface over it (SupabaseBackend's session)."""
 
 from __future__ import annotations
 
@@ -124,3 +125,40 @@ class SessionStore:
 
     def remember_local_user(self, namespace: str, user_id: str, email: str | None) -> None:
         self.set(namespace, LOCAL_USER_KEY, json.dumps({"id": user_id, "email": email}))
+
+
+_storage_class: type | None = None
+
+
+def file_session_storage(store: SessionStore, namespace: str):
+    """supabase-py's storage interface over the session file (class made on first use)."""
+    global _storage_class
+    if _storage_class is None:
+        from supabase_auth import AsyncSupportedStorage
+
+        class FileSessionStorage(AsyncSupportedStorage):
+            """Reads the file on every get (supabase-py asks before each use, so a
+            session another process refreshed is picked up), and removes only a value
+            this process has seen: a process that lost a refresh race, or signs out,
+            never deletes the newer session another process has just written."""
+
+            def __init__(self, store: SessionStore, namespace: str):
+                self.store, self.namespace = store, namespace
+                self.seen: dict[str, str | None] = {}
+
+            async def get_item(self, key: str) -> str | None:
+                value = self.store.get(self.namespace, key)
+                self.seen[key] = value
+                return value
+
+            async def set_item(self, key: str, value: str) -> None:
+                self.store.set(self.namespace, key, value)
+                self.seen[key] = value
+
+            async def remove_item(self, key: str) -> None:
+                seen = self.seen.pop(key, None)
+                if seen is not None:
+                    self.store.remove(self.namespace, key, only_if=seen)
+
+        _storage_class = FileSessionStorage
+    return _storage_class(store, namespace)

@@ -28,7 +28,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from services.data.api import build, new_event_id, parse_datetime, write_result
-from services.text import terminal_safe_json
 
 if TYPE_CHECKING:
     import fsrs
@@ -253,29 +252,27 @@ def when(moment: datetime | None, now: datetime | None = None) -> str:
 
 
 class Reviews:
-    """Review calls over a LearningAPI's backend (an OfflineBackend in the app)."""
+    """Review calls over a LearningAPI's backend (an OfflineBackend in the app), made
+    through LearningAPI.call, so every answer is terminal_safe (cards quote authors'
+    key points)."""
 
     def __init__(self, api: LearningAPI):
         self.api = api
         self.backend = api.backend
 
-    async def _call(self, fn: str, **args: Any) -> Any:
-        """backend.call, its answer made terminal_safe (cards quote authors' key points)."""
-        return terminal_safe_json(await self.backend.call(fn, **args))
-
     async def summary(self) -> ReviewSummary:
-        return build(ReviewSummary, await self._call("review_summary"))
+        return build(ReviewSummary, await self.api.call("review_summary"))
 
     async def card_for_assessment(self, assessment_id: str) -> ReviewCard | None:
-        raw = await self._call("review_card", p_card_id=None, p_assessment_id=assessment_id)
+        raw = await self.api.call("review_card", p_card_id=None, p_assessment_id=assessment_id)
         return build(ReviewCard, raw) if raw else None
 
     async def queue(self, limit: int = 100, *, rebuild: bool = True) -> ReviewQueue:
         """Due cards, oldest due first; stale cards rebuilt first when online, and the
         reviews still waiting in the outbox applied on top of what the server said."""
-        raw = await self._call("review_queue", p_limit=limit)
+        raw = await self.api.call("review_queue", p_limit=limit)
         if rebuild and raw.get("stale") and await self.rebuild_stale(raw["stale"]):
-            raw = await self._call("review_queue", p_limit=limit)
+            raw = await self.api.call("review_queue", p_limit=limit)
         cards = [build(ReviewCard, c) for c in raw.get("due") or []]
         summary = build(ReviewSummary, raw.get("summary") or {})
         pending = self._pending_states()
@@ -315,7 +312,7 @@ class Reviews:
         the write waits in the outbox)."""
         reviewed_at = reviewed_at or utcnow()
         state = next_state(card, rating, reviewed_at)
-        raw = await self._call(
+        raw = await self.api.call(
             "record_review",
             p_rating=int(rating),
             p_reviewed_at=reviewed_at.isoformat(),
@@ -358,7 +355,7 @@ class Reviews:
                 return None  # a failed submission with no card: nothing to rate
             card = ReviewCard(id="", prompt="", assessment_id=assessment_id, due=reviewed_at)
         state = next_state(card, rating, reviewed_at)
-        raw = await self._call(
+        raw = await self.api.call(
             "record_review",
             p_rating=int(rating),
             p_reviewed_at=reviewed_at.isoformat(),
@@ -387,7 +384,7 @@ class Reviews:
             state = rebuilt_state(logs)
             last = max((_reviewed_at(g) for g in logs), default=None)
             try:
-                result = await self._call(
+                result = await self.api.call(
                     "rebuild_review_card",
                     p_card_id=raw["id"],
                     p_new_state=state,
@@ -401,7 +398,7 @@ class Reviews:
 
     async def finish_session(self, started_at: datetime) -> WriteResult:
         """A finished session; the database counts it for the streak if it had reviews."""
-        raw = await self._call(
+        raw = await self.api.call(
             "finish_review_session",
             p_started_at=started_at.isoformat(),
             p_event_id=new_event_id(),

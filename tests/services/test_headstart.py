@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from services.data import database, headstart
+from services.data import database, headstart, startup
 from services.data.backend import LocalBackend
 from services.data.session import SessionStore, embedded_namespace
 
@@ -281,3 +281,69 @@ async def test_the_learner_is_not_on_psqls_command_line(home):
         assert not any(home.user_id in arg for arg in head._process.args)
     finally:
         assert await head.result() is not None
+
+
+# -- one declaration of the start-up checks (services.data.startup) ------------------------
+
+# How to make each declared check fail on the running database, and how to put it back
+# (None: the usual start repairs it, which the test checks).
+BREAK = {
+    "migrations": (
+        "update learn_meta.schema_migrations set checksum = 'edited'"
+        " where version = %(version)s returning version",
+        "update learn_meta.schema_migrations set checksum = %(checksum)s"
+        " where version = %(version)s",
+    ),
+    "compat": ("delete from learn_meta.local_compat returning checksum", None),
+    "courses": ("delete from learn_meta.bundled_content returning digest", None),
+    "learner": (
+        "update auth.users set deleted_at = now() where id = %(user_id)s returning id",
+        "update auth.users set deleted_at = null where id = %(user_id)s",
+    ),
+}
+
+
+def _failing(home: Home) -> set[str]:
+    with psycopg.connect(home.url, autocommit=True) as conn:
+        return startup.failing(conn, startup.CHECKS, startup.values(home.user_id))
+
+
+def test_every_declared_check_has_a_case_here():
+    """A new start-up check gets its case in BREAK, so the tests below try it."""
+    assert set(BREAK) == {check.name for check in startup.CHECKS}
+
+
+def test_the_head_start_script_is_made_of_the_declared_checks():
+    assert startup.all_pass_sql(psql=True) in headstart.SCRIPT
+    assert set(startup.value_names()) <= set(headstart.NAMES)
+    assert "%(" not in headstart.SCRIPT  # every value is a psql variable
+
+
+def test_a_database_the_usual_start_made_passes_every_check(home):
+    assert _failing(home) == set()
+
+
+@pytest.mark.parametrize("name", list(BREAK))
+async def test_both_starts_see_the_same_failing_check(home, name):
+    """Each declared check, made to fail: the usual start's checks name it (and its step
+    repairs it, where a step can), and the head start gives no answer."""
+    breaking, restoring = BREAK[name]
+    first = database.migrations()[0]
+    params = {"user_id": home.user_id, "version": first.version, "checksum": first.checksum}
+    with psycopg.connect(home.url, autocommit=True) as conn:
+        assert conn.execute(breaking, params).fetchall(), f"nothing to break for {name}"
+        try:
+            assert _failing(home) == {name}
+            assert await headstart.launch(home.pgdata, home.session).result() is None
+        finally:
+            if restoring is not None:
+                conn.execute(restoring, params)
+    if restoring is None:
+        from services.data.seed import seed_bundled
+
+        backend = LocalBackend(pgdata=home.pgdata, session_path=home.session, seed=seed_bundled)
+        try:
+            await backend.connect()  # runs the step of the failing check
+        finally:
+            await backend.close()
+    assert _failing(home) == set()
