@@ -5,6 +5,10 @@
     BatchBackend     a Backend that also runs several calls in one transaction
     call_batch       several calls through any Backend (batched when it is a BatchBackend)
     can_batch        whether a backend takes batches (looked up on its class)
+    Namespaced       namespace: which server and database (LocalBackend, SupabaseBackend)
+    Describable      describe(): one line for people (LocalBackend, SupabaseBackend)
+    LocalExtras      what only LocalBackend has: start_warnings, warm(), grading_url(),
+                     local_profiles(), sign_in_profile() (OfflineBackend forwards them)
     CurrentUser      the signed-in learner (id, email)
     check_identifier, check_email, json_default, Progress
 
@@ -18,7 +22,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeGuard, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, runtime_checkable
 
 from services import errors
 from services.errors import InvalidInput, LearnError
@@ -154,3 +158,48 @@ def json_default(value: Any) -> Any:
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+@runtime_checkable
+class Namespaced(Protocol):
+    @property
+    def namespace(self) -> str:
+        """Which server and database: keeps caches, queues and sessions apart."""
+        ...
+
+
+@runtime_checkable
+class Describable(Protocol):
+    def describe(self) -> str:
+        """One line for people: which backend, where."""
+        ...
+
+
+@runtime_checkable
+class LocalExtras(Protocol):
+    start_warnings: list[str]
+
+    async def warm(self) -> None:
+        """Open the connection a head start left for later."""
+
+    def grading_url(self) -> str | None:
+        """The URL for an in-process grader, or None (blocking: call from a thread)."""
+
+    async def local_profiles(self) -> list[dict[str, Any]]:
+        """Accounts on this database (for a "who's learning?" picker)."""
+
+    async def sign_in_profile(self, user_id: str) -> CurrentUser:
+        """Sign in to a local profile that has no password (single-user mode)."""
+
+
+if TYPE_CHECKING:
+    from services.data.local import LocalBackend
+    from services.data.supabase import SupabaseBackend
+
+    def _the_backends_match(local: LocalBackend, remote: SupabaseBackend) -> None:
+        """mypy: the data backends have what these protocols say they have."""
+        batches: BatchBackend = local
+        named: list[Namespaced] = [local, remote]
+        described: list[Describable] = [local, remote]
+        extras: LocalExtras = local
+        del batches, named, described, extras

@@ -48,11 +48,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from services import errors
 from services.data.backend import Backend, CurrentUser
+from services.data.protocol import Describable, LocalExtras, Namespaced
 from services.errors import LearnError, Offline
 from services.offline.basics import is_unreachable, iso, reraise, utcnow
 from services.offline.cache import CACHED_READS, CachedRead, ReadCache
 from services.offline.outbox import QUEUED_WRITES, Outbox, OutboxEvent
-from services.offline.protocols import Describable, LocalExtras, Namespaced
 from services.offline.replay import Replayer, ReplayReport
 from services.offline.status import Link, Listener, SyncStatus
 
@@ -69,7 +69,7 @@ class OfflineBackend:
     online (a safety net: writes and sign-ins wake the flusher at once).
 
     It is a Backend itself (mypy checks it below). What only some backends have
-    (services.offline.protocols) is forwarded explicitly, with a harmless answer when
+    (services.data.protocol) is forwarded explicitly, with a harmless answer when
     the wrapped backend lacks it: describe(), start_warnings, warm(), grading_url(),
     local_profiles(), sign_in_profile()."""
 
@@ -176,7 +176,7 @@ class OfflineBackend:
             self.cache.close()
             self.outbox.close()
 
-    # -- what only some backends have (services.offline.protocols) --------------
+    # -- what only some backends have (services.data.protocol) --------------
 
     def describe(self) -> str:
         inner = self.inner

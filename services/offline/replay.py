@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from services import errors
+from services.data.protocol import can_batch
 from services.errors import (
     AuthError,
     ConfigError,
@@ -33,7 +34,6 @@ from services.errors import (
 )
 from services.offline.basics import is_unreachable, reraise
 from services.offline.outbox import MAX_SERVER_ERRORS, OutboxEvent, counts_towards_refusal
-from services.offline.protocols import takes_batches
 from services.offline.status import FlushReport
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ class Replayer:
         link.sign_in_needed = False
         # A backend that can (the local one) takes the queue in batches: one
         # transaction, one commit per batch, each write in its own savepoint.
-        batches = inner if takes_batches(inner) else None
+        batches = inner if can_batch(inner) else None
         size = REPLAY_BATCH if batches is not None else 1
         while True:
             events = backend.outbox.queued(backend.namespace, user.id, size)

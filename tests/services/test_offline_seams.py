@@ -1,4 +1,4 @@
-"""OfflineBackend's typed seams (services.offline.protocols): it is a Backend, forwards
+"""OfflineBackend's typed seams (services.data.protocol): it is a Backend, forwards
 every method explicitly, and sends batches only to a backend whose class takes them.
 (The behaviour behind them, on real PostgreSQL, is in test_offline*.py.)"""
 
@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from services.data.backend import Backend, CurrentUser, LocalBackend, SupabaseBackend
+from services.data.backend import Backend, CurrentUser
+from services.data.protocol import can_batch
 from services.offline.backend import OfflineBackend
 from services.offline.cache import ReadCache
 from services.offline.outbox import Outbox
-from services.offline.protocols import takes_batches
 
 USER = CurrentUser("00000000-0000-4000-8000-000000000001", "ada@example.com")
 
@@ -85,14 +85,9 @@ def test_the_offline_backend_is_a_backend(wrap):
     assert isinstance(wrap(Plain()), Backend)
 
 
-def test_the_local_backend_takes_batches_and_the_supabase_backend_does_not():
-    assert takes_batches(LocalBackend("postgresql://nowhere/none", migrate=False))
-    assert not takes_batches(SupabaseBackend("http://127.0.0.1:9", "key"))
-
-
 def test_a_wrapper_forwarding_attributes_does_not_take_batches_unless_its_class_does():
-    assert not takes_batches(Forwarding(Batching()))
-    assert takes_batches(Batching())
+    assert not can_batch(Forwarding(Batching()))
+    assert can_batch(Batching())
 
 
 def test_what_the_wrapped_backend_lacks_gets_a_harmless_answer(wrap):
@@ -134,7 +129,7 @@ async def _replay_three(backend: OfflineBackend) -> None:
     assert (report.sent, report.waiting) == (3, 0)
 
 
-async def test_a_queue_goes_in_one_batch_to_a_backend_whose_class_takes_batches(wrap):
+async def test_a_queue_goes_in_one_batch_to_a_backend_whose_class_can_batch(wrap):
     inner = Batching()
     await _replay_three(wrap(inner))
     assert inner.batches == [3]
