@@ -227,7 +227,10 @@ async def test_a_reconnect_after_the_token_expired_rejoins_with_a_fresh_token(
         api.realtime.drop_connections()  # the client rejoins with its stored token
         await inbox.until(lambda: inbox.resyncs >= 2)
         results = [r for t, r in api.realtime.joins if t == topic]
-        assert "Token has expired" in results and results[-1] == "ok"
+        # The stand-in refuses an expired token, so an accepted rejoin after the expiry
+        # carried a fresh one. Whether the client first tried the stale token ("Token has
+        # expired") or renewed it before rejoining depends on timing: either is right.
+        assert len(results) >= 2 and results[-1] == "ok"
         mine = _notify(db, user.id)
         await inbox.until(lambda: mine in inbox.ids)
     finally:
