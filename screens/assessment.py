@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Header, Markdown, Static, TextArea
 
+from screens import messages
 from screens.base import DataScreen, friendly
 from services.data.api import AssessmentDetail
 from services.review import drafts
@@ -536,7 +537,7 @@ class AssessmentScreen(DataScreen):
         self.attempt_id = None
         self.deadline = None
         self._show_state()
-        self.app.celebrate(response.achievements)
+        self.post_message(messages.Celebrate(response.achievements))
         if response.get("queued"):  # offline: kept in the outbox, sent when back
             self.notify(
                 f"Saved on this machine ({result['score']['percent']}%): "
@@ -568,7 +569,7 @@ class AssessmentScreen(DataScreen):
             time_limit_minutes=limit,
         )
         reviews, assessment_id = Reviews(self.api), self.assessment_id
-        self.app.run_write(lambda: reviews.rate_assessment(assessment_id, rating))
+        self.write(lambda: reviews.rate_assessment(assessment_id, rating))
 
     def on_chat_pane_answered(self, _event: ChatPane.Answered) -> None:
         self.used_hint = True
@@ -688,7 +689,7 @@ class AssessmentScreen(DataScreen):
                 "Press ctrl+n for a new attempt.",
                 title="Attempt graded",
             )
-        self.app.celebrate(message.result.get("achievements") or [])
+        self.post_message(messages.Celebrate(message.result.get("achievements") or []))
         self.reload(quiet=True)
 
     def action_new_attempt(self) -> None:

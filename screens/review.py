@@ -20,7 +20,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Header, Input, Label, Static
 
-from screens.base import DataScreen, friendly
+from screens import messages
+from screens.base import DataScreen, friendly, host
 from services.review.practice import printable
 from services.review.spaced import (
     SAME_SESSION,
@@ -264,7 +265,7 @@ class ReviewScreen(DataScreen):
                     title="Merged",
                 )
 
-        self.app.run_write(
+        self.write(
             lambda: reviews.rate(card, rating, reviewed_at=reviewed_at, duration_ms=duration_ms),
             then=merged,
         )
@@ -275,7 +276,7 @@ class ReviewScreen(DataScreen):
         self.finished = True
         started = self.started_at
         reviews = self.reviews
-        self.app.run_write(lambda: reviews.finish_session(started))
+        self.write(lambda: reviews.finish_session(started))
 
     @work(exclusive=True, group="quiz")
     async def action_quiz(self) -> None:
@@ -283,7 +284,7 @@ class ReviewScreen(DataScreen):
         card = self.card
         if card is None or self.revealed:
             return
-        tutor = self.app.tutor
+        tutor = host(self).tutor
         try:
             endpoint = await tutor.endpoint()
         except Exception as exc:  # configured, but not answering
@@ -313,9 +314,9 @@ class ReviewScreen(DataScreen):
         if card is None:
             return
         if card.lesson_id:
-            self.app.open_lesson(card.lesson_id)
+            self.post_message(messages.OpenLesson(card.lesson_id))
         elif card.assessment_id:
-            self.app.open_assessment(card.assessment_id)
+            self.post_message(messages.OpenAssessment(card.assessment_id))
 
     def action_back(self) -> None:
         self._finish()
@@ -327,7 +328,7 @@ class ReviewScreen(DataScreen):
         if self.finished or not self.reviewed:
             return
         self.finished = True
-        backend = self.app.backend
+        backend = host(self).backend
         outbox, user = getattr(backend, "outbox", None), backend.current_user
         if outbox is None or user is None:
             return
