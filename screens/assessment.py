@@ -1,6 +1,13 @@
 """An assessment: instructions beside a code editor, tests run in the sandbox,
 submission through the API, a countdown, attempt history, and a draft that is saved
-as you type and restored after a crash or quit."""
+as you type and restored after a crash or quit.
+
+One module, over 400 lines, on purpose: the screen is one state machine (no attempt →
+started → tests running → submitted → graded) that the clock, the draft, the runs and
+the submission all read and change; split by section, each part would reach into the
+others' state. Its parts are marked by section comments in that order.
+
+Public names: AssessmentScreen."""
 
 from __future__ import annotations
 

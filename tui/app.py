@@ -1,10 +1,11 @@
 """LearnApp: the Textual application — start-up, navigation, the app's commands and the
-tutor. Its other jobs are mixed in from their own modules: writes and celebrations
-(tui.writes), live notifications (tui.live), offline and sync (tui.sync); the crash
+tutor. Its other jobs are mixed in from their own modules: navigation (tui.navigation),
+writes and celebrations (tui.writes), live notifications (tui.live), offline and sync
+(tui.sync); the crash
 hook is Textual's private one, behind widgets.textual_adapter.
 
 Screens ask for navigation, writes and celebrations with messages
-(screens.messages), handled here by the `on_…` handlers.
+(screens.messages), handled by those modules' `on_…` handlers.
 
 Public names: LearnApp, DRAW_WAIT.
 """
@@ -23,12 +24,13 @@ from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 
-from screens import messages
 from screens.base import friendly
 from screens.first_run import BootScreen
 from services.text import terminal_safe
 from tui.commands import ContentCommands, LearnCommands
 from tui.live import AppLive
+from tui.navigation import AppNavigation
+from tui.navigation import top_level_screen as _top_level
 from tui.sync import AppSync
 from tui.writes import AppWrites
 from widgets.textual_adapter import CrashHookApp
@@ -44,18 +46,6 @@ if TYPE_CHECKING:
 DRAW_WAIT = 1.0  # seconds start-up waits for the boot screen's first frame
 
 
-def _top_level(name: str):
-    if name == "dashboard":
-        from screens.dashboard import DashboardScreen as screen
-    elif name == "catalog":
-        from screens.catalog import CatalogScreen as screen
-    elif name == "profile":
-        from screens.profile import ProfileScreen as screen
-    else:
-        from screens.notifications import NotificationsScreen as screen
-    return screen
-
-
 class _NotStarted:
     """The backend before the boot worker has made it (it is imported after the
     first frame): nobody is signed in yet."""
@@ -67,7 +57,7 @@ class _NotStarted:
         return None
 
 
-class LearnApp(AppWrites, AppLive, AppSync, CrashHookApp[None]):
+class LearnApp(AppNavigation, AppWrites, AppLive, AppSync, CrashHookApp[None]):
     """Browse courses, read lessons, solve assessments, ask the tutor."""
 
     TITLE = "learn"
@@ -270,89 +260,6 @@ class LearnApp(AppWrites, AppLive, AppSync, CrashHookApp[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Before anyone is signed in (first run, sign-in), the app's keys are hidden."""
         return not (action in self._SIGNED_IN_ONLY and self.backend.current_user is None)
-
-    def action_goto(self, name: str) -> None:
-        if self.backend.current_user is None:
-            return
-        screen_type = _top_level(name)
-        if isinstance(self.screen, screen_type):
-            return
-        # Keep one dashboard at the bottom; the other sections replace each other.
-        while len(self.screen_stack) > 2:
-            self.pop_screen()
-        if name != "dashboard":
-            self.push_screen(screen_type())
-
-    def on_go_to(self, message: messages.GoTo) -> None:
-        self.action_goto(message.name)
-
-    def on_open_course(self, message: messages.OpenCourse) -> None:
-        self.open_course(message.course_id)
-
-    def on_open_lesson(self, message: messages.OpenLesson) -> None:
-        self.open_lesson(message.lesson_id)
-
-    def on_open_assessment(self, message: messages.OpenAssessment) -> None:
-        self.open_assessment(message.assessment_id)
-
-    def on_open_review(self, _message: messages.OpenReview) -> None:
-        self.open_review()
-
-    def on_open_url(self, message: messages.OpenUrl) -> None:
-        self.open_url(message.url)
-
-    def open_course(self, course_id: str) -> None:
-        from screens.course import CourseScreen
-
-        self.push_screen(CourseScreen(course_id))
-
-    def action_studio(self) -> None:
-        """The author studio: my courses, publishing, analytics."""
-        from screens.studio import StudioScreen
-
-        if self.backend.current_user is None or isinstance(self.screen, StudioScreen):
-            return
-        self.push_screen(StudioScreen())
-
-    def open_lesson(self, lesson_id: str) -> None:
-        from screens.lesson import LessonScreen
-
-        self.push_screen(LessonScreen(lesson_id))
-
-    def open_assessment(self, assessment_id: str) -> None:
-        try:
-            from screens.assessment import AssessmentScreen
-        except ImportError:
-            self.notify("Assessments open in the editor once it is installed.")
-            return
-        self.push_screen(AssessmentScreen(assessment_id))
-
-    def open_review(self) -> None:
-        """Spaced review of the key points learned (screens.review)."""
-        from screens.review import ReviewScreen
-
-        if self.backend.current_user is None or isinstance(self.screen, ReviewScreen):
-            return
-        self.push_screen(ReviewScreen())
-
-    def open_url(self, url: str | None) -> None:
-        """Follow a notification's action: learn://course/<id>, learn://lesson/<id>, …"""
-        if not url:
-            return
-        if url.startswith("learn://achievements"):
-            self.action_goto("profile")
-        elif url.startswith("learn://course/"):
-            self.open_course(url.rsplit("/", 1)[1])
-        elif url.startswith("learn://lesson/"):
-            self.open_lesson(url.rsplit("/", 1)[1])
-        elif url.startswith(("http://", "https://")):
-            self.open_url_in_browser(url)
-
-    def open_url_in_browser(self, url: str) -> None:
-        import webbrowser
-
-        if not webbrowser.open(url):
-            self.notify(url, title="Open this link in your browser")
 
     # Commands ---------------------------------------------------------------
 

@@ -6,7 +6,7 @@ Public names: AppLive (mixed into tui.app.LearnApp).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
@@ -19,8 +19,9 @@ class AppLive(App[None]):
     backend: Any
     api: Any
 
-    def on_ui_thread(self) -> bool:  # pragma: no cover - LearnApp's
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by LearnApp
+
+        def on_ui_thread(self) -> bool: ...
 
     _live_watch: Any = None
     _unread: int | None = None

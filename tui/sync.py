@@ -25,13 +25,13 @@ class AppSync(App[None]):
 
     backend: Any
 
-    def on_ui_thread(self) -> bool:  # pragma: no cover - LearnApp's
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by LearnApp and tui.live
 
-    def start_live(self) -> None:  # pragma: no cover - tui.live's
-        raise NotImplementedError
+        def on_ui_thread(self) -> bool: ...
 
-    _live_watch: Any = None
+        def start_live(self) -> None: ...
+
+        def follows_live_notifications(self) -> bool: ...
 
     def show_storage_notices(self) -> None:
         """A damaged queue or cache file moved aside (services.offline.store): say so."""
@@ -75,7 +75,7 @@ class AppSync(App[None]):
         elif status.online and not before.online:
             self.notify("The server is back.", title="Online")
             self.call_later(self.reload_screen)
-            if self._live_watch is None:  # it could not start while offline
+            if not self.follows_live_notifications():  # it could not start while offline
                 self.start_live()
         elif status.pending < before.pending:
             # Sent: the server's answer replaces what the screen showed as waiting.

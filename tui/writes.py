@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
@@ -23,7 +23,11 @@ log = logging.getLogger("learn.writes")
 class AppWrites(App[None]):
     """The app's half of a write: run it in the app's own worker (it outlives the screen
     that asked), say how it went, celebrate new achievements, then hand the result
-    back to the screen (`then`)."""
+    back to the screen (`then`). Uses `follows_live_notifications()` (tui.live)."""
+
+    if TYPE_CHECKING:  # provided by the other halves of LearnApp
+
+        def follows_live_notifications(self) -> bool: ...
 
     def on_write_requested(self, request: WriteRequested) -> None:
         self.run_write(request)
@@ -79,10 +83,6 @@ class AppWrites(App[None]):
                 title=f"★ {achievement.title}",
                 timeout=8,
             )
-
-    def follows_live_notifications(self) -> bool:
-        """True while the live feed shows each achievement's notification (tui.live)."""
-        return False
 
 
 def is_queued(result: Any) -> bool:
