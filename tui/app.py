@@ -250,8 +250,10 @@ class LearnApp(AppNavigation, AppWrites, AppLive, AppSync, CrashHookApp[None]):
         for closing in closers:
             try:
                 await closing()
-            except Exception:
-                pass
+            except Exception:  # quitting goes on; what failed goes to the log
+                import logging
+
+                logging.getLogger("learn.app").warning("closing failed at exit", exc_info=True)
 
     # Navigation -------------------------------------------------------------
 
