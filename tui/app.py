@@ -1,11 +1,14 @@
-"""LearnApp: the Textual application — start-up, navigation, the app's commands and the
-tutor. Its other jobs are mixed in from their own modules: navigation (tui.navigation),
-writes and celebrations (tui.writes), live notifications (tui.live), offline and sync
-(tui.sync); the crash
-hook is Textual's private one, behind widgets.textual_adapter.
+"""LearnApp: the Textual application — start-up, the app's commands and the tutor. Its
+other jobs are mixed in from their own modules: navigation (tui.navigation), writes and
+celebrations (tui.writes), live notifications (tui.live), offline and sync (tui.sync);
+the crash hook is Textual's private one, behind widgets.textual_adapter.
 
 Screens ask for navigation, writes and celebrations with messages
 (screens.messages), handled by those modules' `on_…` handlers.
+
+A little over 400 lines: start-up (boot, the cached home, sign-in, then sync, live
+feed and grader) reads as one sequence and stays here whole; the in-process grader's
+start shrinks when services.grader provides it.
 
 Public names: LearnApp, DRAW_WAIT.
 """
