@@ -26,9 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
-import asyncio, json, os, sys, tempfile, time
+import asyncio, atexit, json, os, shutil, sys, tempfile, time
 sys.path.insert(0, os.environ["BENCH_ROOT"])
 os.environ["LEARN_HOME"] = tempfile.mkdtemp(prefix="learn-footer-")
+atexit.register(shutil.rmtree, os.environ["LEARN_HOME"], ignore_errors=True)
 if os.environ["BENCH_FOOTER"] == "textual":
     import widgets.keybar
     from textual.widgets import Footer
