@@ -1,6 +1,6 @@
 """Start-up figures for `learn`, against a bare Textual hello-world in the same run.
 
-    python benchmarks/startup.py [--runs 5]
+    python benchmarks/startup.py [--runs 5] [--footer keybar|textual] [--warm-only]
 
 Prints (medians over the runs, each in a fresh interpreter, headless):
   * hello-world: time from process start to the first frame;
@@ -105,19 +105,36 @@ def instrumented(LearnApp):
     return Bench
 
 
+def textual_footer(keybar):
+    # --footer textual: every screen's KeyBar is Textual's own Footer (to measure what
+    # KeyBar saves); imported where widgets.keybar is, so nothing loads earlier.
+    from textual.widgets import Footer
+    keybar.KeyBar = Footer
+
+
+PATCHES = {"tui.app": lambda module: setattr(module, "LearnApp", instrumented(module.LearnApp))}
+if os.environ.get("BENCH_FOOTER") == "textual":
+    PATCHES["widgets.keybar"] = textual_footer
+
+
 class Instrument(importlib.abc.MetaPathFinder):
     # `learn` exactly as the command runs it (tui.cli.main), with LearnApp swapped for
     # the measuring subclass when tui.app is first imported, wherever that happens.
     def find_spec(self, name, path, target=None):
-        if name != "tui.app":
+        if name not in PATCHES:
             return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(name)
+        patch = PATCHES.pop(name)
+        sys.meta_path.remove(self)  # find the real spec (and stop, once all are patched)
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            if PATCHES:
+                sys.meta_path.insert(0, self)
         exec_module = spec.loader.exec_module
 
         def exec_and_instrument(module):
             exec_module(module)
-            module.LearnApp = instrumented(module.LearnApp)
+            patch(module)
 
         spec.loader.exec_module = exec_and_instrument
         return spec
@@ -174,6 +191,16 @@ def spread(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--footer",
+        choices=["keybar", "textual"],
+        default="keybar",
+        help="the footer every screen shows: learn's KeyBar, or Textual's Footer "
+        "(to measure what KeyBar saves)",
+    )
+    parser.add_argument(
+        "--warm-only", action="store_true", help="only the warm runs (no cold start, no RSS)"
+    )
     args = parser.parse_args()
 
     # As installed: with bytecode (even where PYTHONDONTWRITEBYTECODE keeps imports
@@ -182,7 +209,7 @@ def main() -> None:
         compileall.compile_dir(ROOT / package, quiet=1)
 
     home = Path(tempfile.mkdtemp(prefix="learn-bench-"))
-    env = {"LEARN_HOME": str(home)}
+    env = {"LEARN_HOME": str(home), "BENCH_FOOTER": args.footer}
     t0 = time.monotonic()
     subprocess.run(
         [sys.executable, "-c", SETUP],
@@ -202,15 +229,24 @@ def main() -> None:
     server.start()
     warm = [child(LEARN, env) for _ in range(args.runs)]
     server.stop()
+    warm_frame = median([r["first_frame"] for r in warm]) * 1000
+    warm_dash = median([r["dashboard"] for r in warm]) * 1000
+    hello_ms = median(hello) * 1000
+    if args.warm_only:
+        print(f"runs: {args.runs} (medians; fresh headless interpreters), footer: {args.footer}")
+        print(f"hello-world first frame            {hello_ms:7.0f} ms")
+        print(f"learn first frame (warm)           {warm_frame:7.0f} ms")
+        print(
+            f"learn dashboard data (warm)        {warm_dash:7.0f} ms   "
+            f"(runs {spread([r['dashboard'] for r in warm])})"
+        )
+        return
     # Cold: nobody holds the server; each run starts it (and stops it on exit).
     cold = [child(LEARN, env) for _ in range(args.runs)]
     server.start()
     visited = child(LEARN, {**env, "BENCH_VISIT": "1"})
     server.stop()
 
-    hello_ms = median(hello) * 1000
-    warm_frame = median([r["first_frame"] for r in warm]) * 1000
-    warm_dash = median([r["dashboard"] for r in warm]) * 1000
     cold_frame = median([r["first_frame"] for r in cold]) * 1000
     cold_dash = median([r["dashboard"] for r in cold]) * 1000
     print(f"runs: {args.runs} (medians; each a fresh headless interpreter)")

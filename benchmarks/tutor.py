@@ -23,7 +23,7 @@ being the point:
 
 Prints the median and best of each, the ratio pane/raw (target <= 1.3x) and
 pane/once. `--markdown plain` shows answers in Textual's own Markdown (public API
-only) instead of AnswerMarkdown (the compact lists of widgets/textual_adapter.py).
+only) instead of AnswerMarkdown (the compact lists of widgets/textual_adapter/markdown.py).
 
 AT A MODEL'S PACE (--pace TOKENS_PER_S,...). The stand-in runs in a child process (so
 its CPU is not counted) and sends one delta every 1/pace s, as a model would. For each

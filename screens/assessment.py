@@ -1,6 +1,13 @@
 """An assessment: instructions beside a code editor, tests run in the sandbox,
 submission through the API, a countdown, attempt history, and a draft that is saved
-as you type and restored after a crash or quit."""
+as you type and restored after a crash or quit.
+
+One module, over 400 lines, on purpose: the screen is one state machine (no attempt →
+started → tests running → submitted → graded) that the clock, the draft, the runs and
+the submission all read and change; split by section, each part would reach into the
+others' state. Its parts are marked by section comments in that order.
+
+Public names: AssessmentScreen."""
 
 from __future__ import annotations
 
@@ -17,6 +24,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Header, Markdown, Static, TextArea
 
+from screens import messages
 from screens.base import DataScreen, friendly
 from services.data.api import AssessmentDetail
 from services.review import drafts
@@ -536,7 +544,7 @@ class AssessmentScreen(DataScreen):
         self.attempt_id = None
         self.deadline = None
         self._show_state()
-        self.app.celebrate(response.achievements)
+        self.post_message(messages.Celebrate(response.achievements))
         if response.get("queued"):  # offline: kept in the outbox, sent when back
             self.notify(
                 f"Saved on this machine ({result['score']['percent']}%): "
@@ -568,7 +576,7 @@ class AssessmentScreen(DataScreen):
             time_limit_minutes=limit,
         )
         reviews, assessment_id = Reviews(self.api), self.assessment_id
-        self.app.run_write(lambda: reviews.rate_assessment(assessment_id, rating))
+        self.write(lambda: reviews.rate_assessment(assessment_id, rating))
 
     def on_chat_pane_answered(self, _event: ChatPane.Answered) -> None:
         self.used_hint = True
@@ -688,7 +696,7 @@ class AssessmentScreen(DataScreen):
                 "Press ctrl+n for a new attempt.",
                 title="Attempt graded",
             )
-        self.app.celebrate(message.result.get("achievements") or [])
+        self.post_message(messages.Celebrate(message.result.get("achievements") or []))
         self.reload(quiet=True)
 
     def action_new_attempt(self) -> None:

@@ -3,21 +3,48 @@ error states; errors as toasts with what to do, never a traceback."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from textual import on, work
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 
+from screens.messages import request_write
 from services.errors import LearnError, from_exception
+
+if TYPE_CHECKING:  # imported when first used: start-up cost (benchmarks/startup.py)
+    from services.data.api import LearningAPI
+    from services.tutor.tutor import Tutor
 
 
 def friendly(exc: BaseException) -> str:
     """One line a person can act on."""
     error = exc if isinstance(exc, LearnError) else from_exception(exc)
     return str(error)
+
+
+class LearnHost(Protocol):
+    """What a screen may use of the app that runs it (tui.app.LearnApp provides it):
+    data access and the app's settings. Everything else a screen asks of the app is a
+    message (screens.messages)."""
+
+    SAVES: bool  # False in a preview: nothing is written, the keys that write hide
+    backend: Any  # services.data.backend.Backend, or the offline/preview ones over it
+
+    @property
+    def api(self) -> LearningAPI: ...
+
+    @property
+    def tutor(self) -> Tutor: ...
+
+
+def host(screen: Screen) -> LearnHost:
+    """The typed handle of the app that runs `screen` (a LearnApp, or a test's app that
+    provides the same attributes)."""
+    return cast(LearnHost, screen.app)
 
 
 class DataScreen(Screen):
@@ -103,8 +130,14 @@ class DataScreen(Screen):
         self.reload()
 
     @property
-    def api(self):
-        return self.app.api
+    def api(self) -> LearningAPI:
+        """What the screen reads and writes through (services.data.api.LearningAPI)."""
+        return host(self).api
+
+    @property
+    def saves(self) -> bool:
+        """False in a preview (tui.preview): nothing is written, so keys that write hide."""
+        return host(self).SAVES
 
     def reload(self, quiet: bool = False) -> None:
         if not quiet:
@@ -150,6 +183,14 @@ class DataScreen(Screen):
 
     # Writes ------------------------------------------------------------------
 
-    def write(self, call, *, success: str | None = None, then=None) -> None:
-        """An API write, run by the app so it survives leaving this screen."""
-        self.app.run_write(call, success=success, then=then)
+    def write(
+        self,
+        call: Callable[[], Awaitable[Any]],
+        *,
+        success: str | None = None,
+        then: Callable[[Any], None] | None = None,
+    ) -> None:
+        """An API write, run by the app so it survives leaving this screen
+        (screens.messages.WriteRequested); `then(result)` runs if this screen is still
+        open when it is done."""
+        request_write(self, call, success=success, then=then)

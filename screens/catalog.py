@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Header, Input, ListView, Select
 
+from screens import messages
 from screens.base import DataScreen
 from services.data.api import Catalog
 from widgets.cards import CourseCard
@@ -113,7 +114,7 @@ class CatalogScreen(DataScreen):
     def action_open(self) -> None:
         course = self._selected()
         if course:
-            self.app.open_course(course.id)
+            self.post_message(messages.OpenCourse(course.id))
 
     @on(ListView.Selected, "#courses")
     def _chosen(self) -> None:

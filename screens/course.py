@@ -10,7 +10,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Header, ListItem, ListView, Markdown, Static
 
-from screens.base import DataScreen, friendly
+from screens import messages
+from screens.base import DataScreen, friendly, host
 from screens.dialogs import RateCourseDialog
 from services.data.api import AssessmentSummary, CourseDetail, LessonSummary
 from services.tutor.context import TutorContext
@@ -109,7 +110,7 @@ class CourseScreen(DataScreen):
         if data.enrollment:
             meta.append_text(bar(data.enrollment.progress, 24, self.app.current_theme))
             meta.append(f"   {data.enrollment.status}\n", style="dim")
-        elif self.app.SAVES:
+        elif self.saves:
             meta.append("Not enrolled — press e to enroll\n", style="yellow")
         else:
             meta.append("Preview — as learners see it before they enroll\n", style="yellow")
@@ -138,9 +139,9 @@ class CourseScreen(DataScreen):
     @on(ListView.Selected)
     def _chosen(self, event: ListView.Selected) -> None:
         if isinstance(event.item, LessonItem):
-            self.app.open_lesson(event.item.lesson.id)
+            self.post_message(messages.OpenLesson(event.item.lesson.id))
         elif isinstance(event.item, AssessmentItem):
-            self.app.open_assessment(event.item.assessment.id)
+            self.post_message(messages.OpenAssessment(event.item.assessment.id))
 
     def action_open(self) -> None:
         focused = self.focused
@@ -152,7 +153,7 @@ class CourseScreen(DataScreen):
         (a rating needs an enrollment); none of them in a preview (nothing is saved)."""
         if action not in ("enroll", "pause", "drop", "rate"):
             return super().check_action(action, parameters)
-        if self.detail is None or not self.app.SAVES:
+        if self.detail is None or not self.saves:
             return False
         enrolled = self._status() not in (None, "dropped")
         return not enrolled if action == "enroll" else enrolled
@@ -222,7 +223,7 @@ class CourseScreen(DataScreen):
 
     def action_download(self) -> None:
         """Fetch the course, its lessons and assessments for offline use."""
-        if not hasattr(self.app.backend, "fetch"):
+        if not hasattr(host(self).backend, "fetch"):
             self.notify("This backend keeps everything on this machine already.")
             return
         self._download()
@@ -234,7 +235,7 @@ class CourseScreen(DataScreen):
         progress = DownloadBar()
         await self.query_one("#course-content").mount(progress)
         try:
-            report = await download_course(self.app.backend, self.course_id, progress.advance)
+            report = await download_course(host(self).backend, self.course_id, progress.advance)
         except Exception as exc:
             self.notify(friendly(exc), title="Not available offline", severity="error")
         else:

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Header, ListView, Static
 
+from screens import messages
 from screens.base import DataScreen
 from services.data.api import Dashboard, OpenAssessment
 from services.words import plural
@@ -158,7 +159,7 @@ class DashboardScreen(DataScreen):
         self.query_one("#reviews-summary", Static).update(review_text(summary))
 
     def action_review(self) -> None:
-        self.app.open_review()
+        self.post_message(messages.OpenReview())
 
     # Continue where you left off ---------------------------------------------------
 
@@ -220,9 +221,9 @@ class DashboardScreen(DataScreen):
         if target is None:
             self.notify("Nothing to continue yet: press c to find a course.")
         elif target[0] == "assessment":
-            self.app.open_assessment(target[1])
+            self.post_message(messages.OpenAssessment(target[1]))
         else:
-            self.app.open_lesson(target[1])
+            self.post_message(messages.OpenLesson(target[1]))
 
     def _selected_course(self):
         courses = self.query_one("#courses", ListView)
@@ -232,16 +233,16 @@ class DashboardScreen(DataScreen):
     def action_continue_course(self) -> None:
         course = self._selected_course()
         if course is None:
-            self.app.action_goto("catalog")
+            self.post_message(messages.GoTo("catalog"))
         elif course.next_lesson:
-            self.app.open_lesson(course.next_lesson.id)
+            self.post_message(messages.OpenLesson(course.next_lesson.id))
         else:
-            self.app.open_course(course.course_id)
+            self.post_message(messages.OpenCourse(course.course_id))
 
     def action_open_course(self) -> None:
         course = self._selected_course()
         if course is not None:
-            self.app.open_course(course.course_id)
+            self.post_message(messages.OpenCourse(course.course_id))
 
     @on(ListView.Selected, "#courses")
     def _course_chosen(self, event: ListView.Selected) -> None:

@@ -16,7 +16,7 @@ from textual.containers import Center, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 
-from screens.base import friendly
+from screens.base import friendly, host
 from services.timezones import detect_timezone, timezone_problem
 from widgets.keybar import KeyBar
 
@@ -105,7 +105,7 @@ class LocalProfileScreen(Screen[None]):
     @work(exclusive=True)
     async def _create(self, name: str, timezone: str) -> None:
         try:
-            await self.app.backend.sign_up(None, None, full_name=name, timezone=timezone)
+            await host(self).backend.sign_up(None, None, full_name=name, timezone=timezone)
         except Exception as exc:
             self.notify(friendly(exc), title="Could not create your profile", severity="error")
             return
@@ -159,7 +159,7 @@ class SignInScreen(Screen[None]):
             return
         code = self.query_one("#code", Input).value.strip()
         if self.query_one("#code").display and code:
-            self._run(self.app.backend.verify_otp(email, code))
+            self._run(host(self).backend.verify_otp(email, code))
             return
         password = self.query_one("#password", Input).value
         if not password:
@@ -167,7 +167,7 @@ class SignInScreen(Screen[None]):
                 "Type your password, or press ctrl+o for a code by email.", severity="warning"
             )
             return
-        self._run(self.app.backend.sign_in(email, password))
+        self._run(host(self).backend.sign_in(email, password))
 
     @on(Button.Pressed, "#sign-up-button")
     def _sign_up(self) -> None:
@@ -179,7 +179,7 @@ class SignInScreen(Screen[None]):
             self.notify("Choose a password of at least 8 characters.", severity="warning")
             return
         name = self.query_one("#full_name", Input).value.strip() or None
-        self._run(self.app.backend.sign_up(email, password, full_name=name))
+        self._run(host(self).backend.sign_up(email, password, full_name=name))
 
     @on(Button.Pressed, "#otp-button")
     def action_send_code(self) -> None:
@@ -189,7 +189,7 @@ class SignInScreen(Screen[None]):
         self.query_one("#code-label").display = True
         self.query_one("#code").display = True
         self._run(
-            self.app.backend.sign_in_with_otp(email),
+            host(self).backend.sign_in_with_otp(email),
             done=False,
             success=f"We sent a code to {email}. Type it and press enter.",
         )
@@ -201,7 +201,7 @@ class SignInScreen(Screen[None]):
         if email is None:
             return
         self._run(
-            self.app.backend.reset_password(email),
+            host(self).backend.reset_password(email),
             done=False,
             success=f"If {email} has an account, a reset link is on its way.",
         )

@@ -115,7 +115,7 @@ class LessonScreen(DataScreen):
         if data.next:
             nav.append("      " if data.previous else "")
             nav.append(f"{data.next.title} → ]", style="dim")
-        if not data.enrolled and self.app.SAVES:
+        if not data.enrolled and self.saves:
             nav.append(
                 "\n\nEnroll in this course (on its page, e) to track your progress.", style="yellow"
             )
@@ -193,7 +193,7 @@ class LessonScreen(DataScreen):
     def action_complete(self) -> None:
         if self.detail is None:
             return
-        if not self.detail.enrolled and self.app.SAVES:
+        if not self.detail.enrolled and self.saves:
             self.notify(
                 f"Enroll in {self.detail.course.title} to mark lessons complete: "
                 "esc to the course, then e.",

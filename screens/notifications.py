@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Header, ListItem, ListView, Static
 
+from screens import messages
 from screens.base import DataScreen
 from services.data.api import Notification, Notifications
 from widgets.keybar import KeyBar
@@ -88,7 +89,7 @@ class NotificationsScreen(DataScreen):
             return
         if not n.is_read:
             self.action_mark_read()
-        self.app.open_url(n.action_url)
+        self.post_message(messages.OpenUrl(n.action_url))
 
     @on(ListView.Selected)
     def _chosen(self) -> None:

@@ -13,14 +13,15 @@ import time
 from datetime import datetime, timezone
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Header, Input, Label, Static
+from textual.widgets import Header, Static
 
-from screens.base import DataScreen, friendly
+from screens import messages
+from screens.base import DataScreen, friendly, host
+from screens.quiz import QuizDialog
 from services.review.practice import printable
 from services.review.quiz import cloze
 from services.review.spaced import (
@@ -264,7 +265,7 @@ class ReviewScreen(DataScreen):
                     title="Merged",
                 )
 
-        self.app.run_write(
+        self.write(
             lambda: reviews.rate(card, rating, reviewed_at=reviewed_at, duration_ms=duration_ms),
             then=merged,
         )
@@ -275,7 +276,7 @@ class ReviewScreen(DataScreen):
         self.finished = True
         started = self.started_at
         reviews = self.reviews
-        self.app.run_write(lambda: reviews.finish_session(started))
+        self.write(lambda: reviews.finish_session(started))
 
     @work(exclusive=True, group="quiz")
     async def action_quiz(self) -> None:
@@ -283,7 +284,7 @@ class ReviewScreen(DataScreen):
         card = self.card
         if card is None or self.revealed:
             return
-        tutor = self.app.tutor
+        tutor = host(self).tutor
         try:
             endpoint = await tutor.endpoint()
         except Exception as exc:  # configured, but not answering
@@ -313,9 +314,9 @@ class ReviewScreen(DataScreen):
         if card is None:
             return
         if card.lesson_id:
-            self.app.open_lesson(card.lesson_id)
+            self.post_message(messages.OpenLesson(card.lesson_id))
         elif card.assessment_id:
-            self.app.open_assessment(card.assessment_id)
+            self.post_message(messages.OpenAssessment(card.assessment_id))
 
     def action_back(self) -> None:
         self._finish()
@@ -327,7 +328,7 @@ class ReviewScreen(DataScreen):
         if self.finished or not self.reviewed:
             return
         self.finished = True
-        backend = self.app.backend
+        backend = host(self).backend
         outbox, user = getattr(backend, "outbox", None), backend.current_user
         if outbox is None or user is None:
             return
@@ -346,90 +347,8 @@ class ReviewScreen(DataScreen):
                 },
             )
         except Exception:  # never in the way of quitting; the reviews are saved
-            pass
+            import logging
 
-
-class QuizDialog(ModalScreen[tuple[Rating | None, str] | None]):
-    """The tutor's question about a key point, the learner's answer, the tutor's
-    suggested rating (services.review.quiz.quiz_question / quiz_suggestion)."""
-
-    BINDINGS = [Binding("escape", "close", "Close", id="quiz.close")]
-
-    def __init__(self, card: ReviewCard, tutor) -> None:
-        super().__init__()
-        self.card = card
-        self.tutor = tutor
-        self.question: str | None = None
-        self.result: tuple[Rating | None, str] | None = None
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="quiz", classes="dialog"):
-            yield Label("Quiz me", classes="dialog-title")
-            yield Static(Text("Thinking of a question…", style="dim"), id="quiz-question")
-            yield Input(
-                placeholder="Your answer, then enter",
-                id="quiz-answer",
-                max_length=2000,
-                disabled=True,
+            logging.getLogger("learn.review").warning(
+                "the end of the review session was not queued", exc_info=True
             )
-            yield Static(id="quiz-verdict")
-
-    def on_mount(self) -> None:
-        self._ask()
-
-    @work(exclusive=True, group="quiz")
-    async def _ask(self) -> None:
-        from services.review.quiz import quiz_question
-
-        try:
-            question = await quiz_question(self.tutor, self.card)
-        except Exception as exc:
-            self._failed(friendly(exc))
-            return
-        if not question:
-            self._failed("The tutor has no model to ask.")
-            return
-        self.question = question
-        self.query_one("#quiz-question", Static).update(Text(printable(question), style="bold"))
-        answer = self.query_one("#quiz-answer", Input)
-        answer.disabled = False
-        answer.focus()
-
-    @on(Input.Submitted, "#quiz-answer")
-    def _answered(self, event: Input.Submitted) -> None:
-        if self.question is None or self.result is not None:
-            if self.result is not None:
-                self.dismiss(self.result)
-            return
-        event.input.disabled = True
-        self.query_one("#quiz-verdict", Static).update(Text("Reading your answer…", style="dim"))
-        self._judge(event.value)
-
-    @work(exclusive=True, group="quiz")
-    async def _judge(self, answer: str) -> None:
-        from services.review.quiz import quiz_suggestion
-
-        try:
-            self.result = await quiz_suggestion(self.tutor, self.card, self.question or "", answer)
-        except Exception as exc:
-            self._failed(friendly(exc))
-            return
-        suggested, why = self.result
-        verdict = Text.assemble(
-            ("Suggested: ", "dim"),
-            (suggested.label if suggested else "—", "bold"),
-            ("\n" + printable(why)[:500], ""),
-            ("\n\nenter or esc: back to the card, and rate it yourself", "dim"),
-        )
-        self.query_one("#quiz-verdict", Static).update(verdict)
-        self.focus()
-
-    def _failed(self, message: str) -> None:
-        self.query_one("#quiz-verdict", Static).update(Text(message, style="red"))
-
-    def key_enter(self) -> None:
-        if self.result is not None:
-            self.dismiss(self.result)
-
-    def action_close(self) -> None:
-        self.dismiss(self.result)

@@ -14,7 +14,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Header, ListItem, ListView, Sparkline, Static
 
-from screens.base import DataScreen, friendly
+from screens import messages
+from screens.base import DataScreen, friendly, host
 from services.authoring.publishing import (
     AssessmentStats,
     AuthoringAPI,
@@ -212,7 +213,7 @@ class StudioScreen(DataScreen):
 
     @property
     def authoring(self) -> AuthoringAPI:
-        return AuthoringAPI(self.app.backend)
+        return AuthoringAPI(host(self).backend)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -362,4 +363,4 @@ class StudioScreen(DataScreen):
     def action_preview(self) -> None:
         course = self.selected
         if course is not None:
-            self.app.open_course(course.id)
+            self.post_message(messages.OpenCourse(course.id))

@@ -32,18 +32,7 @@ LAYERS = {
 FORBIDDEN_THIRD_PARTY = {"services": {"textual"}}
 
 # (importing module, imported module, name) → why it is allowed for now.
-PRIVATE_EXCEPTIONS = {
-    (
-        "tui.review_cli",
-        "tui.cli",
-        "_offline_backend",
-    ): "tui/cli.py is being reworked on another branch (issue #17); made public after it",
-    (
-        "tui.review_cli",
-        "tui.cli",
-        "_run_app",
-    ): "as _offline_backend: tui/cli.py is being reworked on another branch (issue #17)",
-}
+PRIVATE_EXCEPTIONS: dict[tuple[str, str, str], str] = {}
 
 
 def module_name(path: Path) -> str:

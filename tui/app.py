@@ -1,10 +1,22 @@
-"""LearnApp: the Textual application."""
+"""LearnApp: the Textual application — start-up, the app's commands and the tutor. Its
+other jobs are mixed in from their own modules: navigation (tui.navigation), writes and
+celebrations (tui.writes), live notifications (tui.live), offline and sync (tui.sync);
+the crash hook is Textual's private one, behind widgets.textual_adapter.
+
+Screens ask for navigation, writes and celebrations with messages
+(screens.messages), handled by those modules' `on_…` handlers.
+
+A little over 400 lines: start-up (boot, the cached home, sign-in, then sync, live
+feed and grader) reads as one sequence and stays here whole; the in-process grader's
+start shrinks when services.grader provides it.
+
+Public names: LearnApp, DRAW_WAIT.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 import threading
 from collections.abc import Callable
 from functools import cached_property
@@ -19,28 +31,23 @@ from screens.base import friendly
 from screens.first_run import BootScreen
 from services.text import terminal_safe
 from tui.commands import ContentCommands, LearnCommands
+from tui.live import AppLive
+from tui.navigation import AppNavigation
+from tui.navigation import top_level_screen as _top_level
+from tui.sync import AppSync
+from tui.writes import AppWrites
+from widgets.textual_adapter.app import CrashHookApp
 
 if TYPE_CHECKING:
-    from services.offline.status import SyncStatus
+    from services.data.api import LearningAPI
     from services.tutor.context import TutorContext
+    from services.tutor.tutor import Tutor
     from widgets.chat import ChatPane
 
 # Everything past the boot screen is imported when first needed: the first frame
 # should cost little more than Textual itself (benchmarks/startup.py).
 
 DRAW_WAIT = 1.0  # seconds start-up waits for the boot screen's first frame
-
-
-def _top_level(name: str):
-    if name == "dashboard":
-        from screens.dashboard import DashboardScreen as screen
-    elif name == "catalog":
-        from screens.catalog import CatalogScreen as screen
-    elif name == "profile":
-        from screens.profile import ProfileScreen as screen
-    else:
-        from screens.notifications import NotificationsScreen as screen
-    return screen
 
 
 class _NotStarted:
@@ -54,7 +61,7 @@ class _NotStarted:
         return None
 
 
-class LearnApp(App[None]):
+class LearnApp(AppNavigation, AppWrites, AppLive, AppSync, CrashHookApp[None]):
     """Browse courses, read lessons, solve assessments, ask the tutor."""
 
     TITLE = "learn"
@@ -94,14 +101,14 @@ class LearnApp(App[None]):
             self.theme = chosen
 
     @cached_property
-    def api(self):
+    def api(self) -> LearningAPI:
         """LearningAPI over the backend: what every screen talks to."""
         from services.data.api import LearningAPI
 
         return LearningAPI(self.backend)
 
     @cached_property
-    def tutor(self):
+    def tutor(self) -> Tutor:
         from services.tutor.tutor import Tutor
 
         return Tutor(self.api)
@@ -112,14 +119,25 @@ class LearnApp(App[None]):
         as text, not markup (a "[link=…]" in a server's message is not a hyperlink)."""
         super().notify(terminal_safe(message), title=terminal_safe(title), markup=markup, **kwargs)
 
+    _ui_thread: int | None = None
+
+    def on_ui_thread(self) -> bool:
+        """Whether this runs on the thread the app runs on (recorded as it loads);
+        from any other, call_from_thread."""
+        return threading.get_ident() == self._ui_thread
+
     def _progress(self, message: str) -> None:
         screen = self.screen_stack[-1] if self.screen_stack else None
         if isinstance(screen, BootScreen):
-            self.call_from_thread(
-                screen.progress, message
-            ) if self._thread_id != threading.get_ident() else screen.progress(message)
+            if self.on_ui_thread():
+                screen.progress(message)
+            else:
+                self.call_from_thread(screen.progress, message)
 
     # Start-up ---------------------------------------------------------------
+
+    def on_load(self) -> None:
+        self._ui_thread = threading.get_ident()
 
     def on_mount(self) -> None:
         self.push_screen(BootScreen())
@@ -131,7 +149,7 @@ class LearnApp(App[None]):
         self.run_worker(
             lambda: _save_theme(theme.name), thread=True, group="theme", exit_on_error=False
         )
-        self.call_after_refresh(self._reload_screen)
+        self.call_after_refresh(self.reload_screen)
 
     @work(exclusive=True, group="boot")
     async def boot(self) -> None:
@@ -155,11 +173,11 @@ class LearnApp(App[None]):
             if boot:
                 boot.progress(f"[red]{friendly(exc)}[/red]\n\nPress q to quit.")
             self.notify(friendly(exc), title="Could not start", severity="error", timeout=30)
-            self._show_storage_notices()
+            self.show_storage_notices()
             return
         for line in getattr(self.backend, "start_warnings", None) or []:
             self.notify(line, title="Database", severity="warning", timeout=20)
-        self._show_storage_notices()
+        self.show_storage_notices()
         if self.backend.current_user is None:
             from screens.first_run import LocalProfileScreen, SignInScreen
 
@@ -169,8 +187,8 @@ class LearnApp(App[None]):
             screen = LocalProfileScreen() if self.backend.kind == "local" else SignInScreen()
             await self.push_screen_wait(screen)
         await self.show_home()
-        self._start_sync()
-        self._start_live()
+        self.start_sync()
+        self.start_live()
         self._start_local_grader()
         warm = getattr(self.backend, "warm", None)
         if warm is not None:  # a head start left the connection for later: open it
@@ -220,27 +238,26 @@ class LearnApp(App[None]):
             self._start = None
             self.open_review()
 
-    def _handle_exception(self, error: Exception) -> None:
-        """Textual's crash path: the traceback also goes to learn.log, under a reference.
-        (A private hook of Textual's App, checked against Textual 8.2 by
-        tests/tui/test_crash_log.py: Textual has no public one.)"""
-        with contextlib.suppress(Exception):
-            from services.errors import unexpected
+    def crashed(self, error: Exception) -> None:
+        """Textual's crash path (widgets.textual_adapter.app.CrashHookApp): the traceback
+        also goes to learn.log, under a reference."""
+        from services.errors import unexpected
 
-            unexpected(error)
-        super()._handle_exception(error)
+        unexpected(error)
 
     async def on_unmount(self) -> None:
         if self._local_grader is not None:
             self._local_grader.stop()
-        closers = [self._stop_live, self.backend.close]
+        closers = [self.stop_live, self.backend.close]
         if "tutor" in self.__dict__:  # only if it was ever used
             closers.insert(0, self.tutor.aclose)
         for closing in closers:
             try:
                 await closing()
-            except Exception:
-                pass
+            except Exception:  # quitting goes on; what failed goes to the log
+                import logging
+
+                logging.getLogger("learn.app").warning("closing failed at exit", exc_info=True)
 
     # Navigation -------------------------------------------------------------
 
@@ -249,71 +266,6 @@ class LearnApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Before anyone is signed in (first run, sign-in), the app's keys are hidden."""
         return not (action in self._SIGNED_IN_ONLY and self.backend.current_user is None)
-
-    def action_goto(self, name: str) -> None:
-        if self.backend.current_user is None:
-            return
-        screen_type = _top_level(name)
-        if isinstance(self.screen, screen_type):
-            return
-        # Keep one dashboard at the bottom; the other sections replace each other.
-        while len(self.screen_stack) > 2:
-            self.pop_screen()
-        if name != "dashboard":
-            self.push_screen(screen_type())
-
-    def open_course(self, course_id: str) -> None:
-        from screens.course import CourseScreen
-
-        self.push_screen(CourseScreen(course_id))
-
-    def action_studio(self) -> None:
-        """The author studio: my courses, publishing, analytics."""
-        from screens.studio import StudioScreen
-
-        if self.backend.current_user is None or isinstance(self.screen, StudioScreen):
-            return
-        self.push_screen(StudioScreen())
-
-    def open_lesson(self, lesson_id: str) -> None:
-        from screens.lesson import LessonScreen
-
-        self.push_screen(LessonScreen(lesson_id))
-
-    def open_assessment(self, assessment_id: str) -> None:
-        try:
-            from screens.assessment import AssessmentScreen
-        except ImportError:
-            self.notify("Assessments open in the editor once it is installed.")
-            return
-        self.push_screen(AssessmentScreen(assessment_id))
-
-    def open_review(self) -> None:
-        """Spaced review of the key points learned (screens.review)."""
-        from screens.review import ReviewScreen
-
-        if self.backend.current_user is None or isinstance(self.screen, ReviewScreen):
-            return
-        self.push_screen(ReviewScreen())
-
-    def open_url(self, url: str | None) -> None:
-        """Follow a notification's action: learn://course/<id>, learn://lesson/<id>, …"""
-        if not url:
-            return
-        if url.startswith("learn://achievements"):
-            self.action_goto("profile")
-        elif url.startswith("learn://course/"):
-            self.open_course(url.rsplit("/", 1)[1])
-        elif url.startswith("learn://lesson/"):
-            self.open_lesson(url.rsplit("/", 1)[1])
-        elif url.startswith(("http://", "https://")):
-            self.open_url_in_browser(url)
-
-    def open_url_in_browser(self, url: str) -> None:
-        import webbrowser
-
-        if not webbrowser.open(url):
-            self.notify(url, title="Open this link in your browser")
 
     # Commands ---------------------------------------------------------------
 
@@ -397,7 +349,7 @@ class LearnApp(App[None]):
 
     @work(exclusive=True, group="auth")
     async def action_sign_out(self) -> None:
-        await self._stop_live()
+        await self.stop_live()
         try:
             await self.backend.sign_out()
         except Exception as exc:
@@ -435,27 +387,6 @@ class LearnApp(App[None]):
             return
         pane.post_message(ChatPane.History(entries, context))
 
-    # Writes and celebrations ----------------------------------------------------
-
-    @work(group="write")
-    async def run_write(self, call, *, success: str | None = None, then=None) -> None:
-        """Run an API write; errors become toasts; achievements are celebrated."""
-        try:
-            result = await call()
-        except Exception as exc:
-            self.notify(friendly(exc), title="Not saved", severity="error")
-            return
-        self.celebrate(getattr(result, "achievements", None) or [])
-        if success and _queued(result):
-            success = "Saved on this machine: it is sent when the server is back."
-        if success:
-            self.notify(success)
-        if then is not None:
-            try:
-                then(result)
-            except Exception:  # the screen that asked may be gone
-                pass
-
     # Verified grading on the embedded database (services.grader) -----------------------
 
     _local_grader: Any = None
@@ -470,261 +401,6 @@ class LearnApp(App[None]):
         from services.grader.local import start_local_grader
 
         self._local_grader = start_local_grader(self.backend, "in-process")
-
-    def celebrate(self, achievements) -> None:
-        """A toast per new achievement — unless the live feed follows the notifications:
-        each achievement comes with one (the database makes it), and that toast is shown
-        as it arrives (_toast_notification). One achievement, one toast."""
-        if self._live_watch is not None:
-            return
-        for achievement in achievements:
-            self.notify(
-                f"{achievement.description or ''}  +{achievement.points} points",
-                title=f"★ {achievement.title}",
-                timeout=8,
-            )
-
-    # Live notifications (services.data.live) -------------------------------------------------
-
-    _live_watch: Any = None
-    _unread: int | None = None
-    _seen_notifications: set[str] | None = None
-
-    def _start_live(self) -> None:
-        """Follow the learner's notifications while the app is open: the Header's count
-        updates and new achievements show as toasts, without a reload."""
-        if self._live_watch is not None or self.backend.current_user is None:
-            return
-        if not getattr(self, "_badge_follows_screens", False):
-            self._badge_follows_screens = True
-            self.screen_change_signal.subscribe(self, self._screen_changed_live)
-        self.run_worker(
-            self._watch_live(), name="live", group="live", exclusive=True, exit_on_error=False
-        )
-
-    def _screen_changed_live(self, screen: Any) -> None:
-        """Each screen's Header gets the badge; leaving the notifications screen (where
-        some may have been marked read) reads the count again."""
-        from screens.notifications import NotificationsScreen
-
-        if isinstance(screen, NotificationsScreen):
-            self._count_may_be_stale = True
-        elif getattr(self, "_count_may_be_stale", False) and self._live_watch is not None:
-            self._count_may_be_stale = False
-            self._read_notifications()
-        self.call_after_refresh(self._show_unread)
-
-    async def _watch_live(self) -> None:
-        watch = getattr(self.backend, "watch_notifications", None)
-        if watch is None:
-            return
-        try:
-            self._live_watch = await watch(self._live_event)
-        except Exception as exc:  # offline at start, say: the counts stay as loaded
-            import logging
-
-            logging.getLogger("learn.live").debug("no live notifications: %s", type(exc).__name__)
-
-    async def _stop_live(self) -> None:
-        watch, self._live_watch = self._live_watch, None
-        self._seen_notifications, self._unread = None, None
-        if watch is not None:
-            await watch.stop()
-
-    def _live_event(self, event: Any) -> None:
-        """From the feed (on the app's loop): ids of new notifications, or a resync."""
-        if self._thread_id != threading.get_ident():
-            self.call_from_thread(self._live_event, event)
-            return
-        self._read_notifications()
-
-    @work(exclusive=True, group="live-read", exit_on_error=False)
-    async def _read_notifications(self) -> None:
-        """Read them through the API (RLS): the feed only says that something changed."""
-        try:
-            data = await self.api.notifications(limit=50)
-        except Exception:
-            return  # offline: the next event or resync reads again
-        first = self._seen_notifications is None
-        seen = self._seen_notifications or set()
-        new = [] if first else [n for n in data.notifications if n.id not in seen and not n.is_read]
-        self._seen_notifications = seen | {n.id for n in data.notifications}
-        changed = data.unread != self._unread
-        self._unread = data.unread
-        self._show_unread()
-        for notification in reversed(new):  # oldest first
-            self._toast_notification(notification)
-        if (new or changed) and not first:
-            self._reload_if_showing_notifications()
-
-    def _toast_notification(self, notification: Any) -> None:
-        from services.errors import one_line
-
-        title = one_line(notification.title, 80)
-        text = one_line(notification.message or "", 200) or "Press n to see it."
-        if notification.type == "achievement":
-            self.notify(text, title=f"★ {title}", timeout=8, markup=False)
-        else:
-            self.notify(text, title=title, timeout=6, markup=False)
-
-    def _show_unread(self) -> None:
-        from textual.widgets import Header
-
-        if self._unread is None:
-            return
-        headers = self.screen.query(Header)
-        header = headers.first() if headers else None
-        if header is None or not header.is_attached:
-            return
-        from widgets.notification_badge import NotificationBadge
-
-        found = header.query(NotificationBadge)
-        badge = found.first() if found else None
-        if badge is None:
-            if not self._unread:
-                return
-            badge = NotificationBadge(id="notification-badge")
-            header.mount(badge)
-        badge.show_count(self._unread)
-
-    def _reload_if_showing_notifications(self) -> None:
-        from screens.dashboard import DashboardScreen
-        from screens.notifications import NotificationsScreen
-
-        if isinstance(self.screen, (DashboardScreen, NotificationsScreen)):
-            self.screen.reload(quiet=True)
-
-    # Offline and sync (services.offline.backend.OfflineBackend) ---------------------------------
-
-    def _show_storage_notices(self) -> None:
-        """A damaged queue or cache file moved aside (services.offline.store): say so."""
-        store = sys.modules.get("services.offline.store")
-        for line in store.take_notices() if store is not None else []:
-            self.notify(line, title="Repaired", severity="warning", timeout=30)
-
-    _sync_status: SyncStatus | None = None
-
-    def _start_sync(self) -> None:
-        """Show the sync state in every screen's Header and run the background flusher."""
-        backend = self.backend
-        if not hasattr(backend, "sync_forever"):
-            return
-        if self._sync_status is None:
-            backend.add_listener(self._sync_changed)
-            self.screen_change_signal.subscribe(
-                self, lambda _screen: self.call_after_refresh(self._show_sync_status)
-            )
-        self._sync_changed(backend.status)
-        self.run_worker(
-            backend.sync_forever(), name="sync", group="sync", exclusive=True, exit_on_error=False
-        )
-
-    def _sync_changed(self, status: SyncStatus) -> None:
-        if self._thread_id != threading.get_ident():
-            self.call_from_thread(self._sync_changed, status)
-            return
-        before, self._sync_status = self._sync_status, status
-        self._show_sync_status()
-        self._show_storage_notices()
-        if before is None:
-            return
-        if before.online and not status.online:
-            self.notify(
-                "Showing what was saved on this machine; your changes are kept and "
-                "sent when the server is back.",
-                title="Offline",
-                severity="warning",
-            )
-        elif status.online and not before.online:
-            self.notify("The server is back.", title="Online")
-            self.call_later(self._reload_screen)
-            if self._live_watch is None:  # it could not start while offline
-                self._start_live()
-        elif status.pending < before.pending:
-            # Sent: the server's answer replaces what the screen showed as waiting.
-            self.call_later(self._reload_screen)
-        if status.refused > before.refused:
-            self.notify(
-                "The server refused a change you made: press y to see why.",
-                title="Not synced",
-                severity="error",
-                timeout=10,
-            )
-        if status.sign_in_needed and not before.sign_in_needed:
-            self.notify(
-                "Your session has ended: sign in again to send your changes (nothing is lost).",
-                title="Sign in again",
-                severity="warning",
-            )
-
-    def _show_sync_status(self) -> None:
-        """The indicator sits at the right of the current screen's Header, mounted the
-        first time there is something to say (online with nothing waiting: nothing)."""
-        from textual.widgets import Header
-
-        headers = self.screen.query(Header)
-        header = headers.first() if headers else None
-        if header is None or not header.is_attached:  # no Header, or quitting
-            return
-        found = header.query("#sync-status")
-        if found:
-            indicator = found.first()
-        elif self._sync_status and self._sync_status.describe():
-            from widgets.sync_status import SyncIndicator
-
-            indicator = SyncIndicator(id="sync-status")
-            header.mount(indicator)
-        else:
-            return
-        indicator.show_status(self._sync_status)
-
-    def _reload_screen(self) -> None:
-        from screens.base import DataScreen
-
-        if isinstance(self.screen, DataScreen):
-            self.screen.reload(quiet=True)
-
-    def action_sync(self) -> None:
-        backend = self.backend
-        if not hasattr(backend, "sync_forever"):
-            self.notify("Changes go straight to the server here; there is nothing to sync.")
-            return
-
-        def chosen(choice: str | None) -> None:
-            try:
-                if choice == "retry":
-                    backend.retry_refused()
-                elif choice == "dismiss":
-                    backend.dismiss_refused()
-            except Exception as exc:  # the outbox file could not be used
-                self.notify(friendly(exc), title="Not changed", severity="error")
-                return
-            if choice in ("sync", "retry"):
-                self._sync_now()
-
-        from widgets.sync_status import SyncDialog
-
-        try:
-            status, refused = backend.status, backend.refused
-        except Exception as exc:
-            self.notify(friendly(exc), title="Sync status", severity="error")
-            return
-        self.push_screen(SyncDialog(status, refused), chosen)
-
-    @work(exclusive=True, group="sync-now")
-    async def _sync_now(self) -> None:
-        try:
-            report = await self.backend.flush()
-        except Exception as exc:
-            self.notify(friendly(exc), title="Not synced", severity="error")
-            return
-        if report.stopped:
-            self.notify(report.stopped, title="Not synced", severity="warning")
-        else:
-            self.notify(
-                f"Sent {report.sent + report.already_applied}; {report.waiting} waiting.",
-                title="Synced",
-            )
 
 
 class _Replay:
@@ -753,8 +429,3 @@ def _save_theme(name: str) -> None:
 
     if config.load().theme != name:
         config.set_value("theme", name)
-
-
-def _queued(result: Any) -> bool:
-    """A write the offline outbox kept for later (services.offline.outbox)."""
-    return isinstance(getattr(result, "data", None), dict) and bool(result.data.get("queued"))

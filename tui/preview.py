@@ -92,19 +92,9 @@ class PreviewApp(LearnApp):
             return
         self.pop_screen()
 
-    @work(group="write")
-    async def run_write(self, call, *, success: str | None = None, then=None) -> None:
+    def write_failed(self, exc: Exception) -> None:
         """Writes: the folder backend refuses them with "preview: nothing is saved"."""
-        try:
-            result = await call()
-        except PreviewReadOnly as exc:
+        if isinstance(exc, PreviewReadOnly):
             self.notify(str(exc), title="Preview")
             return
-        except Exception as exc:  # pragma: no cover - the folder backend raises the above
-            self.notify(str(exc), title="Not saved", severity="error")
-            return
-        if then is not None:
-            try:
-                then(result)
-            except Exception:  # the screen that asked may be gone
-                pass
+        super().write_failed(exc)

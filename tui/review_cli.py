@@ -41,9 +41,9 @@ def add_commands(sub, supabase_flag) -> None:
 
 
 def _backend(args: argparse.Namespace):
-    from tui.cli import _offline_backend
+    from tui.offline_cli import offline_backend
 
-    return _offline_backend(args)
+    return offline_backend(args)
 
 
 async def _signed_in(backend) -> None:
@@ -61,10 +61,10 @@ def _review(args: argparse.Namespace) -> int:
         if args.json:
             print("learn: --json goes with --due (learn review --due --json)", file=sys.stderr)
             return 2
-        from tui.cli import _run_app
+        from tui.cli import run_app
 
         args.start = "review"
-        return _run_app(args)
+        return run_app(args)
     import asyncio
     import json
 

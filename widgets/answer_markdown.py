@@ -8,7 +8,7 @@ The time to show an answer goes into mounting widgets (benchmarks/tutor.py: 2,00
 tokens, ~10k characters, 34 blocks). Textual builds a list as four widgets an item:
 102 of that answer's 134 widgets, and over half the time to show it. AnswerMarkdown's
 lists are one widget each and its inline styles are resolved once on the document
-(both in widgets/textual_adapter.py, section "Markdown lists", which says what they
+(both in widgets/textual_adapter/markdown.py, which says what they
 buy), so that answer is 38 widgets.
 """
 
@@ -20,7 +20,7 @@ from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownBlock
 
 from services.text import terminal_safe
-from widgets.textual_adapter import MARKDOWN_LIST_BLOCKS, styled_by_document
+from widgets.textual_adapter.markdown import MARKDOWN_LIST_BLOCKS, styled_by_document
 
 _TABLE_BLOCKS = {"table_open", "thead_open", "tbody_open", "tr_open", "th_open", "td_open"}
 

@@ -6,6 +6,19 @@ and styling ~8 widgets, several times as a screen opens, ~35-45 ms of work for t
 dashboard (benchmarks/startup.py). `KeyBar` is one widget that draws the same line
 again: same layout, colours and theme variables, the command palette key at the
 right, disabled keys dimmed, hover highlight, a click presses the key.
+
+Kept because a person can see the difference (re-measured for issue #20, 2026-12-05,
+Textual 8.2.8, 2 shared cores; medians):
+- `python benchmarks/footer.py --runs 5 --switches 15`, key press → the screen settled
+  (data shown, footer filled in): catalog (c) 148 ms with KeyBar vs 230 ms with
+  Footer; back to the dashboard (d) 54 ms vs 151 ms. With Footer the keys visibly fill
+  in after the screen (~80-100 ms later); the first frame is as quick with either
+  (catalog 52 vs 37 ms, dashboard 12 vs 14 ms: noise-level).
+- `python benchmarks/startup.py --runs 7 --warm-only --footer keybar|textual`, start →
+  the dashboard's data (warm): 337 ms with KeyBar vs 363-397 ms with Footer (two runs
+  each; fastest runs 295 vs 318 ms): ~25-60 ms at start-up.
+It uses public API only (active_bindings, bindings_updated_signal, get_key_display,
+simulate_key).
 """
 
 from __future__ import annotations

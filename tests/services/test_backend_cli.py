@@ -443,7 +443,7 @@ def test_learn_runs_its_app_with_the_collector_on_and_textual_frozen(home, monke
     import gc
 
     from tui import app as app_module
-    from tui.cli import APP_DEFAULTS, _run_app
+    from tui.cli import APP_DEFAULTS, run_app
 
     seen = {}
 
@@ -454,7 +454,7 @@ def test_learn_runs_its_app_with_the_collector_on_and_textual_frozen(home, monke
     monkeypatch.setattr(app_module.LearnApp, "return_code", 0)
     frozen_before = gc.get_freeze_count()
     try:
-        assert _run_app(APP_DEFAULTS) == 0
+        assert run_app(APP_DEFAULTS) == 0
     finally:
         gc.unfreeze()  # the rest of the test run collects as usual
     assert seen["enabled"] is True

@@ -10,7 +10,7 @@ from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownFence
 
 from widgets.answer_markdown import AnswerMarkdown
-from widgets.textual_adapter import CompactBulletList
+from widgets.textual_adapter.markdown import CompactBulletList
 
 ANSWER = """\
 ## Hashing

@@ -98,7 +98,7 @@ async def test_again_keeps_a_card_in_the_session_and_finishing_counts_for_the_st
 
 
 async def test_quiz_me_suggests_a_rating_and_the_learner_still_rates(make_app, monkeypatch):
-    from screens.review import QuizDialog
+    from screens.quiz import QuizDialog
     from tests.stack.openai_standin import OpenAIStandIn
 
     with OpenAIStandIn(models=["tutor-model"]) as ai:

@@ -1,12 +1,7 @@
-"""The few places `learn` relies on Textual's internals, each in one section here.
+"""Markdown lists: the chat answer's lists as one widget each (Textual internals).
 
-Every name below reaches past Textual's public API; a Textual upgrade can break any of
-them, so each section says what it uses and tests/tui/test_textual_adapter.py names
-the Textual versions it was checked against. Nothing else in widgets/ imports
-`textual.widgets._*` or touches those private attributes.
+tests/tui/test_textual_adapter.py names the Textual versions this was checked against.
 
-Markdown lists
---------------
     CompactBulletList, CompactOrderedList   Markdown list blocks that are one widget
     MARKDOWN_LIST_BLOCKS                    them, as Markdown.BLOCKS entries
     ListLines                               the Visual they draw
@@ -57,9 +52,6 @@ internals stay, here.
 
 from __future__ import annotations
 
-# =========================================================================================
-# Markdown lists (its imports are here, at the top of the section)
-# =========================================================================================
 import contextlib
 import functools
 import types
@@ -241,5 +233,3 @@ MARKDOWN_LIST_BLOCKS: dict[str, type[MarkdownBlock]] = {
     "bullet_list_open": CompactBulletList,
     "ordered_list_open": CompactOrderedList,
 }
-
-# -- end of "Markdown lists" --------------------------------------------------------------
