@@ -155,7 +155,9 @@ class OfflineBackend:
     async def sign_in_with_provider(
         self, provider: str, open_url: Callable[[str], Any], *, timeout: float = 300.0
     ) -> CurrentUser:
-        return await self.inner.sign_in_with_provider(provider, open_url, timeout=timeout)
+        return await self._auth(
+            self.inner.sign_in_with_provider(provider, open_url, timeout=timeout)
+        )
 
     async def watch_notifications(self, on_event: Callable[[Any], None]) -> Any:
         return await self.inner.watch_notifications(on_event)
@@ -206,7 +208,7 @@ class OfflineBackend:
             raise LearnError(
                 "Local profiles are only on the local database: sign in with `learn login`."
             )
-        return await inner.sign_in_profile(user_id)
+        return await self._auth(inner.sign_in_profile(user_id))
 
     # -- status --------------------------------------------------------------
 

@@ -139,3 +139,42 @@ async def test_a_queue_goes_call_by_call_through_a_wrapper_that_forwards_attribu
     inner = Batching()
     await _replay_three(wrap(Forwarding(inner)))
     assert inner.batches == [] and len(inner.calls) == 3
+
+
+class Profiles(Plain):
+    """A local database's extras: a profile without a password, and provider sign-in."""
+
+    start_warnings: list[str] = []
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current_user = None
+
+    async def warm(self) -> None:
+        return None
+
+    def grading_url(self) -> str | None:
+        return None
+
+    async def local_profiles(self) -> list[dict[str, Any]]:
+        return []
+
+    async def sign_in_profile(self, user_id: str) -> CurrentUser:
+        self.current_user = CurrentUser(user_id, "")
+        return self.current_user
+
+    async def sign_in_with_provider(self, provider: str, open_url: Any, **kw: Any) -> CurrentUser:
+        self.current_user = USER
+        return USER
+
+
+async def test_signing_in_to_a_local_profile_remembers_the_learner_for_offline_starts(wrap):
+    backend = wrap(Profiles())
+    await backend.sign_in_profile(USER.id)
+    assert backend.remembered_user() == CurrentUser(USER.id, "")
+
+
+async def test_signing_in_with_a_provider_remembers_the_learner_for_offline_starts(wrap):
+    backend = wrap(Profiles())
+    await backend.sign_in_with_provider("github", lambda url: None)
+    assert backend.remembered_user() == USER
