@@ -20,6 +20,7 @@ import argparse
 import compileall
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -209,6 +210,13 @@ def main() -> None:
         compileall.compile_dir(ROOT / package, quiet=1)
 
     home = Path(tempfile.mkdtemp(prefix="learn-bench-"))
+    try:
+        measure(args, home)
+    finally:  # the embedded database it made is ~40 MB
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def measure(args: argparse.Namespace, home: Path) -> None:
     env = {"LEARN_HOME": str(home), "BENCH_FOOTER": args.footer}
     t0 = time.monotonic()
     subprocess.run(
