@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from services.authoring.model import ContentError, Problem
+from services.authoring.model import COURSE_KEYS, ContentError, Problem
 
 
 def write_course(data: dict[str, Any], directory: Path | str, *, force: bool = False) -> list[Path]:
@@ -63,16 +63,9 @@ def write_course(data: dict[str, Any], directory: Path | str, *, force: bool = F
 
 def course_toml(data: dict[str, Any]) -> str:
     out = []
-    for key in (
-        "title",
-        "short_description",
-        "duration",
-        "difficulty_level",
-        "estimated_hours",
-        "tags",
-        "thumbnail_url",
-        "grading",
-    ):
+    for key in COURSE_KEYS:
+        if key == "description":  # last, as a multi-line string
+            continue
         value = data.get(key)
         if value is not None and not (key == "tags" and not value):
             out.append(f"{key} = {toml_value(value)}")
