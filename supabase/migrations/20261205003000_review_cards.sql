@@ -559,10 +559,6 @@ create policy "learners read their review sessions"
   on public.review_sessions for select to authenticated
   using (user_id = (select auth.uid()));
 
-create trigger review_cards_updated_at
-  before update on public.review_cards
-  for each row execute function private.set_updated_at();
-
 revoke all on function
   public.review_queue(integer),
   public.review_summary(),
