@@ -172,6 +172,34 @@ def test_v0_1_migrations_are_unchanged_in_supabase_migrations():
     assert edited == []
 
 
+APPLIED = Path(__file__).parent / "applied_migrations.sha256"
+
+
+def _recorded() -> dict[str, str]:
+    lines = APPLIED.read_text().splitlines()
+    return {name: digest for digest, name in (line.split() for line in lines if line.strip())}
+
+
+def test_no_migration_was_edited_after_it_was_committed():
+    """Every migration ever committed is listed with its checksum (tests/db/
+    applied_migrations.sha256): a change to one of them belongs in a new file."""
+    recorded = _recorded()
+    edited = [
+        m.path.name
+        for m in database.migrations()
+        if recorded.get(m.path.name, m.checksum) != m.checksum
+    ]
+    assert edited == [], "applied migrations are frozen: put the change in a new migration file"
+
+
+def test_every_migration_is_listed_with_its_checksum():
+    """A new migration is added to the list (`sha256sum` of the file, two spaces, its
+    name), and none is removed."""
+    listed = set(_recorded())
+    present = {m.path.name for m in database.migrations()}
+    assert (sorted(present - listed), sorted(listed - present)) == ([], [])
+
+
 def test_upgrading_a_v0_1_database_keeps_the_learners_progress(new_database):
     url = new_database("keep")
     install_v0_1(url)
