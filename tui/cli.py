@@ -222,36 +222,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="the colour theme (ctrl+t switches it in the app)",
     )
     from tui.account_cli import add_commands as add_account_commands
-    from tui.offline_cli import add_commands as add_offline_commands
-
-    add_account_commands(
-        sub,
-        lambda cmd: cmd.add_argument(
-            "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help
-        ),
-    )
-    add_offline_commands(
-        sub,
-        lambda cmd: cmd.add_argument(
-            "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help
-        ),
-    )
     from tui.author_cli import add_commands as add_author_commands
+    from tui.offline_cli import add_commands as add_offline_commands
     from tui.review_cli import add_commands as add_review_commands
 
-    add_review_commands(
-        sub,
-        lambda cmd: cmd.add_argument(
+    def supabase_flag(command: argparse.ArgumentParser) -> None:
+        """`--supabase` after a subcommand too (`learn sync --supabase`); SUPPRESS keeps
+        the top-level flag's value when the subcommand's is not given."""
+        command.add_argument(
             "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help
-        ),
-    )
+        )
 
-    add_author_commands(
-        sub,
-        lambda cmd: cmd.add_argument(
-            "--supabase", action="store_true", default=argparse.SUPPRESS, help=supabase_help
-        ),
-    )
+    for add_commands in (
+        add_account_commands,
+        add_offline_commands,
+        add_review_commands,
+        add_author_commands,
+    ):
+        add_commands(sub, supabase_flag)
     from tui.grader_cli import add_command as add_grader_command
 
     add_grader_command(sub)
