@@ -394,10 +394,8 @@ class LearnApp(AppNavigation, AppWrites, AppLive, AppSync, CrashHookApp[None]):
     def _start_local_grader(self) -> None:
         """On the embedded database, grade verified submissions in-process, as the role
         learn_grader (exactly what `learn grader` may do), woken by NOTIFY."""
-        if getattr(self.backend, "kind", None) != "local" or not hasattr(
-            self.backend, "grading_url"
-        ):
-            return
+        if getattr(self.backend, "kind", None) != "local":
+            return  # (a backend without grading_url gets no grader: local_grader says so)
         from services.grader.local import start_local_grader
 
         self._local_grader = start_local_grader(self.backend, "in-process")
