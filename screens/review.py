@@ -328,24 +328,8 @@ class ReviewScreen(DataScreen):
         if self.finished or not self.reviewed:
             return
         self.finished = True
-        backend = host(self).backend
-        outbox, user = getattr(backend, "outbox", None), backend.current_user
-        if outbox is None or user is None:
-            return
-        from services.data.api import new_event_id
-
-        now = datetime.now(timezone.utc).isoformat()
         try:
-            outbox.append(
-                backend.namespace,
-                user.id,
-                "finish_review_session",
-                {
-                    "p_started_at": self.started_at.isoformat(),
-                    "p_event_id": new_event_id(),
-                    "p_occurred_at": now,
-                },
-            )
+            self.reviews.queue_finish(self.started_at)
         except Exception:  # never in the way of quitting; the reviews are saved
             import logging
 

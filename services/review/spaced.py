@@ -288,13 +288,12 @@ class Reviews:
 
     def _pending_states(self) -> dict[str, dict[str, Any]]:
         """card id → the newest state of a review queued here, not yet on the server."""
-        outbox = getattr(self.backend, "outbox", None)
-        user = getattr(self.backend, "current_user", None)
-        namespace = getattr(self.backend, "namespace", None)
-        if outbox is None or user is None or namespace is None:
+        queue = self._outbox()
+        if queue is None:
             return {}
+        outbox, namespace, user_id = queue
         states: dict[str, dict[str, Any]] = {}
-        for event in outbox.events(namespace, user.id, status="queued"):
+        for event in outbox.events(namespace, user_id, status="queued"):
             if event.fn == "record_review" and event.args.get("p_card_id"):
                 states[event.args["p_card_id"]] = event.args["p_new_state"]
         return states
@@ -396,15 +395,39 @@ class Reviews:
             rebuilt += bool(result.get("rebuilt"))
         return rebuilt
 
+    def _outbox(self) -> tuple[Any, str, str] | None:
+        """(outbox, namespace, learner id) when the backend queues writes offline and
+        someone is signed in; None otherwise."""
+        outbox = getattr(self.backend, "outbox", None)
+        user = getattr(self.backend, "current_user", None)
+        namespace = getattr(self.backend, "namespace", None)
+        if outbox is None or user is None or namespace is None:
+            return None
+        return outbox, namespace, user.id
+
+    @staticmethod
+    def _finish_args(started_at: datetime) -> dict[str, Any]:
+        return {
+            "p_started_at": started_at.isoformat(),
+            "p_event_id": new_event_id(),
+            "p_occurred_at": utcnow().isoformat(),
+        }
+
     async def finish_session(self, started_at: datetime) -> WriteResult:
         """A finished session; the database counts it for the streak if it had reviews."""
-        raw = await self.api.call(
-            "finish_review_session",
-            p_started_at=started_at.isoformat(),
-            p_event_id=new_event_id(),
-            p_occurred_at=utcnow().isoformat(),
-        )
+        raw = await self.api.call("finish_review_session", **self._finish_args(started_at))
         return write_result(raw)
+
+    def queue_finish(self, started_at: datetime) -> bool:
+        """The session's end straight into the outbox, for when the backend is closing
+        (the app quitting mid-session): sent at the next start or by `learn sync`.
+        False when there is no outbox to keep it."""
+        queue = self._outbox()
+        if queue is None:
+            return False
+        outbox, namespace, user_id = queue
+        outbox.append(namespace, user_id, "finish_review_session", self._finish_args(started_at))
+        return True
 
 
 def due_json(queue: ReviewQueue) -> dict[str, Any]:
